@@ -1,0 +1,75 @@
+//===- CpuPipeline.cpp - From nabla ops to the LLVM dialect ---------------===//
+//
+// The pipeline is kept as text, in the syntax of `mlir-opt --pass-pipeline`,
+// so that every step can be replayed by hand with nabla-opt or mlir-opt-22.
+// It is parsed onto the module-level pass manager as a list (not wrapped in
+// `builtin.module(...)`, which would nest a second module and do nothing).
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/codegen/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace nabla {
+#define GEN_PASS_REGISTRATION
+#include "codegen/Passes.h.inc"
+} // namespace nabla
+
+namespace {
+
+/// nabla -> linalg on tensors, tidied.
+constexpr const char kToLinalg[] = "nabla-to-linalg,canonicalize,cse";
+
+/// linalg on tensors -> LLVM dialect. Arguments stay read-only; results
+/// become out-parameters so the runtime owns every buffer it sees.
+constexpr const char kToLLVM[] =
+    "linalg-fuse-elementwise-ops,"
+    "nabla-protect-arguments,"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
+    "buffer-deallocation-pipeline,"
+    "convert-linalg-to-loops,"
+    "lower-affine,"
+    "expand-strided-metadata,"
+    "convert-scf-to-cf,"
+    "convert-math-to-llvm,"
+    "convert-math-to-libm,"
+    "convert-arith-to-llvm,"
+    "convert-index-to-llvm,"
+    "finalize-memref-to-llvm,"
+    "convert-cf-to-llvm,"
+    "convert-func-to-llvm,"
+    "reconcile-unrealized-casts";
+
+void addPipeline(OpPassManager &pm, llvm::StringRef text) {
+  std::string error;
+  llvm::raw_string_ostream os(error);
+  if (failed(parsePassPipeline(text, pm, os)))
+    llvm::report_fatal_error(llvm::Twine("bad built-in pipeline: ") + error);
+}
+
+} // namespace
+
+namespace nabla {
+
+void buildCpuPipeline(OpPassManager &pm, CpuStage stage) {
+  addPipeline(pm, kToLinalg);
+  if (stage == CpuStage::Linalg)
+    return;
+  addPipeline(pm, kToLLVM);
+}
+
+void registerCodegenPasses() {
+  registerNablaCodegenPasses();
+  PassPipelineRegistration<>(
+      "nabla-cpu-pipeline",
+      "Lower a module of nabla ops to the LLVM dialect for the CPU JIT",
+      [](OpPassManager &pm) { buildCpuPipeline(pm, CpuStage::LLVMDialect); });
+}
+
+} // namespace nabla

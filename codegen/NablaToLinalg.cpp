@@ -1,0 +1,602 @@
+//===- NablaToLinalg.cpp - Lower nabla ops to linalg on tensors -----------===//
+//
+// Two kinds of patterns:
+//  - expansions, which rewrite a composite nabla op (softmax, mean, the
+//    losses) into simpler nabla ops; the conversion driver then lowers those;
+//  - lowerings, which produce linalg/tensor/arith/math ops. Broadcasting is
+//    never materialised: an operand's size-1 or missing dims become constant
+//    or dropped expressions in its indexing map.
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/codegen/Passes.h"
+#include "nabla/ir/NablaOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <limits>
+
+namespace nabla {
+#define GEN_PASS_DEF_NABLATOLINALG
+#define GEN_PASS_DEF_NABLAPROTECTARGUMENTS
+#include "codegen/Passes.h.inc"
+} // namespace nabla
+
+using namespace mlir;
+using namespace nabla;
+
+namespace {
+
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+RankedTensorType tensorType(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+bool isFloat(Type t) { return isa<FloatType>(getElementTypeOrSelf(t)); }
+
+/// A scalar constant of `type` (float or integer).
+Value constantScalar(OpBuilder &b, Location loc, Type type, double value) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, value));
+  return arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
+}
+
+/// The map that reads an operand of `shape` inside a loop nest over
+/// `resultShape` with numpy broadcasting: trailing dims align, size-1 dims
+/// that broadcast read index 0.
+AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> shape,
+                       ArrayRef<int64_t> resultShape) {
+  unsigned rank = resultShape.size(), offset = rank - shape.size();
+  SmallVector<AffineExpr> exprs;
+  for (auto [i, dim] : llvm::enumerate(shape)) {
+    if (dim == 1 && resultShape[offset + i] != 1)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    else
+      exprs.push_back(getAffineDimExpr(offset + i, ctx));
+  }
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// A linalg.generic computing `body(inputs...)` at every index of
+/// `resultType`, broadcasting inputs as needed.
+Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
+                       RankedTensorType resultType, BodyFn body) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value in : inputs)
+    maps.push_back(
+        broadcastMap(ctx, tensorType(in).getShape(), resultType.getShape()));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(resultType.getRank(), ctx));
+  SmallVector<utils::IteratorType> iterators(resultType.getRank(),
+                                             utils::IteratorType::parallel);
+  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(),
+                                       resultType.getElementType());
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value result = body(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, result);
+      });
+  return generic.getResult(0);
+}
+
+/// A tensor of `type` filled with `value`.
+Value buildFilled(OpBuilder &b, Location loc, RankedTensorType type,
+                  Value value) {
+  Value init =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  return linalg::FillOp::create(b, loc, ValueRange{value}, ValueRange{init})
+      .getResult(0);
+}
+
+/// Reduces `input` over `axes` into a tensor of `resultType` (which may
+/// keep the reduced dims as size 1), starting from `initValue` and folding
+/// each element in with `combine(element, accumulator)`.
+Value buildReduction(OpBuilder &b, Location loc, Value input,
+                     ArrayRef<int64_t> axes, RankedTensorType resultType,
+                     Value initValue, BodyFn combine) {
+  MLIRContext *ctx = b.getContext();
+  auto inType = tensorType(input);
+  bool keepdims = resultType.getRank() == inType.getRank();
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t i = 0; i < inType.getRank(); ++i) {
+    bool reduced = llvm::is_contained(axes, i);
+    iterators.push_back(reduced ? utils::IteratorType::reduction
+                                : utils::IteratorType::parallel);
+    if (!reduced)
+      outExprs.push_back(getAffineDimExpr(i, ctx));
+    else if (keepdims)
+      outExprs.push_back(getAffineConstantExpr(0, ctx));
+  }
+  SmallVector<AffineMap> maps = {
+      AffineMap::getMultiDimIdentityMap(inType.getRank(), ctx),
+      AffineMap::get(inType.getRank(), 0, outExprs, ctx)};
+  Value init = buildFilled(b, loc, resultType, initValue);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, ValueRange{input}, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args));
+      });
+  return generic.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops
+//===----------------------------------------------------------------------===//
+
+/// Lowers a binary nabla op whose scalar body is `FloatOp` for floats and
+/// `IntOp` for integers.
+template <typename NablaOp, typename FloatOp, typename IntOp>
+struct BinaryLowering : OpRewritePattern<NablaOp> {
+  using OpRewritePattern<NablaOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(NablaOp op,
+                                PatternRewriter &rewriter) const override {
+    bool fp = isFloat(op.getType());
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), {op.getLhs(), op.getRhs()}, op.getType(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          if (fp)
+            return FloatOp::create(b, loc, args[0], args[1]);
+          return IntOp::create(b, loc, args[0], args[1]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Lowers a unary nabla op with a scalar body built by `Derived::scalar`.
+template <typename NablaOp, typename Derived>
+struct UnaryLowering : OpRewritePattern<NablaOp> {
+  using OpRewritePattern<NablaOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(NablaOp op,
+                                PatternRewriter &rewriter) const override {
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), {op.getOperand()}, op.getType(),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          return Derived::apply(b, loc, args[0]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+#define NABLA_UNARY(NAME, OP, EXPR)                                            \
+  struct NAME : UnaryLowering<OP, NAME> {                                      \
+    using UnaryLowering::UnaryLowering;                                        \
+    static Value apply(OpBuilder &b, Location loc, Value x) { return EXPR; }   \
+  };
+
+NABLA_UNARY(NegLowering, NegOp,
+            isFloat(x.getType())
+                ? arith::NegFOp::create(b, loc, x).getResult()
+                : arith::SubIOp::create(b, loc, constantScalar(b, loc, x.getType(), 0),
+                                        x)
+                      .getResult())
+// maximumf propagates NaN, as torch.relu does.
+NABLA_UNARY(ReluLowering, ReluOp,
+            arith::MaximumFOp::create(b, loc, x,
+                                      constantScalar(b, loc, x.getType(), 0.0)))
+NABLA_UNARY(SigmoidLowering, SigmoidOp,
+            arith::DivFOp::create(
+                b, loc, constantScalar(b, loc, x.getType(), 1.0),
+                arith::AddFOp::create(
+                    b, loc, constantScalar(b, loc, x.getType(), 1.0),
+                    math::ExpOp::create(b, loc,
+                                        arith::NegFOp::create(b, loc, x)))))
+NABLA_UNARY(TanhLowering, TanhOp, math::TanhOp::create(b, loc, x))
+NABLA_UNARY(ExpLowering, ExpOp, math::ExpOp::create(b, loc, x))
+NABLA_UNARY(LogLowering, LogOp, math::LogOp::create(b, loc, x))
+NABLA_UNARY(SqrtLowering, SqrtOp, math::SqrtOp::create(b, loc, x))
+#undef NABLA_UNARY
+
+/// Integer power: math.ipowi; float power: math.powf.
+struct PowLowering : OpRewritePattern<PowOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PowOp op,
+                                PatternRewriter &rewriter) const override {
+    bool fp = isFloat(op.getType());
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), {op.getLhs(), op.getRhs()}, op.getType(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          if (fp)
+            return math::PowFOp::create(b, loc, args[0], args[1]);
+          return math::IPowIOp::create(b, loc, args[0], args[1]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct CastLowering : OpRewritePattern<CastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CastOp op,
+                                PatternRewriter &rewriter) const override {
+    Type to = op.getType().getElementType();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), {op.getOperand()}, op.getType(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return castScalar(b, loc, args[0], to);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  static Value castScalar(OpBuilder &b, Location loc, Value x, Type to) {
+    Type from = x.getType();
+    if (from == to)
+      return x;
+    bool fromBool = from.isInteger(1);
+    if (isa<FloatType>(from) && isa<FloatType>(to)) {
+      if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+        return arith::ExtFOp::create(b, loc, to, x);
+      if (from.getIntOrFloatBitWidth() > to.getIntOrFloatBitWidth())
+        return arith::TruncFOp::create(b, loc, to, x);
+      // f16 <-> bf16: through f32.
+      Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+      return arith::TruncFOp::create(b, loc, to, wide);
+    }
+    if (isa<FloatType>(from)) {
+      if (to.isInteger(1))
+        return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, x,
+                                     constantScalar(b, loc, from, 0.0));
+      return arith::FPToSIOp::create(b, loc, to, x);
+    }
+    if (isa<FloatType>(to)) {
+      if (fromBool)
+        return arith::UIToFPOp::create(b, loc, to, x);
+      return arith::SIToFPOp::create(b, loc, to, x);
+    }
+    if (to.isInteger(1))
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x,
+                                   constantScalar(b, loc, from, 0));
+    if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+      return fromBool ? arith::ExtUIOp::create(b, loc, to, x).getResult()
+                      : arith::ExtSIOp::create(b, loc, to, x).getResult();
+    return arith::TruncIOp::create(b, loc, to, x);
+  }
+};
+
+struct BroadcastToLowering : OpRewritePattern<BroadcastToOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BroadcastToOp op,
+                                PatternRewriter &rewriter) const override {
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), {op.getOperand()}, op.getType(),
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct ConstantLowering : OpRewritePattern<ConstantOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConstantOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, op.getValue());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+struct SumLowering : OpRewritePattern<SumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SumOp op,
+                                PatternRewriter &rewriter) const override {
+    Type et = op.getType().getElementType();
+    bool fp = isFloat(et);
+    Value result = buildReduction(
+        rewriter, op.getLoc(), op.getOperand(), op.getAxes(), op.getType(),
+        constantScalar(rewriter, op.getLoc(), et, 0.0),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          if (fp)
+            return arith::AddFOp::create(b, loc, args[0], args[1]);
+          return arith::AddIOp::create(b, loc, args[0], args[1]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct ReduceMaxLowering : OpRewritePattern<ReduceMaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceMaxOp op,
+                                PatternRewriter &rewriter) const override {
+    Type et = op.getType().getElementType();
+    Location loc = op.getLoc();
+    Value init;
+    if (auto ft = dyn_cast<FloatType>(et))
+      init = arith::ConstantOp::create(
+          rewriter, loc,
+          rewriter.getFloatAttr(
+              ft, APFloat::getInf(ft.getFloatSemantics(), /*Negative=*/true)));
+    else
+      init = arith::ConstantOp::create(
+          rewriter, loc,
+          rewriter.getIntegerAttr(
+              et, APInt::getSignedMinValue(et.getIntOrFloatBitWidth())));
+    Value result = buildReduction(
+        rewriter, loc, op.getOperand(), op.getAxes(), op.getType(), init,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          if (isa<FloatType>(et))
+            return arith::MaximumFOp::create(b, l, args[0], args[1]);
+          return arith::MaxSIOp::create(b, l, args[0], args[1]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Expansions into simpler nabla ops
+//===----------------------------------------------------------------------===//
+
+/// A rank-0 nabla constant of `elementType`.
+Value nablaScalar(OpBuilder &b, Location loc, Type elementType, double v) {
+  auto type = RankedTensorType::get({}, elementType);
+  Attribute attr = isa<FloatType>(elementType)
+                       ? Attribute(b.getFloatAttr(elementType, v))
+                       : Attribute(b.getIntegerAttr(elementType, (int64_t)v));
+  return ConstantOp::create(b, loc, DenseElementsAttr::get(type, attr));
+}
+
+SmallVector<int64_t> allAxes(int64_t rank) {
+  return llvm::to_vector(llvm::seq<int64_t>(0, rank));
+}
+
+/// mean = sum / (number of reduced elements)
+struct MeanExpansion : OpRewritePattern<MeanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MeanOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto inType = tensorType(op.getOperand());
+    int64_t count = 1;
+    for (int64_t axis : op.getAxes())
+      count *= inType.getDimSize(axis);
+    Value sum = SumOp::create(rewriter, loc, op.getOperand(), op.getAxes(),
+                              op.getKeepdims());
+    Value n = nablaScalar(rewriter, loc, inType.getElementType(), count);
+    rewriter.replaceOpWithNewOp<DivOp>(op, sum, n);
+    return success();
+  }
+};
+
+/// Stable softmax pieces: shifted = x - max(x); s = sum(exp(shifted)).
+std::pair<Value, Value> shiftedExpSum(OpBuilder &b, Location loc, Value x,
+                                      int64_t axis, Value &expShifted) {
+  Value m = ReduceMaxOp::create(b, loc, x, ArrayRef<int64_t>{axis}, true);
+  Value shifted = SubOp::create(b, loc, x, m);
+  expShifted = ExpOp::create(b, loc, shifted);
+  Value s = SumOp::create(b, loc, expShifted, ArrayRef<int64_t>{axis}, true);
+  return {shifted, s};
+}
+
+struct SoftmaxExpansion : OpRewritePattern<SoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxOp op,
+                                PatternRewriter &rewriter) const override {
+    Value e;
+    auto [shifted, s] = shiftedExpSum(rewriter, op.getLoc(), op.getOperand(),
+                                      op.getAxis(), e);
+    (void)shifted;
+    rewriter.replaceOpWithNewOp<DivOp>(op, e, s);
+    return success();
+  }
+};
+
+struct LogSoftmaxExpansion : OpRewritePattern<LogSoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LogSoftmaxOp op,
+                                PatternRewriter &rewriter) const override {
+    Value e;
+    auto [shifted, s] = shiftedExpSum(rewriter, op.getLoc(), op.getOperand(),
+                                      op.getAxis(), e);
+    Value logS = LogOp::create(rewriter, op.getLoc(), s);
+    rewriter.replaceOpWithNewOp<SubOp>(op, shifted, logS);
+    return success();
+  }
+};
+
+/// mse = mean((pred - target)^2) over all elements.
+struct MseExpansion : OpRewritePattern<MseOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MseOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value d = SubOp::create(rewriter, loc, op.getPred(), op.getTarget());
+    Value sq = MulOp::create(rewriter, loc, d, d);
+    rewriter.replaceOpWithNewOp<MeanOp>(
+        op, sq, allAxes(tensorType(sq).getRank()), false);
+    return success();
+  }
+};
+
+/// bce = mean(-(t * max(log p, -100) + (1 - t) * max(log(1 - p), -100))),
+/// clamping the logs as torch.nn.functional.binary_cross_entropy does.
+struct BinaryCrossEntropyExpansion : OpRewritePattern<BinaryCrossEntropyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BinaryCrossEntropyOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type et = op.getType().getElementType();
+    Value p = op.getProbs(), t = op.getTargets();
+    Value one = nablaScalar(rewriter, loc, et, 1.0);
+    Value floor = nablaScalar(rewriter, loc, et, -100.0);
+    Value logP = MaxOp::create(rewriter, loc, LogOp::create(rewriter, loc, p),
+                               floor);
+    Value log1mP = MaxOp::create(
+        rewriter, loc,
+        LogOp::create(rewriter, loc, SubOp::create(rewriter, loc, one, p)),
+        floor);
+    Value oneMinusT = SubOp::create(rewriter, loc, one, t);
+    Value ll = AddOp::create(rewriter, loc, MulOp::create(rewriter, loc, t, logP),
+                             MulOp::create(rewriter, loc, oneMinusT, log1mP));
+    Value mean = MeanOp::create(rewriter, loc, ll,
+                                allAxes(tensorType(ll).getRank()), false);
+    rewriter.replaceOpWithNewOp<NegOp>(op, mean);
+    return success();
+  }
+};
+
+/// ce = -(1/N) * sum_n log_softmax(logits)[n, label[n]]. The pick of the
+/// label's column is a reduction over [N, C] that adds only where
+/// c == label[n].
+struct CrossEntropyLowering : OpRewritePattern<CrossEntropyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CrossEntropyOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto logitsType = op.getLogits().getType();
+    Type et = logitsType.getElementType();
+    int64_t n = logitsType.getDimSize(0);
+    Value lsm = LogSoftmaxOp::create(rewriter, loc, op.getLogits(), 1);
+
+    AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+    SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {d0, d1}, ctx),
+                                   AffineMap::get(2, 0, {d0}, ctx),
+                                   AffineMap::get(2, 0, {}, ctx)};
+    auto scalarType = RankedTensorType::get({}, et);
+    Value init = buildFilled(rewriter, loc, scalarType,
+                             constantScalar(rewriter, loc, et, 0.0));
+    auto picked = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{scalarType}, ValueRange{lsm, op.getLabels()},
+        ValueRange{init}, maps,
+        {utils::IteratorType::reduction, utils::IteratorType::reduction},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value c = linalg::IndexOp::create(b, l, 1);
+          Value label =
+              arith::IndexCastOp::create(b, l, b.getIndexType(), args[1]);
+          Value hit =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, c, label);
+          Value sum = arith::AddFOp::create(b, l, args[2], args[0]);
+          linalg::YieldOp::create(
+              b, l, arith::SelectOp::create(b, l, hit, sum, args[2]).getResult());
+        });
+    Value count = nablaScalar(rewriter, loc, et, static_cast<double>(n));
+    Value mean = DivOp::create(rewriter, loc, picked.getResult(0), count);
+    rewriter.replaceOpWithNewOp<NegOp>(op, mean);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and data movement
+//===----------------------------------------------------------------------===//
+
+struct MatmulLowering : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    Value zero = constantScalar(rewriter, loc, type.getElementType(), 0.0);
+    Value acc = buildFilled(rewriter, loc, type, zero);
+    Value result;
+    if (type.getRank() == 2)
+      result = linalg::MatmulOp::create(rewriter, loc, TypeRange{type},
+                                        ValueRange{op.getLhs(), op.getRhs()},
+                                        ValueRange{acc})
+                   .getResult(0);
+    else
+      result = linalg::BatchMatmulOp::create(
+                   rewriter, loc, TypeRange{type},
+                   ValueRange{op.getLhs(), op.getRhs()}, ValueRange{acc})
+                   .getResult(0);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct TransposeLowering : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    Value init = tensor::EmptyOp::create(rewriter, op.getLoc(), type.getShape(),
+                                         type.getElementType());
+    auto transposed = linalg::TransposeOp::create(
+        rewriter, op.getLoc(), op.getOperand(), init, op.getPermutation());
+    rewriter.replaceOp(op, transposed.getResult());
+    return success();
+  }
+};
+
+struct ReshapeLowering : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    auto shapeType = RankedTensorType::get({type.getRank()},
+                                           rewriter.getI64Type());
+    Value shape = arith::ConstantOp::create(
+        rewriter, op.getLoc(),
+        DenseIntElementsAttr::get(shapeType, type.getShape()));
+    rewriter.replaceOpWithNewOp<tensor::ReshapeOp>(op, type, op.getOperand(),
+                                                   shape);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Passes
+//===----------------------------------------------------------------------===//
+
+struct NablaToLinalgPass
+    : nabla::impl::NablaToLinalgBase<NablaToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    patterns.add<
+        BinaryLowering<AddOp, arith::AddFOp, arith::AddIOp>,
+        BinaryLowering<SubOp, arith::SubFOp, arith::SubIOp>,
+        BinaryLowering<MulOp, arith::MulFOp, arith::MulIOp>,
+        BinaryLowering<DivOp, arith::DivFOp, arith::DivSIOp>,
+        BinaryLowering<MaxOp, arith::MaximumFOp, arith::MaxSIOp>, PowLowering,
+        NegLowering, ReluLowering, SigmoidLowering, TanhLowering, ExpLowering,
+        LogLowering, SqrtLowering, CastLowering, BroadcastToLowering,
+        ConstantLowering, SumLowering, ReduceMaxLowering, MeanExpansion,
+        SoftmaxExpansion, LogSoftmaxExpansion, MseExpansion,
+        BinaryCrossEntropyExpansion, CrossEntropyLowering, MatmulLowering,
+        TransposeLowering, ReshapeLowering>(ctx);
+
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<NablaDialect>();
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
+                           arith::ArithDialect, math::MathDialect,
+                           func::FuncDialect>();
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+struct NablaProtectArgumentsPass
+    : nabla::impl::NablaProtectArgumentsBase<NablaProtectArgumentsPass> {
+  void runOnOperation() override {
+    auto readOnly = BoolAttr::get(&getContext(), false);
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      for (unsigned i = 0; i < func.getNumArguments(); ++i)
+        if (isa<TensorType>(func.getArgument(i).getType()))
+          func.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
+                          readOnly);
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,39 @@
+//===- Passes.td - Lowering passes of nabla ----------------*- tablegen -*-===//
+#ifndef NABLA_CODEGEN_PASSES_TD
+#define NABLA_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Lowering out of the nabla dialect
+//===----------------------------------------------------------------------===//
+
+def NablaToLinalg : Pass<"nabla-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower nabla ops to linalg, tensor, arith and math on tensors";
+  let description = [{
+    Rewrites every nabla op into destination-style linalg ops on tensors:
+    elementwise ops (with broadcasting folded into indexing maps) become
+    `linalg.generic`, reductions `linalg.generic` with reduction iterators
+    over a `linalg.fill`, matmul `linalg.matmul`/`linalg.batch_matmul`,
+    transpose `linalg.transpose`, reshape `tensor.reshape`. Softmax,
+    log_softmax, mean and the losses are first expanded into simpler nabla
+    ops. Function signatures and attributes do not change. Fails, naming
+    the op, if any nabla op is left.
+  }];
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect"
+  ];
+}
+
+def NablaProtectArguments : Pass<"nabla-protect-arguments", "mlir::ModuleOp"> {
+  let summary = "Mark model arguments read-only for bufferization";
+  let description = [{
+    Sets `bufferization.writable = false` on every argument of every public
+    function, so one-shot bufferization never writes into a caller's input
+    or parameter buffer. (Training will mark parameters writable on purpose
+    to update them in place.)
+  }];
+}
+
+#endif // NABLA_CODEGEN_PASSES_TD

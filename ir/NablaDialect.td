@@ -1,0 +1,34 @@
+//===- NablaDialect.td - The nabla dialect -----------------*- tablegen -*-===//
+#ifndef NABLA_DIALECT_TD
+#define NABLA_DIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def Nabla_Dialect : Dialect {
+  let name = "nabla";
+  let cppNamespace = "::nabla";
+  let summary = "Tensor-level ops of neural-network training graphs";
+  let description = [{
+    The nabla dialect holds a model's forward graph, and later its backward
+    graph and training step, as ops on builtin ranked tensors with static
+    shapes (element types f32, f16, bf16, i32, i1). Elementwise ops broadcast
+    like numpy. A model is a `func.func` carrying `nabla.model`; its
+    arguments carry `nabla.input = "x"` or `nabla.param = "Dense_1.w"` with
+    `nabla.init = {...}`, and its results `nabla.output = "loss"`.
+  }];
+  let hasConstantMaterializer = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasOperationAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
+}
+
+class Nabla_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Nabla_Dialect, mnemonic, traits>;
+
+def Nabla_ElementType : AnyTypeOf<[F32, F16, BF16, I32, I1]>;
+def Nabla_Tensor : RankedTensorOf<[F32, F16, BF16, I32, I1]>;
+def Nabla_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
+def Nabla_NumericTensor : RankedTensorOf<[F32, F16, BF16, I32]>;
+def Nabla_IndexTensor : RankedTensorOf<[I32]>;
+
+#endif // NABLA_DIALECT_TD

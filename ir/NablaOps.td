@@ -1,0 +1,345 @@
+//===- NablaOps.td - Operations of the nabla dialect -------*- tablegen -*-===//
+//
+// Every op: a one-line summary, a description with an IR example, a verifier
+// where traits do not cover it, and an assembly format that reads like the
+// math. The semantics follow numpy/PyTorch (broadcasting, reductions).
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_OPS_TD
+#define NABLA_OPS_TD
+
+include "NablaDialect.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Constants and casts
+//===----------------------------------------------------------------------===//
+
+def Nabla_ConstantOp : Nabla_Op<"constant", [ConstantLike, Pure,
+    AllTypesMatch<["value", "result"]>]> {
+  let summary = "a tensor of known values";
+  let description = [{
+    `%c = nabla.constant dense<[0.3, 0.7]> : tensor<2xf32>`
+  }];
+  let arguments = (ins TypedAttrInterface:$value);
+  let results = (outs Nabla_Tensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::Attribute":$value), [{
+      build($_builder, $_state, ::llvm::cast<::mlir::TypedAttr>(value).getType(),
+            ::llvm::cast<::mlir::TypedAttr>(value));
+    }]>
+  ];
+}
+
+def Nabla_CastOp : Nabla_Op<"cast", [Pure, SameOperandsAndResultShape]> {
+  let summary = "convert every element to another element type";
+  let description = [{
+    `%h = nabla.cast %x : tensor<4xf32> -> tensor<4xf16>`
+    Float to float rounds to nearest even; float to int truncates toward zero;
+    int to float rounds; i1 becomes 0 or 1.
+  }];
+  let arguments = (ins Nabla_Tensor:$operand);
+  let results = (outs Nabla_Tensor:$result);
+  let assemblyFormat = "$operand attr-dict `:` type($operand) `->` type($result)";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise binary ops (numpy broadcasting)
+//===----------------------------------------------------------------------===//
+
+class Nabla_BinaryOp<string mnemonic, list<Trait> traits = []>
+    : Nabla_Op<mnemonic, !listconcat([Pure], traits)> {
+  let arguments = (ins Nabla_NumericTensor:$lhs, Nabla_NumericTensor:$rhs);
+  let results = (outs Nabla_NumericTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let builders = [
+    // The result type is the broadcast of both operand shapes.
+    OpBuilder<(ins "::mlir::Value":$lhs, "::mlir::Value":$rhs), [{
+      build($_builder, $_state, ::nabla::getBroadcastType(lhs, rhs), lhs, rhs);
+    }]>
+  ];
+  code extraClassDeclaration = [{
+    /// Shared by all binary ops: element types agree, shapes broadcast.
+    ::mlir::LogicalResult verifyBroadcast();
+  }];
+}
+
+def Nabla_AddOp : Nabla_BinaryOp<"add", [Commutative]> {
+  let summary = "elementwise sum with broadcasting";
+  let description = [{
+    `%z = nabla.add %x, %b : tensor<8x10xf32>, tensor<10xf32> -> tensor<8x10xf32>`
+    Folds `x + 0` to `x` when no broadcast is needed.
+  }];
+  let hasFolder = 1;
+}
+
+def Nabla_SubOp : Nabla_BinaryOp<"sub"> {
+  let summary = "elementwise difference with broadcasting";
+  let description = [{
+    `%z = nabla.sub %x, %y : tensor<4xf32>, tensor<f32> -> tensor<4xf32>`
+    Folds `x - 0` to `x`.
+  }];
+  let hasFolder = 1;
+}
+
+def Nabla_MulOp : Nabla_BinaryOp<"mul", [Commutative]> {
+  let summary = "elementwise product with broadcasting";
+  let description = [{
+    `%z = nabla.mul %w, %x : tensor<2xf32>, tensor<2xf32> -> tensor<2xf32>`
+    Folds `x * 1` to `x`.
+  }];
+  let hasFolder = 1;
+}
+
+def Nabla_DivOp : Nabla_BinaryOp<"div"> {
+  let summary = "elementwise quotient with broadcasting";
+  let description = [{
+    `%z = nabla.div %x, %n : tensor<4xf32>, tensor<f32> -> tensor<4xf32>`
+    Folds `x / 1` to `x`. Integer division truncates toward zero.
+  }];
+  let hasFolder = 1;
+}
+
+def Nabla_PowOp : Nabla_BinaryOp<"pow"> {
+  let summary = "elementwise power with broadcasting";
+  let description = [{
+    `%z = nabla.pow %x, %two : tensor<f32>, tensor<f32> -> tensor<f32>`
+    Folds `x ** 1` to `x`.
+  }];
+  let hasFolder = 1;
+}
+
+def Nabla_MaxOp : Nabla_BinaryOp<"max", [Commutative]> {
+  let summary = "elementwise maximum with broadcasting";
+  let description = [{
+    `%z = nabla.max %x, %y : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>`
+    NaN in either operand gives NaN (as torch.maximum).
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary ops
+//===----------------------------------------------------------------------===//
+
+class Nabla_UnaryOp<string mnemonic, Type operandType, list<Trait> traits = []>
+    : Nabla_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType], traits)> {
+  let arguments = (ins operandType:$operand);
+  let results = (outs operandType:$result);
+  let assemblyFormat = "$operand attr-dict `:` type($result)";
+}
+
+def Nabla_NegOp : Nabla_UnaryOp<"neg", Nabla_NumericTensor> {
+  let summary = "elementwise negation";
+  let description = [{ `%y = nabla.neg %x : tensor<4xf32>` (folds `-(-x)` to `x`) }];
+  let hasFolder = 1;
+}
+def Nabla_ReluOp : Nabla_UnaryOp<"relu", Nabla_FloatTensor> {
+  let summary = "max(x, 0) elementwise";
+  let description = [{ `%y = nabla.relu %x : tensor<8x256xf32>` }];
+}
+def Nabla_SigmoidOp : Nabla_UnaryOp<"sigmoid", Nabla_FloatTensor> {
+  let summary = "1 / (1 + exp(-x)) elementwise";
+  let description = [{ `%y = nabla.sigmoid %x : tensor<8x256xf32>` }];
+}
+def Nabla_TanhOp : Nabla_UnaryOp<"tanh", Nabla_FloatTensor> {
+  let summary = "hyperbolic tangent elementwise";
+  let description = [{ `%y = nabla.tanh %x : tensor<8x256xf32>` }];
+}
+def Nabla_ExpOp : Nabla_UnaryOp<"exp", Nabla_FloatTensor> {
+  let summary = "e^x elementwise";
+  let description = [{ `%y = nabla.exp %x : tensor<4xf32>` }];
+}
+def Nabla_LogOp : Nabla_UnaryOp<"log", Nabla_FloatTensor> {
+  let summary = "natural logarithm elementwise";
+  let description = [{ `%y = nabla.log %x : tensor<4xf32>` }];
+}
+def Nabla_SqrtOp : Nabla_UnaryOp<"sqrt", Nabla_FloatTensor> {
+  let summary = "square root elementwise";
+  let description = [{ `%y = nabla.sqrt %x : tensor<4xf32>` }];
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class Nabla_ReduceOp<string mnemonic, Type operandType>
+    : Nabla_Op<mnemonic, [Pure]> {
+  let arguments = (ins operandType:$operand, DenseI64ArrayAttr:$axes,
+                       UnitAttr:$keepdims);
+  let results = (outs operandType:$result);
+  let assemblyFormat = [{
+    $operand `axes` `=` $axes (`keepdims` $keepdims^)? attr-dict `:`
+    type($operand) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let builders = [
+    // The result type follows from the axes (sorted, non-negative) and keepdims.
+    OpBuilder<(ins "::mlir::Value":$operand, "::llvm::ArrayRef<int64_t>":$axes,
+                   "bool":$keepdims), [{
+      build($_builder, $_state,
+            ::nabla::getReducedType(operand.getType(), axes, keepdims),
+            operand, axes, keepdims);
+    }]>
+  ];
+  code extraClassDeclaration = [{
+    ::mlir::LogicalResult verifyReduction();
+  }];
+}
+
+def Nabla_SumOp : Nabla_ReduceOp<"sum", Nabla_NumericTensor> {
+  let summary = "sum over the given axes";
+  let description = [{
+    `%s = nabla.sum %x axes = [1] : tensor<8x10xf32> -> tensor<8xf32>`
+    `%s = nabla.sum %x axes = [1] keepdims : tensor<8x10xf32> -> tensor<8x1xf32>`
+    Axes are sorted, distinct and in range; an empty list reduces nothing.
+  }];
+}
+def Nabla_MeanOp : Nabla_ReduceOp<"mean", Nabla_FloatTensor> {
+  let summary = "arithmetic mean over the given axes";
+  let description = [{
+    `%m = nabla.mean %x axes = [0, 1] : tensor<8x10xf32> -> tensor<f32>`
+  }];
+}
+def Nabla_ReduceMaxOp : Nabla_ReduceOp<"reduce_max", Nabla_NumericTensor> {
+  let summary = "maximum over the given axes";
+  let description = [{
+    `%m = nabla.reduce_max %x axes = [1] : tensor<8x10xf32> -> tensor<8xf32>`
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and data movement
+//===----------------------------------------------------------------------===//
+
+def Nabla_MatmulOp : Nabla_Op<"matmul", [Pure]> {
+  let summary = "matrix product of two 2-D (or batched 3-D) tensors";
+  let description = [{
+    `%c = nabla.matmul %a, %b : tensor<128x64xf32>, tensor<64x10xf32> -> tensor<128x10xf32>`
+    The inner dimensions must agree; 3-D operands multiply batch by batch
+    and must have the same batch size.
+  }];
+  let arguments = (ins Nabla_NumericTensor:$lhs, Nabla_NumericTensor:$rhs);
+  let results = (outs Nabla_NumericTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Nabla_TransposeOp : Nabla_Op<"transpose", [Pure]> {
+  let summary = "permute the dimensions of a tensor";
+  let description = [{
+    `%t = nabla.transpose %x [1, 0] : tensor<64x10xf32> -> tensor<10x64xf32>`
+    Result dim i is operand dim permutation[i]. A transpose of a transpose
+    folds into one (or into nothing when they cancel).
+  }];
+  let arguments = (ins Nabla_Tensor:$operand, DenseI64ArrayAttr:$permutation);
+  let results = (outs Nabla_Tensor:$result);
+  let assemblyFormat = [{
+    $operand $permutation attr-dict `:` type($operand) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Nabla_ReshapeOp : Nabla_Op<"reshape", [Pure]> {
+  let summary = "the same elements in row-major order, another shape";
+  let description = [{
+    `%r = nabla.reshape %x : tensor<8x8xf32> -> tensor<64xf32>`
+    A reshape of a reshape folds into one reshape.
+  }];
+  let arguments = (ins Nabla_Tensor:$operand);
+  let results = (outs Nabla_Tensor:$result);
+  let assemblyFormat = "$operand attr-dict `:` type($operand) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Nabla_BroadcastToOp : Nabla_Op<"broadcast_to", [Pure]> {
+  let summary = "repeat a tensor along broadcast dimensions";
+  let description = [{
+    `%b = nabla.broadcast_to %x : tensor<10xf32> -> tensor<8x10xf32>`
+    The operand shape must broadcast to the result shape (numpy rules).
+  }];
+  let arguments = (ins Nabla_Tensor:$operand);
+  let results = (outs Nabla_Tensor:$result);
+  let assemblyFormat = "$operand attr-dict `:` type($operand) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Normalizations and losses
+//===----------------------------------------------------------------------===//
+
+class Nabla_SoftmaxLikeOp<string mnemonic>
+    : Nabla_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let arguments = (ins Nabla_FloatTensor:$operand, I64Attr:$axis);
+  let results = (outs Nabla_FloatTensor:$result);
+  let assemblyFormat = "$operand `axis` `=` $axis attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Nabla_SoftmaxOp : Nabla_SoftmaxLikeOp<"softmax"> {
+  let summary = "exp(x) / sum(exp(x)) along one axis, computed stably";
+  let description = [{ `%p = nabla.softmax %x axis = 1 : tensor<8x10xf32>` }];
+}
+def Nabla_LogSoftmaxOp : Nabla_SoftmaxLikeOp<"log_softmax"> {
+  let summary = "x - log(sum(exp(x))) along one axis, computed stably";
+  let description = [{ `%p = nabla.log_softmax %x axis = 1 : tensor<8x10xf32>` }];
+}
+
+def Nabla_MseOp : Nabla_Op<"mse", [Pure]> {
+  let summary = "mean squared error, mean((pred - target)^2)";
+  let description = [{
+    `%l = nabla.mse %pred, %target : tensor<8x1xf32>, tensor<8x1xf32> -> tensor<f32>`
+    As torch.nn.functional.mse_loss with reduction='mean'.
+  }];
+  let arguments = (ins Nabla_FloatTensor:$pred, Nabla_FloatTensor:$target);
+  let results = (outs 0DTensorOf<[F32, F16, BF16]>:$result);
+  let assemblyFormat = [{
+    $pred `,` $target attr-dict `:` type($pred) `,` type($target) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Nabla_CrossEntropyOp : Nabla_Op<"cross_entropy", [Pure]> {
+  let summary = "mean negative log-likelihood of integer labels under softmax(logits)";
+  let description = [{
+    `%l = nabla.cross_entropy %logits, %labels : tensor<8x10xf32>, tensor<8xi32> -> tensor<f32>`
+    As torch.nn.functional.cross_entropy(logits, labels) with
+    reduction='mean'. Labels outside [0, C) contribute nothing.
+  }];
+  let arguments = (ins Nabla_FloatTensor:$logits, Nabla_IndexTensor:$labels);
+  let results = (outs 0DTensorOf<[F32, F16, BF16]>:$result);
+  let assemblyFormat = [{
+    $logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Nabla_BinaryCrossEntropyOp : Nabla_Op<"binary_cross_entropy", [Pure]> {
+  let summary = "mean of -(t log p + (1 - t) log(1 - p))";
+  let description = [{
+    `%l = nabla.binary_cross_entropy %p, %t : tensor<8xf32>, tensor<8xf32> -> tensor<f32>`
+    As torch.nn.functional.binary_cross_entropy: p is a probability and each
+    log is clamped to at least -100.
+  }];
+  let arguments = (ins Nabla_FloatTensor:$probs, Nabla_FloatTensor:$targets);
+  let results = (outs 0DTensorOf<[F32, F16, BF16]>:$result);
+  let assemblyFormat = [{
+    $probs `,` $targets attr-dict `:` type($probs) `,` type($targets) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // NABLA_OPS_TD
