@@ -1,0 +1,271 @@
+//===- Commands.cpp - What nablac's commands do ---------------------------===//
+#include "driver/Commands.h"
+
+#include "nabla/nabla.h"
+#include "nabla/runtime/Npy.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <cmath>
+
+namespace nabla::tools {
+
+namespace {
+
+llvm::Error usageError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "error: " + message);
+}
+
+/// `N=128` pairs from --dim.
+llvm::Error parseDims(llvm::ArrayRef<std::string> specs,
+                      std::map<std::string, int64_t> &dims) {
+  for (llvm::StringRef spec : specs) {
+    auto [name, value] = spec.split('=');
+    int64_t size;
+    if (name.empty() || value.getAsInteger(10, size) || size <= 0)
+      return usageError("--dim " + spec +
+                        ": expected NAME=SIZE with a positive integer size");
+    dims[name.str()] = size;
+  }
+  return llvm::Error::success();
+}
+
+std::string formatNumber(double v, bool json) {
+  if (json && !std::isfinite(v))
+    return "null"; // JSON has no NaN or infinity
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), json ? "%.9g" : "%g", v);
+  return buffer;
+}
+
+/// numpy-style nested brackets, one row of the last dim per line.
+void printNested(const Tensor &t, size_t dim, int64_t &index, int indent,
+                 llvm::raw_ostream &os) {
+  const auto &shape = t.getShape();
+  if (dim == shape.size()) {
+    os << formatNumber(t.get(index++), false);
+    return;
+  }
+  os << "[";
+  for (int64_t i = 0; i < shape[dim]; ++i) {
+    if (i > 0) {
+      os << ",";
+      if (dim + 1 < shape.size())
+        os << "\n" << std::string(indent + dim + 1, ' ');
+      else
+        os << " ";
+    }
+    printNested(t, dim + 1, index, indent, os);
+  }
+  os << "]";
+}
+
+int fail(llvm::Error err, llvm::raw_ostream &errs) {
+  errs << llvm::toString(std::move(err)) << "\n";
+  return 1;
+}
+
+int runCheck(const Source &source, const CompileOptions &options,
+             llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  auto sig = source.check(options);
+  if (!sig)
+    return fail(sig.takeError(), err);
+  out << "model " << sig->function << ": ok\n";
+  for (const ArgInfo &arg : sig->args)
+    out << (arg.isParam ? "  param  " : "  input  ") << arg.name << ": "
+        << arg.typeString()
+        << (arg.isParam ? " = " + arg.init.kind : std::string()) << "\n";
+  for (const TensorInfo &o : sig->outputs)
+    out << "  output " << o.name << ": " << o.typeString() << "\n";
+  return 0;
+}
+
+int runEmit(const Invocation &inv, const Source &source,
+            const CompileOptions &options, llvm::raw_ostream &err) {
+  auto stage = parseStage(inv.emitStage);
+  if (!stage)
+    return fail(usageError("unknown --emit stage '" + inv.emitStage +
+                           "' (stages: tokens, ast, nabla, linalg, "
+                           "llvm-dialect, llvm)"),
+                err);
+  std::error_code ec;
+  llvm::ToolOutputFile file(inv.outputPath, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail(usageError("cannot write '" + inv.outputPath +
+                           "': " + ec.message()),
+                err);
+  if (auto e = source.emit(*stage, options, file.os()))
+    return fail(std::move(e), err);
+  file.keep();
+  return 0;
+}
+
+int runModel(const Invocation &inv, const Source &source,
+             CompileOptions &options, llvm::raw_ostream &out,
+             llvm::raw_ostream &err) {
+  std::vector<InputValue> values;
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const std::string &text : inv.inputs) {
+    auto value = parseInput(text);
+    if (!value)
+      return fail(value.takeError(), err);
+    if (shapes.count(value->name))
+      return fail(usageError("--input " + value->name + " is given twice"),
+                  err);
+    shapes[value->name] =
+        value->array ? value->array->getShape()
+                     : std::vector<int64_t>{-1, (int64_t)value->values.size()};
+    values.push_back(std::move(*value));
+  }
+  auto names = source.inputNames(options.model);
+  if (!names)
+    return fail(names.takeError(), err);
+  for (const InputValue &v : values)
+    if (!llvm::is_contained(*names, v.name))
+      return fail(usageError("the model has no input '" + v.name +
+                             "' (its inputs: " + llvm::join(*names, ", ") +
+                             ")"),
+                  err);
+  for (const std::string &name : *names)
+    if (!shapes.count(name))
+      return fail(usageError("missing --input " + name + "=..."), err);
+  if (auto e = source.inferDims(shapes, options))
+    return fail(std::move(e), err);
+
+  auto model = Model::compile(source, options);
+  if (!model)
+    return fail(model.takeError(), err);
+  if (auto e = (*model)->initParameters(inv.seed))
+    return fail(std::move(e), err);
+
+  std::map<std::string, Tensor> tensors;
+  const Signature &sig = (*model)->getSignature();
+  for (InputValue &v : values) {
+    const ArgInfo &arg = sig.args[sig.findArg(v.name, false)];
+    if (v.array) {
+      tensors[v.name] = std::move(*v.array);
+      continue;
+    }
+    // A flat list fills the declared shape in row-major order.
+    Tensor t(arg.type, arg.shape);
+    if ((int64_t)v.values.size() != t.getNumElements())
+      return fail(usageError("--input " + v.name + " has " +
+                             llvm::Twine(v.values.size()) + " values but " +
+                             arg.typeString() + " needs " +
+                             llvm::Twine(t.getNumElements())),
+                  err);
+    for (auto [i, x] : llvm::enumerate(v.values)) {
+      if (arg.type == ElementType::I32 && x != std::trunc(x))
+        return fail(usageError("--input " + v.name + ": value " +
+                               formatNumber(x, false) +
+                               " is not a whole number, but the input is " +
+                               arg.typeString()),
+                    err);
+      t.set(i, x);
+    }
+    tensors[v.name] = std::move(t);
+  }
+  auto outputs = (*model)->run(tensors);
+  if (!outputs)
+    return fail(outputs.takeError(), err);
+  std::vector<std::string> outNames;
+  for (const TensorInfo &o : sig.outputs)
+    outNames.push_back(o.name);
+  printOutputs(outNames, *outputs, inv.json, out);
+  return 0;
+}
+
+} // namespace
+
+llvm::Expected<InputValue> parseInput(llvm::StringRef text) {
+  auto [name, value] = text.split('=');
+  if (name.empty() || value.empty() || !text.contains('='))
+    return usageError("--input " + text +
+                      ": expected NAME=v1,v2,... or NAME=file.npy");
+  InputValue input;
+  input.name = name.str();
+  if (value.ends_with(".npy")) {
+    auto array = readNpy(value);
+    if (!array)
+      return usageError("--input " + name + ": " +
+                        llvm::toString(array.takeError()));
+    for (int64_t i = 0; i < array->getNumElements(); ++i)
+      if (!std::isfinite(array->get(i)))
+        return usageError("--input " + name + ": " + value +
+                          " holds a NaN or infinity at flat index " +
+                          llvm::Twine(i));
+    input.array = std::move(*array);
+    return input;
+  }
+  llvm::SmallVector<llvm::StringRef> parts;
+  value.split(parts, ',');
+  for (auto [i, part] : llvm::enumerate(parts)) {
+    double v;
+    llvm::StringRef trimmed = part.trim();
+    if (trimmed.getAsDouble(v))
+      return usageError("--input " + name + ": '" + trimmed +
+                        "' (value " + llvm::Twine(i + 1) +
+                        ") is not a number");
+    if (!std::isfinite(v))
+      return usageError("--input " + name + ": value " + llvm::Twine(i + 1) +
+                        " is " + trimmed + "; inputs must be finite");
+    input.values.push_back(v);
+  }
+  return input;
+}
+
+void printOutputs(llvm::ArrayRef<std::string> names,
+                  llvm::ArrayRef<Tensor> values, bool json,
+                  llvm::raw_ostream &os) {
+  if (json) {
+    os << "{\"outputs\": {";
+    for (auto [i, t] : llvm::enumerate(values)) {
+      if (i)
+        os << ", ";
+      os << "\"" << names[i] << "\": {\"shape\": ["
+         << llvm::join(llvm::map_range(
+                           t.getShape(),
+                           [](int64_t d) { return std::to_string(d); }),
+                       ", ")
+         << "], \"data\": [";
+      for (int64_t k = 0; k < t.getNumElements(); ++k)
+        os << (k ? ", " : "") << formatNumber(t.get(k), true);
+      os << "]}";
+    }
+    os << "}}\n";
+    return;
+  }
+  for (auto [i, t] : llvm::enumerate(values)) {
+    os << names[i] << " = ";
+    if (t.getRank() > 0)
+      os << t.typeString() << " ";
+    int64_t index = 0;
+    int indent = names[i].size() + 3 + (t.getRank() > 0 ? t.typeString().size() + 1 : 0);
+    printNested(t, 0, index, indent, os);
+    os << "\n";
+  }
+}
+
+int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
+                  llvm::raw_ostream &err) {
+  CompileOptions options;
+  options.model = inv.model;
+  options.requireScalarLoss = inv.forTraining;
+  options.configurePassManager = inv.configurePassManager;
+  if (auto e = parseDims(inv.dims, options.dims))
+    return fail(std::move(e), err);
+  auto source = Source::fromFile(inv.file);
+  if (!source)
+    return fail(source.takeError(), err);
+  if (inv.command == "check")
+    return runCheck(**source, options, out, err);
+  if (inv.command == "emit")
+    return runEmit(inv, **source, options, err);
+  return runModel(inv, **source, options, out, err);
+}
+
+} // namespace nabla::tools

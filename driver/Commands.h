@@ -1,0 +1,62 @@
+//===- Commands.h - What nablac's commands do -------------------*- C++ -*-===//
+//
+// The body of each nablac command, as library code so tests can call it
+// with strings in and strings out.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_DRIVER_COMMANDS_H
+#define NABLA_DRIVER_COMMANDS_H
+
+#include "nabla/runtime/Tensor.h"
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class PassManager;
+}
+
+namespace nabla::tools {
+
+struct Invocation {
+  std::string command; // run, check, emit
+  std::string file;
+  std::string emitStage;
+  std::string outputPath = "-";
+  std::vector<std::string> inputs; // NAME=v1,v2 or NAME=file.npy
+  std::vector<std::string> dims;   // NAME=SIZE
+  uint64_t seed = 0;
+  bool json = false;
+  std::string model;
+  bool forTraining = false;
+  std::function<void(mlir::PassManager &)> configurePassManager;
+};
+
+/// Runs one nablac command; returns the process exit code.
+int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
+                  llvm::raw_ostream &err);
+
+/// A value given on the command line: a tensor from a .npy file, or a flat
+/// list of numbers whose shape comes from the model.
+struct InputValue {
+  std::string name;
+  std::vector<double> values; // a flat list
+  std::optional<Tensor> array; // from a .npy file
+};
+
+/// Parses `NAME=v1,v2,...` or `NAME=path.npy`. Rejects NaN and infinity.
+llvm::Expected<InputValue> parseInput(llvm::StringRef text);
+
+/// Prints outputs as `name = value` lines, or as nablac's JSON object
+/// {"outputs": {NAME: {"shape": [...], "data": [...]}}}.
+void printOutputs(llvm::ArrayRef<std::string> names,
+                  llvm::ArrayRef<Tensor> values, bool json,
+                  llvm::raw_ostream &os);
+
+} // namespace nabla::tools
+
+#endif // NABLA_DRIVER_COMMANDS_H

@@ -1,0 +1,385 @@
+//===- Driver.cpp - From a .nb file to JIT-compiled code ------------------===//
+//
+// Implements the public API (nabla/nabla.h): parse, elaborate to the nabla
+// dialect, lower through the CPU pipeline and JIT. Every failure comes back
+// as an llvm::Error whose text is the user-facing diagnostics.
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/nabla.h"
+
+#include "nabla/codegen/Passes.h"
+#include "nabla/frontend/AST.h"
+#include "nabla/frontend/Diagnostics.h"
+#include "nabla/frontend/Lexer.h"
+#include "nabla/frontend/MLIRGen.h"
+#include "nabla/frontend/Parser.h"
+#include "nabla/ir/NablaDialect.h"
+#include "nabla/runtime/JitEngine.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <cmath>
+#include <mutex>
+
+namespace nabla {
+
+namespace {
+
+llvm::Error makeError(const llvm::Twine &text) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), text);
+}
+
+/// Passes are registered once per process so pipelines can be parsed.
+void registerPassesOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mlir::registerAllPasses();
+    registerCodegenPasses();
+  });
+}
+
+std::unique_ptr<mlir::MLIRContext> makeContext() {
+  registerPassesOnce();
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<NablaDialect>();
+  auto context = std::make_unique<mlir::MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  return context;
+}
+
+/// Collects diagnostics as text: frontend errors through DiagnosticEngine,
+/// MLIR errors (verifier, passes) through a SourceMgr handler so they too
+/// show the user's line and a caret.
+struct DiagnosticCapture {
+  std::string text;
+  llvm::raw_string_ostream os{text};
+  DiagnosticEngine diags;
+  DiagnosticCapture(llvm::SourceMgr &sourceMgr) : diags(sourceMgr, os) {}
+  llvm::Error error() { return makeError(llvm::StringRef(text).rtrim()); }
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Source
+//===----------------------------------------------------------------------===//
+
+struct Source::Impl {
+  llvm::SourceMgr sourceMgr;
+  std::unique_ptr<ast::Module> module;
+  std::string text; // for --emit=tokens
+
+  const ast::Function *findModel(llvm::StringRef name) const {
+    for (const ast::Function *m : module->models())
+      if (name.empty() || m->name == name)
+        return m;
+    return nullptr;
+  }
+};
+
+Source::Source(std::string name, std::unique_ptr<Impl> impl)
+    : name(std::move(name)), impl(std::move(impl)) {}
+Source::~Source() = default;
+
+const ast::Module &Source::getAST() const { return *impl->module; }
+
+llvm::Expected<std::unique_ptr<Source>> Source::fromFile(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return makeError("error: cannot read '" + path +
+                     "': " + buffer.getError().message());
+  return fromString((*buffer)->getBuffer(), path);
+}
+
+llvm::Expected<std::unique_ptr<Source>>
+Source::fromString(llvm::StringRef text, llvm::StringRef name) {
+  auto impl = std::make_unique<Impl>();
+  impl->text = text.str();
+  impl->sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(text, name), llvm::SMLoc());
+  DiagnosticCapture capture(impl->sourceMgr);
+  impl->module = parseModule(capture.diags);
+  if (!impl->module || capture.diags.hadError())
+    return capture.error();
+  return std::unique_ptr<Source>(new Source(name.str(), std::move(impl)));
+}
+
+llvm::Expected<std::vector<std::string>>
+Source::inputNames(llvm::StringRef model) const {
+  const ast::Function *fn = impl->findModel(model);
+  if (!fn)
+    return makeError(name + ": error: no model" +
+                     (model.empty() ? llvm::Twine("") : " named '" + model + "'"));
+  std::vector<std::string> names;
+  for (const ast::Argument &arg : fn->args)
+    names.push_back(arg.name);
+  return names;
+}
+
+llvm::Error
+Source::inferDims(const std::map<std::string, std::vector<int64_t>> &shapes,
+                  CompileOptions &options) const {
+  const ast::Function *fn = impl->findModel(options.model);
+  if (!fn)
+    return llvm::Error::success(); // reported when compiling
+  DiagnosticCapture capture(impl->sourceMgr);
+  std::map<std::string, int64_t> counts;
+  for (const ast::Argument &arg : fn->args) {
+    auto it = shapes.find(arg.name);
+    if (it == shapes.end() || !arg.type)
+      continue;
+    const std::vector<int64_t> &shape = it->second;
+    bool flat = shape.size() == 2 && shape[0] == -1;
+    if (flat) {
+      counts[arg.name] = shape[1];
+      continue;
+    }
+    if (shape.size() != arg.type->dims.size()) {
+      capture.diags.error(arg.loc, "input '" + arg.name + "' is declared with " +
+                                       llvm::Twine(arg.type->dims.size()) +
+                                       " dimensions but its data has " +
+                                       llvm::Twine(shape.size()));
+      return capture.error();
+    }
+    for (auto [i, dim] : llvm::enumerate(arg.type->dims)) {
+      if (!dim.isNamed())
+        continue;
+      auto [pos, inserted] = options.dims.emplace(dim.name, shape[i]);
+      if (!inserted && pos->second != shape[i]) {
+        capture.diags.error(dim.loc, "dimension " + dim.name + " is " +
+                                         llvm::Twine(pos->second) +
+                                         " but input '" + arg.name +
+                                         "' has size " + llvm::Twine(shape[i]) +
+                                         " there");
+        return capture.error();
+      }
+    }
+  }
+  if (!inferDimsFromInputCounts(*fn, counts, options.dims, capture.diags))
+    return capture.error();
+  return llvm::Error::success();
+}
+
+/// Elaborates `source` into the nabla dialect.
+static llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+generate(mlir::MLIRContext &context, Source::Impl &impl,
+         const CompileOptions &options) {
+  DiagnosticCapture capture(impl.sourceMgr);
+  mlir::SourceMgrDiagnosticHandler handler(impl.sourceMgr, &context,
+                                           capture.os);
+  MLIRGenOptions genOptions;
+  genOptions.dims = options.dims;
+  genOptions.model = options.model;
+  genOptions.requireScalarLoss = options.requireScalarLoss;
+  auto module = mlirGen(context, *impl.module, capture.diags, genOptions);
+  if (!module || capture.diags.hadError() || !capture.text.empty())
+    return capture.error();
+  return module;
+}
+
+/// Runs the CPU pipeline up to `stage` on `module`.
+static llvm::Error lower(mlir::ModuleOp module, CpuStage stage,
+                         Source::Impl &impl, const CompileOptions &options) {
+  mlir::MLIRContext *context = module->getContext();
+  DiagnosticCapture capture(impl.sourceMgr);
+  mlir::SourceMgrDiagnosticHandler handler(impl.sourceMgr, context,
+                                           capture.os);
+  mlir::PassManager pm(context);
+  if (options.configurePassManager)
+    options.configurePassManager(pm);
+  buildCpuPipeline(pm, stage);
+  if (mlir::failed(pm.run(module)))
+    return makeError("error: lowering failed (a compiler bug; please report "
+                     "it with the model):\n" +
+                     llvm::StringRef(capture.text).rtrim());
+  return llvm::Error::success();
+}
+
+static void printTokens(Source::Impl &impl, llvm::raw_ostream &os) {
+  DiagnosticCapture capture(impl.sourceMgr);
+  auto *buffer = impl.sourceMgr.getMemoryBuffer(impl.sourceMgr.getMainFileID());
+  Lexer lexer(buffer->getBuffer(), capture.diags);
+  for (const Token &token : lexer.tokenize()) {
+    auto [line, col] = capture.diags.getLineAndColumn(token.loc);
+    os << line << ":" << col << " " << describe(token.kind);
+    if (token.is(TokenKind::Ident) || token.is(TokenKind::Number) ||
+        token.is(TokenKind::String))
+      os << " " << token.text;
+    os << "\n";
+  }
+}
+
+llvm::Error Source::emit(Stage stage, const CompileOptions &options,
+                         llvm::raw_ostream &os) const {
+  if (stage == Stage::Tokens) {
+    printTokens(*impl, os);
+    return llvm::Error::success();
+  }
+  if (stage == Stage::AST) {
+    ast::dump(*impl->module, os);
+    return llvm::Error::success();
+  }
+  auto context = makeContext();
+  auto module = generate(*context, *impl, options);
+  if (!module)
+    return module.takeError();
+  if (stage == Stage::Linalg || stage == Stage::LLVMDialect ||
+      stage == Stage::LLVM) {
+    CpuStage cpu = stage == Stage::Linalg ? CpuStage::Linalg
+                                          : CpuStage::LLVMDialect;
+    if (auto err = lower(**module, cpu, *impl, options))
+      return err;
+  }
+  if (stage == Stage::LLVM)
+    return printLLVMIR(**module, os);
+  (*module)->print(os);
+  os << "\n";
+  return llvm::Error::success();
+}
+
+llvm::Expected<Signature> Source::check(const CompileOptions &options) const {
+  auto context = makeContext();
+  auto module = generate(*context, *impl, options);
+  if (!module)
+    return module.takeError();
+  auto funcs = llvm::to_vector((*module)->getOps<mlir::func::FuncOp>());
+  return readSignature(funcs.front());
+}
+
+std::optional<Stage> parseStage(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<Stage>>(name)
+      .Case("tokens", Stage::Tokens)
+      .Case("ast", Stage::AST)
+      .Case("nabla", Stage::Nabla)
+      .Case("linalg", Stage::Linalg)
+      .Case("llvm-dialect", Stage::LLVMDialect)
+      .Case("llvm", Stage::LLVM)
+      .Default(std::nullopt);
+}
+
+//===----------------------------------------------------------------------===//
+// Model
+//===----------------------------------------------------------------------===//
+
+Model::~Model() = default;
+
+llvm::Expected<std::unique_ptr<Model>>
+Model::compileFile(llvm::StringRef path, const CompileOptions &options) {
+  auto source = Source::fromFile(path);
+  if (!source)
+    return source.takeError();
+  return compile(**source, options);
+}
+
+llvm::Expected<std::unique_ptr<Model>>
+Model::compile(const Source &source, const CompileOptions &options) {
+  auto context = makeContext();
+  auto module = generate(*context, *source.impl, options);
+  if (!module)
+    return module.takeError();
+  auto funcs = llvm::to_vector((*module)->getOps<mlir::func::FuncOp>());
+  if (funcs.size() != 1)
+    return makeError(source.getName() +
+                     ": error: the file defines several models; choose one "
+                     "with --model NAME");
+  auto signature = readSignature(funcs.front());
+  if (!signature)
+    return signature.takeError();
+  if (auto err = lower(**module, CpuStage::LLVMDialect, *source.impl, options))
+    return std::move(err);
+  auto engine = JitEngine::create(**module);
+  if (!engine)
+    return makeError("error: JIT compilation failed: " +
+                     llvm::toString(engine.takeError()));
+
+  std::unique_ptr<Model> model(new Model());
+  model->signature = std::move(*signature);
+  model->engine = std::move(*engine);
+  for (const ArgInfo &arg : model->signature.args)
+    if (arg.isParam)
+      model->parameters.emplace_back(arg.type, arg.shape);
+  return model;
+}
+
+llvm::Error Model::initParameters(uint64_t seed) {
+  size_t p = 0;
+  for (const ArgInfo &arg : signature.args) {
+    if (!arg.isParam)
+      continue;
+    std::string error;
+    if (!initialize(parameters[p++], arg.init, seed, arg.name, error))
+      return makeError("error: cannot initialize parameter '" + arg.name +
+                       "': " + error);
+  }
+  return llvm::Error::success();
+}
+
+Tensor *Model::getParameter(llvm::StringRef name) {
+  size_t p = 0;
+  for (const ArgInfo &arg : signature.args) {
+    if (!arg.isParam)
+      continue;
+    if (arg.name == name)
+      return &parameters[p];
+    ++p;
+  }
+  return nullptr;
+}
+
+llvm::Expected<std::vector<Tensor>>
+Model::run(const std::map<std::string, Tensor> &inputs) {
+  std::vector<Tensor> converted; // inputs in argument order
+  std::vector<std::string> names;
+  for (const ArgInfo &arg : signature.args)
+    if (!arg.isParam)
+      names.push_back(arg.name);
+  for (const auto &[name, tensor] : inputs)
+    if (!llvm::is_contained(names, name))
+      return makeError("error: model " + signature.function +
+                       " has no input '" + name + "' (its inputs: " +
+                       llvm::join(names, ", ") + ")");
+  converted.reserve(names.size());
+  for (const ArgInfo &arg : signature.args) {
+    if (arg.isParam)
+      continue;
+    auto it = inputs.find(arg.name);
+    if (it == inputs.end())
+      return makeError("error: missing input '" + arg.name + "' (" +
+                       arg.typeString() + ")");
+    const Tensor &t = it->second;
+    if (t.getShape() != arg.shape)
+      return makeError("error: input '" + arg.name + "' must be " +
+                       arg.typeString() + ", got " + t.typeString());
+    converted.push_back(t.convertTo(arg.type));
+  }
+
+  std::vector<Tensor *> args;
+  size_t input = 0, param = 0;
+  for (const ArgInfo &arg : signature.args)
+    args.push_back(arg.isParam ? &parameters[param++] : &converted[input++]);
+  std::vector<Tensor> outputs;
+  for (const TensorInfo &out : signature.outputs)
+    outputs.emplace_back(out.type, out.shape);
+  std::vector<Tensor *> outPtrs;
+  for (Tensor &t : outputs)
+    outPtrs.push_back(&t);
+  if (auto err = engine->call(signature.function, args, outPtrs))
+    return makeError("error: running " + signature.function + " failed: " +
+                     llvm::toString(std::move(err)));
+  return outputs;
+}
+
+} // namespace nabla

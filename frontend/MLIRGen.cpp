@@ -1,0 +1,1363 @@
+//===- MLIRGen.cpp - Elaborate a .nb module into the nabla dialect --------===//
+//
+// An interpreter over the AST whose tensor values are SSA values: numbers,
+// dims, functions and inits are compile-time values; tensors are emitted as
+// nabla ops as they are computed. Layers are inlined at each call (with a
+// fresh naming scope), `repeat` is unrolled, and every shape is checked
+// before an op is built so that errors point at the user's text.
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/frontend/MLIRGen.h"
+
+#include "Shapes.h"
+#include "nabla/ir/NablaOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+#include <optional>
+
+using namespace mlir;
+using namespace nabla::ast;
+using llvm::SMLoc;
+using llvm::StringRef;
+
+namespace nabla {
+namespace {
+
+/// Built-in functions that map one tensor to one tensor of the same type.
+const char *const kUnaryBuiltins[] = {"relu", "sigmoid", "tanh", "exp",
+                                      "log",  "sqrt",    "identity"};
+/// Initializers a `param` may name.
+const char *const kInits[] = {"zeros",         "ones",         "xavier",
+                              "xavier_normal", "xavier_uniform", "he",
+                              "he_normal",     "he_uniform",   "lecun",
+                              "lecun_normal",  "lecun_uniform", "normal",
+                              "uniform"};
+/// Built-ins other than the unary ones.
+const char *const kOtherBuiltins[] = {
+    "softmax", "log_softmax", "sum",  "mean",       "max",
+    "maximum", "transpose",   "reshape", "broadcast_to", "cast",
+    "mse",     "cross_entropy", "binary_cross_entropy"};
+
+bool isOneOf(StringRef name, llvm::ArrayRef<const char *> list) {
+  return llvm::any_of(list, [&](const char *s) { return name == s; });
+}
+
+constexpr int kMaxLayerDepth = 64;
+constexpr int64_t kMaxRepeat = 100000;
+
+/// A compile-time or run-time value of the language.
+struct Val {
+  enum class Kind { None, Tensor, Number, Function, Init, Array, String, DType };
+  Kind kind = Kind::None;
+  mlir::Value tensor;           // Tensor
+  double number = 0;            // Number
+  bool isInt = false;           // Number
+  std::string name;             // Function, Init, String, DType
+  const Expr *expr = nullptr;   // Array literal, Init call with arguments
+  SMLoc loc;                    // where it was written
+
+  static Val ofTensor(mlir::Value v, SMLoc loc) {
+    Val r;
+    r.kind = Kind::Tensor;
+    r.tensor = v;
+    r.loc = loc;
+    return r;
+  }
+  static Val ofNumber(double n, bool isInt, SMLoc loc) {
+    Val r;
+    r.kind = Kind::Number;
+    r.number = n;
+    r.isInt = isInt;
+    r.loc = loc;
+    return r;
+  }
+  static Val ofName(Kind kind, std::string name, SMLoc loc,
+                    const Expr *expr = nullptr) {
+    Val r;
+    r.kind = kind;
+    r.name = std::move(name);
+    r.loc = loc;
+    r.expr = expr;
+    return r;
+  }
+  bool ok() const { return kind != Kind::None; }
+  RankedTensorType type() const {
+    return cast<RankedTensorType>(tensor.getType());
+  }
+};
+
+std::string describe(const Val &v) {
+  switch (v.kind) {
+  case Val::Kind::Tensor: return "a tensor " + formatType(v.type());
+  case Val::Kind::Number: return "the number " + llvm::formatv("{0}", v.number).str();
+  case Val::Kind::Function: return "the function '" + v.name + "'";
+  case Val::Kind::Init: return "the initializer '" + v.name + "'";
+  case Val::Kind::Array: return "an array literal";
+  case Val::Kind::String: return "a string";
+  case Val::Kind::DType: return "the type '" + v.name + "'";
+  case Val::Kind::None: break;
+  }
+  return "nothing";
+}
+
+/// Names bound in one model or layer instance.
+struct Scope {
+  llvm::StringMap<Val> values;
+  std::string prefix;                   // `Residual_2.` for nested params
+  llvm::StringMap<unsigned> layerCalls; // for `Dense_1`, `Dense_2`, ...
+  llvm::StringSet<> paramNames;
+};
+
+/// Arguments of a call matched to the callee's parameter names.
+struct BoundArgs {
+  std::vector<const Expr *> exprs; // null where the default applies
+  std::vector<SMLoc> locs;
+};
+
+class Generator {
+public:
+  Generator(MLIRContext &ctx, const ast::Module &module,
+            DiagnosticEngine &diags, const MLIRGenOptions &options)
+      : ctx(ctx), module(module), diags(diags), options(options),
+        builder(&ctx) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  // Models and layers.
+  enum class Flow { Error, Continue, Returned };
+  bool emitModel(const Function &model);
+  Flow exec(const std::vector<StmtPtr> &stmts, Scope &scope,
+            std::vector<Val> &results, bool inRepeat);
+  std::optional<std::vector<Val>> runBody(const std::vector<StmtPtr> &body,
+                                          const Function &fn, Scope &scope);
+  Val callLayer(const Function &layer, const CallExpr &call, Scope &caller);
+  bool bindTyped(const Argument &arg, const Val &value, Scope &scope,
+                 SMLoc useLoc);
+
+  // Statements.
+  bool emitParam(const ParamStmt &stmt, Scope &scope);
+  DictionaryAttr initSpec(const Val &init, RankedTensorType type, SMLoc loc,
+                          Scope &scope);
+
+  // Expressions.
+  Val eval(const Expr &expr, Scope &scope);
+  Val evalIdent(const IdentExpr &expr, Scope &scope);
+  Val evalUnary(const UnaryExpr &expr, Scope &scope);
+  Val evalBinary(const BinaryExpr &expr, Scope &scope);
+  Val evalCall(const CallExpr &expr, Scope &scope);
+  Val callBuiltin(StringRef name, const CallExpr &call, Scope &scope);
+  Val callUnary(StringRef name, mlir::Value x, SMLoc loc);
+
+  // Helpers.
+  std::optional<BoundArgs> bindArgs(const CallExpr &call, StringRef callee,
+                                    llvm::ArrayRef<std::string> params,
+                                    llvm::ArrayRef<bool> required);
+  std::optional<RankedTensorType> resolveType(const TypeExpr &type,
+                                              Scope &scope);
+  Val asTensor(const Val &v, Type elementType, SMLoc loc);
+  std::optional<RankedTensorType> literalType(const Expr &expr,
+                                              SmallVector<double> &values);
+  std::optional<int64_t> evalInt(const Expr *expr, Scope &scope,
+                                 StringRef what);
+  std::optional<SmallVector<int64_t>> evalIntList(const Expr *expr,
+                                                  Scope &scope, StringRef what);
+  Val fail(SMLoc loc, const Twine &message) {
+    diags.error(loc, message);
+    return {};
+  }
+  Location loc(SMLoc l) {
+    auto [line, col] = diags.getLineAndColumn(l);
+    return FileLineColLoc::get(&ctx, diags.getBufferName(l), line, col);
+  }
+  mlir::Value scalarConstant(Type elementType, double value, SMLoc l);
+
+  MLIRContext &ctx;
+  const ast::Module &module;
+  DiagnosticEngine &diags;
+  const MLIRGenOptions &options;
+  OpBuilder builder;
+  func::FuncOp func;
+  std::vector<DictionaryAttr> argAttrs;
+  llvm::SmallPtrSet<const Function *, 8> activeLayers;
+  int depth = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// Models and layers
+//===----------------------------------------------------------------------===//
+
+OwningOpRef<ModuleOp> Generator::run() {
+  ctx.loadDialect<NablaDialect, func::FuncDialect>();
+  OwningOpRef<ModuleOp> result = ModuleOp::create(builder.getUnknownLoc());
+  builder.setInsertionPointToEnd(result->getBody());
+  bool found = false;
+  for (const Function *model : module.models()) {
+    if (!options.model.empty() && model->name != options.model)
+      continue;
+    found = true;
+    if (!emitModel(*model))
+      return nullptr;
+    builder.setInsertionPointToEnd(result->getBody());
+  }
+  if (!found) {
+    if (options.model.empty())
+      diags.error("the file defines no model (write `model Name(...) { ... }`)");
+    else
+      diags.error("the file has no model named '" + options.model + "'");
+    return nullptr;
+  }
+  if (failed(mlir::verify(*result))) {
+    diags.error("internal error: the generated IR does not verify");
+    return nullptr;
+  }
+  return result;
+}
+
+bool Generator::emitModel(const Function &model) {
+  Scope scope;
+  for (auto &[name, size] : options.dims)
+    scope.values[name] = Val::ofNumber(size, true, model.nameLoc);
+
+  // Inputs first; parameters are appended as the body declares them.
+  SmallVector<Type> inputTypes;
+  argAttrs.clear();
+  for (const Argument &arg : model.args) {
+    if (!arg.type || arg.type->kind != TypeExpr::Kind::Tensor) {
+      diags.error(arg.loc, "model input '" + arg.name +
+                               "' needs a tensor type, e.g. `" + arg.name +
+                               ": f32[N, 64]`");
+      return false;
+    }
+    if (arg.defaultValue) {
+      diags.error(arg.loc, "model inputs cannot have default values");
+      return false;
+    }
+    auto type = resolveType(*arg.type, scope);
+    if (!type)
+      return false;
+    inputTypes.push_back(*type);
+    argAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+        attrs::kInput, builder.getStringAttr(arg.name))));
+  }
+  func = func::FuncOp::create(builder, loc(model.nameLoc), model.name,
+                              builder.getFunctionType(inputTypes, {}));
+  Block *entry = func.addEntryBlock();
+  for (auto [i, arg] : llvm::enumerate(model.args)) {
+    entry->getArgument(i).setLoc(loc(arg.loc));
+    scope.values[arg.name] = Val::ofTensor(entry->getArgument(i), arg.loc);
+  }
+  builder.setInsertionPointToStart(entry);
+
+  auto results = runBody(model.body, model, scope);
+  if (!results)
+    return false;
+
+  SmallVector<mlir::Value> values;
+  SmallVector<Attribute> resultAttrs;
+  llvm::StringSet<> used;
+  const auto *ret = cast<ReturnStmt>(
+      llvm::find_if(model.body, [](const StmtPtr &s) {
+        return isa<ReturnStmt>(s.get());
+      })->get());
+  for (auto [i, v] : llvm::enumerate(*results)) {
+    const Expr &expr = *ret->values[i];
+    Val t = asTensor(v, builder.getF32Type(), expr.getLoc());
+    if (!t.ok())
+      return false;
+    if (i == 0 && options.requireScalarLoss &&
+        (t.type().getRank() != 0 || !isa<FloatType>(t.type().getElementType()))) {
+      diags.error(expr.getLoc(),
+                  "the first value a model returns is the loss that training "
+                  "minimizes, so it must be a float scalar, but here it is " +
+                      formatType(t.type()) +
+                      " (reduce it, e.g. with mean(...))");
+      return false;
+    }
+    std::string name = i == 0 ? "loss" : "output_" + std::to_string(i);
+    if (auto *id = dyn_cast<IdentExpr>(&expr))
+      name = id->name;
+    while (!used.insert(name).second)
+      name += "_";
+    values.push_back(t.tensor);
+    resultAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+        attrs::kOutput, builder.getStringAttr(name))));
+  }
+  func::ReturnOp::create(builder, loc(ret->getLoc()), values);
+
+  SmallVector<Type> argTypes(entry->getArgumentTypes());
+  func.setType(builder.getFunctionType(argTypes, ValueRange(values).getTypes()));
+  SmallVector<Attribute> argAttrList(argAttrs.begin(), argAttrs.end());
+  func.setAllArgAttrs(argAttrList);
+  func.setAllResultAttrs(resultAttrs);
+  func->setAttr(attrs::kModel, builder.getUnitAttr());
+  return true;
+}
+
+std::optional<std::vector<Val>>
+Generator::runBody(const std::vector<StmtPtr> &body, const Function &fn,
+                   Scope &scope) {
+  std::vector<Val> results;
+  switch (exec(body, scope, results, /*inRepeat=*/false)) {
+  case Flow::Error:
+    return std::nullopt;
+  case Flow::Returned:
+    return results;
+  case Flow::Continue:
+    break;
+  }
+  diags.error(fn.endLoc, std::string(fn.kind == Function::Kind::Model
+                                         ? "model '"
+                                         : "layer '") +
+                             fn.name + "' ends without a return");
+  return std::nullopt;
+}
+
+Generator::Flow Generator::exec(const std::vector<StmtPtr> &stmts,
+                                Scope &scope, std::vector<Val> &results,
+                                bool inRepeat) {
+  for (auto [i, stmt] : llvm::enumerate(stmts)) {
+    if (auto *assign = dyn_cast<AssignStmt>(stmt.get())) {
+      Val v = eval(*assign->value, scope);
+      if (!v.ok())
+        return Flow::Error;
+      scope.values[assign->name] = v;
+    } else if (auto *param = dyn_cast<ParamStmt>(stmt.get())) {
+      if (inRepeat) {
+        diags.error(param->getLoc(),
+                    "param is not allowed inside repeat (call a layer "
+                    "instead, so each iteration gets its own parameters)");
+        return Flow::Error;
+      }
+      if (!emitParam(*param, scope))
+        return Flow::Error;
+    } else if (auto *repeat = dyn_cast<RepeatStmt>(stmt.get())) {
+      auto count = evalInt(repeat->count.get(), scope, "a repeat count");
+      if (!count)
+        return Flow::Error;
+      if (*count < 0 || *count > kMaxRepeat) {
+        diags.error(repeat->count->getLoc(),
+                    "repeat count must be between 0 and " +
+                        std::to_string(kMaxRepeat) + ", got " +
+                        std::to_string(*count));
+        return Flow::Error;
+      }
+      // Unrolled: later iterations see the names earlier ones assigned.
+      for (int64_t k = 0; k < *count; ++k)
+        if (exec(repeat->body, scope, results, /*inRepeat=*/true) ==
+            Flow::Error)
+          return Flow::Error;
+    } else if (auto *ret = dyn_cast<ReturnStmt>(stmt.get())) {
+      if (inRepeat) {
+        diags.error(ret->getLoc(), "return is not allowed inside repeat");
+        return Flow::Error;
+      }
+      if (i + 1 != stmts.size()) {
+        diags.error(stmts[i + 1]->getLoc(),
+                    "statement after return is never reached");
+        return Flow::Error;
+      }
+      for (const ExprPtr &e : ret->values) {
+        Val v = eval(*e, scope);
+        if (!v.ok())
+          return Flow::Error;
+        results.push_back(v);
+      }
+      return Flow::Returned;
+    }
+  }
+  return Flow::Continue;
+}
+
+/// Inlines one call of `layer`: binds its arguments in a fresh scope named
+/// `Layer_k` inside the caller's, runs its body and checks its result type.
+Val Generator::callLayer(const Function &layer, const CallExpr &call,
+                         Scope &caller) {
+  if (activeLayers.contains(&layer) || depth >= kMaxLayerDepth)
+    return fail(call.getLoc(), "layer '" + layer.name +
+                                   "' calls itself (directly or through "
+                                   "other layers); layers cannot recurse");
+  std::vector<std::string> names;
+  SmallVector<bool> required;
+  for (const Argument &arg : layer.args) {
+    names.push_back(arg.name);
+    required.push_back(arg.defaultValue == nullptr);
+  }
+  auto bound = bindArgs(call, layer.name, names, required);
+  if (!bound)
+    return {};
+
+  // Evaluate the arguments in the caller's scope before entering the layer.
+  Scope scope;
+  for (auto [i, arg] : llvm::enumerate(layer.args)) {
+    const Expr *e = bound->exprs[i];
+    Scope empty; // defaults see only built-ins and other layers
+    Val v = e ? eval(*e, caller) : eval(*arg.defaultValue, empty);
+    if (!v.ok())
+      return {};
+    if (!bindTyped(arg, v, scope, e ? e->getLoc() : call.getLoc()))
+      return {};
+  }
+  // Numbered after the arguments, so in `Dense(Dense(x, 8), 4)` the inner
+  // call, which runs first, is Dense_1.
+  unsigned index = ++caller.layerCalls[layer.name];
+  scope.prefix = caller.prefix + layer.name + "_" + std::to_string(index) + ".";
+
+  activeLayers.insert(&layer);
+  ++depth;
+  llvm::scope_exit restore([&] {
+    activeLayers.erase(&layer);
+    --depth;
+  });
+  auto results = runBody(layer.body, layer, scope);
+  if (!results)
+    return {};
+  if (results->size() != 1)
+    return fail(call.getLoc(), "layer '" + layer.name + "' returns " +
+                                   std::to_string(results->size()) +
+                                   " values; a layer used in an expression "
+                                   "must return one");
+  Val result = (*results)[0];
+  if (layer.resultType) {
+    auto expected = resolveType(*layer.resultType, scope);
+    if (!expected)
+      return {};
+    Val t = asTensor(result, expected->getElementType(), call.getLoc());
+    if (!t.ok())
+      return {};
+    if (t.type() != *expected)
+      return fail(call.getLoc(),
+                  "layer '" + layer.name + "' declares it returns " +
+                      formatType(*expected) + " but returns " +
+                      formatType(t.type()));
+    result = t;
+  }
+  result.loc = call.getLoc();
+  return result;
+}
+
+/// Binds `value` to `arg` in `scope`, checking it against the declared type
+/// and binding the named dims it mentions.
+bool Generator::bindTyped(const Argument &arg, const Val &value, Scope &scope,
+                          SMLoc useLoc) {
+  if (!arg.type) {
+    scope.values[arg.name] = value;
+    return true;
+  }
+  const TypeExpr &type = *arg.type;
+  if (type.kind != TypeExpr::Kind::Tensor) {
+    bool wantInt = type.kind == TypeExpr::Kind::Int;
+    if (value.kind != Val::Kind::Number || (wantInt && !value.isInt)) {
+      diags.error(useLoc, "argument '" + arg.name + "' must be " +
+                              (wantInt ? "an integer" : "a number") +
+                              ", got " + describe(value));
+      return false;
+    }
+    scope.values[arg.name] = value;
+    return true;
+  }
+  Val t = asTensor(value, builder.getF32Type(), useLoc);
+  if (!t.ok())
+    return false;
+  RankedTensorType actual = t.type();
+  auto want = formatElementType(actual.getElementType());
+  std::string declared;
+  {
+    llvm::raw_string_ostream os(declared);
+    os << toString(type.dtype);
+    if (!type.dims.empty()) {
+      os << "[";
+      llvm::interleaveComma(type.dims, os, [&](const Dim &d) {
+        if (d.isNamed())
+          os << d.name;
+        else
+          os << d.size;
+      });
+      os << "]";
+    }
+  }
+  if (want != toString(type.dtype).str() ||
+      actual.getRank() != static_cast<int64_t>(type.dims.size())) {
+    diags.error(useLoc, "argument '" + arg.name + "' must be " + declared +
+                            ", got " + formatType(actual));
+    return false;
+  }
+  for (auto [i, dim] : llvm::enumerate(type.dims)) {
+    int64_t size = actual.getDimSize(i);
+    if (!dim.isNamed()) {
+      if (dim.size != size) {
+        diags.error(useLoc, "argument '" + arg.name + "' must be " + declared +
+                                ", got " + formatType(actual));
+        return false;
+      }
+      continue;
+    }
+    auto it = scope.values.find(dim.name);
+    if (it == scope.values.end()) {
+      scope.values[dim.name] = Val::ofNumber(size, true, dim.loc);
+    } else if (it->second.kind != Val::Kind::Number ||
+               it->second.number != size) {
+      diags.error(useLoc, "argument '" + arg.name + "' must be " + declared +
+                              ", got " + formatType(actual) + ": dimension " +
+                              dim.name + " is already " +
+                              (it->second.kind == Val::Kind::Number
+                                   ? std::to_string((int64_t)it->second.number)
+                                   : describe(it->second)));
+      return false;
+    }
+  }
+  scope.values[arg.name] = t;
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Parameters
+//===----------------------------------------------------------------------===//
+
+bool Generator::emitParam(const ParamStmt &stmt, Scope &scope) {
+  if (!scope.paramNames.insert(stmt.name).second) {
+    diags.error(stmt.nameLoc, "duplicate definition of parameter '" +
+                                  stmt.name + "'");
+    return false;
+  }
+  if (stmt.type.kind != TypeExpr::Kind::Tensor) {
+    diags.error(stmt.type.loc, "a parameter needs a tensor type such as f32[4]");
+    return false;
+  }
+  auto type = resolveType(stmt.type, scope);
+  if (!type)
+    return false;
+  if (!isa<FloatType>(type->getElementType())) {
+    diags.error(stmt.type.loc, "parameters must have a float type (f32, f16 "
+                               "or bf16), not " +
+                                   formatType(*type));
+    return false;
+  }
+  Val init = eval(*stmt.init, scope);
+  if (!init.ok())
+    return false;
+  DictionaryAttr spec = initSpec(init, *type, stmt.init->getLoc(), scope);
+  if (!spec)
+    return false;
+  Block &entry = func.getBody().front();
+  mlir::Value arg = entry.addArgument(*type, loc(stmt.nameLoc));
+  std::string fullName = scope.prefix + stmt.name;
+  argAttrs.push_back(builder.getDictionaryAttr(
+      {builder.getNamedAttr(attrs::kParam, builder.getStringAttr(fullName)),
+       builder.getNamedAttr(attrs::kInit, spec)}));
+  scope.values[stmt.name] = Val::ofTensor(arg, stmt.nameLoc);
+  return true;
+}
+
+/// `{kind = "he"}`, `{kind = "normal", mean = 0.0, std = 0.02}`,
+/// `{kind = "literal", value = dense<...>}`, `{kind = "constant", value = 0.5}`.
+DictionaryAttr Generator::initSpec(const Val &init, RankedTensorType type,
+                                   SMLoc l, Scope &scope) {
+  SmallVector<NamedAttribute> fields;
+  auto kind = [&](StringRef k) {
+    fields.push_back(builder.getNamedAttr("kind", builder.getStringAttr(k)));
+  };
+  switch (init.kind) {
+  case Val::Kind::Number:
+    kind("constant");
+    fields.push_back(
+        builder.getNamedAttr("value", builder.getF64FloatAttr(init.number)));
+    break;
+  case Val::Kind::Array: {
+    SmallVector<double> values;
+    auto litType = literalType(*init.expr, values);
+    if (!litType)
+      return {};
+    if (litType->getShape() != type.getShape()) {
+      fail(l, "the literal has shape " + formatType(*litType) +
+                  " but the parameter is " + formatType(type));
+      return {};
+    }
+    SmallVector<APFloat> floats;
+    for (double v : values) {
+      APFloat f(v);
+      bool lost;
+      f.convert(cast<FloatType>(type.getElementType()).getFloatSemantics(),
+                APFloat::rmNearestTiesToEven, &lost);
+      floats.push_back(f);
+    }
+    kind("literal");
+    fields.push_back(builder.getNamedAttr(
+        "value", DenseElementsAttr::get(type, floats)));
+    break;
+  }
+  case Val::Kind::Init: {
+    StringRef name = init.name;
+    // Aliases: `xavier`, `he` and `lecun` are the normal variants.
+    std::string canonical = name.str();
+    if (name == "xavier" || name == "he" || name == "lecun")
+      canonical += "_normal";
+    kind(canonical);
+    if (const auto *call = dyn_cast_or_null<CallExpr>(init.expr)) {
+      std::vector<std::string> names;
+      std::vector<double> defaults;
+      if (name == "normal") {
+        names = {"mean", "std"};
+        defaults = {0.0, 1.0};
+      } else if (name == "uniform") {
+        names = {"low", "high"};
+        defaults = {-1.0, 1.0};
+      } else {
+        names = {"gain"};
+        defaults = {1.0};
+      }
+      SmallVector<bool> optional(names.size(), false);
+      auto bound = bindArgs(*call, name, names, optional);
+      if (!bound)
+        return {};
+      for (auto [i, n] : llvm::enumerate(names)) {
+        double v = defaults[i];
+        if (const Expr *e = bound->exprs[i]) {
+          Val arg = eval(*e, scope);
+          if (!arg.ok())
+            return {};
+          if (arg.kind != Val::Kind::Number) {
+            fail(e->getLoc(), "'" + n + "' of " + name.str() +
+                                  " must be a number, got " + describe(arg));
+            return {};
+          }
+          v = arg.number;
+        }
+        fields.push_back(
+            builder.getNamedAttr(n, builder.getF64FloatAttr(v)));
+      }
+    }
+    break;
+  }
+  default:
+    fail(l, "a parameter's initializer must be zeros, ones, xavier, he, "
+            "lecun (or their _normal/_uniform variants), normal(...), "
+            "uniform(...), a number or a literal array; got " +
+                describe(init));
+    return {};
+  }
+  return builder.getDictionaryAttr(fields);
+}
+
+//===----------------------------------------------------------------------===//
+// Expressions
+//===----------------------------------------------------------------------===//
+
+Val Generator::eval(const Expr &expr, Scope &scope) {
+  switch (expr.getKind()) {
+  case Expr::Kind::Number: {
+    const auto &n = cast<NumberExpr>(expr);
+    return Val::ofNumber(n.value, n.isInteger, n.getLoc());
+  }
+  case Expr::Kind::String:
+    return Val::ofName(Val::Kind::String, cast<StringExpr>(expr).value,
+                       expr.getLoc());
+  case Expr::Kind::Ident:
+    return evalIdent(cast<IdentExpr>(expr), scope);
+  case Expr::Kind::Unary:
+    return evalUnary(cast<UnaryExpr>(expr), scope);
+  case Expr::Kind::Binary:
+    return evalBinary(cast<BinaryExpr>(expr), scope);
+  case Expr::Kind::Call:
+    return evalCall(cast<CallExpr>(expr), scope);
+  case Expr::Kind::Array: {
+    // Checked when used, so a literal can initialise a param of any dtype.
+    SmallVector<double> values;
+    if (!literalType(expr, values))
+      return {};
+    return Val::ofName(Val::Kind::Array, "", expr.getLoc(), &expr);
+  }
+  }
+  return {};
+}
+
+Val Generator::evalIdent(const IdentExpr &expr, Scope &scope) {
+  auto it = scope.values.find(expr.name);
+  if (it != scope.values.end()) {
+    Val v = it->second;
+    v.loc = expr.getLoc();
+    return v;
+  }
+  if (isOneOf(expr.name, kInits))
+    return Val::ofName(Val::Kind::Init, expr.name, expr.getLoc());
+  if (isOneOf(expr.name, kUnaryBuiltins) || isOneOf(expr.name, kOtherBuiltins) ||
+      module.lookup(expr.name))
+    return Val::ofName(Val::Kind::Function, expr.name, expr.getLoc());
+  if (parseDType(expr.name))
+    return Val::ofName(Val::Kind::DType, expr.name, expr.getLoc());
+  return fail(expr.getLoc(), "unknown name '" + expr.name + "'");
+}
+
+Val Generator::evalUnary(const UnaryExpr &expr, Scope &scope) {
+  Val v = eval(*expr.operand, scope);
+  if (!v.ok())
+    return {};
+  if (v.kind == Val::Kind::Number)
+    return Val::ofNumber(-v.number, v.isInt, expr.getLoc());
+  Val t = asTensor(v, builder.getF32Type(), expr.operand->getLoc());
+  if (!t.ok())
+    return {};
+  if (t.type().getElementType().isInteger(1))
+    return fail(expr.getLoc(), "cannot negate " + formatType(t.type()));
+  return Val::ofTensor(NegOp::create(builder, loc(expr.getLoc()), t.tensor),
+                       expr.getLoc());
+}
+
+Val Generator::evalBinary(const BinaryExpr &expr, Scope &scope) {
+  Val lhs = eval(*expr.lhs, scope);
+  if (!lhs.ok())
+    return {};
+  Val rhs = eval(*expr.rhs, scope);
+  if (!rhs.ok())
+    return {};
+  StringRef op = toString(expr.op);
+
+  // Compile-time arithmetic on numbers (dims, counts).
+  if (lhs.kind == Val::Kind::Number && rhs.kind == Val::Kind::Number) {
+    double a = lhs.number, b = rhs.number, r = 0;
+    bool isInt = lhs.isInt && rhs.isInt;
+    switch (expr.op) {
+    case BinaryExpr::Op::Add: r = a + b; break;
+    case BinaryExpr::Op::Sub: r = a - b; break;
+    case BinaryExpr::Op::Mul: r = a * b; break;
+    case BinaryExpr::Op::Div:
+      if (b == 0)
+        return fail(expr.getLoc(), "division by zero");
+      r = a / b;
+      isInt = isInt && std::fmod(a, b) == 0;
+      break;
+    case BinaryExpr::Op::Pow: r = std::pow(a, b); isInt = isInt && b >= 0; break;
+    case BinaryExpr::Op::MatMul:
+      return fail(expr.getLoc(), "'@' needs tensors, not numbers");
+    }
+    return Val::ofNumber(r, isInt, expr.getLoc());
+  }
+
+  // A number next to a tensor takes the tensor's element type.
+  Type et = builder.getF32Type();
+  if (lhs.kind == Val::Kind::Tensor)
+    et = lhs.type().getElementType();
+  else if (rhs.kind == Val::Kind::Tensor)
+    et = rhs.type().getElementType();
+  Val a = asTensor(lhs, et, expr.lhs->getLoc());
+  if (!a.ok())
+    return {};
+  Val b = asTensor(rhs, et, expr.rhs->getLoc());
+  if (!b.ok())
+    return {};
+  Location l = loc(expr.getLoc());
+
+  if (expr.op == BinaryExpr::Op::MatMul) {
+    ShapeResult r = inferMatmul(a.type(), b.type());
+    if (auto *msg = std::get_if<std::string>(&r))
+      return fail(expr.getLoc(), *msg);
+    auto type = std::get<RankedTensorType>(r);
+    return Val::ofTensor(MatmulOp::create(builder, l, type, a.tensor, b.tensor),
+                         expr.getLoc());
+  }
+  ShapeResult r = inferBroadcast(a.type(), b.type(), op);
+  if (auto *msg = std::get_if<std::string>(&r))
+    return fail(expr.getLoc(), *msg);
+  if (a.type().getElementType().isInteger(1))
+    return fail(expr.getLoc(), "cannot apply '" + op.str() + "' to " +
+                                   formatType(a.type()) + " (booleans)");
+  mlir::Value x = a.tensor, y = b.tensor, out;
+  switch (expr.op) {
+  case BinaryExpr::Op::Add: out = AddOp::create(builder, l, x, y); break;
+  case BinaryExpr::Op::Sub: out = SubOp::create(builder, l, x, y); break;
+  case BinaryExpr::Op::Mul: out = MulOp::create(builder, l, x, y); break;
+  case BinaryExpr::Op::Div: out = DivOp::create(builder, l, x, y); break;
+  case BinaryExpr::Op::Pow: out = PowOp::create(builder, l, x, y); break;
+  case BinaryExpr::Op::MatMul: break;
+  }
+  return Val::ofTensor(out, expr.getLoc());
+}
+
+Val Generator::evalCall(const CallExpr &call, Scope &scope) {
+  std::string callee = call.callee;
+  // A name bound to a function (`act = relu`) calls that function.
+  auto it = scope.values.find(callee);
+  if (it != scope.values.end()) {
+    if (it->second.kind != Val::Kind::Function &&
+        it->second.kind != Val::Kind::Init)
+      return fail(call.getLoc(), "'" + callee + "' is " +
+                                     describe(it->second) +
+                                     ", not a function");
+    callee = it->second.name;
+  }
+  if (isOneOf(callee, kInits))
+    return Val::ofName(Val::Kind::Init, callee, call.getLoc(), &call);
+  if (const Function *fn = module.lookup(callee)) {
+    if (fn->kind == Function::Kind::Model)
+      return fail(call.getLoc(), "'" + callee +
+                                     "' is a model; only layers can be called");
+    return callLayer(*fn, call, scope);
+  }
+  if (isOneOf(callee, kUnaryBuiltins) || isOneOf(callee, kOtherBuiltins))
+    return callBuiltin(callee, call, scope);
+  return fail(call.getLoc(), "unknown function '" + callee + "'");
+}
+
+Val Generator::callUnary(StringRef name, mlir::Value x, SMLoc l) {
+  if (name == "identity")
+    return Val::ofTensor(x, l);
+  auto type = cast<RankedTensorType>(x.getType());
+  if (!isa<FloatType>(type.getElementType()))
+    return fail(l, name + " needs a float tensor, got " + formatType(type));
+  Location ml = loc(l);
+  mlir::Value out;
+  if (name == "relu") out = ReluOp::create(builder, ml, x);
+  else if (name == "sigmoid") out = SigmoidOp::create(builder, ml, x);
+  else if (name == "tanh") out = TanhOp::create(builder, ml, x);
+  else if (name == "exp") out = ExpOp::create(builder, ml, x);
+  else if (name == "log") out = LogOp::create(builder, ml, x);
+  else if (name == "sqrt") out = SqrtOp::create(builder, ml, x);
+  return Val::ofTensor(out, l);
+}
+
+Val Generator::callBuiltin(StringRef name, const CallExpr &call,
+                           Scope &scope) {
+  SMLoc l = call.getLoc();
+  Location ml = loc(l);
+  auto tensorArg = [&](const Expr *e, Type et = Type()) -> Val {
+    Val v = eval(*e, scope);
+    if (!v.ok())
+      return {};
+    return asTensor(v, et ? et : builder.getF32Type(), e->getLoc());
+  };
+  auto floatArg = [&](const Expr *e) -> Val {
+    Val t = tensorArg(e);
+    if (t.ok() && !isa<FloatType>(t.type().getElementType()))
+      return fail(e->getLoc(), name + " needs a float tensor, got " +
+                                   formatType(t.type()));
+    return t;
+  };
+
+  if (isOneOf(name, kUnaryBuiltins)) {
+    auto bound = bindArgs(call, name, {"x"}, {true});
+    if (!bound)
+      return {};
+    Val x = tensorArg(bound->exprs[0]);
+    if (!x.ok())
+      return {};
+    return callUnary(name, x.tensor, l);
+  }
+
+  if (name == "softmax" || name == "log_softmax") {
+    auto bound = bindArgs(call, name, {"x", "axis"}, {true, false});
+    if (!bound)
+      return {};
+    Val x = floatArg(bound->exprs[0]);
+    if (!x.ok())
+      return {};
+    int64_t axis = -1;
+    if (bound->exprs[1]) {
+      auto a = evalInt(bound->exprs[1], scope, "an axis");
+      if (!a)
+        return {};
+      axis = *a;
+    }
+    int64_t rank = x.type().getRank();
+    int64_t norm = normalizeAxis(axis, rank);
+    if (norm < 0)
+      return fail(bound->exprs[1] ? bound->exprs[1]->getLoc() : l,
+                  "axis " + std::to_string(axis) + " is out of range for " +
+                      formatType(x.type()));
+    mlir::Value out =
+        name == "softmax"
+            ? SoftmaxOp::create(builder, ml, x.tensor, norm).getResult()
+            : LogSoftmaxOp::create(builder, ml, x.tensor, norm).getResult();
+    return Val::ofTensor(out, l);
+  }
+
+  if (name == "sum" || name == "mean" || name == "max") {
+    auto bound =
+        bindArgs(call, name, {"x", "axis", "keepdims"}, {true, false, false});
+    if (!bound)
+      return {};
+    Val x = name == "mean" ? floatArg(bound->exprs[0])
+                           : tensorArg(bound->exprs[0]);
+    if (!x.ok())
+      return {};
+    int64_t rank = x.type().getRank();
+    SmallVector<int64_t> axes;
+    if (const Expr *e = bound->exprs[1]) {
+      auto list = evalIntList(e, scope, "an axis");
+      if (!list)
+        return {};
+      for (int64_t a : *list) {
+        int64_t norm = normalizeAxis(a, rank);
+        if (norm < 0)
+          return fail(e->getLoc(), "axis " + std::to_string(a) +
+                                       " is out of range for " +
+                                       formatType(x.type()));
+        if (llvm::is_contained(axes, norm))
+          return fail(e->getLoc(), "axis " + std::to_string(a) +
+                                       " is given twice");
+        axes.push_back(norm);
+      }
+      llvm::sort(axes);
+    } else {
+      axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+    }
+    bool keepdims = false;
+    if (const Expr *e = bound->exprs[2]) {
+      auto k = evalInt(e, scope, "keepdims (0 or 1)");
+      if (!k)
+        return {};
+      keepdims = *k != 0;
+    }
+    mlir::Value out;
+    if (name == "sum")
+      out = SumOp::create(builder, ml, x.tensor, axes, keepdims);
+    else if (name == "mean")
+      out = MeanOp::create(builder, ml, x.tensor, axes, keepdims);
+    else
+      out = ReduceMaxOp::create(builder, ml, x.tensor, axes, keepdims);
+    return Val::ofTensor(out, l);
+  }
+
+  if (name == "maximum") {
+    auto bound = bindArgs(call, name, {"a", "b"}, {true, true});
+    if (!bound)
+      return {};
+    Val a = tensorArg(bound->exprs[0]);
+    if (!a.ok())
+      return {};
+    Val b = tensorArg(bound->exprs[1], a.type().getElementType());
+    if (!b.ok())
+      return {};
+    ShapeResult r = inferBroadcast(a.type(), b.type(), "maximum");
+    if (auto *msg = std::get_if<std::string>(&r))
+      return fail(l, *msg);
+    return Val::ofTensor(MaxOp::create(builder, ml, a.tensor, b.tensor), l);
+  }
+
+  if (name == "transpose") {
+    auto bound = bindArgs(call, name, {"x", "perm"}, {true, false});
+    if (!bound)
+      return {};
+    Val x = tensorArg(bound->exprs[0]);
+    if (!x.ok())
+      return {};
+    int64_t rank = x.type().getRank();
+    SmallVector<int64_t> perm;
+    if (const Expr *e = bound->exprs[1]) {
+      auto list = evalIntList(e, scope, "a permutation");
+      if (!list)
+        return {};
+      perm = *list;
+      SmallVector<int64_t> sorted = perm;
+      llvm::sort(sorted);
+      if (!llvm::equal(sorted, llvm::seq<int64_t>(0, rank)))
+        return fail(e->getLoc(), "perm must list each axis of " +
+                                     formatType(x.type()) + " once");
+    } else {
+      for (int64_t i = rank - 1; i >= 0; --i)
+        perm.push_back(i);
+    }
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm)
+      shape.push_back(x.type().getDimSize(p));
+    auto type = RankedTensorType::get(shape, x.type().getElementType());
+    return Val::ofTensor(
+        TransposeOp::create(builder, ml, type, x.tensor, perm), l);
+  }
+
+  if (name == "reshape" || name == "broadcast_to") {
+    auto bound = bindArgs(call, name, {"x", "shape"}, {true, true});
+    if (!bound)
+      return {};
+    Val x = tensorArg(bound->exprs[0]);
+    if (!x.ok())
+      return {};
+    auto shape = evalIntList(bound->exprs[1], scope, "a dimension");
+    if (!shape)
+      return {};
+    SMLoc shapeLoc = bound->exprs[1]->getLoc();
+    int64_t total = numElements(x.type().getShape());
+    if (name == "reshape") {
+      // One -1 takes whatever size makes the element counts agree.
+      int64_t known = 1, unknown = -1;
+      for (auto [i, d] : llvm::enumerate(*shape)) {
+        if (d == -1 && unknown < 0)
+          unknown = i;
+        else if (d <= 0)
+          return fail(shapeLoc, "bad dimension " + std::to_string(d) +
+                                    " in reshape (sizes are positive; one "
+                                    "may be -1)");
+        else
+          known *= d;
+      }
+      if (unknown >= 0 && known > 0 && total % known == 0)
+        (*shape)[unknown] = total / known;
+      auto type = RankedTensorType::get(*shape, x.type().getElementType());
+      if (unknown >= 0 ? total % known != 0 : known != total)
+        return fail(shapeLoc, "cannot reshape " + formatType(x.type()) + " (" +
+                                  std::to_string(total) + " elements) to " +
+                                  formatType(type));
+      return Val::ofTensor(ReshapeOp::create(builder, ml, type, x.tensor), l);
+    }
+    for (int64_t d : *shape)
+      if (d <= 0)
+        return fail(shapeLoc, "bad dimension " + std::to_string(d) +
+                                  " in broadcast_to");
+    auto type = RankedTensorType::get(*shape, x.type().getElementType());
+    if (!isBroadcastableTo(x.type().getShape(), *shape))
+      return fail(l, "cannot broadcast " + formatType(x.type()) + " to " +
+                         formatType(type));
+    return Val::ofTensor(BroadcastToOp::create(builder, ml, type, x.tensor), l);
+  }
+
+  if (name == "cast") {
+    auto bound = bindArgs(call, name, {"x", "dtype"}, {true, true});
+    if (!bound)
+      return {};
+    Val x = tensorArg(bound->exprs[0]);
+    if (!x.ok())
+      return {};
+    Val d = eval(*bound->exprs[1], scope);
+    if (!d.ok())
+      return {};
+    if (d.kind != Val::Kind::DType)
+      return fail(bound->exprs[1]->getLoc(),
+                  "cast needs a type (f32, f16, bf16, i32 or i1), got " +
+                      describe(d));
+    Type et;
+    switch (*parseDType(d.name)) {
+    case DType::F32: et = builder.getF32Type(); break;
+    case DType::F16: et = builder.getF16Type(); break;
+    case DType::BF16: et = builder.getBF16Type(); break;
+    case DType::I32: et = builder.getI32Type(); break;
+    case DType::I1: et = builder.getI1Type(); break;
+    }
+    auto type = RankedTensorType::get(x.type().getShape(), et);
+    return Val::ofTensor(CastOp::create(builder, ml, type, x.tensor), l);
+  }
+
+  // Losses.
+  auto bound = bindArgs(call, name, {"input", "target"}, {true, true});
+  if (!bound)
+    return {};
+  Val a = floatArg(bound->exprs[0]);
+  if (!a.ok())
+    return {};
+  auto scalarType = RankedTensorType::get({}, a.type().getElementType());
+  if (name == "cross_entropy") {
+    Val labels = tensorArg(bound->exprs[1], builder.getI32Type());
+    if (!labels.ok())
+      return {};
+    auto lt = labels.type(), at = a.type();
+    if (at.getRank() != 2 || lt.getRank() != 1 ||
+        !lt.getElementType().isInteger(32) ||
+        at.getDimSize(0) != lt.getDimSize(0))
+      return fail(l, "cross_entropy needs logits f32[N, C] and integer labels "
+                     "i32[N], got " +
+                         formatType(at) + " and " + formatType(lt));
+    return Val::ofTensor(CrossEntropyOp::create(builder, ml, scalarType,
+                                                a.tensor, labels.tensor),
+                         l);
+  }
+  Val b = tensorArg(bound->exprs[1], a.type().getElementType());
+  if (!b.ok())
+    return {};
+  if (a.type() != b.type())
+    return fail(l, name + " needs input and target of the same type, got " +
+                       formatType(a.type()) + " and " + formatType(b.type()));
+  mlir::Value out =
+      name == "mse"
+          ? MseOp::create(builder, ml, scalarType, a.tensor, b.tensor)
+                .getResult()
+          : BinaryCrossEntropyOp::create(builder, ml, scalarType, a.tensor,
+                                         b.tensor)
+                .getResult();
+  return Val::ofTensor(out, l);
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+std::optional<BoundArgs>
+Generator::bindArgs(const CallExpr &call, StringRef callee,
+                    llvm::ArrayRef<std::string> params,
+                    llvm::ArrayRef<bool> required) {
+  BoundArgs bound;
+  bound.exprs.assign(params.size(), nullptr);
+  bound.locs.assign(params.size(), call.getLoc());
+  if (call.args.size() > params.size()) {
+    diags.error(call.args[params.size()]->getLoc(),
+                "too many arguments to '" + callee + "': expected at most " +
+                    std::to_string(params.size()) + ", got " +
+                    std::to_string(call.args.size()));
+    return std::nullopt;
+  }
+  for (auto [i, e] : llvm::enumerate(call.args)) {
+    bound.exprs[i] = e.get();
+    bound.locs[i] = e->getLoc();
+  }
+  for (const KeywordArg &kw : call.kwargs) {
+    auto it = llvm::find(params, kw.name);
+    if (it == params.end()) {
+      diags.error(kw.loc, "'" + callee + "' has no argument named '" +
+                              kw.name + "' (its arguments: " +
+                              llvm::join(params, ", ") + ")");
+      return std::nullopt;
+    }
+    size_t i = it - params.begin();
+    if (bound.exprs[i]) {
+      diags.error(kw.loc, "argument '" + kw.name + "' of '" + callee +
+                              "' is given twice");
+      return std::nullopt;
+    }
+    bound.exprs[i] = kw.value.get();
+    bound.locs[i] = kw.loc;
+  }
+  for (auto [i, p] : llvm::enumerate(params)) {
+    if (required[i] && !bound.exprs[i]) {
+      diags.error(call.getLoc(), "missing argument '" + p + "' in call to '" +
+                                     callee + "'");
+      return std::nullopt;
+    }
+  }
+  return bound;
+}
+
+std::optional<RankedTensorType> Generator::resolveType(const TypeExpr &type,
+                                                       Scope &scope) {
+  SmallVector<int64_t> shape;
+  for (const Dim &dim : type.dims) {
+    if (!dim.isNamed()) {
+      if (dim.size <= 0) {
+        diags.error(dim.loc, "dimension sizes must be positive, got " +
+                                 std::to_string(dim.size));
+        return std::nullopt;
+      }
+      shape.push_back(dim.size);
+      continue;
+    }
+    auto it = scope.values.find(dim.name);
+    if (it == scope.values.end()) {
+      diags.error(dim.loc, "the size of dimension '" + dim.name +
+                               "' is not known here; bind it with --dim " +
+                               dim.name + "=SIZE or give an input that has it");
+      return std::nullopt;
+    }
+    const Val &v = it->second;
+    if (v.kind != Val::Kind::Number || !v.isInt || v.number <= 0) {
+      diags.error(dim.loc, "dimension '" + dim.name +
+                               "' must be a positive integer, but it is " +
+                               describe(v));
+      return std::nullopt;
+    }
+    shape.push_back(static_cast<int64_t>(v.number));
+  }
+  Type et;
+  switch (type.dtype) {
+  case DType::F32: et = builder.getF32Type(); break;
+  case DType::F16: et = builder.getF16Type(); break;
+  case DType::BF16: et = builder.getBF16Type(); break;
+  case DType::I32: et = builder.getI32Type(); break;
+  case DType::I1: et = builder.getI1Type(); break;
+  }
+  return RankedTensorType::get(shape, et);
+}
+
+mlir::Value Generator::scalarConstant(Type et, double value, SMLoc l) {
+  auto type = RankedTensorType::get({}, et);
+  Attribute attr = isa<FloatType>(et)
+                       ? Attribute(builder.getFloatAttr(et, value))
+                       : Attribute(builder.getIntegerAttr(et, (int64_t)value));
+  return ConstantOp::create(builder, loc(l), DenseElementsAttr::get(type, attr));
+}
+
+/// Turns numbers and literal arrays into constants of `elementType`.
+Val Generator::asTensor(const Val &v, Type elementType, SMLoc l) {
+  switch (v.kind) {
+  case Val::Kind::Tensor:
+    return v;
+  case Val::Kind::Number:
+    if (!isa<FloatType>(elementType) && !v.isInt)
+      return fail(l, "the number " + llvm::formatv("{0}", v.number).str() +
+                         " is not a whole number, but it is used as " +
+                         formatElementType(elementType));
+    return Val::ofTensor(scalarConstant(elementType, v.number, l), l);
+  case Val::Kind::Array: {
+    SmallVector<double> values;
+    auto type = literalType(*v.expr, values);
+    if (!type)
+      return {};
+    auto tensorType = RankedTensorType::get(type->getShape(), elementType);
+    DenseElementsAttr attr;
+    if (auto ft = dyn_cast<FloatType>(elementType)) {
+      SmallVector<APFloat> floats;
+      for (double d : values) {
+        APFloat f(d);
+        bool lost;
+        f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+        floats.push_back(f);
+      }
+      attr = DenseElementsAttr::get(tensorType, floats);
+    } else {
+      SmallVector<APInt> ints;
+      for (double d : values)
+        ints.push_back(APInt(elementType.getIntOrFloatBitWidth(),
+                             static_cast<int64_t>(d), /*isSigned=*/true));
+      attr = DenseElementsAttr::get(tensorType, ints);
+    }
+    return Val::ofTensor(ConstantOp::create(builder, loc(l), attr), l);
+  }
+  default:
+    return fail(l, "expected a tensor here, got " + describe(v));
+  }
+}
+
+/// The shape of a (nested) literal array, with its values in row-major
+/// order. Rows must have equal lengths and elements must be numbers.
+std::optional<RankedTensorType>
+Generator::literalType(const Expr &expr, SmallVector<double> &values) {
+  if (auto *n = dyn_cast<NumberExpr>(&expr)) {
+    values.push_back(n->value);
+    return RankedTensorType::get({}, builder.getF32Type());
+  }
+  if (auto *u = dyn_cast<UnaryExpr>(&expr)) {
+    if (auto *n = dyn_cast<NumberExpr>(u->operand.get())) {
+      values.push_back(-n->value);
+      return RankedTensorType::get({}, builder.getF32Type());
+    }
+  }
+  auto *array = dyn_cast<ArrayExpr>(&expr);
+  if (!array) {
+    diags.error(expr.getLoc(),
+                "bad literal: array elements must be numbers or arrays");
+    return std::nullopt;
+  }
+  if (array->elements.empty()) {
+    diags.error(expr.getLoc(), "bad literal: an array cannot be empty");
+    return std::nullopt;
+  }
+  std::optional<RankedTensorType> rowType;
+  for (const ExprPtr &e : array->elements) {
+    auto t = literalType(*e, values);
+    if (!t)
+      return std::nullopt;
+    if (rowType && *rowType != *t) {
+      diags.error(e->getLoc(), "bad literal: rows have different shapes (" +
+                                   formatType(*rowType) + " and " +
+                                   formatType(*t) + ")");
+      return std::nullopt;
+    }
+    rowType = t;
+  }
+  SmallVector<int64_t> shape = {static_cast<int64_t>(array->elements.size())};
+  llvm::append_range(shape, rowType->getShape());
+  return RankedTensorType::get(shape, builder.getF32Type());
+}
+
+std::optional<int64_t> Generator::evalInt(const Expr *expr, Scope &scope,
+                                          StringRef what) {
+  Val v = eval(*expr, scope);
+  if (!v.ok())
+    return std::nullopt;
+  if (v.kind != Val::Kind::Number || !v.isInt) {
+    diags.error(expr->getLoc(),
+                "expected " + what + " (an integer), got " + describe(v));
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(v.number);
+}
+
+std::optional<SmallVector<int64_t>>
+Generator::evalIntList(const Expr *expr, Scope &scope, StringRef what) {
+  SmallVector<int64_t> result;
+  if (auto *array = dyn_cast<ArrayExpr>(expr)) {
+    for (const ExprPtr &e : array->elements) {
+      auto v = evalInt(e.get(), scope, what);
+      if (!v)
+        return std::nullopt;
+      result.push_back(*v);
+    }
+    return result;
+  }
+  auto v = evalInt(expr, scope, what);
+  if (!v)
+    return std::nullopt;
+  result.push_back(*v);
+  return result;
+}
+
+} // namespace
+} // namespace nabla
+
+namespace nabla {
+
+OwningOpRef<ModuleOp> mlirGen(MLIRContext &context, const ast::Module &module,
+                              DiagnosticEngine &diags,
+                              const MLIRGenOptions &options) {
+  return Generator(context, module, diags, options).run();
+}
+
+bool inferDimsFromInputCounts(const ast::Function &model,
+                              const std::map<std::string, int64_t> &counts,
+                              std::map<std::string, int64_t> &dims,
+                              DiagnosticEngine &diags) {
+  for (const Argument &arg : model.args) {
+    auto it = counts.find(arg.name);
+    if (it == counts.end() || !arg.type ||
+        arg.type->kind != TypeExpr::Kind::Tensor)
+      continue;
+    int64_t count = it->second, known = 1;
+    const Dim *unknown = nullptr;
+    for (const Dim &d : arg.type->dims) {
+      if (!d.isNamed()) {
+        known *= d.size;
+      } else if (auto bound = dims.find(d.name); bound != dims.end()) {
+        known *= bound->second;
+      } else if (!unknown || unknown->name == d.name) {
+        if (unknown) { // the same dim twice, e.g. f32[N, N]
+          diags.error(arg.loc, "cannot infer dimension " + d.name +
+                                   " of input '" + arg.name +
+                                   "' from a flat list; pass --dim " + d.name +
+                                   "=SIZE");
+          return false;
+        }
+        unknown = &d;
+      } else {
+        diags.error(arg.loc, "cannot infer both " + unknown->name + " and " +
+                                 d.name + " of input '" + arg.name +
+                                 "' from its data; pass --dim " + d.name +
+                                 "=SIZE");
+        return false;
+      }
+    }
+    if (unknown) {
+      if (known == 0 || count % known != 0 || count / known == 0) {
+        diags.error(arg.loc, "input '" + arg.name + "' has " +
+                                 std::to_string(count) +
+                                 " values, which is not a positive multiple "
+                                 "of " + std::to_string(known) +
+                                 " (the size of its other dimensions)");
+        return false;
+      }
+      dims[unknown->name] = count / known;
+    } else if (count != known) {
+      diags.error(arg.loc, "input '" + arg.name + "' needs " +
+                               std::to_string(known) + " values, got " +
+                               std::to_string(count));
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace nabla

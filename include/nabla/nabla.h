@@ -1,0 +1,131 @@
+//===- nabla.h - The nabla C++ API ------------------------------*- C++ -*-===//
+//
+// Compile a .nb model and call it from C++:
+//
+//   nabla::CompileOptions options;
+//   options.dims["N"] = 32;
+//   auto model = nabla::Model::compileFile("examples/mlp.nb", options);
+//   if (!model) { llvm::errs() << llvm::toString(model.takeError()); ... }
+//   (*model)->initParameters(/*seed=*/0);
+//   auto outputs = (*model)->run({{"x", x}, {"y", y}});
+//
+// Errors are returned as llvm::Error; their text is the diagnostics a user
+// would see from nablac (file:line:col, the source line and a caret).
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_NABLA_H
+#define NABLA_NABLA_H
+
+#include "nabla/runtime/Signature.h"
+#include "nabla/runtime/Tensor.h"
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class PassManager;
+}
+
+namespace nabla {
+
+namespace ast {
+struct Module;
+}
+class JitEngine;
+
+/// The stages `nablac --emit=` can print.
+enum class Stage { Tokens, AST, Nabla, Linalg, LLVMDialect, LLVM };
+/// "tokens" -> Stage::Tokens, ...; nullopt for an unknown name.
+std::optional<Stage> parseStage(llvm::StringRef name);
+
+struct CompileOptions {
+  /// Sizes of named dims, e.g. {"N": 128}.
+  std::map<std::string, int64_t> dims;
+  /// The model to compile; empty means the file's only (or first) model.
+  std::string model;
+  /// Reject models whose first result is not a float scalar (training).
+  bool requireScalarLoss = false;
+  /// Called on every pass manager the compiler builds (nablac uses it to
+  /// apply --mlir-print-ir-after-all, --mlir-timing, ...).
+  std::function<void(mlir::PassManager &)> configurePassManager;
+};
+
+/// A parsed .nb file: the source, its syntax tree and the diagnostics state.
+/// Parsing is separate from compiling so that named dims can be inferred
+/// from the data a user passes before shapes are fixed.
+class Source {
+public:
+  static llvm::Expected<std::unique_ptr<Source>> fromFile(llvm::StringRef path);
+  static llvm::Expected<std::unique_ptr<Source>>
+  fromString(llvm::StringRef text, llvm::StringRef name);
+  ~Source();
+
+  const ast::Module &getAST() const;
+  llvm::StringRef getName() const { return name; }
+
+  /// The names, in order, of the inputs of `model` (empty: the first).
+  llvm::Expected<std::vector<std::string>>
+  inputNames(llvm::StringRef model = "") const;
+
+  /// Adds to `options.dims` the named dims of `model`'s inputs implied by
+  /// data: a shape for each input given as an array, or only an element
+  /// count (shape {-1, count}) for a flat list of values.
+  llvm::Error inferDims(const std::map<std::string, std::vector<int64_t>> &shapes,
+                        CompileOptions &options) const;
+
+  /// Elaborates and type-checks `options.model`, returning its signature.
+  llvm::Expected<Signature> check(const CompileOptions &options) const;
+
+  /// Prints `stage` of the compilation to `os`.
+  llvm::Error emit(Stage stage, const CompileOptions &options,
+                   llvm::raw_ostream &os) const;
+
+  /// The parsed state (defined in driver/Driver.cpp).
+  struct Impl;
+
+private:
+  Source(std::string name, std::unique_ptr<Impl> impl);
+  std::string name;
+  std::unique_ptr<Impl> impl;
+  friend class Model;
+};
+
+/// A model compiled to native code, with its parameters.
+class Model {
+public:
+  static llvm::Expected<std::unique_ptr<Model>>
+  compile(const Source &source, const CompileOptions &options);
+  static llvm::Expected<std::unique_ptr<Model>>
+  compileFile(llvm::StringRef path, const CompileOptions &options);
+  ~Model();
+
+  const Signature &getSignature() const { return signature; }
+
+  /// Sets every parameter from its init spec; the same seed gives the same
+  /// values on every run and machine.
+  llvm::Error initParameters(uint64_t seed);
+  /// The parameter called `name` (e.g. "Dense_1.w"), or null.
+  Tensor *getParameter(llvm::StringRef name);
+
+  /// Evaluates the model on `inputs` (by name; each must have the declared
+  /// shape; values are converted to the declared element type). Returns the
+  /// outputs in order.
+  llvm::Expected<std::vector<Tensor>>
+  run(const std::map<std::string, Tensor> &inputs);
+
+private:
+  Model() = default;
+  Signature signature;
+  std::vector<Tensor> parameters; // one per parameter argument, in order
+  std::unique_ptr<JitEngine> engine;
+};
+
+} // namespace nabla
+
+#endif // NABLA_NABLA_H

@@ -1,0 +1,41 @@
+//===- JitEngine.h - Run lowered modules on the host CPU --------*- C++ -*-===//
+#ifndef NABLA_RUNTIME_JITENGINE_H
+#define NABLA_RUNTIME_JITENGINE_H
+
+#include "nabla/runtime/Tensor.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+
+namespace mlir {
+class ExecutionEngine;
+}
+
+namespace nabla {
+
+/// Owns the JIT-compiled code of one module (in the LLVM dialect), compiled
+/// at -O3 for the host CPU.
+class JitEngine {
+public:
+  static llvm::Expected<std::unique_ptr<JitEngine>> create(mlir::ModuleOp module);
+  ~JitEngine();
+
+  /// Calls `function`, whose lowered form takes one memref per tensor: its
+  /// arguments then its results as out-parameters. Every tensor's shape must
+  /// match; results are written into `outputs` in place.
+  llvm::Error call(llvm::StringRef function, llvm::ArrayRef<Tensor *> args,
+                   llvm::ArrayRef<Tensor *> outputs);
+
+private:
+  explicit JitEngine(std::unique_ptr<mlir::ExecutionEngine> engine);
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+};
+
+/// Translates a module in the LLVM dialect to LLVM IR text (`--emit=llvm`).
+llvm::Error printLLVMIR(mlir::ModuleOp module, llvm::raw_ostream &os);
+
+} // namespace nabla
+
+#endif // NABLA_RUNTIME_JITENGINE_H

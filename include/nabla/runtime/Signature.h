@@ -1,0 +1,48 @@
+//===- Signature.h - What a compiled model takes and returns ----*- C++ -*-===//
+//
+// Read from a model's `func.func` at the nabla level, before lowering: the
+// names, types and roles of its arguments (inputs and parameters with their
+// init specs) and of its results.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_RUNTIME_SIGNATURE_H
+#define NABLA_RUNTIME_SIGNATURE_H
+
+#include "nabla/runtime/Init.h"
+#include "nabla/runtime/Tensor.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace nabla {
+
+struct TensorInfo {
+  std::string name;
+  ElementType type = ElementType::F32;
+  std::vector<int64_t> shape;
+  std::string typeString() const;
+};
+
+struct ArgInfo : TensorInfo {
+  bool isParam = false;
+  InitSpec init; // parameters only
+};
+
+struct Signature {
+  std::string function;
+  std::vector<ArgInfo> args; // in the function's order
+  std::vector<TensorInfo> outputs;
+
+  /// Index into `args` of the input or parameter called `name`, or -1.
+  int findArg(llvm::StringRef name, bool isParam) const;
+};
+
+/// Reads the signature of a nabla model function.
+llvm::Expected<Signature> readSignature(mlir::func::FuncOp func);
+
+} // namespace nabla
+
+#endif // NABLA_RUNTIME_SIGNATURE_H

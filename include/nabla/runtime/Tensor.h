@@ -1,0 +1,63 @@
+//===- Tensor.h - Host tensors ----------------------------------*- C++ -*-===//
+//
+// A dense, row-major host tensor that owns its bytes. The JIT reads and
+// writes tensors in place through memref descriptors that point into them.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_RUNTIME_TENSOR_H
+#define NABLA_RUNTIME_TENSOR_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nabla {
+
+enum class ElementType { F32, F16, BF16, I32, I1 };
+
+llvm::StringRef toString(ElementType type);
+std::optional<ElementType> parseElementType(llvm::StringRef name);
+/// Bytes per element (i1 is stored as one byte, as MLIR's memrefs do).
+size_t elementSize(ElementType type);
+
+class Tensor {
+public:
+  Tensor() = default;
+  /// A zero-filled tensor.
+  Tensor(ElementType type, std::vector<int64_t> shape);
+  /// A tensor holding `values` converted to `type`; the count must match.
+  static Tensor fromDoubles(ElementType type, std::vector<int64_t> shape,
+                            llvm::ArrayRef<double> values);
+
+  ElementType getElementType() const { return type; }
+  const std::vector<int64_t> &getShape() const { return shape; }
+  int64_t getRank() const { return static_cast<int64_t>(shape.size()); }
+  int64_t getNumElements() const;
+  void *data() { return bytes.data(); }
+  const void *data() const { return bytes.data(); }
+  size_t sizeInBytes() const { return bytes.size(); }
+
+  /// Element `i` (row-major) as a double, and back; converts f16/bf16/i32/i1.
+  double get(int64_t i) const;
+  void set(int64_t i, double value);
+  std::vector<double> toDoubles() const;
+
+  /// The same values in another element type (rounding to nearest even).
+  Tensor convertTo(ElementType to) const;
+
+  /// `f32[2, 3]`
+  std::string typeString() const;
+
+private:
+  ElementType type = ElementType::F32;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+} // namespace nabla
+
+#endif // NABLA_RUNTIME_TENSOR_H

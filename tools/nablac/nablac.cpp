@@ -1,0 +1,134 @@
+//===- nablac.cpp - The nabla command-line compiler -----------------------===//
+//
+// A thin main: parses the command line and calls the library (nabla.h and
+// driver/Commands.h). Anything worth testing lives in a library.
+//
+//===----------------------------------------------------------------------===//
+#include "driver/Commands.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("nablac options");
+
+static cl::list<std::string> positional(cl::Positional,
+                                        cl::desc("[COMMAND] FILE.nb"),
+                                        cl::cat(category));
+static cl::opt<std::string>
+    emit("emit",
+         cl::desc("Print a stage instead of running: tokens, ast, nabla, "
+                  "linalg, llvm-dialect or llvm"),
+         cl::value_desc("stage"), cl::cat(category));
+static cl::opt<std::string> output("o", cl::desc("Write --emit output to FILE"),
+                                   cl::value_desc("FILE"), cl::init("-"),
+                                   cl::cat(category));
+static cl::list<std::string>
+    inputs("input",
+           cl::desc("An input of the model: NAME=v1,v2,... or NAME=file.npy "
+                    "(repeatable)"),
+           cl::value_desc("NAME=VALUES"), cl::cat(category));
+static cl::list<std::string>
+    dims("dim", cl::desc("Bind a named dimension: N=128 (repeatable)"),
+         cl::value_desc("NAME=SIZE"), cl::cat(category));
+static cl::opt<uint64_t> seed("seed",
+                              cl::desc("Seed for parameter initialization "
+                                       "(default 0)"),
+                              cl::init(0), cl::cat(category));
+static cl::opt<bool> json("json", cl::desc("Print results as one JSON object"),
+                          cl::cat(category));
+static cl::opt<std::string> model("model",
+                                  cl::desc("Which model of the file to use "
+                                           "(default: the first)"),
+                                  cl::value_desc("NAME"), cl::cat(category));
+static cl::opt<bool> forTraining(
+    "for-training",
+    cl::desc("check: also require that the first result is a scalar loss"),
+    cl::cat(category));
+
+static const char *const kOverview = R"(nablac: the nabla compiler
+
+Compiles models written in the .nb language to native code and runs them.
+
+Commands:
+  nablac run FILE.nb --input NAME=... [--seed N] [--json]
+                         evaluate the model and print every output by name
+  nablac check FILE.nb [--for-training]
+                         parse and type-check; print the inputs, parameters
+                         and outputs with their shapes
+  nablac FILE.nb --emit=STAGE [-o OUT]
+                         print a compilation stage: tokens, ast, nabla,
+                         linalg, llvm-dialect or llvm
+
+MLIR's pass-manager options also apply (--mlir-print-ir-after-all,
+--mlir-timing, ...).
+)";
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerAsmPrinterCLOptions();
+  // libLLVM registers hundreds of backend flags; --help shows ours and
+  // MLIR's pass-manager ones (--mlir-*), and the rest stay usable.
+  for (auto &[name, option] : cl::getRegisteredOptions()) {
+    bool ours = llvm::is_contained(option->Categories, &category);
+    if (!ours && !name.starts_with("mlir-") && name != "help" &&
+        name != "version")
+      option->setHiddenFlag(cl::Hidden);
+    else if (name.starts_with("mlir-"))
+      option->addCategory(category);
+  }
+  if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &llvm::errs()))
+    return 1;
+
+  nabla::tools::Invocation inv;
+  if (positional.empty()) {
+    llvm::errs() << "error: no input file (try: nablac --help)\n";
+    return 1;
+  }
+  std::vector<std::string> args(positional.begin(), positional.end());
+  if (args[0] == "run" || args[0] == "check") {
+    inv.command = args[0];
+    args.erase(args.begin());
+  } else if (emit.empty()) {
+    if (args.size() == 1 && llvm::StringRef(args[0]).ends_with(".nb")) {
+      llvm::errs() << "error: say what to do with " << args[0]
+                   << ": nablac run " << args[0] << " ..., nablac check "
+                   << args[0] << ", or nablac " << args[0]
+                   << " --emit=STAGE (see nablac --help)\n";
+      return 1;
+    }
+    llvm::errs() << "error: unknown command '" << args[0]
+                 << "' (commands: run, check; see nablac --help)\n";
+    return 1;
+  } else {
+    inv.command = "emit";
+  }
+  if (args.size() != 1) {
+    llvm::errs() << "error: expected exactly one .nb file, got "
+                 << args.size() << "\n";
+    return 1;
+  }
+  inv.file = args[0];
+  inv.emitStage = emit;
+  inv.outputPath = output;
+  inv.inputs.assign(inputs.begin(), inputs.end());
+  inv.dims.assign(dims.begin(), dims.end());
+  inv.seed = seed;
+  inv.json = json;
+  inv.model = model;
+  inv.forTraining = forTraining;
+  inv.configurePassManager = [](mlir::PassManager &pm) {
+    (void)mlir::applyPassManagerCLOptions(pm);
+    mlir::applyDefaultTimingPassManagerCLOptions(pm);
+  };
+  return nabla::tools::runInvocation(inv, llvm::outs(), llvm::errs());
+}
