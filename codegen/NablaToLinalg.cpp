@@ -20,6 +20,7 @@
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #include <limits>
 
@@ -552,6 +553,97 @@ struct ReshapeLowering : OpRewritePattern<ReshapeOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// Backward-graph helpers
+//===----------------------------------------------------------------------===//
+
+/// dy where x > 0, else 0.
+struct ReluGradLowering : OpRewritePattern<ReluGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReluGradOp op,
+                                PatternRewriter &rewriter) const override {
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), {op.getX(), op.getDy()}, op.getType(),
+        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value zero = constantScalar(b, loc, args[1].getType(), 0.0);
+          Value positive = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OGT, args[0], zero);
+          return arith::SelectOp::create(b, loc, positive, args[1], zero);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct CompareLowering : OpRewritePattern<CompareOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CompareOp op,
+                                PatternRewriter &rewriter) const override {
+    StringRef p = op.getPredicate();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), {op.getLhs(), op.getRhs()}, op.getType(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          if (isFloat(args[0].getType())) {
+            // Ordered predicates: false when either side is NaN ("ne" is
+            // unordered, so NaN != NaN is true).
+            auto pred = llvm::StringSwitch<arith::CmpFPredicate>(p)
+                            .Case("eq", arith::CmpFPredicate::OEQ)
+                            .Case("ne", arith::CmpFPredicate::UNE)
+                            .Case("lt", arith::CmpFPredicate::OLT)
+                            .Case("le", arith::CmpFPredicate::OLE)
+                            .Case("gt", arith::CmpFPredicate::OGT)
+                            .Default(arith::CmpFPredicate::OGE);
+            return arith::CmpFOp::create(b, loc, pred, args[0], args[1]);
+          }
+          auto pred = llvm::StringSwitch<arith::CmpIPredicate>(p)
+                          .Case("eq", arith::CmpIPredicate::eq)
+                          .Case("ne", arith::CmpIPredicate::ne)
+                          .Case("lt", arith::CmpIPredicate::slt)
+                          .Case("le", arith::CmpIPredicate::sle)
+                          .Case("gt", arith::CmpIPredicate::sgt)
+                          .Default(arith::CmpIPredicate::sge);
+          return arith::CmpIOp::create(b, loc, pred, args[0], args[1]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// result[n, c] = (c == labels[n]) ? 1 : 0.
+struct OneHotLowering : OpRewritePattern<OneHotOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(OneHotOp op,
+                                PatternRewriter &rewriter) const override {
+    MLIRContext *ctx = rewriter.getContext();
+    auto type = op.getType();
+    Location loc = op.getLoc();
+    AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+    SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {d0}, ctx),
+                                   AffineMap::get(2, 0, {d0, d1}, ctx)};
+    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                         type.getElementType());
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{op.getLabels()},
+        ValueRange{init}, maps,
+        {utils::IteratorType::parallel, utils::IteratorType::parallel},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value c = linalg::IndexOp::create(b, l, 1);
+          Value label =
+              arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value hit =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, c, label);
+          Type et = type.getElementType();
+          linalg::YieldOp::create(
+              b, l,
+              arith::SelectOp::create(b, l, hit, constantScalar(b, l, et, 1.0),
+                                      constantScalar(b, l, et, 0.0))
+                  .getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // Passes
 //===----------------------------------------------------------------------===//
 
@@ -571,7 +663,8 @@ struct NablaToLinalgPass
         ConstantLowering, SumLowering, ReduceMaxLowering, MeanExpansion,
         SoftmaxExpansion, LogSoftmaxExpansion, MseExpansion,
         BinaryCrossEntropyExpansion, CrossEntropyLowering, MatmulLowering,
-        TransposeLowering, ReshapeLowering>(ctx);
+        TransposeLowering, ReshapeLowering, ReluGradLowering,
+        CompareLowering, OneHotLowering>(ctx);
 
     ConversionTarget target(*ctx);
     target.addIllegalDialect<NablaDialect>();

@@ -1,6 +1,7 @@
 //===- Commands.cpp - What nablac's commands do ---------------------------===//
 #include "driver/Commands.h"
 
+#include "driver/Gradcheck.h"
 #include "nabla/nabla.h"
 #include "nabla/runtime/Npy.h"
 
@@ -89,7 +90,7 @@ int runEmit(const Invocation &inv, const Source &source,
   auto stage = parseStage(inv.emitStage);
   if (!stage)
     return fail(usageError("unknown --emit stage '" + inv.emitStage +
-                           "' (stages: tokens, ast, nabla, linalg, "
+                           "' (stages: tokens, ast, nabla, grad, linalg, "
                            "llvm-dialect, llvm)"),
                 err);
   std::error_code ec;
@@ -104,18 +105,20 @@ int runEmit(const Invocation &inv, const Source &source,
   return 0;
 }
 
-int runModel(const Invocation &inv, const Source &source,
-             CompileOptions &options, llvm::raw_ostream &out,
-             llvm::raw_ostream &err) {
+/// Parses every --input, checks the names against the model's inputs and
+/// infers named dims from the data. With `random`, inputs not given are
+/// left out (gradcheck draws them).
+llvm::Expected<std::vector<InputValue>>
+prepareInputs(const Invocation &inv, const Source &source,
+              CompileOptions &options, bool random = false) {
   std::vector<InputValue> values;
   std::map<std::string, std::vector<int64_t>> shapes;
   for (const std::string &text : inv.inputs) {
     auto value = parseInput(text);
     if (!value)
-      return fail(value.takeError(), err);
+      return value.takeError();
     if (shapes.count(value->name))
-      return fail(usageError("--input " + value->name + " is given twice"),
-                  err);
+      return usageError("--input " + value->name + " is given twice");
     shapes[value->name] =
         value->array ? value->array->getShape()
                      : std::vector<int64_t>{-1, (int64_t)value->values.size()};
@@ -123,27 +126,24 @@ int runModel(const Invocation &inv, const Source &source,
   }
   auto names = source.inputNames(options.model);
   if (!names)
-    return fail(names.takeError(), err);
+    return names.takeError();
   for (const InputValue &v : values)
     if (!llvm::is_contained(*names, v.name))
-      return fail(usageError("the model has no input '" + v.name +
-                             "' (its inputs: " + llvm::join(*names, ", ") +
-                             ")"),
-                  err);
-  for (const std::string &name : *names)
-    if (!shapes.count(name))
-      return fail(usageError("missing --input " + name + "=..."), err);
+      return usageError("the model has no input '" + v.name +
+                        "' (its inputs: " + llvm::join(*names, ", ") + ")");
+  if (!random)
+    for (const std::string &name : *names)
+      if (!shapes.count(name))
+        return usageError("missing --input " + name + "=...");
   if (auto e = source.inferDims(shapes, options))
-    return fail(std::move(e), err);
+    return std::move(e);
+  return values;
+}
 
-  auto model = Model::compile(source, options);
-  if (!model)
-    return fail(model.takeError(), err);
-  if (auto e = (*model)->initParameters(inv.seed))
-    return fail(std::move(e), err);
-
+/// Turns parsed inputs into tensors of the shapes the model declares.
+llvm::Expected<std::map<std::string, Tensor>>
+inputTensors(std::vector<InputValue> &values, const Signature &sig) {
   std::map<std::string, Tensor> tensors;
-  const Signature &sig = (*model)->getSignature();
   for (InputValue &v : values) {
     const ArgInfo &arg = sig.args[sig.findArg(v.name, false)];
     if (v.array) {
@@ -153,29 +153,148 @@ int runModel(const Invocation &inv, const Source &source,
     // A flat list fills the declared shape in row-major order.
     Tensor t(arg.type, arg.shape);
     if ((int64_t)v.values.size() != t.getNumElements())
-      return fail(usageError("--input " + v.name + " has " +
-                             llvm::Twine(v.values.size()) + " values but " +
-                             arg.typeString() + " needs " +
-                             llvm::Twine(t.getNumElements())),
-                  err);
+      return usageError("--input " + v.name + " has " +
+                        llvm::Twine(v.values.size()) + " values but " +
+                        arg.typeString() + " needs " +
+                        llvm::Twine(t.getNumElements()));
     for (auto [i, x] : llvm::enumerate(v.values)) {
       if (arg.type == ElementType::I32 && x != std::trunc(x))
-        return fail(usageError("--input " + v.name + ": value " +
-                               formatNumber(x, false) +
-                               " is not a whole number, but the input is " +
-                               arg.typeString()),
-                    err);
+        return usageError("--input " + v.name + ": value " +
+                          formatNumber(x, false) +
+                          " is not a whole number, but the input is " +
+                          arg.typeString());
       t.set(i, x);
     }
     tensors[v.name] = std::move(t);
   }
-  auto outputs = (*model)->run(tensors);
+  return tensors;
+}
+
+/// Compiles, initializes and runs the model on the command line's inputs.
+llvm::Expected<std::pair<std::unique_ptr<Model>, std::vector<Tensor>>>
+compileAndRun(const Invocation &inv, const Source &source,
+              CompileOptions &options) {
+  auto values = prepareInputs(inv, source, options);
+  if (!values)
+    return values.takeError();
+  auto model = Model::compile(source, options);
+  if (!model)
+    return model.takeError();
+  if (auto e = (*model)->initParameters(inv.seed))
+    return std::move(e);
+  auto tensors = inputTensors(*values, (*model)->getSignature());
+  if (!tensors)
+    return tensors.takeError();
+  auto outputs = (*model)->run(*tensors);
   if (!outputs)
-    return fail(outputs.takeError(), err);
-  std::vector<std::string> outNames;
-  for (const TensorInfo &o : sig.outputs)
-    outNames.push_back(o.name);
-  printOutputs(outNames, *outputs, inv.json, out);
+    return outputs.takeError();
+  return std::make_pair(std::move(*model), std::move(*outputs));
+}
+
+int runModel(const Invocation &inv, const Source &source,
+             CompileOptions &options, llvm::raw_ostream &out,
+             llvm::raw_ostream &err) {
+  auto result = compileAndRun(inv, source, options);
+  if (!result)
+    return fail(result.takeError(), err);
+  std::vector<std::string> names;
+  for (const TensorInfo &o : result->first->getSignature().outputs)
+    names.push_back(o.name);
+  printOutputs(names, result->second, inv.json, out);
+  return 0;
+}
+
+void printJsonTensor(const Tensor &t, llvm::raw_ostream &os) {
+  os << "{\"shape\": ["
+     << llvm::join(llvm::map_range(t.getShape(),
+                                   [](int64_t d) { return std::to_string(d); }),
+                   ", ")
+     << "], \"data\": [";
+  for (int64_t k = 0; k < t.getNumElements(); ++k)
+    os << (k ? ", " : "") << formatNumber(t.get(k), true);
+  os << "]}";
+}
+
+int runGrad(const Invocation &inv, const Source &source,
+            CompileOptions &options, llvm::raw_ostream &out,
+            llvm::raw_ostream &err) {
+  options.gradients = true;
+  auto result = compileAndRun(inv, source, options);
+  if (!result)
+    return fail(result.takeError(), err);
+  const Signature &sig = result->first->getSignature();
+  const std::vector<Tensor> &values = result->second;
+  if (inv.json) {
+    out << "{\"loss\": " << formatNumber(values[0].get(0), true)
+        << ", \"grads\": {";
+    bool first = true;
+    for (auto [info, t] : llvm::zip(sig.outputs, values)) {
+      if (info.gradOf.empty())
+        continue;
+      out << (first ? "" : ", ") << "\"" << info.gradOf << "\": ";
+      printJsonTensor(t, out);
+      first = false;
+    }
+    out << "}}\n";
+    return 0;
+  }
+  out << "loss = " << formatNumber(values[0].get(0), false) << "\n";
+  for (auto [info, t] : llvm::zip(sig.outputs, values)) {
+    if (info.gradOf.empty())
+      continue;
+    std::string label = "dL/d" + info.gradOf + " = ";
+    out << label;
+    int64_t index = 0;
+    printNested(t, 0, index, label.size(), out);
+    out << "\n";
+  }
+  return 0;
+}
+
+int runGradcheck(const Invocation &inv, const Source &source,
+                 CompileOptions &options, llvm::raw_ostream &out,
+                 llvm::raw_ostream &err) {
+  bool random = inv.randomInputs;
+  auto values = prepareInputs(inv, source, options, random);
+  if (!values)
+    return fail(values.takeError(), err);
+  // Shapes come from the f32 model; the check promotes to f64 itself.
+  auto sig = source.check(options);
+  if (!sig)
+    return fail(sig.takeError(), err);
+  auto inputs = inputTensors(*values, *sig);
+  if (!inputs)
+    return fail(inputs.takeError(), err);
+  if (!random)
+    for (const ArgInfo &arg : sig->args)
+      if (!arg.isParam && !inputs->count(arg.name))
+        return fail(usageError("missing --input " + arg.name +
+                               "=... (or pass --inputs random)"),
+                    err);
+  GradcheckOptions check;
+  check.seed = inv.seed;
+  check.rtol = inv.tolerance;
+  check.maxElements = inv.maxElements;
+  auto report = gradcheck(source, options, std::move(*inputs), check);
+  if (!report)
+    return fail(report.takeError(), err);
+  out << "gradcheck " << sig->function << ": f64, central differences, h = "
+      << "1e-6*max(1, |w|); pass when |ad - fd| <= "
+      << llvm::format("%g + %g", check.atol, check.rtol) << "*|fd|\n";
+  bool ok = true;
+  for (const ParamCheck &p : *report) {
+    out << llvm::format("  %-32s %-14s %5lld/%-5lld checked  max abs err "
+                        "%.2e  max rel err %.2e  %s\n",
+                        p.name.c_str(), p.type.c_str(), (long long)p.checked,
+                        (long long)p.total, p.maxAbsError, p.maxRelError,
+                        p.ok ? "ok" : "FAILED");
+    ok = ok && p.ok;
+  }
+  if (!ok) {
+    err << "error: some gradients differ from finite differences\n";
+    return 1;
+  }
+  out << "all " << report->size() << " parameters ok\n";
   return 0;
 }
 
@@ -224,17 +343,8 @@ void printOutputs(llvm::ArrayRef<std::string> names,
   if (json) {
     os << "{\"outputs\": {";
     for (auto [i, t] : llvm::enumerate(values)) {
-      if (i)
-        os << ", ";
-      os << "\"" << names[i] << "\": {\"shape\": ["
-         << llvm::join(llvm::map_range(
-                           t.getShape(),
-                           [](int64_t d) { return std::to_string(d); }),
-                       ", ")
-         << "], \"data\": [";
-      for (int64_t k = 0; k < t.getNumElements(); ++k)
-        os << (k ? ", " : "") << formatNumber(t.get(k), true);
-      os << "]}";
+      os << (i ? ", " : "") << "\"" << names[i] << "\": ";
+      printJsonTensor(t, os);
     }
     os << "}}\n";
     return;
@@ -265,6 +375,10 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
     return runCheck(**source, options, out, err);
   if (inv.command == "emit")
     return runEmit(inv, **source, options, err);
+  if (inv.command == "grad")
+    return runGrad(inv, **source, options, out, err);
+  if (inv.command == "gradcheck")
+    return runGradcheck(inv, **source, options, out, err);
   return runModel(inv, **source, options, out, err);
 }
 

@@ -23,7 +23,7 @@ class PassManager;
 namespace nabla::tools {
 
 struct Invocation {
-  std::string command; // run, check, emit
+  std::string command; // run, check, emit, grad, gradcheck
   std::string file;
   std::string emitStage;
   std::string outputPath = "-";
@@ -33,6 +33,10 @@ struct Invocation {
   bool json = false;
   std::string model;
   bool forTraining = false;
+  // gradcheck
+  bool randomInputs = false;
+  double tolerance = 1e-3;
+  int64_t maxElements = 256;
   std::function<void(mlir::PassManager &)> configurePassManager;
 };
 

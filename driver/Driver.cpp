@@ -14,6 +14,7 @@
 #include "nabla/frontend/MLIRGen.h"
 #include "nabla/frontend/Parser.h"
 #include "nabla/ir/NablaDialect.h"
+#include "nabla/passes/Passes.h"
 #include "nabla/runtime/JitEngine.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -46,6 +47,7 @@ void registerPassesOnce() {
   std::call_once(once, [] {
     mlir::registerAllPasses();
     registerCodegenPasses();
+    registerNablaPasses();
   });
 }
 
@@ -183,11 +185,29 @@ generate(mlir::MLIRContext &context, Source::Impl &impl,
   MLIRGenOptions genOptions;
   genOptions.dims = options.dims;
   genOptions.model = options.model;
-  genOptions.requireScalarLoss = options.requireScalarLoss;
+  genOptions.requireScalarLoss =
+      options.requireScalarLoss || options.gradients;
+  genOptions.promoteToF64 = options.promoteToF64;
   auto module = mlirGen(context, *impl.module, capture.diags, genOptions);
   if (!module || capture.diags.hadError() || !capture.text.empty())
     return capture.error();
+  if (options.gradients) {
+    for (auto func :
+         llvm::to_vector(module->getOps<mlir::func::FuncOp>()))
+      if (mlir::failed(differentiate(func, options.wrt)))
+        return capture.error();
+  }
   return module;
+}
+
+/// With gradients on, keeps only the @M_grad functions (what gets compiled).
+static void keepCompiledFunctions(mlir::ModuleOp module,
+                                  const CompileOptions &options) {
+  if (!options.gradients)
+    return;
+  for (auto func : llvm::to_vector(module.getOps<mlir::func::FuncOp>()))
+    if (!func->hasAttr(attrs::kGradientOf))
+      func.erase();
 }
 
 /// Runs the CPU pipeline up to `stage` on `module`.
@@ -233,11 +253,15 @@ llvm::Error Source::emit(Stage stage, const CompileOptions &options,
     return llvm::Error::success();
   }
   auto context = makeContext();
-  auto module = generate(*context, *impl, options);
+  CompileOptions stageOptions = options;
+  if (stage == Stage::Grad)
+    stageOptions.gradients = true;
+  auto module = generate(*context, *impl, stageOptions);
   if (!module)
     return module.takeError();
   if (stage == Stage::Linalg || stage == Stage::LLVMDialect ||
       stage == Stage::LLVM) {
+    keepCompiledFunctions(**module, options);
     CpuStage cpu = stage == Stage::Linalg ? CpuStage::Linalg
                                           : CpuStage::LLVMDialect;
     if (auto err = lower(**module, cpu, *impl, options))
@@ -255,6 +279,7 @@ llvm::Expected<Signature> Source::check(const CompileOptions &options) const {
   auto module = generate(*context, *impl, options);
   if (!module)
     return module.takeError();
+  keepCompiledFunctions(**module, options);
   auto funcs = llvm::to_vector((*module)->getOps<mlir::func::FuncOp>());
   return readSignature(funcs.front());
 }
@@ -264,6 +289,7 @@ std::optional<Stage> parseStage(llvm::StringRef name) {
       .Case("tokens", Stage::Tokens)
       .Case("ast", Stage::AST)
       .Case("nabla", Stage::Nabla)
+      .Case("grad", Stage::Grad)
       .Case("linalg", Stage::Linalg)
       .Case("llvm-dialect", Stage::LLVMDialect)
       .Case("llvm", Stage::LLVM)
@@ -290,6 +316,7 @@ Model::compile(const Source &source, const CompileOptions &options) {
   auto module = generate(*context, *source.impl, options);
   if (!module)
     return module.takeError();
+  keepCompiledFunctions(**module, options);
   auto funcs = llvm::to_vector((*module)->getOps<mlir::func::FuncOp>());
   if (funcs.size() != 1)
     return makeError(source.getName() +

@@ -181,6 +181,21 @@ private:
     return FileLineColLoc::get(&ctx, diags.getBufferName(l), line, col);
   }
   mlir::Value scalarConstant(Type elementType, double value, SMLoc l);
+  Type elementType(DType dtype) {
+    switch (dtype) {
+    case DType::F32: return defaultFloat();
+    case DType::F16: return builder.getF16Type();
+    case DType::BF16: return builder.getBF16Type();
+    case DType::I32: return builder.getI32Type();
+    case DType::I1: return builder.getI1Type();
+    }
+    return defaultFloat();
+  }
+  /// f32, or f64 when the model is compiled in double precision.
+  Type defaultFloat() {
+    return options.promoteToF64 ? Type(builder.getF64Type())
+                                : Type(builder.getF32Type());
+  }
 
   MLIRContext &ctx;
   const ast::Module &module;
@@ -272,7 +287,7 @@ bool Generator::emitModel(const Function &model) {
       })->get());
   for (auto [i, v] : llvm::enumerate(*results)) {
     const Expr &expr = *ret->values[i];
-    Val t = asTensor(v, builder.getF32Type(), expr.getLoc());
+    Val t = asTensor(v, defaultFloat(), expr.getLoc());
     if (!t.ok())
       return false;
     if (i == 0 && options.requireScalarLoss &&
@@ -466,11 +481,10 @@ bool Generator::bindTyped(const Argument &arg, const Val &value, Scope &scope,
     scope.values[arg.name] = value;
     return true;
   }
-  Val t = asTensor(value, builder.getF32Type(), useLoc);
+  Val t = asTensor(value, defaultFloat(), useLoc);
   if (!t.ok())
     return false;
   RankedTensorType actual = t.type();
-  auto want = formatElementType(actual.getElementType());
   std::string declared;
   {
     llvm::raw_string_ostream os(declared);
@@ -486,7 +500,7 @@ bool Generator::bindTyped(const Argument &arg, const Val &value, Scope &scope,
       os << "]";
     }
   }
-  if (want != toString(type.dtype).str() ||
+  if (actual.getElementType() != elementType(type.dtype) ||
       actual.getRank() != static_cast<int64_t>(type.dims.size())) {
     diags.error(useLoc, "argument '" + arg.name + "' must be " + declared +
                             ", got " + formatType(actual));
@@ -704,7 +718,7 @@ Val Generator::evalUnary(const UnaryExpr &expr, Scope &scope) {
     return {};
   if (v.kind == Val::Kind::Number)
     return Val::ofNumber(-v.number, v.isInt, expr.getLoc());
-  Val t = asTensor(v, builder.getF32Type(), expr.operand->getLoc());
+  Val t = asTensor(v, defaultFloat(), expr.operand->getLoc());
   if (!t.ok())
     return {};
   if (t.type().getElementType().isInteger(1))
@@ -744,7 +758,7 @@ Val Generator::evalBinary(const BinaryExpr &expr, Scope &scope) {
   }
 
   // A number next to a tensor takes the tensor's element type.
-  Type et = builder.getF32Type();
+  Type et = defaultFloat();
   if (lhs.kind == Val::Kind::Tensor)
     et = lhs.type().getElementType();
   else if (rhs.kind == Val::Kind::Tensor)
@@ -833,7 +847,7 @@ Val Generator::callBuiltin(StringRef name, const CallExpr &call,
     Val v = eval(*e, scope);
     if (!v.ok())
       return {};
-    return asTensor(v, et ? et : builder.getF32Type(), e->getLoc());
+    return asTensor(v, et ? et : defaultFloat(), e->getLoc());
   };
   auto floatArg = [&](const Expr *e) -> Val {
     Val t = tensorArg(e);
@@ -1033,15 +1047,8 @@ Val Generator::callBuiltin(StringRef name, const CallExpr &call,
       return fail(bound->exprs[1]->getLoc(),
                   "cast needs a type (f32, f16, bf16, i32 or i1), got " +
                       describe(d));
-    Type et;
-    switch (*parseDType(d.name)) {
-    case DType::F32: et = builder.getF32Type(); break;
-    case DType::F16: et = builder.getF16Type(); break;
-    case DType::BF16: et = builder.getBF16Type(); break;
-    case DType::I32: et = builder.getI32Type(); break;
-    case DType::I1: et = builder.getI1Type(); break;
-    }
-    auto type = RankedTensorType::get(x.type().getShape(), et);
+    auto type = RankedTensorType::get(x.type().getShape(),
+                                      elementType(*parseDType(d.name)));
     return Val::ofTensor(CastOp::create(builder, ml, type, x.tensor), l);
   }
 
@@ -1162,15 +1169,7 @@ std::optional<RankedTensorType> Generator::resolveType(const TypeExpr &type,
     }
     shape.push_back(static_cast<int64_t>(v.number));
   }
-  Type et;
-  switch (type.dtype) {
-  case DType::F32: et = builder.getF32Type(); break;
-  case DType::F16: et = builder.getF16Type(); break;
-  case DType::BF16: et = builder.getBF16Type(); break;
-  case DType::I32: et = builder.getI32Type(); break;
-  case DType::I1: et = builder.getI1Type(); break;
-  }
-  return RankedTensorType::get(shape, et);
+  return RankedTensorType::get(shape, elementType(type.dtype));
 }
 
 mlir::Value Generator::scalarConstant(Type et, double value, SMLoc l) {

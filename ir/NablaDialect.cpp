@@ -37,7 +37,7 @@ LogicalResult NablaDialect::verifyRegionArgAttribute(Operation *op,
   // After buffer-results-to-out-params a result's name lands on its
   // out-parameter, so `nabla.output` is allowed here too.
   if (name == attrs::kInput || name == attrs::kParam ||
-      name == attrs::kOutput) {
+      name == attrs::kOutput || name == attrs::kGrad) {
     if (!isa<StringAttr>(attr.getValue()))
       return op->emitError() << "'" << name << "' on argument " << argIndex
                              << " must be a string";
@@ -57,6 +57,12 @@ LogicalResult NablaDialect::verifyRegionArgAttribute(Operation *op,
 LogicalResult NablaDialect::verifyOperationAttribute(Operation *op,
                                                      NamedAttribute attr) {
   StringRef name = attr.getName().strref();
+  if (name == attrs::kGradientOf) {
+    if (!isa<FunctionOpInterface>(op) || !isa<StringAttr>(attr.getValue()))
+      return op->emitError() << "'" << name
+                             << "' must be a string on a function";
+    return success();
+  }
   if (name == attrs::kModel) {
     if (!isa<FunctionOpInterface>(op))
       return op->emitError() << "'" << name << "' belongs on a function";
@@ -70,7 +76,7 @@ LogicalResult NablaDialect::verifyRegionResultAttribute(Operation *op,
                                                         unsigned resultIndex,
                                                         NamedAttribute attr) {
   StringRef name = attr.getName().strref();
-  if (name != attrs::kOutput)
+  if (name != attrs::kOutput && name != attrs::kGrad)
     return op->emitError() << "unknown nabla result attribute '" << name
                            << "'";
   if (!isa<StringAttr>(attr.getValue()))

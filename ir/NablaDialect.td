@@ -11,7 +11,7 @@ def Nabla_Dialect : Dialect {
   let description = [{
     The nabla dialect holds a model's forward graph, and later its backward
     graph and training step, as ops on builtin ranked tensors with static
-    shapes (element types f32, f16, bf16, i32, i1). Elementwise ops broadcast
+    shapes (element types f32, f16, bf16, i32, i1; f64 for gradient checking). Elementwise ops broadcast
     like numpy. A model is a `func.func` carrying `nabla.model`; its
     arguments carry `nabla.input = "x"` or `nabla.param = "Dense_1.w"` with
     `nabla.init = {...}`, and its results `nabla.output = "loss"`.
@@ -25,10 +25,11 @@ def Nabla_Dialect : Dialect {
 class Nabla_Op<string mnemonic, list<Trait> traits = []>
     : Op<Nabla_Dialect, mnemonic, traits>;
 
-def Nabla_ElementType : AnyTypeOf<[F32, F16, BF16, I32, I1]>;
-def Nabla_Tensor : RankedTensorOf<[F32, F16, BF16, I32, I1]>;
-def Nabla_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
-def Nabla_NumericTensor : RankedTensorOf<[F32, F16, BF16, I32]>;
+// f64 is for checking: gradcheck runs models in double precision.
+def Nabla_ElementType : AnyTypeOf<[F32, F16, BF16, F64, I32, I1]>;
+def Nabla_Tensor : RankedTensorOf<[F32, F16, BF16, F64, I32, I1]>;
+def Nabla_FloatTensor : RankedTensorOf<[F32, F16, BF16, F64]>;
+def Nabla_NumericTensor : RankedTensorOf<[F32, F16, BF16, F64, I32]>;
 def Nabla_IndexTensor : RankedTensorOf<[I32]>;
 
 #endif // NABLA_DIALECT_TD

@@ -373,5 +373,41 @@ LogicalResult CrossEntropyOp::verify() {
   return verifyLossResult(*this, getLogits());
 }
 
+//===----------------------------------------------------------------------===//
+// Backward-graph helpers
+//===----------------------------------------------------------------------===//
+
+LogicalResult CompareOp::verify() {
+  StringRef p = getPredicate();
+  if (p != "eq" && p != "ne" && p != "lt" && p != "le" && p != "gt" &&
+      p != "ge")
+    return emitOpError() << "unknown predicate \"" << p
+                         << "\" (expected eq, ne, lt, le, gt or ge)";
+  if (elementTypeOf(getLhs()) != elementTypeOf(getRhs()))
+    return emitOpError("operands must have one element type");
+  auto shape = broadcastShapes(getLhs().getType().getShape(),
+                               getRhs().getType().getShape());
+  if (!shape)
+    return emitOpError() << "cannot broadcast shapes "
+                         << shapeStr(getLhs().getType()) << " and "
+                         << shapeStr(getRhs().getType());
+  if (!llvm::equal(*shape, getType().getShape()))
+    return emitOpError() << "result shape " << shapeStr(getType())
+                         << " is not the broadcast shape " << shapeStr(*shape);
+  return success();
+}
+
+LogicalResult OneHotOp::verify() {
+  auto labels = getLabels().getType();
+  auto result = getType();
+  if (labels.getRank() != 1 || result.getRank() != 2 ||
+      result.getDimSize(0) != labels.getDimSize(0))
+    return emitOpError() << "expects labels [N] and a result [N, C], got "
+                         << shapeStr(labels) << " and " << shapeStr(result);
+  return success();
+}
+
+#include "ir/NablaInterfaces.cpp.inc"
+
 #define GET_OP_CLASSES
 #include "ir/NablaOps.cpp.inc"

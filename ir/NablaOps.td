@@ -9,6 +9,7 @@
 #define NABLA_OPS_TD
 
 include "NablaDialect.td"
+include "NablaInterfaces.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -36,7 +37,8 @@ def Nabla_ConstantOp : Nabla_Op<"constant", [ConstantLike, Pure,
   ];
 }
 
-def Nabla_CastOp : Nabla_Op<"cast", [Pure, SameOperandsAndResultShape]> {
+def Nabla_CastOp : Nabla_Op<"cast", [Pure, SameOperandsAndResultShape,
+    DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "convert every element to another element type";
   let description = [{
     `%h = nabla.cast %x : tensor<4xf32> -> tensor<4xf16>`
@@ -54,7 +56,7 @@ def Nabla_CastOp : Nabla_Op<"cast", [Pure, SameOperandsAndResultShape]> {
 //===----------------------------------------------------------------------===//
 
 class Nabla_BinaryOp<string mnemonic, list<Trait> traits = []>
-    : Nabla_Op<mnemonic, !listconcat([Pure], traits)> {
+    : Nabla_Op<mnemonic, !listconcat([Pure, DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>], traits)> {
   let arguments = (ins Nabla_NumericTensor:$lhs, Nabla_NumericTensor:$rhs);
   let results = (outs Nabla_NumericTensor:$result);
   let assemblyFormat = [{
@@ -131,7 +133,8 @@ def Nabla_MaxOp : Nabla_BinaryOp<"max", [Commutative]> {
 //===----------------------------------------------------------------------===//
 
 class Nabla_UnaryOp<string mnemonic, Type operandType, list<Trait> traits = []>
-    : Nabla_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType], traits)> {
+    : Nabla_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType,
+                                      DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>], traits)> {
   let arguments = (ins operandType:$operand);
   let results = (outs operandType:$result);
   let assemblyFormat = "$operand attr-dict `:` type($result)";
@@ -172,7 +175,7 @@ def Nabla_SqrtOp : Nabla_UnaryOp<"sqrt", Nabla_FloatTensor> {
 //===----------------------------------------------------------------------===//
 
 class Nabla_ReduceOp<string mnemonic, Type operandType>
-    : Nabla_Op<mnemonic, [Pure]> {
+    : Nabla_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let arguments = (ins operandType:$operand, DenseI64ArrayAttr:$axes,
                        UnitAttr:$keepdims);
   let results = (outs operandType:$result);
@@ -220,7 +223,8 @@ def Nabla_ReduceMaxOp : Nabla_ReduceOp<"reduce_max", Nabla_NumericTensor> {
 // Linear algebra and data movement
 //===----------------------------------------------------------------------===//
 
-def Nabla_MatmulOp : Nabla_Op<"matmul", [Pure]> {
+def Nabla_MatmulOp : Nabla_Op<"matmul", [Pure,
+    DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "matrix product of two 2-D (or batched 3-D) tensors";
   let description = [{
     `%c = nabla.matmul %a, %b : tensor<128x64xf32>, tensor<64x10xf32> -> tensor<128x10xf32>`
@@ -235,7 +239,8 @@ def Nabla_MatmulOp : Nabla_Op<"matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Nabla_TransposeOp : Nabla_Op<"transpose", [Pure]> {
+def Nabla_TransposeOp : Nabla_Op<"transpose", [Pure,
+    DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "permute the dimensions of a tensor";
   let description = [{
     `%t = nabla.transpose %x [1, 0] : tensor<64x10xf32> -> tensor<10x64xf32>`
@@ -251,7 +256,8 @@ def Nabla_TransposeOp : Nabla_Op<"transpose", [Pure]> {
   let hasFolder = 1;
 }
 
-def Nabla_ReshapeOp : Nabla_Op<"reshape", [Pure]> {
+def Nabla_ReshapeOp : Nabla_Op<"reshape", [Pure,
+    DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "the same elements in row-major order, another shape";
   let description = [{
     `%r = nabla.reshape %x : tensor<8x8xf32> -> tensor<64xf32>`
@@ -264,7 +270,8 @@ def Nabla_ReshapeOp : Nabla_Op<"reshape", [Pure]> {
   let hasFolder = 1;
 }
 
-def Nabla_BroadcastToOp : Nabla_Op<"broadcast_to", [Pure]> {
+def Nabla_BroadcastToOp : Nabla_Op<"broadcast_to", [Pure,
+    DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "repeat a tensor along broadcast dimensions";
   let description = [{
     `%b = nabla.broadcast_to %x : tensor<10xf32> -> tensor<8x10xf32>`
@@ -282,7 +289,8 @@ def Nabla_BroadcastToOp : Nabla_Op<"broadcast_to", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 class Nabla_SoftmaxLikeOp<string mnemonic>
-    : Nabla_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : Nabla_Op<mnemonic, [Pure, SameOperandsAndResultType,
+                          DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let arguments = (ins Nabla_FloatTensor:$operand, I64Attr:$axis);
   let results = (outs Nabla_FloatTensor:$result);
   let assemblyFormat = "$operand `axis` `=` $axis attr-dict `:` type($result)";
@@ -298,21 +306,23 @@ def Nabla_LogSoftmaxOp : Nabla_SoftmaxLikeOp<"log_softmax"> {
   let description = [{ `%p = nabla.log_softmax %x axis = 1 : tensor<8x10xf32>` }];
 }
 
-def Nabla_MseOp : Nabla_Op<"mse", [Pure]> {
+def Nabla_MseOp : Nabla_Op<"mse", [Pure,
+    DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "mean squared error, mean((pred - target)^2)";
   let description = [{
     `%l = nabla.mse %pred, %target : tensor<8x1xf32>, tensor<8x1xf32> -> tensor<f32>`
     As torch.nn.functional.mse_loss with reduction='mean'.
   }];
   let arguments = (ins Nabla_FloatTensor:$pred, Nabla_FloatTensor:$target);
-  let results = (outs 0DTensorOf<[F32, F16, BF16]>:$result);
+  let results = (outs 0DTensorOf<[F32, F16, BF16, F64]>:$result);
   let assemblyFormat = [{
     $pred `,` $target attr-dict `:` type($pred) `,` type($target) `->` type($result)
   }];
   let hasVerifier = 1;
 }
 
-def Nabla_CrossEntropyOp : Nabla_Op<"cross_entropy", [Pure]> {
+def Nabla_CrossEntropyOp : Nabla_Op<"cross_entropy", [Pure,
+    DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "mean negative log-likelihood of integer labels under softmax(logits)";
   let description = [{
     `%l = nabla.cross_entropy %logits, %labels : tensor<8x10xf32>, tensor<8xi32> -> tensor<f32>`
@@ -320,14 +330,15 @@ def Nabla_CrossEntropyOp : Nabla_Op<"cross_entropy", [Pure]> {
     reduction='mean'. Labels outside [0, C) contribute nothing.
   }];
   let arguments = (ins Nabla_FloatTensor:$logits, Nabla_IndexTensor:$labels);
-  let results = (outs 0DTensorOf<[F32, F16, BF16]>:$result);
+  let results = (outs 0DTensorOf<[F32, F16, BF16, F64]>:$result);
   let assemblyFormat = [{
     $logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->` type($result)
   }];
   let hasVerifier = 1;
 }
 
-def Nabla_BinaryCrossEntropyOp : Nabla_Op<"binary_cross_entropy", [Pure]> {
+def Nabla_BinaryCrossEntropyOp : Nabla_Op<"binary_cross_entropy", [Pure,
+    DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "mean of -(t log p + (1 - t) log(1 - p))";
   let description = [{
     `%l = nabla.binary_cross_entropy %p, %t : tensor<8xf32>, tensor<8xf32> -> tensor<f32>`
@@ -335,10 +346,56 @@ def Nabla_BinaryCrossEntropyOp : Nabla_Op<"binary_cross_entropy", [Pure]> {
     log is clamped to at least -100.
   }];
   let arguments = (ins Nabla_FloatTensor:$probs, Nabla_FloatTensor:$targets);
-  let results = (outs 0DTensorOf<[F32, F16, BF16]>:$result);
+  let results = (outs 0DTensorOf<[F32, F16, BF16, F64]>:$result);
   let assemblyFormat = [{
     $probs `,` $targets attr-dict `:` type($probs) `,` type($targets) `->` type($result)
   }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Ops the backward graph uses
+//===----------------------------------------------------------------------===//
+
+def Nabla_ReluGradOp : Nabla_Op<"relu_grad", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
+  let summary = "the adjoint of relu: dy where x > 0, else 0";
+  let description = [{
+    `%dx = nabla.relu_grad %x, %dy : tensor<8x256xf32>`
+    The derivative at 0 is 0, as in PyTorch. Differentiable in `dy` (it is
+    linear there) and with zero derivative in `x` almost everywhere.
+  }];
+  let arguments = (ins Nabla_FloatTensor:$x, Nabla_FloatTensor:$dy);
+  let results = (outs Nabla_FloatTensor:$result);
+  let assemblyFormat = "$x `,` $dy attr-dict `:` type($result)";
+}
+
+def Nabla_CompareOp : Nabla_Op<"compare", [Pure]> {
+  let summary = "elementwise comparison with broadcasting, giving i1";
+  let description = [{
+    `%m = nabla.compare "gt", %a, %b : tensor<4xf32>, tensor<f32> -> tensor<4xi1>`
+    Predicates: "eq", "ne", "lt", "le", "gt", "ge". Comparisons with NaN
+    are false (except "ne"). Used by derivative rules to build masks.
+  }];
+  let arguments = (ins StrAttr:$predicate, Nabla_NumericTensor:$lhs,
+                       Nabla_NumericTensor:$rhs);
+  let results = (outs RankedTensorOf<[I1]>:$result);
+  let assemblyFormat = [{
+    $predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Nabla_OneHotOp : Nabla_Op<"one_hot", [Pure]> {
+  let summary = "rows of the identity matrix picked by integer labels";
+  let description = [{
+    `%o = nabla.one_hot %labels : tensor<8xi32> -> tensor<8x10xf32>`
+    Result [n, c] is 1 where labels[n] == c, else 0 (all zeros for a label
+    outside [0, C)).
+  }];
+  let arguments = (ins Nabla_IndexTensor:$labels);
+  let results = (outs Nabla_FloatTensor:$result);
+  let assemblyFormat = "$labels attr-dict `:` type($labels) `->` type($result)";
   let hasVerifier = 1;
 }
 

@@ -168,6 +168,7 @@ llvm::Error writeNpy(const Tensor &tensor, StringRef path) {
   case ElementType::F16: descr = "<f2"; break;
   case ElementType::I32: descr = "<i4"; break;
   case ElementType::I1: descr = "|b1"; break;
+  case ElementType::F64: descr = "<f8"; break;
   case ElementType::BF16:
     return writeNpy(tensor.convertTo(ElementType::F32), path);
   }

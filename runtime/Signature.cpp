@@ -1,7 +1,7 @@
 //===- Signature.cpp - What a compiled model takes and returns ------------===//
 #include "nabla/runtime/Signature.h"
 
-#include "nabla/ir/NablaDialect.h"
+#include "nabla/ir/NablaOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/StringExtras.h"
@@ -43,6 +43,7 @@ static llvm::Expected<TensorInfo> tensorInfo(Type type, llvm::StringRef name) {
   if (et.isF32()) info.type = ElementType::F32;
   else if (et.isF16()) info.type = ElementType::F16;
   else if (et.isBF16()) info.type = ElementType::BF16;
+  else if (et.isF64()) info.type = ElementType::F64;
   else if (et.isInteger(32)) info.type = ElementType::I32;
   else if (et.isInteger(1)) info.type = ElementType::I1;
   else return sigError("'" + name + "' has an unsupported element type");
@@ -93,14 +94,23 @@ llvm::Expected<Signature> readSignature(func::FuncOp func) {
       if (init)
         arg.init = readInit(init);
     }
+    for (OpOperand &use : func.getArgument(i).getUses())
+      if (auto ce = dyn_cast<CrossEntropyOp>(use.getOwner());
+          ce && use.getOperandNumber() == 1)
+        arg.classes = ce.getLogits().getType().getDimSize(1);
     sig.args.push_back(std::move(arg));
   }
   for (unsigned i = 0; i < type.getNumResults(); ++i) {
     auto name = func.getResultAttrOfType<StringAttr>(i, attrs::kOutput);
-    std::string n = name ? name.getValue().str() : "output_" + std::to_string(i);
+    auto gradOf = func.getResultAttrOfType<StringAttr>(i, attrs::kGrad);
+    std::string n = name     ? name.getValue().str()
+                    : gradOf ? "grad:" + gradOf.getValue().str()
+                             : "output_" + std::to_string(i);
     auto info = tensorInfo(type.getResult(i), n);
     if (!info)
       return info.takeError();
+    if (gradOf)
+      info->gradOf = gradOf.getValue().str();
     sig.outputs.push_back(*info);
   }
   return sig;

@@ -17,6 +17,7 @@ llvm::StringRef toString(ElementType type) {
   case ElementType::BF16: return "bf16";
   case ElementType::I32: return "i32";
   case ElementType::I1: return "i1";
+  case ElementType::F64: return "f64";
   }
   return "?";
 }
@@ -28,6 +29,7 @@ std::optional<ElementType> parseElementType(llvm::StringRef name) {
       .Case("bf16", ElementType::BF16)
       .Case("i32", ElementType::I32)
       .Case("i1", ElementType::I1)
+      .Case("f64", ElementType::F64)
       .Default(std::nullopt);
 }
 
@@ -38,6 +40,7 @@ size_t elementSize(ElementType type) {
   case ElementType::F16:
   case ElementType::BF16: return 2;
   case ElementType::I1: return 1;
+  case ElementType::F64: return 8;
   }
   return 4;
 }
@@ -97,6 +100,11 @@ double Tensor::get(int64_t i) const {
   }
   case ElementType::I1:
     return *p ? 1.0 : 0.0;
+  case ElementType::F64: {
+    double d;
+    std::memcpy(&d, p, 8);
+    return d;
+  }
   }
   return 0;
 }
@@ -124,6 +132,9 @@ void Tensor::set(int64_t i, double value) {
   }
   case ElementType::I1:
     *p = value != 0;
+    return;
+  case ElementType::F64:
+    std::memcpy(p, &value, 8);
     return;
   }
 }

@@ -40,7 +40,7 @@ struct Module;
 class JitEngine;
 
 /// The stages `nablac --emit=` can print.
-enum class Stage { Tokens, AST, Nabla, Linalg, LLVMDialect, LLVM };
+enum class Stage { Tokens, AST, Nabla, Grad, Linalg, LLVMDialect, LLVM };
 /// "tokens" -> Stage::Tokens, ...; nullopt for an unknown name.
 std::optional<Stage> parseStage(llvm::StringRef name);
 
@@ -51,6 +51,13 @@ struct CompileOptions {
   std::string model;
   /// Reject models whose first result is not a float scalar (training).
   bool requireScalarLoss = false;
+  /// Compile @M_grad (nabla-autodiff) instead of @M: run() then returns the
+  /// model's outputs followed by the gradient of the loss with respect to
+  /// each parameter (or to the names in `wrt`).
+  bool gradients = false;
+  std::vector<std::string> wrt;
+  /// Compute in f64 wherever the model says f32 (for gradient checking).
+  bool promoteToF64 = false;
   /// Called on every pass manager the compiler builds (nablac uses it to
   /// apply --mlir-print-ir-after-all, --mlir-timing, ...).
   std::function<void(mlir::PassManager &)> configurePassManager;

@@ -1,6 +1,7 @@
 //===- nabla-opt.cpp - The MLIR driver with every nabla pass --------------===//
 #include "nabla/codegen/Passes.h"
 #include "nabla/ir/NablaDialect.h"
+#include "nabla/passes/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -12,6 +13,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   nabla::registerCodegenPasses();
+  nabla::registerNablaPasses();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);

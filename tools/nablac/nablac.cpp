@@ -23,7 +23,7 @@ static cl::list<std::string> positional(cl::Positional,
                                         cl::cat(category));
 static cl::opt<std::string>
     emit("emit",
-         cl::desc("Print a stage instead of running: tokens, ast, nabla, "
+         cl::desc("Print a stage instead of running: tokens, ast, nabla, grad, "
                   "linalg, llvm-dialect or llvm"),
          cl::value_desc("stage"), cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("Write --emit output to FILE"),
@@ -52,6 +52,18 @@ static cl::opt<bool> forTraining(
     cl::desc("check: also require that the first result is a scalar loss"),
     cl::cat(category));
 
+static cl::opt<std::string> inputsMode(
+    "inputs",
+    cl::desc("gradcheck: `random` draws every input not given with --input"),
+    cl::value_desc("random"), cl::cat(category));
+static cl::opt<double> tolerance(
+    "tol", cl::desc("gradcheck: relative tolerance (default 1e-3)"),
+    cl::init(1e-3), cl::cat(category));
+static cl::opt<int64_t> maxElements(
+    "max-elements",
+    cl::desc("gradcheck: elements checked per parameter (default 256)"),
+    cl::init(256), cl::cat(category));
+
 static const char *const kOverview = R"(nablac: the nabla compiler
 
 Compiles models written in the .nb language to native code and runs them.
@@ -59,12 +71,16 @@ Compiles models written in the .nb language to native code and runs them.
 Commands:
   nablac run FILE.nb --input NAME=... [--seed N] [--json]
                          evaluate the model and print every output by name
+  nablac grad FILE.nb --input NAME=... [--seed N] [--json]
+                         print the loss and its gradient for every parameter
+  nablac gradcheck FILE.nb [--inputs random] [--tol X] [--max-elements K]
+                         compare every gradient with finite differences (f64)
   nablac check FILE.nb [--for-training]
                          parse and type-check; print the inputs, parameters
                          and outputs with their shapes
   nablac FILE.nb --emit=STAGE [-o OUT]
                          print a compilation stage: tokens, ast, nabla,
-                         linalg, llvm-dialect or llvm
+                         grad, linalg, llvm-dialect or llvm
 
 MLIR's pass-manager options also apply (--mlir-print-ir-after-all,
 --mlir-timing, ...).
@@ -95,7 +111,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   std::vector<std::string> args(positional.begin(), positional.end());
-  if (args[0] == "run" || args[0] == "check") {
+  if (args[0] == "run" || args[0] == "check" || args[0] == "grad" ||
+      args[0] == "gradcheck") {
     inv.command = args[0];
     args.erase(args.begin());
   } else if (emit.empty()) {
@@ -107,7 +124,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     llvm::errs() << "error: unknown command '" << args[0]
-                 << "' (commands: run, check; see nablac --help)\n";
+                 << "' (commands: run, grad, gradcheck, check; see nablac --help)\n";
     return 1;
   } else {
     inv.command = "emit";
@@ -126,6 +143,13 @@ int main(int argc, char **argv) {
   inv.json = json;
   inv.model = model;
   inv.forTraining = forTraining;
+  if (!inputsMode.empty() && inputsMode != "random") {
+    llvm::errs() << "error: --inputs takes only `random`\n";
+    return 1;
+  }
+  inv.randomInputs = inputsMode == "random";
+  inv.tolerance = tolerance;
+  inv.maxElements = maxElements;
   inv.configurePassManager = [](mlir::PassManager &pm) {
     (void)mlir::applyPassManagerCLOptions(pm);
     mlir::applyDefaultTimingPassManagerCLOptions(pm);

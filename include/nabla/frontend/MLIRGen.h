@@ -31,6 +31,8 @@ struct MLIRGenOptions {
   /// Check that each emitted model's first result is a scalar float (the
   /// loss that training minimizes).
   bool requireScalarLoss = false;
+  /// Emit f64 wherever the source says f32 (gradient checking).
+  bool promoteToF64 = false;
 };
 
 /// Emits the models of `module`. Returns null after reporting errors.

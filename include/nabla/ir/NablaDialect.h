@@ -14,6 +14,10 @@ inline constexpr const char kInput[] = "nabla.input";   // string, on an arg
 inline constexpr const char kParam[] = "nabla.param";   // string, on an arg
 inline constexpr const char kInit[] = "nabla.init";     // dict, on an arg
 inline constexpr const char kOutput[] = "nabla.output"; // string, on a result
+/// Added by nabla-autodiff: on @M_grad, the name of M; on each gradient
+/// result, the name of the argument it is the gradient for.
+inline constexpr const char kGradientOf[] = "nabla.gradient_of";
+inline constexpr const char kGrad[] = "nabla.grad";
 } // namespace attrs
 } // namespace nabla
 

@@ -3,6 +3,7 @@
 #define NABLA_IR_NABLAOPS_H
 
 #include "nabla/ir/NablaDialect.h"
+#include "nabla/ir/NablaInterfaces.h"
 #include "nabla/ir/ShapeUtils.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"

@@ -21,6 +21,8 @@ namespace nabla {
 
 struct TensorInfo {
   std::string name;
+  /// For a gradient result of @M_grad: the argument it is the gradient of.
+  std::string gradOf;
   ElementType type = ElementType::F32;
   std::vector<int64_t> shape;
   std::string typeString() const;
@@ -29,6 +31,8 @@ struct TensorInfo {
 struct ArgInfo : TensorInfo {
   bool isParam = false;
   InitSpec init; // parameters only
+  /// For an integer input used as cross_entropy labels: the class count.
+  int64_t classes = 0;
 };
 
 struct Signature {

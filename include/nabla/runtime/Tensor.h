@@ -17,7 +17,7 @@
 
 namespace nabla {
 
-enum class ElementType { F32, F16, BF16, I32, I1 };
+enum class ElementType { F32, F16, BF16, I32, I1, F64 };
 
 llvm::StringRef toString(ElementType type);
 std::optional<ElementType> parseElementType(llvm::StringRef name);

@@ -1,0 +1,207 @@
+//===- Autodiff.cpp - Reverse-mode automatic differentiation --------------===//
+//
+// nabla-autodiff clones @M into @M_grad and, before its return, appends the
+// backward graph: a reverse sweep over the forward ops that asks each op's
+// DifferentiableOpInterface for the adjoints of its operands. The pass knows
+// no derivative itself; the rules are in ir/Derivatives.cpp.
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/passes/Passes.h"
+
+#include "nabla/ir/NablaOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
+
+namespace nabla {
+#define GEN_PASS_DEF_AUTODIFF
+#include "passes/Passes.h.inc"
+} // namespace nabla
+
+using namespace mlir;
+using namespace nabla;
+
+namespace {
+
+/// The name an argument carries (nabla.param or nabla.input), or "".
+StringRef argName(func::FuncOp func, unsigned i) {
+  if (auto p = func.getArgAttrOfType<StringAttr>(i, attrs::kParam))
+    return p.getValue();
+  if (auto in = func.getArgAttrOfType<StringAttr>(i, attrs::kInput))
+    return in.getValue();
+  return "";
+}
+
+/// The arguments to differentiate: every parameter, or those named in wrt.
+FailureOr<SmallVector<unsigned>> selectArguments(func::FuncOp func,
+                                                 ArrayRef<std::string> wrt) {
+  SmallVector<unsigned> selected;
+  if (wrt.empty()) {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (func.getArgAttr(i, attrs::kParam))
+        selected.push_back(i);
+    return selected;
+  }
+  for (const std::string &name : wrt) {
+    unsigned i = 0;
+    while (i < func.getNumArguments() && argName(func, i) != name)
+      ++i;
+    if (i == func.getNumArguments())
+      return func.emitError() << "nabla-autodiff: @" << func.getSymName()
+                              << " has no argument named '" << name << "'";
+    auto type = cast<RankedTensorType>(func.getArgument(i).getType());
+    if (!isa<FloatType>(type.getElementType()))
+      return func.emitError() << "nabla-autodiff: cannot differentiate with "
+                                 "respect to '"
+                              << name << "', which is not a float tensor";
+    selected.push_back(i);
+  }
+  return selected;
+}
+
+Value zerosLike(OpBuilder &b, Location loc, Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(tensor,
+                             b.getFloatAttr(tensor.getElementType(), 0.0)));
+}
+
+/// Runs the reverse sweep over `block` (ending in `ret`), seeding the
+/// adjoint of `loss` with 1. Returns the adjoint of every value reached.
+FailureOr<DenseMap<Value, Value>> reverseSweep(Block &block,
+                                               func::ReturnOp ret,
+                                               Value loss) {
+  OpBuilder b(ret);
+  DenseMap<Value, Value> adjoints;
+  auto lossType = cast<RankedTensorType>(loss.getType());
+  adjoints[loss] = ConstantOp::create(
+      b, loss.getLoc(),
+      DenseElementsAttr::get(lossType,
+                             b.getFloatAttr(lossType.getElementType(), 1.0)));
+
+  // Snapshot the forward ops first: the sweep inserts before `ret`.
+  SmallVector<Operation *> forward;
+  for (Operation &op : block.without_terminator())
+    forward.push_back(&op);
+  for (Operation *op : llvm::reverse(forward)) {
+    if (op->getNumResults() != 1)
+      continue;
+    auto it = adjoints.find(op->getResult(0));
+    if (it == adjoints.end())
+      continue; // does not reach the loss: no backward code
+    Value dy = it->second;
+    auto differentiable = dyn_cast<DifferentiableOpInterface>(op);
+    if (!differentiable) {
+      if (op->getNumOperands() == 0)
+        continue; // a constant: a leaf
+      return op->emitError() << "nabla-autodiff: cannot differentiate '"
+                             << op->getName() << "'";
+    }
+    SmallVector<Value> contributions;
+    differentiable.buildVjp(b, dy, contributions);
+    for (auto [operand, contribution] :
+         llvm::zip(op->getOperands(), contributions)) {
+      if (!contribution)
+        continue;
+      Value &adjoint = adjoints[operand];
+      // Fan-out: a value used several times sums its adjoints.
+      adjoint = adjoint ? Value(AddOp::create(b, op->getLoc(), adjoint,
+                                              contribution))
+                        : contribution;
+    }
+  }
+  return adjoints;
+}
+
+/// Erases ops whose results nothing uses (the backward code of operands
+/// that need no gradient, e.g. the adjoint of an input).
+void eraseDeadOps(Block &block) {
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
+    if (isOpTriviallyDead(&op))
+      op.erase();
+}
+
+} // namespace
+
+FailureOr<func::FuncOp> nabla::differentiate(func::FuncOp func,
+                                             ArrayRef<std::string> wrt) {
+  if (func.isExternal() || func.getNumResults() == 0)
+    return func.emitError() << "nabla-autodiff: @" << func.getSymName()
+                            << " has no body or no results";
+  auto lossType = dyn_cast<RankedTensorType>(func.getResultTypes()[0]);
+  if (!lossType || lossType.getRank() != 0 ||
+      !isa<FloatType>(lossType.getElementType()))
+    return func.emitError() << "nabla-autodiff: the first result of @"
+                            << func.getSymName()
+                            << " must be a scalar float loss, got "
+                            << func.getResultTypes()[0];
+  auto selected = selectArguments(func, wrt);
+  if (failed(selected))
+    return failure();
+
+  OpBuilder b(func);
+  b.setInsertionPointAfter(func);
+  auto grad = cast<func::FuncOp>(b.clone(*func));
+  grad.setSymName((func.getSymName() + "_grad").str());
+  grad->removeAttr(attrs::kModel);
+  grad->setAttr(attrs::kGradientOf, b.getStringAttr(func.getSymName()));
+
+  Block &block = grad.getBody().front();
+  auto ret = cast<func::ReturnOp>(block.getTerminator());
+  auto adjoints = reverseSweep(block, ret, ret.getOperand(0));
+  if (failed(adjoints)) {
+    grad.erase();
+    return failure();
+  }
+
+  b.setInsertionPoint(ret);
+  SmallVector<Value> results(ret.getOperands());
+  SmallVector<Attribute> resultAttrs;
+  for (unsigned i = 0; i < grad.getNumResults(); ++i)
+    resultAttrs.push_back(grad.getResultAttrDict(i)
+                              ? Attribute(grad.getResultAttrDict(i))
+                              : b.getDictionaryAttr({}));
+  for (unsigned i : *selected) {
+    Value arg = grad.getArgument(i);
+    Value g = adjoints->lookup(arg);
+    results.push_back(g ? g : zerosLike(b, arg.getLoc(), arg.getType()));
+    resultAttrs.push_back(b.getDictionaryAttr(b.getNamedAttr(
+        attrs::kGrad, b.getStringAttr(argName(grad, i)))));
+  }
+  func::ReturnOp::create(b, ret.getLoc(), results);
+  ret.erase();
+  grad.setType(b.getFunctionType(grad.getArgumentTypes(),
+                                 ValueRange(results).getTypes()));
+  grad.setAllResultAttrs(resultAttrs);
+  eraseDeadOps(block);
+  return grad;
+}
+
+namespace {
+
+struct AutodiffPass : nabla::impl::AutodiffBase<AutodiffPass> {
+  using AutodiffBase::AutodiffBase;
+  void runOnOperation() override {
+    SmallVector<func::FuncOp> targets;
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      bool chosen = function.empty() ? func->hasAttr(attrs::kModel)
+                                     : func.getSymName() == function;
+      if (chosen)
+        targets.push_back(func);
+    }
+    if (!function.empty() && targets.empty()) {
+      getOperation().emitError() << "nabla-autodiff: no function named @"
+                                 << function;
+      return signalPassFailure();
+    }
+    std::vector<std::string> names(wrt.begin(), wrt.end());
+    for (func::FuncOp func : targets)
+      if (failed(differentiate(func, names)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace
