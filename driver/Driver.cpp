@@ -51,7 +51,9 @@ void registerPassesOnce() {
   });
 }
 
-std::unique_ptr<mlir::MLIRContext> makeContext() {
+} // namespace
+
+std::unique_ptr<mlir::MLIRContext> createContext() {
   registerPassesOnce();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
@@ -61,6 +63,8 @@ std::unique_ptr<mlir::MLIRContext> makeContext() {
   context->loadAllAvailableDialects();
   return context;
 }
+
+namespace {
 
 /// Collects diagnostics as text: frontend errors through DiagnosticEngine,
 /// MLIR errors (verifier, passes) through a SourceMgr handler so they too
@@ -177,7 +181,7 @@ Source::inferDims(const std::map<std::string, std::vector<int64_t>> &shapes,
 
 /// Elaborates `source` into the nabla dialect.
 static llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-generate(mlir::MLIRContext &context, Source::Impl &impl,
+generateModule(mlir::MLIRContext &context, Source::Impl &impl,
          const CompileOptions &options) {
   DiagnosticCapture capture(impl.sourceMgr);
   mlir::SourceMgrDiagnosticHandler handler(impl.sourceMgr, &context,
@@ -252,11 +256,11 @@ llvm::Error Source::emit(Stage stage, const CompileOptions &options,
     ast::dump(*impl->module, os);
     return llvm::Error::success();
   }
-  auto context = makeContext();
+  auto context = createContext();
   CompileOptions stageOptions = options;
   if (stage == Stage::Grad)
     stageOptions.gradients = true;
-  auto module = generate(*context, *impl, stageOptions);
+  auto module = generateModule(*context, *impl, stageOptions);
   if (!module)
     return module.takeError();
   if (stage == Stage::Linalg || stage == Stage::LLVMDialect ||
@@ -274,9 +278,15 @@ llvm::Error Source::emit(Stage stage, const CompileOptions &options,
   return llvm::Error::success();
 }
 
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+Source::generate(mlir::MLIRContext &context,
+                 const CompileOptions &options) const {
+  return generateModule(context, *impl, options);
+}
+
 llvm::Expected<Signature> Source::check(const CompileOptions &options) const {
-  auto context = makeContext();
-  auto module = generate(*context, *impl, options);
+  auto context = createContext();
+  auto module = generateModule(*context, *impl, options);
   if (!module)
     return module.takeError();
   keepCompiledFunctions(**module, options);
@@ -312,8 +322,8 @@ Model::compileFile(llvm::StringRef path, const CompileOptions &options) {
 
 llvm::Expected<std::unique_ptr<Model>>
 Model::compile(const Source &source, const CompileOptions &options) {
-  auto context = makeContext();
-  auto module = generate(*context, *source.impl, options);
+  auto context = createContext();
+  auto module = generateModule(*context, *source.impl, options);
   if (!module)
     return module.takeError();
   keepCompiledFunctions(**module, options);
@@ -327,13 +337,43 @@ Model::compile(const Source &source, const CompileOptions &options) {
     return signature.takeError();
   if (auto err = lower(**module, CpuStage::LLVMDialect, *source.impl, options))
     return std::move(err);
-  auto engine = JitEngine::create(**module);
+  return fromLowered(**module, std::move(*signature));
+}
+
+llvm::Expected<std::unique_ptr<Model>>
+Model::compileModule(mlir::ModuleOp module, llvm::StringRef function,
+                     const CompileOptions &options) {
+  mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
+  auto func = copy->lookupSymbol<mlir::func::FuncOp>(function);
+  if (!func)
+    return makeError("error: the module has no function @" + function);
+  auto signature = readSignature(func);
+  if (!signature)
+    return signature.takeError();
+  mlir::PassManager pm(copy->getContext());
+  if (options.configurePassManager)
+    options.configurePassManager(pm);
+  buildCpuPipeline(pm, CpuStage::LLVMDialect);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  mlir::ScopedDiagnosticHandler handler(copy->getContext(),
+                                        [&](mlir::Diagnostic &d) {
+                                          os << d << "\n";
+                                          return mlir::success();
+                                        });
+  if (mlir::failed(pm.run(*copy)))
+    return makeError("error: lowering failed: " + llvm::StringRef(text).rtrim());
+  return fromLowered(*copy, std::move(*signature));
+}
+
+llvm::Expected<std::unique_ptr<Model>>
+Model::fromLowered(mlir::ModuleOp module, Signature signature) {
+  auto engine = JitEngine::create(module);
   if (!engine)
     return makeError("error: JIT compilation failed: " +
                      llvm::toString(engine.takeError()));
-
   std::unique_ptr<Model> model(new Model());
-  model->signature = std::move(*signature);
+  model->signature = std::move(signature);
   model->engine = std::move(*engine);
   for (const ArgInfo &arg : model->signature.args)
     if (arg.isParam)

@@ -86,6 +86,7 @@ gradcheck(const Source &source, CompileOptions options,
         result.ok = false;
       result.maxAbsError = std::max(result.maxAbsError, abs);
       result.maxRelError = std::max(result.maxRelError, rel);
+      result.maxAbsGradient = std::max(result.maxAbsGradient, std::fabs(ad));
     }
     report.push_back(result);
   }

@@ -30,6 +30,9 @@ struct ParamCheck {
   std::string type;
   int64_t checked = 0, total = 0;
   double maxAbsError = 0, maxRelError = 0;
+  /// The largest |gradient| seen, so callers can tell a real check from a
+  /// vacuous one (all-zero gradients agree with anything flat).
+  double maxAbsGradient = 0;
   bool ok = true;
 };
 

@@ -29,8 +29,12 @@
 #include <vector>
 
 namespace mlir {
+class MLIRContext;
+class ModuleOp;
 class PassManager;
-}
+template <typename OpTy>
+class OwningOpRef;
+} // namespace mlir
 
 namespace nabla {
 
@@ -38,6 +42,9 @@ namespace ast {
 struct Module;
 }
 class JitEngine;
+
+/// An MLIRContext with every dialect and interface nabla's pipeline needs.
+std::unique_ptr<mlir::MLIRContext> createContext();
 
 /// The stages `nablac --emit=` can print.
 enum class Stage { Tokens, AST, Nabla, Grad, Linalg, LLVMDialect, LLVM };
@@ -86,6 +93,11 @@ public:
   llvm::Error inferDims(const std::map<std::string, std::vector<int64_t>> &shapes,
                         CompileOptions &options) const;
 
+  /// Elaborates the model into the nabla dialect (with @M_grad when
+  /// `options.gradients`), for tools and tests that work on the IR.
+  llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+  generate(mlir::MLIRContext &context, const CompileOptions &options) const;
+
   /// Elaborates and type-checks `options.model`, returning its signature.
   llvm::Expected<Signature> check(const CompileOptions &options) const;
 
@@ -110,6 +122,11 @@ public:
   compile(const Source &source, const CompileOptions &options);
   static llvm::Expected<std::unique_ptr<Model>>
   compileFile(llvm::StringRef path, const CompileOptions &options);
+  /// Compiles `function` of a module in the nabla dialect (a copy of the
+  /// module is lowered; `module` is not changed).
+  static llvm::Expected<std::unique_ptr<Model>>
+  compileModule(mlir::ModuleOp module, llvm::StringRef function,
+                const CompileOptions &options = {});
   ~Model();
 
   const Signature &getSignature() const { return signature; }
@@ -128,6 +145,9 @@ public:
 
 private:
   Model() = default;
+  /// JITs a module already lowered to the LLVM dialect.
+  static llvm::Expected<std::unique_ptr<Model>>
+  fromLowered(mlir::ModuleOp module, Signature signature);
   Signature signature;
   std::vector<Tensor> parameters; // one per parameter argument, in order
   std::unique_ptr<JitEngine> engine;
