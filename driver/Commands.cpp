@@ -255,7 +255,8 @@ int runGradcheck(const Invocation &inv, const Source &source,
                  CompileOptions &options, llvm::raw_ostream &out,
                  llvm::raw_ostream &err) {
   bool random = inv.randomInputs;
-  auto values = prepareInputs(inv, source, options, random);
+  // Missing inputs are reported below, with the hint about random ones.
+  auto values = prepareInputs(inv, source, options, /*random=*/true);
   if (!values)
     return fail(values.takeError(), err);
   // Shapes come from the f32 model; the check promotes to f64 itself.
