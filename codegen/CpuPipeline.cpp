@@ -37,6 +37,7 @@ constexpr const char kToLLVM[] =
     "lower-affine,"
     "expand-strided-metadata,"
     "convert-scf-to-cf,"
+    "convert-math-to-funcs,"
     "convert-math-to-llvm,"
     "convert-math-to-libm,"
     "convert-arith-to-llvm,"

@@ -335,16 +335,21 @@ void MseOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
 }
 
 // ce = mean_n -log softmax(z)[n, label_n]:
-// dz = dy * (softmax(z) - one_hot(label)) / N. Labels get no gradient.
+// dz = dy * (softmax(z) - one_hot(label)) / N for rows with a valid label.
+// Labels get no gradient.
 void CrossEntropyOp::buildVjp(OpBuilder &b, Value dy,
                               SmallVectorImpl<Value> &out) {
   Location l = getLoc();
   auto type = getLogits().getType();
   Value p = SoftmaxOp::create(b, l, getLogits(), 1);
   Value onehot = OneHotOp::create(b, l, type, getLabels());
+  // A row whose label is outside [0, C) adds nothing to the loss, so it
+  // gets no gradient: its one-hot row sums to 0 and masks softmax out.
+  Value valid = SumOp::create(b, l, onehot, ArrayRef<int64_t>{1}, true);
   Value scale =
       div(b, l, dy, scalar(b, l, dy, static_cast<double>(type.getDimSize(0))));
-  out.assign({mul(b, l, sub(b, l, p, onehot), scale), Value()});
+  out.assign({mul(b, l, sub(b, l, mul(b, l, p, valid), onehot), scale),
+              Value()});
 }
 
 // bce = mean(-(t log p + (1 - t) log(1 - p))), logs clamped at -100:

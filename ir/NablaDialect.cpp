@@ -37,7 +37,9 @@ LogicalResult NablaDialect::verifyRegionArgAttribute(Operation *op,
   // After buffer-results-to-out-params a result's name lands on its
   // out-parameter, so `nabla.output` is allowed here too.
   if (name == attrs::kInput || name == attrs::kParam ||
-      name == attrs::kOutput || name == attrs::kGrad) {
+      name == attrs::kOutput || name == attrs::kGrad ||
+      name == attrs::kState || name == attrs::kHyper ||
+      name == attrs::kUpdate || name == attrs::kStat) {
     if (!isa<StringAttr>(attr.getValue()))
       return op->emitError() << "'" << name << "' on argument " << argIndex
                              << " must be a string";
@@ -76,7 +78,8 @@ LogicalResult NablaDialect::verifyRegionResultAttribute(Operation *op,
                                                         unsigned resultIndex,
                                                         NamedAttribute attr) {
   StringRef name = attr.getName().strref();
-  if (name != attrs::kOutput && name != attrs::kGrad)
+  if (name != attrs::kOutput && name != attrs::kGrad &&
+      name != attrs::kState && name != attrs::kUpdate && name != attrs::kStat)
     return op->emitError() << "unknown nabla result attribute '" << name
                            << "'";
   if (!isa<StringAttr>(attr.getValue()))

@@ -27,9 +27,10 @@ class Nabla_Op<string mnemonic, list<Trait> traits = []>
 
 // f64 is for checking: gradcheck runs models in double precision.
 def Nabla_ElementType : AnyTypeOf<[F32, F16, BF16, F64, I32, I1]>;
-def Nabla_Tensor : RankedTensorOf<[F32, F16, BF16, F64, I32, I1]>;
-def Nabla_FloatTensor : RankedTensorOf<[F32, F16, BF16, F64]>;
-def Nabla_NumericTensor : RankedTensorOf<[F32, F16, BF16, F64, I32]>;
-def Nabla_IndexTensor : RankedTensorOf<[I32]>;
+// Shapes are static: every dim is known at compile time.
+def Nabla_Tensor : StaticShapeTensorOf<[F32, F16, BF16, F64, I32, I1]>;
+def Nabla_FloatTensor : StaticShapeTensorOf<[F32, F16, BF16, F64]>;
+def Nabla_NumericTensor : StaticShapeTensorOf<[F32, F16, BF16, F64, I32]>;
+def Nabla_IndexTensor : StaticShapeTensorOf<[I32]>;
 
 #endif // NABLA_DIALECT_TD

@@ -58,13 +58,13 @@ OpFoldResult foldRightIdentity(Operation *op, Attribute rhsAttr,
 }
 
 LogicalResult verifyAxesIn(Operation *op, ArrayRef<int64_t> axes,
-                           int64_t rank, StringRef what) {
+                           int64_t rank) {
   for (auto [i, axis] : llvm::enumerate(axes)) {
     if (axis < 0 || axis >= rank)
-      return op->emitOpError() << what << " " << axis
+      return op->emitOpError() << "axis " << axis
                                << " is out of range for rank " << rank;
     if (i > 0 && axes[i - 1] >= axis)
-      return op->emitOpError() << what << "s must be sorted and distinct, got "
+      return op->emitOpError() << "axes must be sorted and distinct, got "
                                << shapeStr(axes);
   }
   return success();
@@ -167,7 +167,7 @@ OpFoldResult NegOp::fold(FoldAdaptor) {
 template <typename OpTy>
 static LogicalResult verifyReduce(OpTy op) {
   auto operandType = cast<RankedTensorType>(op.getOperand().getType());
-  if (failed(verifyAxesIn(op, op.getAxes(), operandType.getRank(), "axis")))
+  if (failed(verifyAxesIn(op, op.getAxes(), operandType.getRank())))
     return failure();
   auto expected =
       reducedShape(operandType.getShape(), op.getAxes(), op.getKeepdims());
@@ -242,8 +242,9 @@ LogicalResult TransposeOp::verify() {
     seen[p] = true;
     expected.push_back(in.getDimSize(p));
   }
-  if (!llvm::equal(expected, getType().getShape()) ||
-      in.getElementType() != getType().getElementType())
+  if (in.getElementType() != getType().getElementType())
+    return emitOpError("cannot change the element type (use nabla.cast)");
+  if (!llvm::equal(expected, getType().getShape()))
     return emitOpError() << "transposing " << shapeStr(in) << " by "
                          << shapeStr(perm) << " gives " << shapeStr(expected)
                          << ", not " << shapeStr(getType());

@@ -79,7 +79,9 @@ def Nabla_AddOp : Nabla_BinaryOp<"add", [Commutative]> {
   let summary = "elementwise sum with broadcasting";
   let description = [{
     `%z = nabla.add %x, %b : tensor<8x10xf32>, tensor<10xf32> -> tensor<8x10xf32>`
-    Folds `x + 0` to `x` when no broadcast is needed.
+    Folds `x + 0` to `x` when no broadcast is needed (treating +0 and -0
+    alike, as fast-math's nsz does; only the sign of a zero result can
+    differ).
   }];
   let hasFolder = 1;
 }
@@ -379,7 +381,7 @@ def Nabla_CompareOp : Nabla_Op<"compare", [Pure]> {
   }];
   let arguments = (ins StrAttr:$predicate, Nabla_NumericTensor:$lhs,
                        Nabla_NumericTensor:$rhs);
-  let results = (outs RankedTensorOf<[I1]>:$result);
+  let results = (outs StaticShapeTensorOf<[I1]>:$result);
   let assemblyFormat = [{
     $predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
   }];

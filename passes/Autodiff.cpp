@@ -39,8 +39,10 @@ FailureOr<SmallVector<unsigned>> selectArguments(func::FuncOp func,
                                                  ArrayRef<std::string> wrt) {
   SmallVector<unsigned> selected;
   if (wrt.empty()) {
+    // Every float parameter (an integer one has no gradient, as with wrt).
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
-      if (func.getArgAttr(i, attrs::kParam))
+      if (func.getArgAttr(i, attrs::kParam) &&
+          isa<FloatType>(getElementTypeOrSelf(func.getArgument(i).getType())))
         selected.push_back(i);
     return selected;
   }
@@ -95,8 +97,12 @@ FailureOr<DenseMap<Value, Value>> reverseSweep(Block &block,
     Value dy = it->second;
     auto differentiable = dyn_cast<DifferentiableOpInterface>(op);
     if (!differentiable) {
-      if (op->getNumOperands() == 0)
-        continue; // a constant: a leaf
+      // Leaves: constants, and ops of integer operands only (one_hot).
+      bool leaf = llvm::none_of(op->getOperandTypes(), [](Type t) {
+        return isa<FloatType>(getElementTypeOrSelf(t));
+      });
+      if (leaf)
+        continue;
       return op->emitError() << "nabla-autodiff: cannot differentiate '"
                              << op->getName() << "'";
     }
@@ -160,10 +166,18 @@ FailureOr<func::FuncOp> nabla::differentiate(func::FuncOp func,
   b.setInsertionPoint(ret);
   SmallVector<Value> results(ret.getOperands());
   SmallVector<Attribute> resultAttrs;
-  for (unsigned i = 0; i < grad.getNumResults(); ++i)
+  for (unsigned i = 0; i < grad.getNumResults(); ++i) {
+    // Differentiating a gradient function: its own gradient results become
+    // plain outputs, so `nabla.grad` names only the new gradients.
+    if (auto g = grad.getResultAttrOfType<StringAttr>(i, attrs::kGrad)) {
+      resultAttrs.push_back(b.getDictionaryAttr(b.getNamedAttr(
+          attrs::kOutput, b.getStringAttr("grad:" + g.getValue()))));
+      continue;
+    }
     resultAttrs.push_back(grad.getResultAttrDict(i)
                               ? Attribute(grad.getResultAttrDict(i))
                               : b.getDictionaryAttr({}));
+  }
   for (unsigned i : *selected) {
     Value arg = grad.getArgument(i);
     Value g = adjoints->lookup(arg);
@@ -186,9 +200,15 @@ struct AutodiffPass : nabla::impl::AutodiffBase<AutodiffPass> {
   using AutodiffBase::AutodiffBase;
   void runOnOperation() override {
     SmallVector<func::FuncOp> targets;
-    for (auto func : getOperation().getOps<func::FuncOp>()) {
-      bool chosen = function.empty() ? func->hasAttr(attrs::kModel)
-                                     : func.getSymName() == function;
+    ModuleOp module = getOperation();
+    for (auto func : module.getOps<func::FuncOp>()) {
+      // By default every model without a gradient yet (running the pass
+      // twice adds nothing).
+      bool chosen =
+          function.empty()
+              ? func->hasAttr(attrs::kModel) &&
+                    !module.lookupSymbol((func.getSymName() + "_grad").str())
+              : func.getSymName() == function;
       if (chosen)
         targets.push_back(func);
     }

@@ -18,6 +18,12 @@ inline constexpr const char kOutput[] = "nabla.output"; // string, on a result
 /// result, the name of the argument it is the gradient for.
 inline constexpr const char kGradientOf[] = "nabla.gradient_of";
 inline constexpr const char kGrad[] = "nabla.grad";
+/// Added by nabla-training-step: optimizer state (args and results),
+/// hyperparameters (args), updated parameters and statistics (results).
+inline constexpr const char kState[] = "nabla.state";
+inline constexpr const char kHyper[] = "nabla.hyper";
+inline constexpr const char kUpdate[] = "nabla.update";
+inline constexpr const char kStat[] = "nabla.stat";
 } // namespace attrs
 } // namespace nabla
 

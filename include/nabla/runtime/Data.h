@@ -1,0 +1,98 @@
+//===- Data.h - Training data: CSV, .npy and IDX files ----------*- C++ -*-===//
+//
+// A Dataset is two tensors with the same number of rows: features [N, F]
+// (f32) and targets: class labels [N] (i32) or regression targets [N, T]
+// (f32). Readers report malformed files as errors that name the file and
+// the row (1-based line) or field, never by crashing.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_RUNTIME_DATA_H
+#define NABLA_RUNTIME_DATA_H
+
+#include "nabla/runtime/Tensor.h"
+
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nabla {
+
+struct Dataset {
+  Tensor features; // [N, F], f32
+  Tensor targets;  // [N] i32 class labels, or [N, T] f32
+  int64_t getNumRows() const {
+    return features.getRank() ? features.getShape()[0] : 0;
+  }
+};
+
+struct CsvOptions {
+  /// Which column holds the target: -1 is the last one. The other columns
+  /// are features.
+  int64_t targetColumn = -1;
+  /// Targets are integer class labels (i32) in [0, numClasses) when
+  /// numClasses > 0 (checked); otherwise f32 regression targets [N, 1].
+  int64_t numClasses = 0;
+  /// Skip the first line (a header). When false, a first line that is not
+  /// numeric is still reported as an error, naming it.
+  bool header = false;
+};
+
+/// Reads a CSV file of numbers, gzipped or not (detected from the magic
+/// bytes, not the name). Errors: wrong column count, a field that is not a
+/// number, NaN/infinity, a label that is not an integer or out of range,
+/// an empty file, a truncated gzip stream.
+llvm::Expected<Dataset> readCsv(llvm::StringRef path, const CsvOptions &options);
+
+/// Reads features and targets from two .npy files (features [N, ...] are
+/// flattened to [N, F]; targets [N] integers become i32 labels (range
+/// checked when numClasses > 0), float targets become [N, T] f32).
+llvm::Expected<Dataset> readNpyDataset(llvm::StringRef featuresPath,
+                                       llvm::StringRef targetsPath,
+                                       int64_t numClasses);
+
+/// Reads an IDX pair (MNIST / Fashion-MNIST format, gzipped or not):
+/// images (magic 0x00000803, [N, R, C] u8) become features [N, R*C] f32 in
+/// 0..255; labels (magic 0x00000801, [N] u8) become i32.
+llvm::Expected<Dataset> readIdx(llvm::StringRef imagesPath,
+                                llvm::StringRef labelsPath);
+
+/// Rows in a seeded random order split into (train, test): the test set
+/// gets round(testFraction * N) rows. Same seed, same split.
+std::pair<Dataset, Dataset> splitDataset(const Dataset &data,
+                                         double testFraction, uint64_t seed);
+
+/// Feature scaling, fitted on one set and applied to others.
+struct Scaler {
+  enum class Kind { None, Standardize, MinMax, Divide };
+  Kind kind = Kind::None;
+  double divisor = 1;              // for Divide
+  std::vector<double> shift, scale; // per feature: x' = (x - shift) / scale
+  /// Fits per-feature statistics on `data` (constant features get scale 1).
+  static Scaler fit(Kind kind, const Dataset &data, double divisor = 1);
+  void apply(Dataset &data) const;
+};
+
+/// Yields fixed-size batches (the model's shapes are static): the rows in
+/// a seeded random order (a new order per epoch) or in file order; a last
+/// partial batch is dropped.
+class BatchIterator {
+public:
+  BatchIterator(const Dataset &data, int64_t batchSize, bool shuffle,
+                uint64_t seed, int64_t epoch);
+  /// Fills `features` and `targets` (allocated by the iterator on first
+  /// use) with the next batch; false when the epoch is over.
+  bool next(Tensor &features, Tensor &targets);
+  int64_t getNumBatches() const;
+
+private:
+  const Dataset &data;
+  int64_t batchSize;
+  std::vector<int64_t> order;
+  int64_t position = 0;
+};
+
+} // namespace nabla
+
+#endif // NABLA_RUNTIME_DATA_H

@@ -1,0 +1,731 @@
+//===- Data.cpp - Training data: CSV, .npy and IDX files ------------------===//
+//
+// Every reader loads the whole file into memory (inflating it first when it
+// starts with the gzip magic bytes 1f 8b), parses it in one pass and builds
+// the tensors. Malformed input is an llvm::Error naming the file and, for
+// text, the 1-based line and field.
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/runtime/Data.h"
+
+#include "nabla/runtime/Init.h"
+#include "nabla/runtime/Npy.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cfloat>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+using llvm::StringRef;
+using llvm::Twine;
+
+namespace nabla {
+
+static llvm::Error fail(const Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+//===----------------------------------------------------------------------===//
+// Files, plain or gzipped
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The bytes of a file: the mapped file itself, or its inflated contents.
+struct FileBytes {
+  std::unique_ptr<llvm::MemoryBuffer> buffer;
+  std::string inflated;
+  StringRef bytes;
+};
+} // namespace
+
+static bool isGzip(StringRef bytes) {
+  return bytes.size() >= 2 && static_cast<uint8_t>(bytes[0]) == 0x1f &&
+         static_cast<uint8_t>(bytes[1]) == 0x8b;
+}
+
+/// Inflates a gzip stream (one or more members, as gzip allows) into `out`.
+static llvm::Error gunzip(StringRef in, StringRef path, std::string &out) {
+  auto corrupt = [&] { return fail(path + ": corrupt or truncated gzip data"); };
+  // The last member's trailer holds its size mod 2^32: a good first guess.
+  // A corrupt trailer must not make us allocate gigabytes up front.
+  size_t guess = in.size() * 4;
+  if (in.size() >= 18) {
+    const auto *t = reinterpret_cast<const uint8_t *>(in.data() + in.size() - 4);
+    size_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (size_t(t[3]) << 24);
+    guess = std::max(guess, std::min(isize, in.size() * 64));
+  }
+  out.clear();
+  out.resize(std::max<size_t>(guess, 4096));
+
+  z_stream zs;
+  std::memset(&zs, 0, sizeof(zs));
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+    return fail(path + ": cannot initialize zlib");
+  size_t produced = 0;
+  const uint8_t *next = reinterpret_cast<const uint8_t *>(in.data());
+  size_t left = in.size();
+  while (true) {
+    if (produced == out.size())
+      out.resize(out.size() * 2);
+    // zlib counts in uInt: feed and drain at most 1 GiB per call.
+    size_t inChunk = std::min<size_t>(left, size_t(1) << 30);
+    size_t outChunk = std::min<size_t>(out.size() - produced, size_t(1) << 30);
+    zs.next_in = const_cast<Bytef *>(next);
+    zs.avail_in = static_cast<uInt>(inChunk);
+    zs.next_out = reinterpret_cast<Bytef *>(&out[produced]);
+    zs.avail_out = static_cast<uInt>(outChunk);
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    size_t consumed = inChunk - zs.avail_in;
+    next += consumed;
+    left -= consumed;
+    produced += outChunk - zs.avail_out;
+    if (rc == Z_STREAM_END) {
+      // Another member may follow; trailing zero padding is ignored, as
+      // gzip does. Anything else after the stream is corruption.
+      StringRef rest(reinterpret_cast<const char *>(next), left);
+      if (isGzip(rest)) {
+        inflateReset(&zs);
+        continue;
+      }
+      bool zeros = llvm::all_of(rest, [](char c) { return c == 0; });
+      inflateEnd(&zs);
+      if (!zeros)
+        return corrupt();
+      out.resize(produced);
+      return llvm::Error::success();
+    }
+    if (rc == Z_OK)
+      continue;
+    // Z_BUF_ERROR with room to write means the input ran out mid-stream.
+    if (rc == Z_BUF_ERROR && zs.avail_out == 0)
+      continue;
+    inflateEnd(&zs);
+    if (rc == Z_MEM_ERROR)
+      return fail(path + ": out of memory while inflating gzip data");
+    return corrupt();
+  }
+}
+
+static llvm::Expected<FileBytes> loadFile(StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return llvm::createStringError(buffer.getError(),
+                                   path + ": cannot read: " +
+                                       buffer.getError().message());
+  FileBytes file;
+  file.buffer = std::move(*buffer);
+  StringRef raw = file.buffer->getBuffer();
+  if (!isGzip(raw)) {
+    file.bytes = raw;
+    return std::move(file);
+  }
+  if (llvm::Error e = gunzip(raw, path, file.inflated))
+    return std::move(e);
+  file.buffer.reset();
+  file.bytes = file.inflated;
+  return std::move(file);
+}
+
+//===----------------------------------------------------------------------===//
+// CSV
+//===----------------------------------------------------------------------===//
+
+static bool isBlank(char c) { return c == ' ' || c == '\t'; }
+
+/// Parses a whole field (already trimmed) as a double. Plain integers, the
+/// bulk of most data sets, take a fast path.
+static bool parseNumber(const char *begin, const char *end, double &value) {
+  const char *p = begin;
+  bool negative = false;
+  if (p != end && (*p == '-' || *p == '+')) {
+    negative = *p == '-';
+    ++p;
+  }
+  if (p == end)
+    return false;
+  if (end - p <= 15) {
+    int64_t v = 0;
+    const char *q = p;
+    while (q != end && *q >= '0' && *q <= '9')
+      v = v * 10 + (*q++ - '0');
+    if (q == end) {
+      value = negative ? -double(v) : double(v);
+      return true;
+    }
+  }
+  // from_chars takes no '+' and (with `general`) no hex: exactly the
+  // decimal and scientific forms, plus inf/infinity/nan.
+  if (*p == '+' || *p == '-')
+    return false;
+  double v;
+  auto [ptr, ec] = std::from_chars(p, end, v, std::chars_format::general);
+  if (ptr != end)
+    return false;
+  if (ec == std::errc::result_out_of_range) {
+    // Rare: let strtod decide between overflow (inf) and underflow (0).
+    std::string copy(p, end);
+    v = std::strtod(copy.c_str(), nullptr);
+  } else if (ec != std::errc()) {
+    return false;
+  }
+  value = negative ? -v : v;
+  return true;
+}
+
+/// Formats a number for messages: whole numbers without a fraction.
+static std::string numberText(double v) {
+  if (std::fabs(v) < 1e15 && v == std::trunc(v))
+    return std::to_string(static_cast<int64_t>(v));
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.9g", v);
+  return buffer;
+}
+
+llvm::Expected<Dataset> readCsv(StringRef path, const CsvOptions &options) {
+  auto file = loadFile(path);
+  if (!file)
+    return file.takeError();
+  StringRef text = file->bytes;
+  if (text.starts_with("\xEF\xBB\xBF")) // a UTF-8 byte order mark
+    text = text.drop_front(3);
+
+  int64_t numColumns = -1, targetColumn = -1, numFeatures = 0;
+  bool labels = options.numClasses > 0;
+  std::vector<float> features, targets;
+  std::vector<int32_t> classes;
+  int64_t rows = 0;
+  // A blank line is fine only at the end of the file: remember the first
+  // one and complain if a data row follows it.
+  int64_t blankLine = 0;
+
+  const char *p = text.data();
+  const char *end = p + text.size();
+  for (int64_t line = 1; p < end; ++line) {
+    const char *eol =
+        static_cast<const char *>(std::memchr(p, '\n', end - p));
+    if (!eol)
+      eol = end;
+    const char *lineBegin = p;
+    const char *lineEnd = eol;
+    p = eol == end ? end : eol + 1;
+    if (lineEnd != lineBegin && lineEnd[-1] == '\r')
+      --lineEnd;
+    if (line == 1 && options.header)
+      continue;
+    bool blank = std::all_of(lineBegin, lineEnd, isBlank);
+    if (blank) {
+      if (!blankLine)
+        blankLine = line;
+      continue;
+    }
+    if (blankLine)
+      return fail(path + ":" + Twine(blankLine) + ": blank line");
+
+    auto countFields = [&] {
+      return 1 + std::count(lineBegin, lineEnd, ',');
+    };
+    if (numColumns < 0) {
+      numColumns = countFields();
+      targetColumn = options.targetColumn < 0
+                         ? numColumns + options.targetColumn
+                         : options.targetColumn;
+      if (numColumns < 2)
+        return fail(path + ":" + Twine(line) +
+                    ": expected at least 2 fields (features and a target), "
+                    "found " +
+                    Twine(numColumns));
+      if (targetColumn < 0 || targetColumn >= numColumns)
+        return fail(path + ": target column " + Twine(options.targetColumn) +
+                    " is out of range for " + Twine(numColumns) + " columns");
+      numFeatures = numColumns - 1;
+      // Guess the row count from the line count to avoid regrowing.
+      size_t lines = std::count(lineBegin, end, '\n') + 1;
+      features.reserve(lines * numFeatures);
+      if (labels)
+        classes.reserve(lines);
+      else
+        targets.reserve(lines);
+    }
+    // A row with the wrong number of fields is reported as such, even when
+    // one of its fields is also bad.
+    auto rowError = [&](const Twine &message) {
+      int64_t fields = countFields();
+      if (fields != numColumns)
+        return fail(path + ":" + Twine(line) + ": expected " +
+                    Twine(numColumns) + " fields, found " + Twine(fields));
+      return fail(path + ":" + Twine(line) + ": " + message);
+    };
+
+    const char *f = lineBegin;
+    for (int64_t column = 0;; ++column) {
+      if (column == numColumns)
+        return rowError("");
+      // Fast path, one scan: [blanks][sign]digits[blanks] then ',' or the
+      // end of the line. Anything else goes through parseNumber.
+      const char *b = f;
+      while (b != lineEnd && isBlank(*b))
+        ++b;
+      const char *q = b;
+      bool negative = false;
+      if (q != lineEnd && (*q == '-' || *q == '+')) {
+        negative = *q == '-';
+        ++q;
+      }
+      const char *digits = q;
+      int64_t whole = 0;
+      while (q != lineEnd && static_cast<unsigned>(*q - '0') < 10 &&
+             q - digits < 15)
+        whole = whole * 10 + (*q++ - '0');
+      const char *e = q;
+      while (q != lineEnd && isBlank(*q))
+        ++q;
+      double value;
+      bool last;
+      if (e != digits && (q == lineEnd || *q == ',')) {
+        value = negative ? -double(whole) : double(whole);
+        last = q == lineEnd;
+        f = last ? lineEnd : q + 1;
+      } else {
+        const char *comma =
+            static_cast<const char *>(std::memchr(b, ',', lineEnd - b));
+        e = comma ? comma : lineEnd;
+        while (e != b && isBlank(e[-1]))
+          --e;
+        last = !comma;
+        f = comma ? comma + 1 : lineEnd;
+        if (!parseNumber(b, e, value))
+          return rowError("field " + Twine(column + 1) +
+                          " is not a number: '" + StringRef(b, e - b) + "'");
+        if (!std::isfinite(value))
+          return rowError("field " + Twine(column + 1) + " is NaN/infinite");
+      }
+      StringRef fieldText(b, e - b);
+      if (column == targetColumn && labels) {
+        if (value != std::trunc(value))
+          return rowError("label " + fieldText + " is not a whole number");
+        if (value < 0 || value >= double(options.numClasses))
+          return rowError("label " + numberText(value) +
+                          " is out of range [0, " + Twine(options.numClasses) +
+                          ")");
+        classes.push_back(static_cast<int32_t>(value));
+      } else {
+        if (std::fabs(value) > FLT_MAX)
+          return rowError("field " + Twine(column + 1) +
+                          " is out of range for f32: '" + fieldText + "'");
+        if (column == targetColumn)
+          targets.push_back(static_cast<float>(value));
+        else
+          features.push_back(static_cast<float>(value));
+      }
+      if (last) {
+        if (column + 1 != numColumns)
+          return rowError("");
+        break;
+      }
+    }
+    ++rows;
+  }
+  if (rows == 0)
+    return fail(path + ": no data rows");
+
+  Dataset data;
+  data.features = Tensor(ElementType::F32, {rows, numFeatures});
+  std::memcpy(data.features.data(), features.data(),
+              features.size() * sizeof(float));
+  if (labels) {
+    data.targets = Tensor(ElementType::I32, {rows});
+    std::memcpy(data.targets.data(), classes.data(),
+                classes.size() * sizeof(int32_t));
+  } else {
+    data.targets = Tensor(ElementType::F32, {rows, 1});
+    std::memcpy(data.targets.data(), targets.data(),
+                targets.size() * sizeof(float));
+  }
+  return std::move(data);
+}
+
+//===----------------------------------------------------------------------===//
+// .npy pairs
+//===----------------------------------------------------------------------===//
+
+static llvm::Expected<Tensor> loadNpy(StringRef path) {
+  auto file = loadFile(path);
+  if (!file)
+    return file.takeError();
+  return parseNpy(file->bytes, path);
+}
+
+static bool isInteger(ElementType type) {
+  return type == ElementType::I32 || type == ElementType::I1;
+}
+
+/// Rejects NaN and infinity in a float tensor, naming the flat index.
+static llvm::Error checkFinite(const Tensor &t, StringRef path) {
+  if (t.getElementType() != ElementType::F32)
+    return llvm::Error::success();
+  const float *v = static_cast<const float *>(t.data());
+  for (int64_t i = 0, n = t.getNumElements(); i < n; ++i)
+    if (!std::isfinite(v[i]))
+      return fail(path + ": element " + Twine(i) + " is NaN/infinite");
+  return llvm::Error::success();
+}
+
+llvm::Expected<Dataset> readNpyDataset(StringRef featuresPath,
+                                       StringRef targetsPath,
+                                       int64_t numClasses) {
+  auto features = loadNpy(featuresPath);
+  if (!features)
+    return features.takeError();
+  auto targets = loadNpy(targetsPath);
+  if (!targets)
+    return targets.takeError();
+
+  if (features->getRank() < 1)
+    return fail(featuresPath +
+                ": features must have at least one dimension (the rows), "
+                "found a scalar");
+  if (targets->getRank() < 1 || targets->getRank() > 2)
+    return fail(targetsPath + ": targets must be [N] or [N, T], found " +
+                targets->typeString());
+  int64_t rows = features->getShape()[0];
+  int64_t targetRows = targets->getShape()[0];
+  if (rows != targetRows)
+    return fail("row counts differ: " + featuresPath + " has " + Twine(rows) +
+                " rows, " + targetsPath + " has " + Twine(targetRows));
+  if (rows == 0)
+    return fail(featuresPath + ": no data rows");
+
+  Dataset data;
+  // Features: any element type, flattened to [N, F] f32.
+  int64_t width = features->getNumElements() / rows;
+  data.features = features->convertTo(ElementType::F32);
+  if (llvm::Error e = checkFinite(data.features, featuresPath))
+    return std::move(e);
+  {
+    Tensor flat(ElementType::F32, {rows, width});
+    std::memcpy(flat.data(), data.features.data(), flat.sizeInBytes());
+    data.features = std::move(flat);
+  }
+
+  // Targets: integer vectors are class labels; with numClasses > 0 the
+  // targets must be labels ([N] or [N, 1], whole numbers in range).
+  bool vector = targets->getRank() == 1 || targets->getShape()[1] == 1;
+  bool asLabels = (isInteger(targets->getElementType()) &&
+                   targets->getRank() == 1) ||
+                  (numClasses > 0 && vector);
+  if (numClasses > 0 && !vector)
+    return fail(targetsPath + ": class labels must be [N], found " +
+                targets->typeString());
+  if (asLabels) {
+    Tensor labels(ElementType::I32, {rows});
+    for (int64_t i = 0; i < rows; ++i) {
+      double v = targets->get(i);
+      if (!std::isfinite(v) || v != std::trunc(v))
+        return fail(targetsPath + ": label " + numberText(v) + " at index " +
+                    Twine(i) + " is not a whole number");
+      if (numClasses > 0 && (v < 0 || v >= double(numClasses)))
+        return fail(targetsPath + ": label " + numberText(v) +
+                    " at index " + Twine(i) + " is out of range [0, " +
+                    Twine(numClasses) + ")");
+      labels.set(i, v);
+    }
+    data.targets = std::move(labels);
+  } else {
+    int64_t t = targets->getRank() == 2 ? targets->getShape()[1] : 1;
+    data.targets = targets->convertTo(ElementType::F32);
+    if (llvm::Error e = checkFinite(data.targets, targetsPath))
+      return std::move(e);
+    Tensor shaped(ElementType::F32, {rows, t});
+    std::memcpy(shaped.data(), data.targets.data(), shaped.sizeInBytes());
+    data.targets = std::move(shaped);
+  }
+  return std::move(data);
+}
+
+//===----------------------------------------------------------------------===//
+// IDX (MNIST)
+//===----------------------------------------------------------------------===//
+
+static uint32_t bigEndian32(const char *p) {
+  const auto *b = reinterpret_cast<const uint8_t *>(p);
+  return (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) |
+         (uint32_t(b[2]) << 8) | uint32_t(b[3]);
+}
+
+/// Checks an IDX header (magic, dimensions, data length) and returns the
+/// dimensions; `data` is set to the bytes after the header.
+static llvm::Expected<std::vector<int64_t>>
+parseIdxHeader(StringRef bytes, StringRef path, uint32_t magic,
+               StringRef what, StringRef &data) {
+  if (bytes.size() < 4)
+    return fail(path + ": not an IDX " + what + " file: it is truncated (" +
+                Twine(bytes.size()) + " bytes)");
+  uint32_t found = bigEndian32(bytes.data());
+  if (found != magic) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof(buffer), "magic 0x%08x, expected 0x%08x",
+                  found, magic);
+    return fail(path + ": not an IDX " + what + " file: " + buffer);
+  }
+  unsigned rank = magic & 0xff;
+  size_t headerSize = 4 + 4 * size_t(rank);
+  if (bytes.size() < headerSize)
+    return fail(path + ": truncated IDX header: expected " +
+                Twine(headerSize) + " bytes, found " + Twine(bytes.size()));
+  std::vector<int64_t> dims;
+  uint64_t count = 1;
+  for (unsigned i = 0; i < rank; ++i) {
+    uint32_t d = bigEndian32(bytes.data() + 4 + 4 * i);
+    if (i > 0 && d == 0)
+      return fail(path + ": dimension " + Twine(i) + " is 0");
+    dims.push_back(d);
+    count *= d;
+    if (count > (uint64_t(1) << 40))
+      return fail(path + ": dimensions are too large");
+  }
+  data = bytes.drop_front(headerSize);
+  if (data.size() < count)
+    return fail(path + ": truncated: expected " + Twine(count) +
+                " bytes of data, found " + Twine(data.size()));
+  if (data.size() > count)
+    return fail(path + ": " + Twine(data.size() - count) +
+                " extra bytes after the data");
+  return std::move(dims);
+}
+
+llvm::Expected<Dataset> readIdx(StringRef imagesPath, StringRef labelsPath) {
+  auto images = loadFile(imagesPath);
+  if (!images)
+    return images.takeError();
+  auto labels = loadFile(labelsPath);
+  if (!labels)
+    return labels.takeError();
+
+  StringRef pixels, classes;
+  auto imageDims = parseIdxHeader(images->bytes, imagesPath, 0x00000803,
+                                  "images", pixels);
+  if (!imageDims)
+    return imageDims.takeError();
+  auto labelDims = parseIdxHeader(labels->bytes, labelsPath, 0x00000801,
+                                  "labels", classes);
+  if (!labelDims)
+    return labelDims.takeError();
+
+  int64_t rows = (*imageDims)[0];
+  if ((*labelDims)[0] != rows)
+    return fail("counts differ: " + imagesPath + " has " + Twine(rows) +
+                " images, " + labelsPath + " has " + Twine((*labelDims)[0]) +
+                " labels");
+  if (rows == 0)
+    return fail(imagesPath + ": no images");
+
+  int64_t width = (*imageDims)[1] * (*imageDims)[2];
+  Dataset data;
+  data.features = Tensor(ElementType::F32, {rows, width});
+  float *f = static_cast<float *>(data.features.data());
+  const auto *px = reinterpret_cast<const uint8_t *>(pixels.data());
+  for (int64_t i = 0, n = rows * width; i < n; ++i)
+    f[i] = px[i];
+  data.targets = Tensor(ElementType::I32, {rows});
+  int32_t *t = static_cast<int32_t *>(data.targets.data());
+  const auto *lb = reinterpret_cast<const uint8_t *>(classes.data());
+  for (int64_t i = 0; i < rows; ++i)
+    t[i] = lb[i];
+  return std::move(data);
+}
+
+//===----------------------------------------------------------------------===//
+// Splits and batches
+//===----------------------------------------------------------------------===//
+
+/// 0..n-1 shuffled by Fisher-Yates under `seed`.
+static std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i)
+    order[i] = i;
+  Rng rng(seed);
+  for (int64_t i = n - 1; i > 0; --i) {
+    int64_t j = static_cast<int64_t>(rng.uniform() * double(i + 1));
+    std::swap(order[i], order[std::min(j, i)]);
+  }
+  return order;
+}
+
+/// Bytes of one row (dimension 0) of `t`.
+static size_t rowBytes(const Tensor &t) {
+  int64_t rows = t.getRank() ? t.getShape()[0] : 0;
+  return rows ? t.sizeInBytes() / rows : 0;
+}
+
+/// Rows `indices` of `t`, in that order.
+static Tensor gatherRows(const Tensor &t, llvm::ArrayRef<int64_t> indices) {
+  std::vector<int64_t> shape = t.getShape();
+  if (shape.empty())
+    return t;
+  shape[0] = static_cast<int64_t>(indices.size());
+  Tensor out(t.getElementType(), shape);
+  size_t row = rowBytes(t);
+  const char *src = static_cast<const char *>(t.data());
+  char *dst = static_cast<char *>(out.data());
+  for (int64_t i : indices) {
+    std::memcpy(dst, src + i * row, row);
+    dst += row;
+  }
+  return out;
+}
+
+std::pair<Dataset, Dataset> splitDataset(const Dataset &data,
+                                         double testFraction, uint64_t seed) {
+  int64_t n = data.getNumRows();
+  double fraction = std::clamp(testFraction, 0.0, 1.0);
+  int64_t numTest = std::min<int64_t>(n, std::llround(fraction * double(n)));
+  std::vector<int64_t> order = permutation(n, streamSeed(seed, "split"));
+  llvm::ArrayRef<int64_t> all(order);
+  llvm::ArrayRef<int64_t> test = all.take_front(numTest);
+  llvm::ArrayRef<int64_t> train = all.drop_front(numTest);
+  Dataset trainSet{gatherRows(data.features, train),
+                   gatherRows(data.targets, train)};
+  Dataset testSet{gatherRows(data.features, test),
+                  gatherRows(data.targets, test)};
+  return {std::move(trainSet), std::move(testSet)};
+}
+
+Scaler Scaler::fit(Kind kind, const Dataset &data, double divisor) {
+  Scaler s;
+  s.kind = kind;
+  s.divisor = divisor;
+  if (kind == Kind::None || data.features.getRank() != 2)
+    return s;
+  int64_t n = data.features.getShape()[0];
+  int64_t width = data.features.getShape()[1];
+  s.shift.assign(width, 0.0);
+  s.scale.assign(width, 1.0);
+  if (kind == Kind::Divide) {
+    if (divisor != 0)
+      s.scale.assign(width, divisor);
+    return s;
+  }
+  if (n == 0)
+    return s;
+  std::vector<double> x = data.features.toDoubles();
+  for (int64_t j = 0; j < width; ++j) {
+    if (kind == Kind::MinMax) {
+      double lo = x[j], hi = x[j];
+      for (int64_t i = 1; i < n; ++i) {
+        lo = std::min(lo, x[i * width + j]);
+        hi = std::max(hi, x[i * width + j]);
+      }
+      s.shift[j] = lo;
+      s.scale[j] = hi > lo ? hi - lo : 1.0;
+      continue;
+    }
+    // Standardize: two passes for accuracy; population standard deviation.
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i)
+      sum += x[i * width + j];
+    double mean = sum / double(n);
+    double squares = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      double d = x[i * width + j] - mean;
+      squares += d * d;
+    }
+    double std = std::sqrt(squares / double(n));
+    s.shift[j] = mean;
+    s.scale[j] = std > 0 ? std : 1.0;
+  }
+  return s;
+}
+
+void Scaler::apply(Dataset &data) const {
+  if (kind == Kind::None || data.features.getRank() != 2)
+    return;
+  int64_t n = data.features.getShape()[0];
+  int64_t width = data.features.getShape()[1];
+  Tensor &t = data.features;
+  if (t.getElementType() != ElementType::F32)
+    t = t.convertTo(ElementType::F32);
+  float *x = static_cast<float *>(t.data());
+  if (kind == Kind::Divide) {
+    double d = divisor != 0 ? divisor : 1.0;
+    for (int64_t i = 0, e = n * width; i < e; ++i)
+      x[i] = static_cast<float>(x[i] / d);
+    return;
+  }
+  assert(static_cast<int64_t>(shift.size()) == width &&
+         static_cast<int64_t>(scale.size()) == width &&
+         "the scaler was fitted on data with another number of features");
+  if (static_cast<int64_t>(shift.size()) != width ||
+      static_cast<int64_t>(scale.size()) != width)
+    return;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < width; ++j) {
+      float &v = x[i * width + j];
+      v = static_cast<float>((double(v) - shift[j]) / scale[j]);
+    }
+}
+
+BatchIterator::BatchIterator(const Dataset &data, int64_t batchSize,
+                             bool shuffle, uint64_t seed, int64_t epoch)
+    : data(data), batchSize(batchSize) {
+  int64_t n = data.getNumRows();
+  if (shuffle) {
+    order = permutation(n, streamSeed(seed, "epoch:" + std::to_string(epoch)));
+  } else {
+    order.resize(n);
+    for (int64_t i = 0; i < n; ++i)
+      order[i] = i;
+  }
+}
+
+int64_t BatchIterator::getNumBatches() const {
+  if (batchSize <= 0)
+    return 0;
+  return static_cast<int64_t>(order.size()) / batchSize;
+}
+
+/// Makes `t` a zero-filled tensor of `type` and `shape` unless it is one.
+static void ensureShape(Tensor &t, ElementType type,
+                        const std::vector<int64_t> &shape) {
+  if (t.getElementType() != type || t.getShape() != shape)
+    t = Tensor(type, shape);
+}
+
+bool BatchIterator::next(Tensor &features, Tensor &targets) {
+  if (batchSize <= 0 ||
+      position + batchSize > static_cast<int64_t>(order.size()))
+    return false;
+  llvm::ArrayRef<int64_t> rows =
+      llvm::ArrayRef<int64_t>(order).slice(position, batchSize);
+  position += batchSize;
+  auto copyRows = [&](const Tensor &source, Tensor &batch) {
+    if (source.getRank() == 0)
+      return;
+    std::vector<int64_t> shape = source.getShape();
+    shape[0] = batchSize;
+    ensureShape(batch, source.getElementType(), shape);
+    size_t row = rowBytes(source);
+    const char *src = static_cast<const char *>(source.data());
+    char *dst = static_cast<char *>(batch.data());
+    for (int64_t i : rows) {
+      std::memcpy(dst, src + i * row, row);
+      dst += row;
+    }
+  };
+  copyRows(data.features, features);
+  copyRows(data.targets, targets);
+  return true;
+}
+
+} // namespace nabla
