@@ -2,6 +2,7 @@
 #include "driver/Commands.h"
 
 #include "driver/Gradcheck.h"
+#include "driver/TrainCommand.h"
 #include "nabla/nabla.h"
 #include "nabla/runtime/Npy.h"
 
@@ -380,6 +381,27 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
     return runGrad(inv, **source, options, out, err);
   if (inv.command == "gradcheck")
     return runGradcheck(inv, **source, options, out, err);
+  if (inv.command == "train" || inv.command == "eval") {
+    auto config = makeConfig(**source, inv.trainOverrides);
+    if (!config)
+      return fail(config.takeError(), err);
+    if (inv.command == "eval") {
+      if (config->checkpoint.empty())
+        return fail(usageError("eval needs --checkpoint PATH"), err);
+      auto result = evaluate(**source, *config, options, config->checkpoint);
+      if (!result)
+        return fail(result.takeError(), err);
+      out << llvm::format("loss %.4f", result->loss);
+      if (result->hasAccuracy)
+        out << llvm::format("  accuracy %.2f%%", 100 * result->accuracy);
+      out << "\n";
+      return 0;
+    }
+    auto summary = train(**source, *config, options, out, err);
+    if (!summary)
+      return fail(summary.takeError(), err);
+    return 0;
+  }
   return runModel(inv, **source, options, out, err);
 }
 

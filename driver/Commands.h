@@ -23,7 +23,7 @@ class PassManager;
 namespace nabla::tools {
 
 struct Invocation {
-  std::string command; // run, check, emit, grad, gradcheck
+  std::string command; // run, check, emit, grad, gradcheck, train, eval
   std::string file;
   std::string emitStage;
   std::string outputPath = "-";
@@ -37,6 +37,8 @@ struct Invocation {
   bool randomInputs = false;
   double tolerance = 1e-3;
   int64_t maxElements = 256;
+  // train and eval: flags given on the command line, by name ("lr", ...).
+  std::vector<std::pair<std::string, std::string>> trainOverrides;
   std::function<void(mlir::PassManager &)> configurePassManager;
 };
 

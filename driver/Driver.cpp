@@ -123,6 +123,12 @@ Source::fromString(llvm::StringRef text, llvm::StringRef name) {
   return std::unique_ptr<Source>(new Source(name.str(), std::move(impl)));
 }
 
+llvm::Error Source::errorAt(llvm::SMLoc loc, const llvm::Twine &message) const {
+  DiagnosticCapture capture(impl->sourceMgr);
+  capture.diags.error(loc, message);
+  return capture.error();
+}
+
 llvm::Expected<std::vector<std::string>>
 Source::inputNames(llvm::StringRef model) const {
   const ast::Function *fn = impl->findModel(model);

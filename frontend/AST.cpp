@@ -60,6 +60,13 @@ std::optional<DType> ast::parseDType(llvm::StringRef name) {
       .Default(std::nullopt);
 }
 
+const AssignStmt *TrainBlock::lookup(llvm::StringRef name) const {
+  for (const auto &s : settings)
+    if (s->name == name)
+      return s.get();
+  return nullptr;
+}
+
 llvm::StringRef ast::toString(BinaryExpr::Op op) {
   switch (op) {
   case BinaryExpr::Op::Add:
@@ -110,7 +117,10 @@ private:
   void type(const TypeExpr &type);
   void expr(const Expr &expr);
   void exprList(const std::vector<ExprPtr> &exprs);
+public:
   void stmt(const Stmt &stmt, unsigned indent);
+
+private:
   void body(const std::vector<StmtPtr> &stmts, unsigned indent);
 
   llvm::raw_ostream &os;
@@ -276,4 +286,9 @@ void ast::dump(const Module &module, llvm::raw_ostream &os) {
   Dumper dumper(os);
   for (const auto &function : module.functions)
     dumper.function(*function);
+  if (module.train) {
+    os << "train\n";
+    for (const auto &setting : module.train->settings)
+      dumper.stmt(*setting, 1);
+  }
 }

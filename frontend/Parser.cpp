@@ -78,6 +78,7 @@ private:
 
   // Top level.
   std::unique_ptr<Function> parseFunction();
+  bool parseTrainBlock(Module &module);
   bool parseArguments(Function &function);
   bool parseType(TypeExpr &type);
   bool parseDim(Dim &dim);
@@ -195,8 +196,16 @@ std::unique_ptr<Module> Parser::parseFile() {
   auto module = std::make_unique<Module>();
   llvm::StringMap<llvm::SMLoc> defined;
   while (!tok.is(TokenKind::Eof)) {
+    // `train { ... }`: `train` is a keyword only here, so it stays usable
+    // as a name elsewhere.
+    if (tok.is(TokenKind::Ident) && tok.text == "train" &&
+        peek().is(TokenKind::LBrace)) {
+      if (!parseTrainBlock(*module) && !recoverToNextFunction())
+        break;
+      continue;
+    }
     if (!tok.is(TokenKind::KwModel) && !tok.is(TokenKind::KwLayer)) {
-      expected("expected 'model' or 'layer'");
+      expected("expected 'model', 'layer' or 'train'");
       if (!recoverToNextFunction())
         break;
       continue;
@@ -217,6 +226,39 @@ std::unique_ptr<Module> Parser::parseFile() {
     module->functions.push_back(std::move(function));
   }
   return module;
+}
+
+bool Parser::parseTrainBlock(Module &module) {
+  llvm::SMLoc loc = tok.loc;
+  consume(); // train
+  std::vector<StmtPtr> body;
+  llvm::SMLoc endLoc;
+  if (!parseBlock(body, endLoc))
+    return false;
+  if (module.train) {
+    diags.error(loc, "duplicate train block");
+    diags.note(module.train->loc, "previous train block is here");
+    return false;
+  }
+  auto block = std::make_unique<TrainBlock>();
+  block->loc = loc;
+  for (StmtPtr &stmt : body) {
+    if (!llvm::isa<AssignStmt>(stmt.get())) {
+      diags.error(stmt->getLoc(),
+                  "a train block holds only settings (NAME = value)");
+      return false;
+    }
+    auto *assign = llvm::cast<AssignStmt>(stmt.release());
+    if (const AssignStmt *previous = block->lookup(assign->name)) {
+      diags.error(assign->getLoc(), "duplicate setting '" + assign->name + "'");
+      diags.note(previous->getLoc(), "previous value is here");
+      delete assign;
+      return false;
+    }
+    block->settings.emplace_back(assign);
+  }
+  module.train = std::move(block);
+  return true;
 }
 
 std::unique_ptr<Function> Parser::parseFunction() {

@@ -72,24 +72,41 @@ static InitSpec readInit(DictionaryAttr dict) {
   return spec;
 }
 
+/// The role and name an argument or result carries.
+static std::optional<std::pair<TensorInfo::Role, std::string>>
+roleOf(DictionaryAttr dict) {
+  using Role = TensorInfo::Role;
+  static const std::pair<const char *, Role> kinds[] = {
+      {attrs::kInput, Role::Input},   {attrs::kParam, Role::Param},
+      {attrs::kState, Role::State},   {attrs::kHyper, Role::Hyper},
+      {attrs::kOutput, Role::Output}, {attrs::kGrad, Role::Grad},
+      {attrs::kUpdate, Role::Update}, {attrs::kStat, Role::Stat}};
+  if (!dict)
+    return std::nullopt;
+  for (auto [key, role] : kinds)
+    if (auto name = dict.getAs<StringAttr>(key))
+      return std::make_pair(role, name.getValue().str());
+  return std::nullopt;
+}
+
 llvm::Expected<Signature> readSignature(func::FuncOp func) {
   Signature sig;
   sig.function = func.getSymName().str();
   FunctionType type = func.getFunctionType();
   for (unsigned i = 0; i < type.getNumInputs(); ++i) {
-    auto input = func.getArgAttrOfType<StringAttr>(i, attrs::kInput);
-    auto param = func.getArgAttrOfType<StringAttr>(i, attrs::kParam);
-    if (!input && !param)
+    auto role = roleOf(func.getArgAttrDict(i));
+    if (!role)
       return sigError("argument " + llvm::Twine(i) + " of @" + sig.function +
-                      " is neither a nabla.input nor a nabla.param");
-    auto info = tensorInfo(type.getInput(i),
-                           input ? input.getValue() : param.getValue());
+                      " has no nabla.input, nabla.param, nabla.state or "
+                      "nabla.hyper name");
+    auto info = tensorInfo(type.getInput(i), role->second);
     if (!info)
       return info.takeError();
     ArgInfo arg;
     static_cast<TensorInfo &>(arg) = *info;
-    arg.isParam = static_cast<bool>(param);
-    if (param) {
+    arg.role = role->first;
+    arg.isParam = role->first == TensorInfo::Role::Param;
+    if (arg.isParam) {
       auto init = func.getArgAttrOfType<DictionaryAttr>(i, attrs::kInit);
       if (init)
         arg.init = readInit(init);
@@ -101,16 +118,17 @@ llvm::Expected<Signature> readSignature(func::FuncOp func) {
     sig.args.push_back(std::move(arg));
   }
   for (unsigned i = 0; i < type.getNumResults(); ++i) {
-    auto name = func.getResultAttrOfType<StringAttr>(i, attrs::kOutput);
-    auto gradOf = func.getResultAttrOfType<StringAttr>(i, attrs::kGrad);
-    std::string n = name     ? name.getValue().str()
-                    : gradOf ? "grad:" + gradOf.getValue().str()
-                             : "output_" + std::to_string(i);
-    auto info = tensorInfo(type.getResult(i), n);
+    auto role = roleOf(func.getResultAttrDict(i));
+    std::string name = !role ? "output_" + std::to_string(i)
+                       : role->first == TensorInfo::Role::Grad
+                           ? "grad:" + role->second
+                           : role->second;
+    auto info = tensorInfo(type.getResult(i), name);
     if (!info)
       return info.takeError();
-    if (gradOf)
-      info->gradOf = gradOf.getValue().str();
+    info->role = role ? role->first : TensorInfo::Role::Output;
+    if (info->role == TensorInfo::Role::Grad)
+      info->gradOf = role->second;
     sig.outputs.push_back(*info);
   }
   return sig;

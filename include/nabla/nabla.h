@@ -20,6 +20,7 @@
 #include "nabla/runtime/Tensor.h"
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/SMLoc.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <functional>
@@ -100,6 +101,10 @@ public:
 
   /// Elaborates and type-checks `options.model`, returning its signature.
   llvm::Expected<Signature> check(const CompileOptions &options) const;
+
+  /// An error at `loc` in this source, formatted like every diagnostic
+  /// (file:line:col, the line, a caret).
+  llvm::Error errorAt(llvm::SMLoc loc, const llvm::Twine &message) const;
 
   /// Prints `stage` of the compilation to `os`.
   llvm::Error emit(Stage stage, const CompileOptions &options,

@@ -64,6 +64,37 @@ static cl::opt<int64_t> maxElements(
     cl::desc("gradcheck: elements checked per parameter (default 256)"),
     cl::init(256), cl::cat(category));
 
+// Training options: their values are passed as text to the library, which
+// checks them like the settings of a model's train block.
+static cl::OptionCategory trainCategory("nablac train / eval options");
+struct TrainFlag {
+  const char *name, *desc, *value;
+};
+static const TrainFlag kTrainFlags[] = {
+    {"data", "Training data: FILE.csv[.gz], IDX images, or FILE.npy", "FILE"},
+    {"labels", "Targets for IDX images or .npy features", "FILE"},
+    {"test-data", "Held-out data (instead of --split)", "FILE"},
+    {"test-labels", "Targets of --test-data", "FILE"},
+    {"classes", "Number of classes (default: from the model)", "N"},
+    {"split", "Fraction held out for evaluation (default 0.2)", "F"},
+    {"scale", "Feature scaling: none, standardize, minmax, divide", "KIND"},
+    {"divisor", "Divisor for --scale divide", "X"},
+    {"epochs", "Epochs (default 10)", "E"},
+    {"batch", "Batch size (default 32)", "B"},
+    {"optimizer", "sgd, momentum, nesterov, adam (default) or adamw", "NAME"},
+    {"lr", "Learning rate (default 0.001)", "X"},
+    {"momentum", "Momentum for momentum/nesterov (default 0.9)", "X"},
+    {"weight-decay", "Weight decay (default 0; 0.01 for adamw)", "X"},
+    {"clip-norm", "Clip the global gradient norm to X", "X"},
+    {"clip-value", "Clip each gradient element to [-X, X]", "X"},
+    {"accumulate", "Micro-batches per optimizer step (default 1)", "K"},
+    {"max-steps", "Stop after this many steps", "N"},
+    {"checkpoint", "Write a checkpoint after each epoch (train); read it (eval)", "PATH"},
+    {"resume", "Continue training from a checkpoint", "PATH"},
+    {"metrics", "Append one JSON line per epoch to FILE", "FILE"},
+};
+static std::vector<std::unique_ptr<cl::opt<std::string>>> trainFlags;
+
 static const char *const kOverview = R"(nablac: the nabla compiler
 
 Compiles models written in the .nb language to native code and runs them.
@@ -75,6 +106,12 @@ Commands:
                          print the loss and its gradient for every parameter
   nablac gradcheck FILE.nb [--inputs random] [--tol X] [--max-elements K]
                          compare every gradient with finite differences (f64)
+  nablac train FILE.nb [--data ...] [--epochs E] [--batch B] [--optimizer ...]
+               [--lr X] [--clip-norm X] [--accumulate K] [--checkpoint PATH]
+               [--resume PATH] [--metrics FILE.jsonl] [--seed N]
+                         train with the model's train block, flags overriding it
+  nablac eval FILE.nb --checkpoint PATH
+                         evaluate saved parameters on the held-out data
   nablac check FILE.nb [--for-training]
                          parse and type-check; print the inputs, parameters
                          and outputs with their shapes
@@ -88,6 +125,10 @@ MLIR's pass-manager options also apply (--mlir-print-ir-after-all,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  for (const TrainFlag &f : kTrainFlags)
+    trainFlags.push_back(std::make_unique<cl::opt<std::string>>(
+        llvm::StringRef(f.name), cl::desc(f.desc), cl::value_desc(f.value),
+        cl::cat(trainCategory)));
   mlir::registerPassManagerCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
   mlir::registerMLIRContextCLOptions();
@@ -95,7 +136,8 @@ int main(int argc, char **argv) {
   // libLLVM registers hundreds of backend flags; --help shows ours and
   // MLIR's pass-manager ones (--mlir-*), and the rest stay usable.
   for (auto &[name, option] : cl::getRegisteredOptions()) {
-    bool ours = llvm::is_contained(option->Categories, &category);
+    bool ours = llvm::is_contained(option->Categories, &category) ||
+                llvm::is_contained(option->Categories, &trainCategory);
     if (!ours && !name.starts_with("mlir-") && name != "help" &&
         name != "version")
       option->setHiddenFlag(cl::Hidden);
@@ -112,7 +154,7 @@ int main(int argc, char **argv) {
   }
   std::vector<std::string> args(positional.begin(), positional.end());
   if (args[0] == "run" || args[0] == "check" || args[0] == "grad" ||
-      args[0] == "gradcheck") {
+      args[0] == "gradcheck" || args[0] == "train" || args[0] == "eval") {
     inv.command = args[0];
     args.erase(args.begin());
   } else if (emit.empty()) {
@@ -124,7 +166,8 @@ int main(int argc, char **argv) {
       return 1;
     }
     llvm::errs() << "error: unknown command '" << args[0]
-                 << "' (commands: run, grad, gradcheck, check; see nablac --help)\n";
+                 << "' (commands: run, grad, gradcheck, train, eval, check; see "
+                    "nablac --help)\n";
     return 1;
   } else {
     inv.command = "emit";
@@ -150,6 +193,11 @@ int main(int argc, char **argv) {
   inv.randomInputs = inputsMode == "random";
   inv.tolerance = tolerance;
   inv.maxElements = maxElements;
+  for (auto &flag : trainFlags)
+    if (flag->getNumOccurrences())
+      inv.trainOverrides.push_back({flag->ArgStr.str(), *flag});
+  if (seed.getNumOccurrences())
+    inv.trainOverrides.push_back({"seed", std::to_string(seed)});
   inv.configurePassManager = [](mlir::PassManager &pm) {
     (void)mlir::applyPassManagerCLOptions(pm);
     mlir::applyDefaultTimingPassManagerCLOptions(pm);

@@ -226,9 +226,19 @@ struct Function {
   SMLoc endLoc; // the closing `}`
 };
 
+/// `train { data = "digits.csv.gz" epochs = 20 ... }`: the training set-up
+/// a model file carries (see docs/language.md). Each setting is `NAME = e`.
+struct TrainBlock {
+  SMLoc loc;
+  std::vector<std::unique_ptr<AssignStmt>> settings;
+  /// The setting called `name`, or null.
+  const AssignStmt *lookup(llvm::StringRef name) const;
+};
+
 /// A whole .nb file.
 struct Module {
   std::vector<std::unique_ptr<Function>> functions;
+  std::unique_ptr<TrainBlock> train; // null when the file has none
   /// The function named `name`, or null.
   const Function *lookup(llvm::StringRef name) const;
   /// The models in source order.

@@ -20,6 +20,9 @@
 namespace nabla {
 
 struct TensorInfo {
+  /// What the tensor is to the function, from its nabla.* attribute.
+  enum class Role { Input, Param, State, Hyper, Output, Grad, Update, Stat };
+  Role role = Role::Input;
   std::string name;
   /// For a gradient result of @M_grad: the argument it is the gradient of.
   std::string gradOf;

@@ -1,0 +1,296 @@
+//===- Trainer.cpp - Training a model from C++ ----------------------------===//
+#include "nabla/Trainer.h"
+
+#include "nabla/codegen/Passes.h"
+#include "nabla/ir/NablaDialect.h"
+#include "nabla/passes/Passes.h"
+#include "nabla/runtime/JitEngine.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace nabla {
+
+namespace {
+
+llvm::Error makeError(const llvm::Twine &text) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), text);
+}
+
+/// Runs `pm` on `module`, turning MLIR diagnostics into the error text.
+llvm::Error runPasses(mlir::PassManager &pm, mlir::ModuleOp module,
+                      llvm::StringRef what) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  mlir::ScopedDiagnosticHandler handler(module->getContext(),
+                                        [&](mlir::Diagnostic &d) {
+                                          os << d << "\n";
+                                          return mlir::success();
+                                        });
+  if (mlir::failed(pm.run(module)))
+    return makeError("error: " + what + " failed: " +
+                     llvm::StringRef(text).rtrim());
+  return llvm::Error::success();
+}
+
+Tensor scalarF32(double v) {
+  return Tensor::fromDoubles(ElementType::F32, {}, {v});
+}
+
+} // namespace
+
+Trainer::~Trainer() = default;
+
+llvm::Expected<std::unique_ptr<Trainer>>
+Trainer::create(const Source &source, const CompileOptions &compile,
+                const TrainOptions &train) {
+  auto context = createContext();
+  CompileOptions options = compile;
+  options.gradients = true;
+  auto module = source.generate(*context, options);
+  if (!module)
+    return module.takeError();
+  auto grads = llvm::to_vector(
+      llvm::make_filter_range((*module)->getOps<mlir::func::FuncOp>(),
+                              [](mlir::func::FuncOp f) {
+                                return f->hasAttr(attrs::kGradientOf);
+                              }));
+  if (grads.size() != 1)
+    return makeError(source.getName() + ": error: the file defines several "
+                                        "models; choose one with --model NAME");
+  std::string model =
+      grads[0]->getAttrOfType<mlir::StringAttr>(attrs::kGradientOf).str();
+
+  TrainingStepOptions stepOptions;
+  stepOptions.optimizer = train.optimizer;
+  stepOptions.momentum = train.momentum;
+  stepOptions.beta1 = train.beta1;
+  stepOptions.beta2 = train.beta2;
+  stepOptions.eps = train.eps;
+  stepOptions.weightDecay = train.weightDecay;
+  stepOptions.clipNorm = train.clipNorm;
+  stepOptions.clipValue = train.clipValue;
+  stepOptions.accumulate = train.accumulate;
+  mlir::PassManager build(context.get());
+  build.addPass(createTrainingStep(stepOptions));
+  if (auto e = runPasses(build, **module, "building the training step"))
+    return std::move(e);
+  // Only the step functions are compiled.
+  for (auto f : llvm::to_vector((*module)->getOps<mlir::func::FuncOp>()))
+    if (f.getSymName() == model || f->hasAttr(attrs::kGradientOf))
+      f.erase();
+
+  std::unique_ptr<Trainer> trainer(new Trainer());
+  trainer->options = train;
+  trainer->model = model;
+  auto stepFunc =
+      (*module)->lookupSymbol<mlir::func::FuncOp>(model + "_train_step");
+  auto sig = readSignature(stepFunc);
+  if (!sig)
+    return sig.takeError();
+  trainer->stepSignature = std::move(*sig);
+
+  mlir::PassManager lower(context.get());
+  if (compile.configurePassManager)
+    compile.configurePassManager(lower);
+  buildCpuPipeline(lower, CpuStage::LLVMDialect);
+  if (auto e = runPasses(lower, **module, "lowering the training step"))
+    return std::move(e);
+  auto engine = JitEngine::create(**module);
+  if (!engine)
+    return makeError("error: JIT compilation failed: " +
+                     llvm::toString(engine.takeError()));
+  trainer->engine = std::move(*engine);
+
+  // Buffers: two of each parameter and state tensor (written, then
+  // swapped), accumulated gradient sums, and the step's scalar outputs.
+  for (const ArgInfo &arg : trainer->stepSignature.args) {
+    using Role = TensorInfo::Role;
+    if (arg.role == Role::Param) {
+      trainer->names.push_back(arg.name);
+      trainer->params.emplace_back(arg.type, arg.shape);
+      trainer->nextParams.emplace_back(arg.type, arg.shape);
+      if (train.accumulate > 1) {
+        trainer->sums.emplace_back(arg.type, arg.shape);
+        trainer->nextSums.emplace_back(arg.type, arg.shape);
+      }
+      trainer->norms.emplace_back(arg.type, std::vector<int64_t>{});
+    } else if (arg.role == Role::State) {
+      trainer->stateNames.push_back(arg.name);
+      trainer->state.emplace_back(arg.type, arg.shape);
+      trainer->nextState.emplace_back(arg.type, arg.shape);
+    } else if (arg.role == Role::Input) {
+      trainer->inputNames.push_back(arg.name);
+    }
+  }
+  trainer->loss = scalarF32(0);
+  for (const TensorInfo &out : trainer->stepSignature.outputs)
+    if (out.role == TensorInfo::Role::Output)
+      trainer->loss = Tensor(out.type, {});
+  return trainer;
+}
+
+llvm::Error Trainer::initParameters(uint64_t seed) {
+  for (auto [i, arg] : llvm::enumerate(llvm::make_filter_range(
+           stepSignature.args, [](const ArgInfo &a) { return a.isParam; }))) {
+    std::string error;
+    if (!initialize(params[i], arg.init, seed, arg.name, error))
+      return makeError("error: cannot initialize parameter '" + arg.name +
+                       "': " + error);
+  }
+  for (Tensor &t : state)
+    t = Tensor(t.getElementType(), t.getShape());
+  stepCount = 0;
+  return llvm::Error::success();
+}
+
+Tensor *Trainer::getParameter(llvm::StringRef name) {
+  for (auto [i, n] : llvm::enumerate(names))
+    if (n == name)
+      return &params[i];
+  return nullptr;
+}
+
+llvm::Error Trainer::callFunction(llvm::StringRef name,
+                                  std::vector<Tensor *> args,
+                                  std::vector<Tensor *> outputs) {
+  if (auto e = engine->call(name, args, outputs))
+    return makeError("error: running " + name + " failed: " +
+                     llvm::toString(std::move(e)));
+  return llvm::Error::success();
+}
+
+llvm::Expected<StepResult>
+Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
+  if ((int64_t)microBatches.size() != options.accumulate)
+    return makeError("error: a step takes " + llvm::Twine(options.accumulate) +
+                     " micro-batches, got " +
+                     llvm::Twine(microBatches.size()));
+  // Each micro-batch's inputs, checked and converted to the declared types.
+  std::vector<std::vector<Tensor>> inputs;
+  for (const auto &batch : microBatches) {
+    std::vector<Tensor> converted;
+    for (const ArgInfo &arg : stepSignature.args) {
+      if (arg.role != TensorInfo::Role::Input)
+        continue;
+      auto it = batch.find(arg.name);
+      if (it == batch.end())
+        return makeError("error: missing input '" + arg.name + "' (" +
+                         arg.typeString() + ")");
+      if (it->second.getShape() != arg.shape)
+        return makeError("error: input '" + arg.name + "' must be " +
+                         arg.typeString() + ", got " + it->second.typeString());
+      converted.push_back(it->second.convertTo(arg.type));
+    }
+    inputs.push_back(std::move(converted));
+  }
+
+  ++stepCount;
+  lr = scalarF32(options.lr);
+  stepTensor = scalarF32(static_cast<double>(stepCount));
+  auto ptrs = [](std::vector<Tensor> &ts, std::vector<Tensor *> &out) {
+    for (Tensor &t : ts)
+      out.push_back(&t);
+  };
+  StepResult result;
+  std::vector<Tensor *> args, outs;
+  if (options.accumulate == 1) {
+    ptrs(params, args);
+    ptrs(state, args);
+    ptrs(inputs[0], args);
+    args.push_back(&lr);
+    args.push_back(&stepTensor);
+    ptrs(nextParams, outs);
+    ptrs(nextState, outs);
+    outs.push_back(&loss);
+    ptrs(norms, outs);
+    if (auto e = callFunction(model + "_train_step", args, outs))
+      return std::move(e);
+    result.loss = loss.get(0);
+  } else {
+    for (Tensor &s : sums)
+      s = Tensor(s.getElementType(), s.getShape());
+    double total = 0;
+    for (std::vector<Tensor> &micro : inputs) {
+      args.clear();
+      outs.clear();
+      ptrs(params, args);
+      ptrs(sums, args);
+      ptrs(micro, args);
+      ptrs(nextSums, outs);
+      outs.push_back(&loss);
+      if (auto e = callFunction(model + "_accumulate", args, outs))
+        return std::move(e);
+      std::swap(sums, nextSums);
+      total += loss.get(0);
+    }
+    result.loss = total / options.accumulate;
+    args.clear();
+    outs.clear();
+    ptrs(params, args);
+    ptrs(state, args);
+    ptrs(sums, args);
+    args.push_back(&lr);
+    args.push_back(&stepTensor);
+    ptrs(nextParams, outs);
+    ptrs(nextState, outs);
+    ptrs(norms, outs);
+    if (auto e = callFunction(model + "_apply", args, outs))
+      return std::move(e);
+  }
+  // The new values become current; the old buffers are written next step.
+  std::swap(params, nextParams);
+  std::swap(state, nextState);
+  for (auto [name, norm] : llvm::zip(names, norms))
+    result.gradNorms.push_back({name, norm.get(0)});
+  return result;
+}
+
+Checkpoint Trainer::toCheckpoint() const {
+  Checkpoint c;
+  for (auto [name, t] : llvm::zip(names, params))
+    c.tensors["param:" + name] = t;
+  for (auto [name, t] : llvm::zip(stateNames, state))
+    c.tensors[name] = t;
+  c.metadata["step"] = std::to_string(stepCount);
+  c.metadata["optimizer"] = options.optimizer;
+  c.metadata["model"] = model;
+  return c;
+}
+
+llvm::Error Trainer::restore(const Checkpoint &c) {
+  auto take = [&](const std::string &key, Tensor &into) -> llvm::Error {
+    auto it = c.tensors.find(key);
+    if (it == c.tensors.end())
+      return makeError("error: the checkpoint has no tensor '" + key + "'");
+    if (it->second.getShape() != into.getShape())
+      return makeError("error: checkpoint tensor '" + key + "' is " +
+                       it->second.typeString() + " but the model needs " +
+                       into.typeString());
+    into = it->second.convertTo(into.getElementType());
+    return llvm::Error::success();
+  };
+  auto optimizer = c.metadata.find("optimizer");
+  if (optimizer != c.metadata.end() && optimizer->second != options.optimizer)
+    return makeError("error: the checkpoint was trained with " +
+                     optimizer->second + ", not " + options.optimizer +
+                     "; its optimizer state does not carry over");
+  for (auto [name, t] : llvm::zip(names, params))
+    if (auto e = take("param:" + name, t))
+      return e;
+  for (auto [name, t] : llvm::zip(stateNames, state))
+    if (auto e = take(name, t))
+      return e;
+  auto step = c.metadata.find("step");
+  int64_t n = 0;
+  if (step == c.metadata.end() || llvm::StringRef(step->second).getAsInteger(10, n) || n < 0)
+    return makeError("error: the checkpoint has no valid 'step' metadata");
+  stepCount = n;
+  return llvm::Error::success();
+}
+
+} // namespace nabla

@@ -1,0 +1,86 @@
+//===- Trainer.h - Training a model from C++ --------------------*- C++ -*-===//
+//
+//   nabla::CompileOptions compile;
+//   compile.dims["N"] = 32;                  // the batch size
+//   nabla::TrainOptions train;
+//   train.optimizer = "adam";
+//   train.lr = 1e-3;
+//   auto trainer = nabla::Trainer::create(*source, compile, train);
+//   (*trainer)->initParameters(/*seed=*/0);
+//   auto result = (*trainer)->step({{{"x", x}, {"label", y}}});
+//
+// The whole step (forward, backward, clipping, optimizer) is one compiled
+// function made by nabla-training-step. Parameters and optimizer state live
+// in the trainer across steps; each step writes the new values into a
+// second set of buffers and swaps, so nothing is copied per step.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_TRAINER_H
+#define NABLA_TRAINER_H
+
+#include "nabla/nabla.h"
+#include "nabla/runtime/Checkpoint.h"
+
+namespace nabla {
+
+struct TrainOptions {
+  std::string optimizer = "adam"; // sgd, momentum, nesterov, adam, adamw
+  double lr = 1e-3;
+  double momentum = 0.9, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double weightDecay = -1; // -1: 0, or 0.01 for adamw (torch's defaults)
+  double clipNorm = 0, clipValue = 0; // 0: off
+  int64_t accumulate = 1;             // micro-batches per step
+};
+
+struct StepResult {
+  double loss = 0; // the mean over the step's micro-batches
+  /// The L2 norm of each parameter's gradient (before clipping), by name.
+  std::vector<std::pair<std::string, double>> gradNorms;
+};
+
+class Trainer {
+public:
+  static llvm::Expected<std::unique_ptr<Trainer>>
+  create(const Source &source, const CompileOptions &compile,
+         const TrainOptions &train);
+  ~Trainer();
+
+  llvm::Error initParameters(uint64_t seed);
+
+  /// One optimizer step. Takes `accumulate` micro-batches, each mapping the
+  /// model's input names to tensors of their declared shapes.
+  llvm::Expected<StepResult>
+  step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches);
+
+  /// The parameters in the model's order.
+  const std::vector<std::string> &getParameterNames() const { return names; }
+  Tensor *getParameter(llvm::StringRef name);
+  /// Optimizer steps taken so far.
+  int64_t getStep() const { return stepCount; }
+  const TrainOptions &getOptions() const { return options; }
+
+  /// Parameters ("param:NAME"), optimizer state ("SLOT:NAME") and metadata
+  /// (step, optimizer) as a checkpoint, and back.
+  Checkpoint toCheckpoint() const;
+  llvm::Error restore(const Checkpoint &checkpoint);
+
+private:
+  Trainer() = default;
+  llvm::Error callFunction(llvm::StringRef name, std::vector<Tensor *> args,
+                           std::vector<Tensor *> outputs);
+
+  TrainOptions options;
+  Signature stepSignature; // @M_train_step (names of state slots, inputs)
+  std::string model;
+  std::vector<std::string> names, inputNames;
+  std::vector<Tensor> params, nextParams, state, nextState, sums, nextSums;
+  std::vector<std::string> stateNames; // "SLOT:NAME", in argument order
+  std::vector<Tensor> norms;
+  Tensor loss, lr, stepTensor;
+  int64_t stepCount = 0;
+  std::unique_ptr<JitEngine> engine;
+};
+
+} // namespace nabla
+
+#endif // NABLA_TRAINER_H
