@@ -99,9 +99,8 @@ SmallVector<Value> clipGradients(Emitter &e, SmallVector<Value> grads,
   if (opts.clipNorm > 0 && !grads.empty()) {
     // The norm is of the (value-clipped) gradients the step will use.
     Value total;
-    for (Value g : grads) {
-      Value sq = opts.clipValue > 0 ? e.sumAll(e.mul(g, g))
-                                    : squares[&g - grads.begin()];
+    for (auto [g, square] : llvm::zip(grads, squares)) {
+      Value sq = opts.clipValue > 0 ? e.sumAll(e.mul(g, g)) : square;
       total = total ? e.add(total, sq) : sq;
     }
     Value norm = e.sqrt(total);
