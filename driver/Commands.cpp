@@ -67,7 +67,13 @@ void printNested(const Tensor &t, size_t dim, int64_t &index, int indent,
 }
 
 int fail(llvm::Error err, llvm::raw_ostream &errs) {
-  errs << llvm::toString(std::move(err)) << "\n";
+  std::string text = llvm::toString(std::move(err));
+  // Messages from the libraries ("file:line: what") get the same "error:"
+  // as the command's own; diagnostics already carry theirs.
+  llvm::StringRef t(text);
+  if (!t.starts_with("error:") && !t.contains(": error:"))
+    text = "error: " + text;
+  errs << text << "\n";
   return 1;
 }
 

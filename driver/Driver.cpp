@@ -378,6 +378,9 @@ Model::fromLowered(mlir::ModuleOp module, Signature signature) {
   if (!engine)
     return makeError("error: JIT compilation failed: " +
                      llvm::toString(engine.takeError()));
+  if (auto e = (*engine)->prepare(signature.function))
+    return makeError("error: JIT compilation failed: " +
+                     llvm::toString(std::move(e)));
   std::unique_ptr<Model> model(new Model());
   model->signature = std::move(signature);
   model->engine = std::move(*engine);

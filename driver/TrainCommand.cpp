@@ -125,6 +125,11 @@ llvm::Error checkConfig(const TrainConfig &c) {
     return usage("split must be in [0, 1)");
   if (!(c.train.lr > 0))
     return usage("the learning rate must be positive");
+  const std::string &o = c.train.optimizer;
+  if (o != "sgd" && o != "momentum" && o != "nesterov" && o != "adam" &&
+      o != "adamw")
+    return usage("unknown optimizer '" + o +
+                 "' (sgd, momentum, nesterov, adam, adamw)");
   if (c.scale != "none" && c.scale != "standardize" && c.scale != "minmax" &&
       c.scale != "divide")
     return usage("scale must be none, standardize, minmax or divide");
@@ -418,7 +423,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
   out << "training " << source.getName() << ": "
       << data->train.getNumRows() << " rows, " << data->test.getNumRows()
       << " held out; " << config.train.optimizer << " lr "
-      << config.train.lr << ", batch " << config.batch;
+      << llvm::format("%g", config.train.lr) << ", batch " << config.batch;
   if (config.train.accumulate > 1)
     out << " x " << config.train.accumulate << " accumulated";
   out << ", " << config.epochs << " epochs\n";

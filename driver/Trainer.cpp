@@ -105,6 +105,10 @@ Trainer::create(const Source &source, const CompileOptions &compile,
     return makeError("error: JIT compilation failed: " +
                      llvm::toString(engine.takeError()));
   trainer->engine = std::move(*engine);
+  for (llvm::StringRef suffix : {"_train_step", "_accumulate", "_apply"})
+    if ((*module)->lookupSymbol(model + suffix.str()))
+      if (auto e = trainer->engine->prepare(model + suffix.str()))
+        return std::move(e);
 
   // Buffers: two of each parameter and state tensor (written, then
   // swapped), accumulated gradient sums, and the step's scalar outputs.

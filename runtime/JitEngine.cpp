@@ -108,6 +108,13 @@ llvm::Error JitEngine::call(llvm::StringRef function,
   return engine->invokePacked(function, packed);
 }
 
+llvm::Error JitEngine::prepare(llvm::StringRef function) {
+  auto fn = engine->lookupPacked(function);
+  if (!fn)
+    return fn.takeError();
+  return llvm::Error::success();
+}
+
 llvm::Error printLLVMIR(mlir::ModuleOp module, llvm::raw_ostream &os) {
   registerTranslations(module);
   llvm::LLVMContext context;

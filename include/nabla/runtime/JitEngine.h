@@ -28,6 +28,10 @@ public:
   llvm::Error call(llvm::StringRef function, llvm::ArrayRef<Tensor *> args,
                    llvm::ArrayRef<Tensor *> outputs);
 
+  /// Generates machine code for `function` now (ORC compiles on first
+  /// lookup), so the first call is not slower than the rest.
+  llvm::Error prepare(llvm::StringRef function);
+
 private:
   explicit JitEngine(std::unique_ptr<mlir::ExecutionEngine> engine);
   std::unique_ptr<mlir::ExecutionEngine> engine;
