@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks (apt), builds nabla into
-# build/, and runs the bundled examples. Safe to run again: it installs only
-# missing packages and rebuilds only what changed (ninja + ccache).
+# build/, trains the bundled digits example and shows a gradient. Safe to
+# run again: it installs only missing packages and rebuilds only what
+# changed (ninja + ccache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ ccache python3
           llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-          libgtest-dev libgmock-dev)
+          libgtest-dev libgmock-dev zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,8 +27,8 @@ cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=Release \
 ninja -C build -j"$(nproc)"
 
 echo
-echo "== nablac run examples/seed.nb --input x=1.0,0.5 --input y=1.0"
-./build/bin/nablac run examples/seed.nb --input x=1.0,0.5 --input y=1.0
+echo "== nablac train examples/digits.nb"
+./build/bin/nablac train examples/digits.nb
 echo
-echo "== nablac run examples/mlp.nb --input x=0.5,-1,2,0.1,1,1,0,-0.3 --input y=1,0"
-./build/bin/nablac run examples/mlp.nb --input x=0.5,-1,2,0.1,1,1,0,-0.3 --input y=1,0
+echo "== nablac grad examples/seed.nb --input x=1.0,0.5 --input y=1.0"
+./build/bin/nablac grad examples/seed.nb --input x=1.0,0.5 --input y=1.0
