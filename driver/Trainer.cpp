@@ -263,7 +263,33 @@ Checkpoint Trainer::toCheckpoint() const {
   c.metadata["step"] = std::to_string(stepCount);
   c.metadata["optimizer"] = options.optimizer;
   c.metadata["model"] = model;
+  // The options, for the record (resuming uses the caller's options).
+  auto number = [](double v) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof(buffer), "%.17g", v);
+    return std::string(buffer);
+  };
+  c.metadata["lr"] = number(options.lr);
+  c.metadata["momentum"] = number(options.momentum);
+  c.metadata["beta1"] = number(options.beta1);
+  c.metadata["beta2"] = number(options.beta2);
+  c.metadata["eps"] = number(options.eps);
+  c.metadata["weight_decay"] = number(options.weightDecay);
+  c.metadata["clip_norm"] = number(options.clipNorm);
+  c.metadata["clip_value"] = number(options.clipValue);
+  c.metadata["accumulate"] = std::to_string(options.accumulate);
   return c;
+}
+
+llvm::Error Trainer::save(llvm::StringRef path) const {
+  return writeCheckpoint(toCheckpoint(), path);
+}
+
+llvm::Error Trainer::load(llvm::StringRef path) {
+  auto checkpoint = readCheckpoint(path);
+  if (!checkpoint)
+    return checkpoint.takeError();
+  return restore(*checkpoint);
 }
 
 llvm::Error Trainer::restore(const Checkpoint &c) {

@@ -63,6 +63,9 @@ public:
   /// (step, optimizer) as a checkpoint, and back.
   Checkpoint toCheckpoint() const;
   llvm::Error restore(const Checkpoint &checkpoint);
+  /// The same, through a safetensors file written atomically.
+  llvm::Error save(llvm::StringRef path) const;
+  llvm::Error load(llvm::StringRef path);
 
 private:
   Trainer() = default;

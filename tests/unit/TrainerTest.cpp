@@ -258,11 +258,13 @@ TEST(Trainer, ResumeFromACheckpointIsExact) {
     ASSERT_TRUE(bool(straight->step({tensors(makeBatch(4, 300 + s))})));
     ASSERT_TRUE(bool(first->step({tensors(makeBatch(4, 300 + s))})));
   }
-  ASSERT_FALSE(llvm::errorToBool(writeCheckpoint(first->toCheckpoint(), path)));
+  ASSERT_FALSE(llvm::errorToBool(first->save(path)));
   auto read = readCheckpoint(path);
   ASSERT_TRUE(bool(read)) << llvm::toString(read.takeError());
+  EXPECT_EQ(read->metadata["optimizer"], "adam");
+  EXPECT_EQ(read->metadata["lr"], "0.050000000000000003");
   auto resumed = makeTrainer(o, 4); // different starting point: overwritten
-  ASSERT_FALSE(llvm::errorToBool(resumed->restore(*read)));
+  ASSERT_FALSE(llvm::errorToBool(resumed->load(path)));
   EXPECT_EQ(resumed->getStep(), 3);
   for (int s = 3; s < 7; ++s) {
     ASSERT_TRUE(bool(straight->step({tensors(makeBatch(4, 300 + s))})));
