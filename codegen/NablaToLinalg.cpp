@@ -688,6 +688,26 @@ struct NablaProtectArgumentsPass
         if (isa<TensorType>(func.getArgument(i).getType()))
           func.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
                           readOnly);
+      func.walk([](func::ReturnOp ret) { copyRepeatedResults(ret); });
+    }
+  }
+
+  /// A value returned twice gets a copy for its second place, so every
+  /// result has a buffer of its own (buffer-results-to-out-params assumes
+  /// it, and crashes otherwise).
+  static void copyRepeatedResults(func::ReturnOp ret) {
+    llvm::SmallPtrSet<Value, 8> seen;
+    OpBuilder b(ret);
+    for (OpOperand &operand : ret->getOpOperands()) {
+      Value v = operand.get();
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      if (!type || seen.insert(v).second)
+        continue;
+      Value init = tensor::EmptyOp::create(b, ret.getLoc(), type.getShape(),
+                                           type.getElementType());
+      operand.set(linalg::CopyOp::create(b, ret.getLoc(), ValueRange{v},
+                                         ValueRange{init})
+                      .getResult(0));
     }
   }
 };

@@ -31,8 +31,8 @@ def NablaProtectArguments : Pass<"nabla-protect-arguments", "mlir::ModuleOp"> {
   let description = [{
     Sets `bufferization.writable = false` on every argument of every public
     function, so one-shot bufferization never writes into a caller's input
-    or parameter buffer. (Training will mark parameters writable on purpose
-    to update them in place.)
+    or parameter buffer, and gives a value returned twice a copy for its
+    second place, so each result gets a buffer of its own.
   }];
 }
 

@@ -387,10 +387,21 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
     return runGrad(inv, **source, options, out, err);
   if (inv.command == "gradcheck")
     return runGradcheck(inv, **source, options, out, err);
-  if (inv.command == "train" || inv.command == "eval") {
+  if (inv.command == "train" || inv.command == "eval" ||
+      inv.command == "grad-report") {
     auto config = makeConfig(**source, inv.trainOverrides);
     if (!config)
       return fail(config.takeError(), err);
+    config->gradReportJson = inv.json;
+    if (inv.command == "grad-report") {
+      // The gradient after `steps` updates: train steps + 1, report the last.
+      config->reportOnly = true;
+      config->maxSteps = inv.reportSteps + 1;
+      config->gradReportEvery = inv.reportSteps + 1;
+      config->epochs = std::max<int64_t>(config->epochs, 1 << 20);
+      config->checkpoint.clear();
+      config->metrics.clear();
+    }
     if (inv.command == "eval") {
       if (config->checkpoint.empty())
         return fail(usageError("eval needs --checkpoint PATH"), err);

@@ -39,6 +39,7 @@ struct Invocation {
   int64_t maxElements = 256;
   // train and eval: flags given on the command line, by name ("lr", ...).
   std::vector<std::pair<std::string, std::string>> trainOverrides;
+  int64_t reportSteps = 0; // grad-report: updates before the report
   std::function<void(mlir::PassManager &)> configurePassManager;
 };
 

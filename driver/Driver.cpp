@@ -129,6 +129,13 @@ llvm::Error Source::errorAt(llvm::SMLoc loc, const llvm::Twine &message) const {
   return capture.error();
 }
 
+llvm::Error Source::errorAt(unsigned line, unsigned column,
+                            const llvm::Twine &message) const {
+  llvm::SMLoc loc = impl->sourceMgr.FindLocForLineAndColumn(
+      impl->sourceMgr.getMainFileID(), line, column);
+  return errorAt(loc, message);
+}
+
 llvm::Expected<std::vector<std::string>>
 Source::inputNames(llvm::StringRef model) const {
   const ast::Function *fn = impl->findModel(model);
@@ -353,6 +360,10 @@ Model::compileModule(mlir::ModuleOp module, llvm::StringRef function,
   auto func = copy->lookupSymbol<mlir::func::FuncOp>(function);
   if (!func)
     return makeError("error: the module has no function @" + function);
+  // Only `function` is compiled.
+  for (auto other : llvm::to_vector(copy->getOps<mlir::func::FuncOp>()))
+    if (other != func)
+      other.erase();
   auto signature = readSignature(func);
   if (!signature)
     return signature.takeError();

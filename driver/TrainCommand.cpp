@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "driver/TrainCommand.h"
 
+#include "driver/GradReport.h"
+
 #include "nabla/Trainer.h"
 #include "nabla/frontend/AST.h"
 #include "nabla/runtime/Checkpoint.h"
@@ -393,7 +395,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
   if (auto e = (*trainer)->initParameters(config.seed))
     return std::move(e);
   std::optional<Evaluator> evaluator;
-  if (data->test.getNumRows() > 0) {
+  if (data->test.getNumRows() > 0 && !config.reportOnly) {
     auto ev = Evaluator::create(source, baseOptions, data->test.getNumRows());
     if (!ev)
       return ev.takeError();
@@ -420,13 +422,16 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
   }
   bool terminal = llvm::sys::Process::StandardErrIsDisplayed();
 
-  out << "training " << source.getName() << ": "
+  if (!config.reportOnly)
+    out << "training " << source.getName() << ": "
       << data->train.getNumRows() << " rows, " << data->test.getNumRows()
       << " held out; " << config.train.optimizer << " lr "
       << llvm::format("%g", config.train.lr) << ", batch " << config.batch;
-  if (config.train.accumulate > 1)
+  if (config.train.accumulate > 1 && !config.reportOnly)
     out << " x " << config.train.accumulate << " accumulated";
-  out << ", " << config.epochs << " epochs\n";
+  if (!config.reportOnly)
+    out << ", " << config.epochs << " epochs\n";
+  std::optional<GradReport> lastReport;
 
   TrainSummary summary;
   auto accessor = [&](llvm::StringRef name) {
@@ -462,10 +467,31 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       auto r = (*trainer)->step(micro);
       if (!r)
         return r.takeError();
+      if (r->nonFinite) {
+        if (config.onNonFinite == "skip") {
+          progress << "warning: step " << (*trainer)->getStep() + 1
+                   << " has a non-finite loss or gradient; skipped\n";
+          continue;
+        }
+        return (*trainer)->locateNonFinite(source, micro[0]);
+      }
       if (!std::isfinite(r->loss))
         return usage("the loss became " + llvm::Twine(r->loss > 0 ? "inf" : "NaN") +
                      " at step " + llvm::Twine((*trainer)->getStep()) +
                      " (try a smaller learning rate, or --clip-norm)");
+      int64_t done = (*trainer)->getStep();
+      if (config.gradReportEvery > 0 && done % config.gradReportEvery == 0) {
+        // The step's gradient was taken after done - 1 updates.
+        GradReport report = makeGradReport(
+            done - 1, r->gradNorms, lastReport ? &*lastReport : nullptr);
+        if (terminal)
+          progress << "\r" << std::string(78, ' ') << "\r";
+        if (config.gradReportJson)
+          printGradReportJson(report, out);
+        else
+          printGradReport(report, out);
+        lastReport = report;
+      }
       lossSum += r->loss;
       ++steps;
       examples += config.batch * config.train.accumulate;
@@ -500,6 +526,10 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       if (!ev)
         return ev.takeError();
       result.test = *ev;
+    }
+    if (config.reportOnly) {
+      summary.epochs.push_back(result);
+      continue;
     }
     out << llvm::format("epoch %lld  train loss %.4f", (long long)result.epoch,
                         result.trainLoss);
@@ -604,6 +634,14 @@ llvm::Error setFromText(TrainConfig &c, llvm::StringRef key,
   else if (key == "clip-value") return number(c.train.clipValue);
   else if (key == "accumulate") return integer(c.train.accumulate);
   else if (key == "max-steps") return integer(c.maxSteps);
+  else if (key == "grad-report") return integer(c.gradReportEvery);
+  else if (key == "check-numerics") c.train.checkNumerics = value != "false";
+  else if (key == "on-nonfinite") {
+    if (value != "stop" && value != "skip")
+      return usage("--on-nonfinite takes stop or skip, not '" + value + "'");
+    c.onNonFinite = value.str();
+    c.train.checkNumerics = true;
+  }
   else if (key == "seed") {
     int64_t seed;
     if (auto e = integer(seed))

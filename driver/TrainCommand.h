@@ -23,6 +23,14 @@ struct TrainConfig {
   TrainOptions train;
   std::string checkpoint, resume, metrics;
   int64_t maxSteps = -1; // stop after this many steps (-1: all epochs)
+  /// Print the per-layer gradient report every this many steps (0: never).
+  int64_t gradReportEvery = 0;
+  bool gradReportJson = false;
+  /// Only the report (nablac grad-report): no epoch lines or evaluation.
+  bool reportOnly = false;
+  /// What to do when a step's loss or gradients are not finite, with
+  /// train.checkNumerics: "stop" (and name the op) or "skip" the step.
+  std::string onNonFinite = "stop";
 };
 
 /// The train block of `source`, then `overrides` (flag name, value), e.g.

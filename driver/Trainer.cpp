@@ -12,6 +12,9 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Pass/PassManager.h"
+#include "nabla/ir/NablaOps.h"
+
+#include <cmath>
 
 namespace nabla {
 
@@ -43,6 +46,13 @@ Tensor scalarF32(double v) {
 
 } // namespace
 
+/// For locateNonFinite: the nabla-level module with @M_grad, and its
+/// context, kept from compilation; the probe model is built on first use.
+struct Trainer::Probe {
+  std::unique_ptr<mlir::MLIRContext> context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+};
+
 Trainer::~Trainer() = default;
 
 llvm::Expected<std::unique_ptr<Trainer>>
@@ -65,6 +75,18 @@ Trainer::create(const Source &source, const CompileOptions &compile,
   std::string model =
       grads[0]->getAttrOfType<mlir::StringAttr>(attrs::kGradientOf).str();
 
+  std::unique_ptr<Probe> probe;
+  if (train.checkNumerics) {
+    probe = std::make_unique<Probe>();
+    probe->context = createContext();
+    // Re-generate in the probe's own context (a module cannot move
+    // between contexts).
+    auto copy = source.generate(*probe->context, options);
+    if (!copy)
+      return copy.takeError();
+    probe->module = std::move(*copy);
+  }
+
   TrainingStepOptions stepOptions;
   stepOptions.optimizer = train.optimizer;
   stepOptions.momentum = train.momentum;
@@ -86,6 +108,7 @@ Trainer::create(const Source &source, const CompileOptions &compile,
 
   std::unique_ptr<Trainer> trainer(new Trainer());
   trainer->options = train;
+  trainer->probe = std::move(probe);
   trainer->model = model;
   auto stepFunc =
       (*module)->lookupSymbol<mlir::func::FuncOp>(model + "_train_step");
@@ -246,12 +269,151 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
     if (auto e = callFunction(model + "_apply", args, outs))
       return std::move(e);
   }
+  for (auto [name, norm] : llvm::zip(names, norms))
+    result.gradNorms.push_back({name, norm.get(0)});
+  if (options.checkNumerics) {
+    bool finite = std::isfinite(result.loss);
+    for (auto &[name, norm] : result.gradNorms)
+      finite = finite && std::isfinite(norm);
+    if (!finite) {
+      // Not applied: the current buffers still hold the step's inputs.
+      result.nonFinite = true;
+      --stepCount;
+      return result;
+    }
+  }
   // The new values become current; the old buffers are written next step.
   std::swap(params, nextParams);
   std::swap(state, nextState);
-  for (auto [name, norm] : llvm::zip(names, norms))
-    result.gradNorms.push_back({name, norm.get(0)});
   return result;
+}
+
+namespace {
+
+/// Builds @probe from @M_grad: the same arguments, returning every float
+/// result of every op in program order (forward, then backward).
+mlir::func::FuncOp buildProbe(mlir::func::FuncOp grad,
+                              std::vector<mlir::Operation *> &ops) {
+  mlir::OpBuilder b(grad);
+  b.setInsertionPointAfter(grad);
+  auto probe = llvm::cast<mlir::func::FuncOp>(b.clone(*grad));
+  probe.setSymName("probe");
+  probe->removeAttr(attrs::kGradientOf);
+  mlir::Block &block = probe.getBody().front();
+  std::vector<mlir::Value> values;
+  for (mlir::Operation &op : block.without_terminator()) {
+    if (op.getNumResults() != 1 || llvm::isa<ConstantOp>(op))
+      continue;
+    auto type = llvm::dyn_cast<mlir::RankedTensorType>(op.getResult(0).getType());
+    if (!type || !llvm::isa<mlir::FloatType>(type.getElementType()))
+      continue;
+    ops.push_back(&op);
+    values.push_back(op.getResult(0));
+  }
+  mlir::Operation *ret = block.getTerminator();
+  b.setInsertionPoint(ret);
+  mlir::func::ReturnOp::create(b, ret->getLoc(), values);
+  ret->erase();
+  llvm::SmallVector<mlir::Type> types;
+  llvm::SmallVector<mlir::Attribute> attrsList;
+  for (auto [i, v] : llvm::enumerate(values)) {
+    types.push_back(v.getType());
+    attrsList.push_back(b.getDictionaryAttr(b.getNamedAttr(
+        attrs::kOutput, b.getStringAttr("v" + std::to_string(i)))));
+  }
+  probe.setType(b.getFunctionType(probe.getArgumentTypes(), types));
+  probe.setAllResultAttrs(attrsList);
+  return probe;
+}
+
+/// "NaN", "inf" or "-inf": the first non-finite element of `t`, if any.
+std::optional<std::string> nonFinite(const Tensor &t) {
+  for (int64_t i = 0; i < t.getNumElements(); ++i) {
+    double v = t.get(i);
+    if (std::isnan(v))
+      return std::string("NaN");
+    if (std::isinf(v))
+      return std::string(v > 0 ? "inf" : "-inf");
+  }
+  return std::nullopt;
+}
+
+bool holds(const Tensor *t, bool (*pred)(double)) {
+  for (int64_t i = 0; t && i < t->getNumElements(); ++i)
+    if (pred(t->get(i)))
+      return true;
+  return false;
+}
+
+/// Why `op` produced a non-finite value from `inputs` (null where unknown).
+std::string explain(mlir::Operation *op,
+                    const std::vector<const Tensor *> &inputs) {
+  for (const Tensor *t : inputs)
+    if (holds(t, [](double v) { return !std::isfinite(v); }))
+      return "one of its inputs already holds a NaN or infinity";
+  auto isZero = [](double v) { return v == 0; };
+  auto isNegative = [](double v) { return v < 0; };
+  if (llvm::isa<LogOp>(op) && holds(inputs[0], isZero))
+    return "its input holds 0";
+  if (llvm::isa<LogOp, SqrtOp>(op) && holds(inputs[0], isNegative))
+    return "its input holds a negative number";
+  if (llvm::isa<DivOp>(op) && inputs.size() == 2 && holds(inputs[1], isZero))
+    return "it divides by 0";
+  return "its inputs are finite: the result overflowed";
+}
+
+} // namespace
+
+llvm::Error Trainer::locateNonFinite(const Source &source,
+                                     const std::map<std::string, Tensor> &batch) {
+  if (!probe)
+    return makeError("error: locating a NaN needs checkNumerics");
+  mlir::ModuleOp module = *probe->module;
+  mlir::func::FuncOp grad;
+  for (auto f : module.getOps<mlir::func::FuncOp>())
+    if (f->hasAttr(attrs::kGradientOf))
+      grad = f;
+  std::vector<mlir::Operation *> ops;
+  if (auto old = module.lookupSymbol<mlir::func::FuncOp>("probe"))
+    old.erase();
+  buildProbe(grad, ops);
+  auto model = Model::compileModule(module, "probe");
+  if (!model)
+    return model.takeError();
+  for (const std::string &name : names)
+    *(*model)->getParameter(name) = *getParameter(name);
+  auto values = (*model)->run(batch);
+  if (!values)
+    return values.takeError();
+  // Where each op's operands come from: an earlier result or an argument.
+  llvm::DenseMap<mlir::Value, const Tensor *> known;
+  mlir::func::FuncOp probeFunc = module.lookupSymbol<mlir::func::FuncOp>("probe");
+  for (auto [arg, info] :
+       llvm::zip(probeFunc.getArguments(), (*model)->getSignature().args)) {
+    auto it = batch.find(info.name);
+    known[arg] = info.isParam ? (*model)->getParameter(info.name)
+                 : it != batch.end() ? &it->second
+                                     : nullptr;
+  }
+  for (auto [op, t] : llvm::zip(ops, *values))
+    known[op->getResult(0)] = &t;
+  for (auto [op, t] : llvm::zip(ops, *values)) {
+    auto what = nonFinite(t);
+    if (!what)
+      continue;
+    std::vector<const Tensor *> inputs;
+    for (mlir::Value operand : op->getOperands())
+      inputs.push_back(known.lookup(operand)); // null: a constant
+    std::string opName = op->getName().stripDialect().str();
+    std::string message = opName + " produced " + *what + " at step " +
+                          std::to_string(stepCount + 1) + " (" +
+                          explain(op, inputs) + ")";
+    if (auto loc = llvm::dyn_cast<mlir::FileLineColLoc>(op->getLoc()))
+      return source.errorAt(loc.getLine(), loc.getColumn(), message);
+    return makeError("error: " + message);
+  }
+  return makeError("error: the step was not finite, but no op of the model "
+                   "produced a NaN or infinity on this batch");
 }
 
 Checkpoint Trainer::toCheckpoint() const {

@@ -30,10 +30,17 @@ struct TrainOptions {
   double weightDecay = -1; // -1: 0, or 0.01 for adamw (torch's defaults)
   double clipNorm = 0, clipValue = 0; // 0: off
   int64_t accumulate = 1;             // micro-batches per step
+  /// Check the loss and gradients of every step; on a NaN or infinity the
+  /// step is not applied and locateNonFinite() can name the op that made
+  /// it. Off by default: then nothing extra is compiled or run.
+  bool checkNumerics = false;
 };
 
 struct StepResult {
   double loss = 0; // the mean over the step's micro-batches
+  /// With checkNumerics: the loss or a gradient was not finite, and the
+  /// step was not applied (parameters and state are unchanged).
+  bool nonFinite = false;
   /// The L2 norm of each parameter's gradient (before clipping), by name.
   std::vector<std::pair<std::string, double>> gradNorms;
 };
@@ -63,6 +70,14 @@ public:
   /// (step, optimizer) as a checkpoint, and back.
   Checkpoint toCheckpoint() const;
   llvm::Error restore(const Checkpoint &checkpoint);
+  /// With checkNumerics, after a non-finite step: re-runs the forward and
+  /// backward graph on `batch` with the current parameters and returns the
+  /// first op (in program order) whose result holds a NaN or infinity, as
+  /// an error in the user's words at that op's line and column, e.g.
+  /// `model.nb:12:9: error: log produced -inf at step 3 (its input holds 0)`.
+  llvm::Error locateNonFinite(const Source &source,
+                              const std::map<std::string, Tensor> &batch);
+
   /// The same, through a safetensors file written atomically.
   llvm::Error save(llvm::StringRef path) const;
   llvm::Error load(llvm::StringRef path);
@@ -82,6 +97,8 @@ private:
   Tensor loss, lr, stepTensor;
   int64_t stepCount = 0;
   std::unique_ptr<JitEngine> engine;
+  struct Probe; // the nabla-level @M_grad kept for locateNonFinite
+  std::unique_ptr<Probe> probe;
 };
 
 } // namespace nabla

@@ -105,6 +105,9 @@ public:
   /// An error at `loc` in this source, formatted like every diagnostic
   /// (file:line:col, the line, a caret).
   llvm::Error errorAt(llvm::SMLoc loc, const llvm::Twine &message) const;
+  /// The same at a 1-based line and column of this source.
+  llvm::Error errorAt(unsigned line, unsigned column,
+                      const llvm::Twine &message) const;
 
   /// Prints `stage` of the compilation to `os`.
   llvm::Error emit(Stage stage, const CompileOptions &options,

@@ -1,5 +1,6 @@
 # lit configuration for nabla's FileCheck tests.
 import os
+import sys
 import lit.formats
 
 config.name = "nabla"
@@ -14,4 +15,5 @@ config.environment["PATH"] = os.pathsep.join(
     [config.nabla_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])]
 )
 config.substitutions.append(("%examples", os.path.join(config.nabla_src_root, "examples")))
+config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))

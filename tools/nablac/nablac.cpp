@@ -59,6 +59,11 @@ static cl::opt<std::string> inputsMode(
 static cl::opt<double> tolerance(
     "tol", cl::desc("gradcheck: relative tolerance (default 1e-3)"),
     cl::init(1e-3), cl::cat(category));
+static cl::opt<int64_t> reportSteps(
+    "steps",
+    cl::desc("grad-report: training steps before the report (default 0: at "
+             "initialization)"),
+    cl::init(0), cl::cat(category));
 static cl::opt<int64_t> maxElements(
     "max-elements",
     cl::desc("gradcheck: elements checked per parameter (default 256)"),
@@ -92,8 +97,15 @@ static const TrainFlag kTrainFlags[] = {
     {"checkpoint", "Write a checkpoint after each epoch (train); read it (eval)", "PATH"},
     {"resume", "Continue training from a checkpoint", "PATH"},
     {"metrics", "Append one JSON line per epoch to FILE", "FILE"},
+    {"grad-report", "Print the gradient norm of every layer every K steps", "K"},
+    {"on-nonfinite", "With --check-numerics: stop (default) or skip the step", "stop|skip"},
 };
 static std::vector<std::unique_ptr<cl::opt<std::string>>> trainFlags;
+static cl::opt<bool> checkNumerics(
+    "check-numerics",
+    cl::desc("train: on a NaN or infinity, stop and name the op and line "
+             "that made it"),
+    cl::cat(trainCategory));
 
 static const char *const kOverview = R"(nablac: the nabla compiler
 
@@ -110,6 +122,9 @@ Commands:
                [--lr X] [--clip-norm X] [--accumulate K] [--checkpoint PATH]
                [--resume PATH] [--metrics FILE.jsonl] [--seed N]
                          train with the model's train block, flags overriding it
+  nablac grad-report FILE.nb [--steps N] [--json]
+                         the gradient norm of every layer, as bars on a log
+                         scale, flagging vanishing and exploding gradients
   nablac eval FILE.nb --checkpoint PATH
                          evaluate saved parameters on the held-out data
   nablac check FILE.nb [--for-training]
@@ -154,7 +169,8 @@ int main(int argc, char **argv) {
   }
   std::vector<std::string> args(positional.begin(), positional.end());
   if (args[0] == "run" || args[0] == "check" || args[0] == "grad" ||
-      args[0] == "gradcheck" || args[0] == "train" || args[0] == "eval") {
+      args[0] == "gradcheck" || args[0] == "train" || args[0] == "eval" ||
+      args[0] == "grad-report") {
     inv.command = args[0];
     args.erase(args.begin());
   } else if (emit.empty()) {
@@ -166,7 +182,8 @@ int main(int argc, char **argv) {
       return 1;
     }
     llvm::errs() << "error: unknown command '" << args[0]
-                 << "' (commands: run, grad, gradcheck, train, eval, check; see "
+                 << "' (commands: run, grad, gradcheck, train, eval, grad-report, "
+                    "check; see "
                     "nablac --help)\n";
     return 1;
   } else {
@@ -193,6 +210,9 @@ int main(int argc, char **argv) {
   inv.randomInputs = inputsMode == "random";
   inv.tolerance = tolerance;
   inv.maxElements = maxElements;
+  inv.reportSteps = reportSteps;
+  if (checkNumerics)
+    inv.trainOverrides.push_back({"check-numerics", "true"});
   for (auto &flag : trainFlags)
     if (flag->getNumOccurrences())
       inv.trainOverrides.push_back({flag->ArgStr.str(), *flag});
