@@ -281,7 +281,7 @@ TEST_F(DataTest, DigitsExample) {
   llvm::sys::path::remove_filename(file); // root
   llvm::sys::path::append(file, "examples", "digits.csv.gz");
   if (!llvm::sys::fs::exists(file))
-    file = "examples/digits.csv.gz";
+    file = "examples/data/digits.csv.gz";
   ASSERT_TRUE(llvm::sys::fs::exists(file)) << file.str().str();
 
   Dataset d = take(readCsv(file, classes(10)));

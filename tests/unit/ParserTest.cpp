@@ -590,11 +590,11 @@ TEST(ParserErrorTest, FunctionHeaderErrors) {
 
 TEST(ParserErrorTest, TopLevelNeedsModelOrLayer) {
   EXPECT_EQ(oneError("x = 1"),
-            errorAt(1, 1, "expected 'model' or 'layer', found 'x'", "x = 1"));
+            errorAt(1, 1, "expected 'model', 'layer' or 'train', found 'x'", "x = 1"));
   EXPECT_EQ(oneError("model A() {}\n}"),
-            errorAt(2, 1, "expected 'model' or 'layer', found '}'", "}"));
+            errorAt(2, 1, "expected 'model', 'layer' or 'train', found '}'", "}"));
   EXPECT_EQ(oneError("\"s\""),
-            errorAt(1, 1, "expected 'model' or 'layer', found string \"s\"",
+            errorAt(1, 1, "expected 'model', 'layer' or 'train', found string \"s\"",
                     "\"s\""));
 }
 
