@@ -279,7 +279,7 @@ TEST_F(DataTest, DigitsExample) {
   llvm::sys::path::remove_filename(file); // tests/unit
   llvm::sys::path::remove_filename(file); // tests
   llvm::sys::path::remove_filename(file); // root
-  llvm::sys::path::append(file, "examples", "digits.csv.gz");
+  llvm::sys::path::append(file, "examples", "data", "digits.csv.gz");
   if (!llvm::sys::fs::exists(file))
     file = "examples/data/digits.csv.gz";
   ASSERT_TRUE(llvm::sys::fs::exists(file)) << file.str().str();
