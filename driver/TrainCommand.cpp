@@ -8,6 +8,7 @@
 #include "driver/TrainCommand.h"
 
 #include "driver/GradReport.h"
+#include "driver/RunLog.h"
 
 #include "nabla/Trainer.h"
 #include "nabla/frontend/AST.h"
@@ -421,6 +422,13 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       return usage("cannot open '" + config.metrics + "': " + ec.message());
   }
   bool terminal = llvm::sys::Process::StandardErrIsDisplayed();
+  std::optional<RunLog> log;
+  if (!config.logDir.empty()) {
+    auto opened = RunLog::open(config.logDir);
+    if (!opened)
+      return opened.takeError();
+    log = std::move(*opened);
+  }
 
   if (!config.reportOnly)
     out << "training " << source.getName() << ": "
@@ -492,6 +500,8 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
           printGradReport(report, out);
         lastReport = report;
       }
+      if (log)
+        log->step(done, r->loss, makeGradReport(done - 1, r->gradNorms, nullptr));
       lossSum += r->loss;
       ++steps;
       examples += config.batch * config.train.accumulate;
@@ -553,6 +563,12 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       }
       *metrics << ", \"seconds\": " << llvm::format("%.3f", seconds) << "}\n";
       metrics->flush();
+    }
+    if (log) {
+      log->epoch(result.epoch, result.trainLoss, result.test.loss,
+                 result.test.accuracy, evaluator.has_value(), seconds);
+      if (auto e = log->plot(llvm::sys::path::filename(source.getName())))
+        return std::move(e);
     }
     if (!config.checkpoint.empty()) {
       Checkpoint c = (*trainer)->toCheckpoint();
@@ -650,6 +666,7 @@ llvm::Error setFromText(TrainConfig &c, llvm::StringRef key,
   } else if (key == "checkpoint") c.checkpoint = value.str();
   else if (key == "resume") c.resume = value.str();
   else if (key == "metrics") c.metrics = value.str();
+  else if (key == "log-dir") c.logDir = value.str();
   else
     return usage("unknown training option --" + key);
   return llvm::Error::success();

@@ -21,7 +21,7 @@ struct TrainConfig {
   int64_t epochs = 10, batch = 32;
   uint64_t seed = 0;
   TrainOptions train;
-  std::string checkpoint, resume, metrics;
+  std::string checkpoint, resume, metrics, logDir;
   int64_t maxSteps = -1; // stop after this many steps (-1: all epochs)
   /// Print the per-layer gradient report every this many steps (0: never).
   int64_t gradReportEvery = 0;

@@ -98,6 +98,7 @@ static const TrainFlag kTrainFlags[] = {
     {"resume", "Continue training from a checkpoint", "PATH"},
     {"metrics", "Append one JSON line per epoch to FILE", "FILE"},
     {"grad-report", "Print the gradient norm of every layer every K steps", "K"},
+    {"log-dir", "Write per-step and per-epoch CSV logs and run.svg to DIR", "DIR"},
     {"on-nonfinite", "With --check-numerics: stop (default) or skip the step", "stop|skip"},
 };
 static std::vector<std::unique_ptr<cl::opt<std::string>>> trainFlags;
