@@ -28,6 +28,7 @@ constexpr const char kToLinalg[] = "nabla-to-linalg,canonicalize,cse";
 /// become out-parameters so the runtime owns every buffer it sees.
 constexpr const char kToLLVM[] =
     "linalg-fuse-elementwise-ops,"
+    "nabla-cpu-loop-order,"
     "nabla-protect-arguments,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"

@@ -36,4 +36,17 @@ def NablaProtectArguments : Pass<"nabla-protect-arguments", "mlir::ModuleOp"> {
   }];
 }
 
+def NablaCpuLoopOrder : Pass<"nabla-cpu-loop-order", "mlir::ModuleOp"> {
+  let summary = "Put matmul's reduction loop outside its last parallel loop";
+  let description = [{
+    Rewrites `linalg.matmul` (loops i, j, k) and `linalg.batch_matmul`
+    (b, i, j, k) as `linalg.generic` ops whose loops run i, k, j: the
+    innermost loop then walks rows of B and C contiguously with no
+    loop-carried reduction, which LLVM vectorizes. A stop-gap until tiled,
+    register-blocked kernels; the result is the same up to the order of
+    additions (each C[i][j] still sums over k in increasing order).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 #endif // NABLA_CODEGEN_PASSES_TD
