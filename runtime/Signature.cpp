@@ -11,14 +11,7 @@ using namespace mlir;
 namespace nabla {
 
 std::string TensorInfo::typeString() const {
-  std::string s = toString(type).str();
-  if (!shape.empty())
-    s += "[" +
-         llvm::join(llvm::map_range(shape,
-                                    [](int64_t d) { return std::to_string(d); }),
-                    ", ") +
-         "]";
-  return s;
+  return formatTensorType(type, shape);
 }
 
 int Signature::findArg(llvm::StringRef name, bool isParam) const {

@@ -155,7 +155,7 @@ Tensor Tensor::convertTo(ElementType to) const {
   return t;
 }
 
-std::string Tensor::typeString() const {
+std::string formatTensorType(ElementType type, llvm::ArrayRef<int64_t> shape) {
   std::string s = toString(type).str();
   if (!shape.empty())
     s += "[" +
@@ -165,5 +165,7 @@ std::string Tensor::typeString() const {
          "]";
   return s;
 }
+
+std::string Tensor::typeString() const { return formatTensorType(type, shape); }
 
 } // namespace nabla

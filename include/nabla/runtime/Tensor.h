@@ -23,6 +23,8 @@ llvm::StringRef toString(ElementType type);
 std::optional<ElementType> parseElementType(llvm::StringRef name);
 /// Bytes per element (i1 is stored as one byte, as MLIR's memrefs do).
 size_t elementSize(ElementType type);
+/// `f32[2, 3]`, or `f32` for a scalar: types in the language's words.
+std::string formatTensorType(ElementType type, llvm::ArrayRef<int64_t> shape);
 
 class Tensor {
 public:
