@@ -405,11 +405,17 @@ llvm::Error Trainer::locateNonFinite(const Source &source,
     for (mlir::Value operand : op->getOperands())
       inputs.push_back(known.lookup(operand)); // null: a constant
     std::string opName = op->getName().stripDialect().str();
+    // Inside a layer the location names the instance: "Dense_3"(file:l:c).
+    mlir::Location loc = op->getLoc();
+    if (auto named = llvm::dyn_cast<mlir::NameLoc>(loc)) {
+      opName += " in " + named.getName().str();
+      loc = named.getChildLoc();
+    }
     std::string message = opName + " produced " + *what + " at step " +
                           std::to_string(stepCount + 1) + " (" +
                           explain(op, inputs) + ")";
-    if (auto loc = llvm::dyn_cast<mlir::FileLineColLoc>(op->getLoc()))
-      return source.errorAt(loc.getLine(), loc.getColumn(), message);
+    if (auto fileLoc = llvm::dyn_cast<mlir::FileLineColLoc>(loc))
+      return source.errorAt(fileLoc.getLine(), fileLoc.getColumn(), message);
     return makeError("error: " + message);
   }
   return makeError("error: the step was not finite, but no op of the model "

@@ -176,9 +176,16 @@ private:
     diags.error(loc, message);
     return {};
   }
+  /// file:line:col, wrapped in the layer instance's name inside a layer
+  /// (`"Residual_2.Dense_1"(file:line:col)`), so a report about an op can
+  /// say which call of a layer it belongs to.
   Location loc(SMLoc l) {
     auto [line, col] = diags.getLineAndColumn(l);
-    return FileLineColLoc::get(&ctx, diags.getBufferName(l), line, col);
+    Location fileLoc =
+        FileLineColLoc::get(&ctx, diags.getBufferName(l), line, col);
+    if (currentLayer.empty())
+      return fileLoc;
+    return NameLoc::get(StringAttr::get(&ctx, currentLayer), fileLoc);
   }
   mlir::Value scalarConstant(Type elementType, double value, SMLoc l);
   Type elementType(DType dtype) {
@@ -205,6 +212,7 @@ private:
   func::FuncOp func;
   std::vector<DictionaryAttr> argAttrs;
   llvm::SmallPtrSet<const Function *, 8> activeLayers;
+  std::string currentLayer; // "Residual_2.Dense_1" inside that instance
   int depth = 0;
 };
 
@@ -430,9 +438,12 @@ Val Generator::callLayer(const Function &layer, const CallExpr &call,
 
   activeLayers.insert(&layer);
   ++depth;
+  std::string outerLayer = currentLayer;
+  currentLayer = scope.prefix.substr(0, scope.prefix.size() - 1);
   llvm::scope_exit restore([&] {
     activeLayers.erase(&layer);
     --depth;
+    currentLayer = outerLayer;
   });
   auto results = runBody(layer.body, layer, scope);
   if (!results)
