@@ -200,24 +200,6 @@ NABLA_UNARY(LogLowering, LogOp, math::LogOp::create(b, loc, x))
 NABLA_UNARY(SqrtLowering, SqrtOp, math::SqrtOp::create(b, loc, x))
 #undef NABLA_UNARY
 
-/// Integer power: math.ipowi; float power: math.powf.
-struct PowLowering : OpRewritePattern<PowOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(PowOp op,
-                                PatternRewriter &rewriter) const override {
-    bool fp = isFloat(op.getType());
-    Value result = buildElementwise(
-        rewriter, op.getLoc(), {op.getLhs(), op.getRhs()}, op.getType(),
-        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          if (fp)
-            return math::PowFOp::create(b, loc, args[0], args[1]);
-          return math::IPowIOp::create(b, loc, args[0], args[1]);
-        });
-    rewriter.replaceOp(op, result);
-    return success();
-  }
-};
-
 struct CastLowering : OpRewritePattern<CastOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CastOp op,
@@ -657,7 +639,8 @@ struct NablaToLinalgPass
         BinaryLowering<SubOp, arith::SubFOp, arith::SubIOp>,
         BinaryLowering<MulOp, arith::MulFOp, arith::MulIOp>,
         BinaryLowering<DivOp, arith::DivFOp, arith::DivSIOp>,
-        BinaryLowering<MaxOp, arith::MaximumFOp, arith::MaxSIOp>, PowLowering,
+        BinaryLowering<MaxOp, arith::MaximumFOp, arith::MaxSIOp>,
+        BinaryLowering<PowOp, math::PowFOp, math::IPowIOp>,
         NegLowering, ReluLowering, SigmoidLowering, TanhLowering, ExpLowering,
         LogLowering, SqrtLowering, CastLowering, BroadcastToLowering,
         ConstantLowering, SumLowering, ReduceMaxLowering, MeanExpansion,
