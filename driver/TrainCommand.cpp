@@ -462,6 +462,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       batches.next(x, y);
     double lossSum = 0;
     int64_t steps = 0, examples = 0;
+    auto lastDraw = begin - std::chrono::seconds(1);
     while ((*trainer)->getStep() < std::min(totalSteps, (epoch + 1) * stepsPerEpoch)) {
       std::vector<std::map<std::string, Tensor>> micro;
       for (int64_t k = 0; k < config.train.accumulate; ++k) {
@@ -505,10 +506,12 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       lossSum += r->loss;
       ++steps;
       examples += config.batch * config.train.accumulate;
-      if (terminal) {
-        double secs = std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - begin)
-                          .count();
+      // The bar is redrawn at most ten times a second: writing to the
+      // terminal every step would cost more than a small model's step.
+      auto now = std::chrono::steady_clock::now();
+      if (terminal && now - lastDraw > std::chrono::milliseconds(100)) {
+        lastDraw = now;
+        double secs = std::chrono::duration<double>(now - begin).count();
         int64_t inEpoch = (*trainer)->getStep() - epoch * stepsPerEpoch;
         int width = 24, filled = int(width * inEpoch / stepsPerEpoch);
         double eta = secs / std::max<int64_t>(steps, 1) *
