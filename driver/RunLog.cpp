@@ -18,17 +18,6 @@ llvm::Error ioError(const llvm::Twine &path, std::error_code ec) {
                                          "': " + ec.message());
 }
 
-/// Appends `line` to DIR/name (best effort while training: a full disk
-/// shows up at the next plot or checkpoint).
-void append(const std::string &dir, const char *name, const std::string &line) {
-  llvm::SmallString<256> path(dir);
-  llvm::sys::path::append(path, name);
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_Append);
-  if (!ec)
-    os << line;
-}
-
 /// A polyline through (x, y) points already in pixels.
 void polyline(llvm::raw_ostream &os,
               const std::vector<std::pair<double, double>> &points,
@@ -64,29 +53,31 @@ llvm::Expected<RunLog> RunLog::open(llvm::StringRef dir) {
     return ioError(dir, ec);
   RunLog log;
   log.dir = dir.str();
-  struct File {
-    const char *name, *header;
-  } files[] = {{"steps.csv", "step,loss\n"},
-               {"epochs.csv",
-                "epoch,train_loss,test_loss,test_accuracy,seconds\n"},
-               {"grad_norms.csv", "step,layer,norm\n"}};
-  for (const File &f : files) {
+  auto create = [&](const char *name, const char *header,
+                    std::unique_ptr<llvm::raw_fd_ostream> &out) -> llvm::Error {
     llvm::SmallString<256> path(dir);
-    llvm::sys::path::append(path, f.name);
+    llvm::sys::path::append(path, name);
     std::error_code ec;
-    llvm::raw_fd_ostream os(path, ec);
+    out = std::make_unique<llvm::raw_fd_ostream>(path, ec);
     if (ec)
       return ioError(path, ec);
-    os << f.header;
-  }
-  return log;
+    *out << header;
+    return llvm::Error::success();
+  };
+  if (auto e = create("steps.csv", "step,loss\n", log.steps))
+    return std::move(e);
+  if (auto e = create("epochs.csv",
+                      "epoch,train_loss,test_loss,test_accuracy,seconds\n",
+                      log.epochs))
+    return std::move(e);
+  if (auto e = create("grad_norms.csv", "step,layer,norm\n", log.gradNorms))
+    return std::move(e);
+  return std::move(log);
 }
 
 void RunLog::step(int64_t step, double loss, const GradReport &gradients) {
   losses.push_back({step, loss});
-  append(dir, "steps.csv",
-         std::to_string(step) + "," + num(loss) + "\n");
-  std::string lines;
+  *steps << step << "," << num(loss) << "\n";
   for (const LayerGradient &l : gradients.layers) {
     auto it = std::find(layers.begin(), layers.end(), l.layer);
     size_t i = it - layers.begin();
@@ -95,9 +86,8 @@ void RunLog::step(int64_t step, double loss, const GradReport &gradients) {
       norms.emplace_back();
     }
     norms[i].push_back({step, l.norm});
-    lines += std::to_string(step) + "," + l.layer + "," + num(l.norm) + "\n";
+    *gradNorms << step << "," << l.layer << "," << num(l.norm) << "\n";
   }
-  append(dir, "grad_norms.csv", lines);
 }
 
 void RunLog::epoch(int64_t epoch, double trainLoss, double testLoss,
@@ -105,7 +95,11 @@ void RunLog::epoch(int64_t epoch, double trainLoss, double testLoss,
   std::string line = std::to_string(epoch) + "," + num(trainLoss) + ",";
   line += hasTest ? num(testLoss) + "," + num(testAccuracy) : std::string(",");
   line += "," + num(seconds) + "\n";
-  append(dir, "epochs.csv", line);
+  *epochs << line;
+  // Epoch boundaries are where a reader looks: flush everything there.
+  epochs->flush();
+  steps->flush();
+  gradNorms->flush();
 }
 
 llvm::Error RunLog::plot(llvm::StringRef title) const {

@@ -14,7 +14,9 @@
 #include "driver/GradReport.h"
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,8 @@ public:
 
 private:
   std::string dir;
+  // Open for the whole run: a fast model takes thousands of steps a second.
+  std::unique_ptr<llvm::raw_fd_ostream> steps, epochs, gradNorms;
   std::vector<std::pair<int64_t, double>> losses;
   std::vector<std::string> layers;
   std::vector<std::vector<std::pair<int64_t, double>>> norms; // per layer

@@ -298,13 +298,16 @@ struct Evaluator {
     int64_t rows = data.getNumRows(), correct = 0;
     double lossSum = 0;
     int64_t f = data.features.getShape()[1];
+    // The current parameters, once per evaluation (not per chunk).
+    for (Model *m : {full.get(), rest.get()})
+      if (m)
+        for (const ArgInfo &a : m->getSignature().args)
+          if (a.isParam)
+            *m->getParameter(a.name) = params(a.name)->convertTo(
+                m->getParameter(a.name)->getElementType());
     for (int64_t start = 0; start < rows; start += chunk) {
       int64_t n = std::min(chunk, rows - start);
       Model &m = n == chunk ? *full : *rest;
-      for (const ArgInfo &a : m.getSignature().args)
-        if (a.isParam)
-          *m.getParameter(a.name) =
-              params(a.name)->convertTo(m.getParameter(a.name)->getElementType());
       Tensor x(ElementType::F32, {n, f});
       std::memcpy(x.data(),
                   static_cast<const char *>(data.features.data()) +

@@ -257,6 +257,14 @@ public:
                         named(b, attrs::kState, slot + ":" + paramName(p))});
   }
 
+  /// One accumulated-gradient argument per parameter.
+  void sumArgs(OpBuilder &b,
+               SmallVectorImpl<std::pair<Type, DictionaryAttr>> &args) {
+    for (unsigned p : info.params)
+      args.push_back({info.grad.getArgument(p).getType(),
+                      named(b, attrs::kState, "grad_sum:" + paramName(p))});
+  }
+
   void inputArgs(OpBuilder &b,
                  SmallVectorImpl<std::pair<Type, DictionaryAttr>> &args) {
     for (unsigned i : info.inputs)
@@ -340,9 +348,7 @@ public:
     OpBuilder b(info.grad);
     SmallVector<std::pair<Type, DictionaryAttr>> args;
     paramAndStateArgs(b, args, /*withState=*/false);
-    for (unsigned p : info.params)
-      args.push_back({info.grad.getArgument(p).getType(),
-                      named(b, attrs::kState, "grad_sum:" + paramName(p))});
+    sumArgs(b, args);
     inputArgs(b, args);
     func::FuncOp f = create(name, args);
     b.setInsertionPointToStart(&f.getBody().front());
@@ -370,9 +376,7 @@ public:
     OpBuilder b(info.grad);
     SmallVector<std::pair<Type, DictionaryAttr>> args;
     paramAndStateArgs(b, args, /*withState=*/true);
-    for (unsigned p : info.params)
-      args.push_back({info.grad.getArgument(p).getType(),
-                      named(b, attrs::kState, "grad_sum:" + paramName(p))});
+    sumArgs(b, args);
     hyperArgs(b, args);
     func::FuncOp f = create(name, args);
     b.setInsertionPointToStart(&f.getBody().front());
