@@ -21,13 +21,18 @@ namespace nabla {
 
 namespace {
 
-/// nabla -> linalg on tensors, tidied.
-constexpr const char kToLinalg[] = "nabla-to-linalg,canonicalize,cse";
+/// nabla ops grouped into nabla.fused kernels (cse first: the training
+/// step repeats constants and scalar expressions per parameter).
+constexpr const char kFusion[] = "func.func(cse,nabla-fusion)";
 
-/// linalg on tensors -> LLVM dialect. Arguments stay read-only; results
+/// nabla -> linalg on tensors, each fusion group one loop nest, tidied.
+constexpr const char kToLinalg[] =
+    "nabla-to-linalg,nabla-lower-fused,canonicalize,cse";
+
+/// linalg on tensors -> LLVM dialect. (No linalg-fuse-elementwise-ops:
+/// what fuses is nabla-fusion's decision, and --no-fusion means none.) Arguments stay read-only; results
 /// become out-parameters so the runtime owns every buffer it sees.
 constexpr const char kToLLVM[] =
-    "linalg-fuse-elementwise-ops,"
     "nabla-cpu-loop-order,"
     "nabla-protect-arguments,"
     "one-shot-bufferize{bufferize-function-boundaries "
@@ -35,8 +40,8 @@ constexpr const char kToLLVM[] =
     "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
     "buffer-deallocation-pipeline,"
     "convert-linalg-to-loops,"
+    "expand-strided-metadata," // tiles are subviews: offsets as affine.apply
     "lower-affine,"
-    "expand-strided-metadata,"
     "convert-scf-to-cf,"
     "convert-math-to-funcs,"
     "convert-math-to-llvm,"
@@ -59,7 +64,11 @@ void addPipeline(OpPassManager &pm, llvm::StringRef text) {
 
 namespace nabla {
 
-void buildCpuPipeline(OpPassManager &pm, CpuStage stage) {
+void buildCpuPipeline(OpPassManager &pm, CpuStage stage, bool fusion) {
+  if (fusion)
+    addPipeline(pm, kFusion);
+  if (stage == CpuStage::Fused)
+    return;
   addPipeline(pm, kToLinalg);
   if (stage == CpuStage::Linalg)
     return;

@@ -108,8 +108,13 @@ Value buildReduction(OpBuilder &b, Location loc, Value input,
   MLIRContext *ctx = b.getContext();
   auto inType = tensorType(input);
   bool keepdims = resultType.getRank() == inType.getRank();
+  // A kept (size-1) axis gets a unit parallel loop of its own rather than a
+  // constant 0 in the output map: the map stays a projected permutation,
+  // which tiling and fusion need.
+  unsigned numLoops = inType.getRank() + (keepdims ? axes.size() : 0);
   SmallVector<AffineExpr> outExprs;
   SmallVector<utils::IteratorType> iterators;
+  unsigned unitLoop = inType.getRank();
   for (int64_t i = 0; i < inType.getRank(); ++i) {
     bool reduced = llvm::is_contained(axes, i);
     iterators.push_back(reduced ? utils::IteratorType::reduction
@@ -117,11 +122,13 @@ Value buildReduction(OpBuilder &b, Location loc, Value input,
     if (!reduced)
       outExprs.push_back(getAffineDimExpr(i, ctx));
     else if (keepdims)
-      outExprs.push_back(getAffineConstantExpr(0, ctx));
+      outExprs.push_back(getAffineDimExpr(unitLoop++, ctx));
   }
+  iterators.resize(numLoops, utils::IteratorType::parallel);
   SmallVector<AffineMap> maps = {
-      AffineMap::getMultiDimIdentityMap(inType.getRank(), ctx),
-      AffineMap::get(inType.getRank(), 0, outExprs, ctx)};
+      AffineMap::getMultiDimIdentityMap(numLoops, ctx)
+          .getSubMap(llvm::to_vector(llvm::seq<unsigned>(0, inType.getRank()))),
+      AffineMap::get(numLoops, 0, outExprs, ctx)};
   Value init = buildFilled(b, loc, resultType, initValue);
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{resultType}, ValueRange{input}, ValueRange{init}, maps,
@@ -654,6 +661,7 @@ struct NablaToLinalgPass
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
                            arith::ArithDialect, math::MathDialect,
                            func::FuncDialect>();
+    target.addLegalOp<FusedOp, YieldOp>(); // groups stay; their bodies lower
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -49,4 +49,31 @@ def NablaCpuLoopOrder : Pass<"nabla-cpu-loop-order", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def NablaLowerFused : Pass<"nabla-lower-fused", "mlir::ModuleOp"> {
+  let summary = "Turn each nabla.fused group (lowered to linalg) into one loop nest";
+  let description = [{
+    Runs after nabla-to-linalg, on the linalg ops inside each `nabla.fused`
+    group. First fuses the group's elementwise `linalg.generic` chains
+    (never recomputing a value: a producer with other users is kept as an
+    extra result). Then tiles the group's sink along its row dimension
+    (a parallel loop, or the reduction loop when the sink sums over the
+    rows) and fuses every producer of the group into that loop with
+    `scf` tile-and-fuse, so the values inside the group exist only one tile
+    of rows at a time; a value the group yields is written once, tile by
+    tile. The tile is the largest number of rows (dividing the row count,
+    and at most half of it) whose widest tensor row fits in `tile-bytes`.
+    Finally the group's ops are inlined into the function, marked
+    `nabla.group = "<name>"`.
+  }];
+  let options = [
+    Option<"tileBytes", "tile-bytes", "int64_t", "32768",
+           "Bytes of the widest tensor a tile of rows may hold (about L1)">,
+  ];
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect", "mlir::affine::AffineDialect",
+    "mlir::arith::ArithDialect"
+  ];
+}
+
 #endif // NABLA_CODEGEN_PASSES_TD

@@ -2,6 +2,7 @@
 #include "driver/Commands.h"
 
 #include "driver/Gradcheck.h"
+#include "driver/StepStats.h"
 #include "driver/TrainCommand.h"
 #include "nabla/nabla.h"
 #include "nabla/runtime/Npy.h"
@@ -9,6 +10,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 #include <cmath>
@@ -92,13 +94,74 @@ int runCheck(const Source &source, const CompileOptions &options,
   return 0;
 }
 
+/// The train block and flags of `inv`, with N bound to the batch size
+/// unless --dim gave it.
+llvm::Expected<TrainConfig> stepConfig(const Invocation &inv,
+                                       const Source &source,
+                                       CompileOptions &options) {
+  auto config = makeConfig(source, inv.trainOverrides);
+  if (!config)
+    return config.takeError();
+  options.dims.emplace("N", config->batch);
+  return config;
+}
+
+std::string formatBytes(int64_t bytes) {
+  if (bytes >= (1 << 20))
+    return llvm::formatv("{0:f2} MiB", bytes / double(1 << 20)).str();
+  if (bytes >= (1 << 10))
+    return llvm::formatv("{0:f1} KiB", bytes / double(1 << 10)).str();
+  return llvm::formatv("{0} B", bytes).str();
+}
+
+double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+int runStats(const Invocation &inv, const Source &source,
+             CompileOptions options, llvm::raw_ostream &out,
+             llvm::raw_ostream &err) {
+  auto config = stepConfig(inv, source, options);
+  if (!config)
+    return fail(config.takeError(), err);
+  int64_t steps = inv.reportSteps > 0 ? inv.reportSteps : 20;
+  StepStats stats[2];
+  for (bool fusion : {false, true}) {
+    options.fusion = fusion;
+    auto measured = measureStep(source, options, config->train, steps,
+                                config->seed);
+    if (!measured)
+      return fail(measured.takeError(), err);
+    stats[fusion] = *measured;
+  }
+  out << llvm::formatv("training step of {0} (batch {1}, {2}), median of {3} "
+                       "steps:\n",
+                       source.getName(), config->batch,
+                       config->train.optimizer, steps);
+  out << "                  kernels  intermediate writes   step time   "
+         "compile\n";
+  for (bool fusion : {false, true})
+    out << llvm::formatv("  {0,-14} {1,8}  {2,19}  {3,7:f3} ms  {4,6:f1} s\n",
+                         fusion ? "with fusion" : "without fusion",
+                         stats[fusion].kernels.kernels,
+                         formatBytes(stats[fusion].kernels.intermediateBytes),
+                         1e3 * stats[fusion].medianSeconds,
+                         stats[fusion].compileSeconds);
+  out << llvm::formatv(
+      "  fusion: {0:f2}x fewer kernels, {1:f2}x fewer bytes written, step "
+      "{2:f2}x as fast\n",
+      ratio(stats[0].kernels.kernels, stats[1].kernels.kernels),
+      ratio(stats[0].kernels.intermediateBytes,
+            stats[1].kernels.intermediateBytes),
+      ratio(stats[0].medianSeconds, stats[1].medianSeconds));
+  return 0;
+}
+
 int runEmit(const Invocation &inv, const Source &source,
-            const CompileOptions &options, llvm::raw_ostream &err) {
+            CompileOptions options, llvm::raw_ostream &err) {
   auto stage = parseStage(inv.emitStage);
   if (!stage)
     return fail(usageError("unknown --emit stage '" + inv.emitStage +
-                           "' (stages: tokens, ast, nabla, grad, linalg, "
-                           "llvm-dialect, llvm)"),
+                           "' (stages: tokens, ast, nabla, grad, fused, "
+                           "linalg, llvm-dialect, llvm)"),
                 err);
   std::error_code ec;
   llvm::ToolOutputFile file(inv.outputPath, ec, llvm::sys::fs::OF_Text);
@@ -106,8 +169,16 @@ int runEmit(const Invocation &inv, const Source &source,
     return fail(usageError("cannot write '" + inv.outputPath +
                            "': " + ec.message()),
                 err);
-  if (auto e = source.emit(*stage, options, file.os()))
+  if (*stage == Stage::Fused) {
+    // The groups that matter are the whole training step's.
+    auto config = stepConfig(inv, source, options);
+    if (!config)
+      return fail(config.takeError(), err);
+    if (auto e = printFusedStep(source, options, config->train, file.os()))
+      return fail(std::move(e), err);
+  } else if (auto e = source.emit(*stage, options, file.os())) {
     return fail(std::move(e), err);
+  }
   file.keep();
   return 0;
 }
@@ -374,6 +445,7 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
   options.model = inv.model;
   options.requireScalarLoss = inv.forTraining;
   options.configurePassManager = inv.configurePassManager;
+  options.fusion = inv.fusion;
   if (auto e = parseDims(inv.dims, options.dims))
     return fail(std::move(e), err);
   auto source = Source::fromFile(inv.file);
@@ -383,6 +455,8 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
     return runCheck(**source, options, out, err);
   if (inv.command == "emit")
     return runEmit(inv, **source, options, err);
+  if (inv.command == "stats")
+    return runStats(inv, **source, options, out, err);
   if (inv.command == "grad")
     return runGrad(inv, **source, options, out, err);
   if (inv.command == "gradcheck")

@@ -33,6 +33,7 @@ struct Invocation {
   bool json = false;
   std::string model;
   bool forTraining = false;
+  bool fusion = true; // --no-fusion turns it off
   // gradcheck
   bool randomInputs = false;
   double tolerance = 1e-3;

@@ -237,7 +237,7 @@ static llvm::Error lower(mlir::ModuleOp module, CpuStage stage,
   mlir::PassManager pm(context);
   if (options.configurePassManager)
     options.configurePassManager(pm);
-  buildCpuPipeline(pm, stage);
+  buildCpuPipeline(pm, stage, options.fusion);
   if (mlir::failed(pm.run(module)))
     return makeError("error: lowering failed (a compiler bug; please report "
                      "it with the model):\n" +
@@ -276,11 +276,12 @@ llvm::Error Source::emit(Stage stage, const CompileOptions &options,
   auto module = generateModule(*context, *impl, stageOptions);
   if (!module)
     return module.takeError();
-  if (stage == Stage::Linalg || stage == Stage::LLVMDialect ||
-      stage == Stage::LLVM) {
+  if (stage == Stage::Fused || stage == Stage::Linalg ||
+      stage == Stage::LLVMDialect || stage == Stage::LLVM) {
     keepCompiledFunctions(**module, options);
-    CpuStage cpu = stage == Stage::Linalg ? CpuStage::Linalg
-                                          : CpuStage::LLVMDialect;
+    CpuStage cpu = stage == Stage::Fused    ? CpuStage::Fused
+                   : stage == Stage::Linalg ? CpuStage::Linalg
+                                            : CpuStage::LLVMDialect;
     if (auto err = lower(**module, cpu, *impl, options))
       return err;
   }
@@ -313,6 +314,7 @@ std::optional<Stage> parseStage(llvm::StringRef name) {
       .Case("ast", Stage::AST)
       .Case("nabla", Stage::Nabla)
       .Case("grad", Stage::Grad)
+      .Case("fused", Stage::Fused)
       .Case("linalg", Stage::Linalg)
       .Case("llvm-dialect", Stage::LLVMDialect)
       .Case("llvm", Stage::LLVM)
@@ -370,7 +372,7 @@ Model::compileModule(mlir::ModuleOp module, llvm::StringRef function,
   mlir::PassManager pm(copy->getContext());
   if (options.configurePassManager)
     options.configurePassManager(pm);
-  buildCpuPipeline(pm, CpuStage::LLVMDialect);
+  buildCpuPipeline(pm, CpuStage::LLVMDialect, options.fusion);
   std::string text;
   llvm::raw_string_ostream os(text);
   mlir::ScopedDiagnosticHandler handler(copy->getContext(),

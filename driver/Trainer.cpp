@@ -55,13 +55,13 @@ struct Trainer::Probe {
 
 Trainer::~Trainer() = default;
 
-llvm::Expected<std::unique_ptr<Trainer>>
-Trainer::create(const Source &source, const CompileOptions &compile,
-                const TrainOptions &train) {
-  auto context = createContext();
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+buildTrainingStep(mlir::MLIRContext &context, const Source &source,
+                  const CompileOptions &compile, const TrainOptions &train,
+                  std::string &model) {
   CompileOptions options = compile;
   options.gradients = true;
-  auto module = source.generate(*context, options);
+  auto module = source.generate(context, options);
   if (!module)
     return module.takeError();
   auto grads = llvm::to_vector(
@@ -72,20 +72,7 @@ Trainer::create(const Source &source, const CompileOptions &compile,
   if (grads.size() != 1)
     return makeError(source.getName() + ": error: the file defines several "
                                         "models; choose one with --model NAME");
-  std::string model =
-      grads[0]->getAttrOfType<mlir::StringAttr>(attrs::kGradientOf).str();
-
-  std::unique_ptr<Probe> probe;
-  if (train.checkNumerics) {
-    probe = std::make_unique<Probe>();
-    probe->context = createContext();
-    // Re-generate in the probe's own context (a module cannot move
-    // between contexts).
-    auto copy = source.generate(*probe->context, options);
-    if (!copy)
-      return copy.takeError();
-    probe->module = std::move(*copy);
-  }
+  model = grads[0]->getAttrOfType<mlir::StringAttr>(attrs::kGradientOf).str();
 
   TrainingStepOptions stepOptions;
   stepOptions.optimizer = train.optimizer;
@@ -97,7 +84,7 @@ Trainer::create(const Source &source, const CompileOptions &compile,
   stepOptions.clipNorm = train.clipNorm;
   stepOptions.clipValue = train.clipValue;
   stepOptions.accumulate = train.accumulate;
-  mlir::PassManager build(context.get());
+  mlir::PassManager build(&context);
   build.addPass(createTrainingStep(stepOptions));
   if (auto e = runPasses(build, **module, "building the training step"))
     return std::move(e);
@@ -105,6 +92,31 @@ Trainer::create(const Source &source, const CompileOptions &compile,
   for (auto f : llvm::to_vector((*module)->getOps<mlir::func::FuncOp>()))
     if (f.getSymName() == model || f->hasAttr(attrs::kGradientOf))
       f.erase();
+  return module;
+}
+
+llvm::Expected<std::unique_ptr<Trainer>>
+Trainer::create(const Source &source, const CompileOptions &compile,
+                const TrainOptions &train) {
+  auto context = createContext();
+  std::string model;
+  auto module = buildTrainingStep(*context, source, compile, train, model);
+  if (!module)
+    return module.takeError();
+
+  std::unique_ptr<Probe> probe;
+  if (train.checkNumerics) {
+    CompileOptions options = compile;
+    options.gradients = true;
+    probe = std::make_unique<Probe>();
+    probe->context = createContext();
+    // Generated in the probe's own context (a module cannot move between
+    // contexts).
+    auto copy = source.generate(*probe->context, options);
+    if (!copy)
+      return copy.takeError();
+    probe->module = std::move(*copy);
+  }
 
   std::unique_ptr<Trainer> trainer(new Trainer());
   trainer->options = train;
@@ -120,7 +132,7 @@ Trainer::create(const Source &source, const CompileOptions &compile,
   mlir::PassManager lower(context.get());
   if (compile.configurePassManager)
     compile.configurePassManager(lower);
-  buildCpuPipeline(lower, CpuStage::LLVMDialect);
+  buildCpuPipeline(lower, CpuStage::LLVMDialect, compile.fusion);
   if (auto e = runPasses(lower, **module, "lowering the training step"))
     return std::move(e);
   auto engine = JitEngine::create(**module);

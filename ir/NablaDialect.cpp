@@ -70,6 +70,11 @@ LogicalResult NablaDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' belongs on a function";
     return success();
   }
+  if (name == attrs::kGroup) {
+    if (!isa<StringAttr>(attr.getValue()))
+      return op->emitError() << "'" << name << "' must be a string";
+    return success();
+  }
   return op->emitError() << "unknown nabla attribute '" << name << "'";
 }
 

@@ -408,6 +408,21 @@ LogicalResult OneHotOp::verify() {
   return success();
 }
 
+LogicalResult FusedOp::verify() {
+  Block &block = getBlock();
+  if (block.getNumArguments() != getInputs().size() ||
+      !llvm::equal(block.getArgumentTypes(), getInputs().getTypes()))
+    return emitOpError() << "expects one block argument per input, of the "
+                            "input's type";
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return emitOpError() << "expects its body to end in nabla.yield";
+  if (!llvm::equal(yield.getValues().getTypes(), getResultTypes()))
+    return emitOpError() << "yields values whose types differ from its "
+                            "results";
+  return success();
+}
+
 #include "ir/NablaInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES

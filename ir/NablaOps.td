@@ -401,4 +401,48 @@ def Nabla_OneHotOp : Nabla_Op<"one_hot", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Fusion groups
+//===----------------------------------------------------------------------===//
+
+def Nabla_FusedOp : Nabla_Op<"fused", [IsolatedFromAbove, SingleBlock,
+    RecursiveMemoryEffects]> {
+  let summary = "a group of ops compiled as one kernel";
+  let description = [{
+    Made by `nabla-fusion`. The body computes its results from the block
+    arguments alone (one per input, in order) and ends in `nabla.yield`;
+    codegen turns each group into one loop nest (CPU) or one dispatch
+    (GPU), so the values inside it are never written out whole.
+    ```
+    %r = nabla.fused "group_3" kind = "matmul" (%x, %w, %b) :
+        (tensor<32x64xf32>, tensor<64x128xf32>, tensor<128xf32>) -> tensor<32x128xf32> {
+    ^bb0(%a: tensor<32x64xf32>, %c: tensor<64x128xf32>, %d: tensor<128xf32>):
+      %0 = nabla.matmul %a, %c : ...
+      %1 = nabla.add %0, %d : ...
+      %2 = nabla.relu %1 : tensor<32x128xf32>
+      nabla.yield %2 : tensor<32x128xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, StrAttr:$name,
+                       StrAttr:$kind);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $name `kind` `=` $kind `(` $inputs `)` attr-dict `:`
+    functional-type($inputs, $results) $body
+  }];
+  let hasVerifier = 1;
+  code extraClassDeclaration = [{
+    ::mlir::Block &getBlock() { return getBody().front(); }
+  }];
+}
+
+def Nabla_YieldOp : Nabla_Op<"yield", [Pure, Terminator,
+    HasParent<"FusedOp">]> {
+  let summary = "the results of a fusion group";
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
 #endif // NABLA_OPS_TD

@@ -80,4 +80,51 @@ def TrainingStep : Pass<"nabla-training-step", "mlir::ModuleOp"> {
   let dependentDialects = ["::nabla::NablaDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Fusion
+//===----------------------------------------------------------------------===//
+
+def Fusion : Pass<"nabla-fusion", "mlir::func::FuncOp"> {
+  let summary = "Group the ops of a step into nabla.fused kernels";
+  let description = [{
+    Walks the function in program order and puts each op either into the
+    group of one or more of its producers or into a new group; every group
+    of two or more ops becomes a `nabla.fused` op (one kernel). Groups are
+    named `group_<k>` in program order; their `kind` is `matmul`,
+    `reduction` or `elementwise`, or `optimizer` when the group computes a
+    parameter's update.
+
+    The cost rule. A kernel's cost is the memory it reads and writes; a
+    fused group writes only its results, so an op joins a group whenever
+    that neither recomputes anything nor makes the group's single loop nest
+    impossible:
+    - Every op belongs to exactly one group: nothing is duplicated, and a
+      value a group makes that is used outside it becomes one of the
+      group's results (written once). Only splat constants are copied in.
+    - An op joins a producer's group only if it consumes that group's
+      latest op (its root), so each group has one sink that every op in it
+      feeds, the op codegen tiles; it may join several such groups at once.
+    - A matmul always starts a group (it is never fused into its producers,
+      and a group holds at most one matmul); elementwise ops and
+      reductions after it are its epilogue.
+    - Inside a group every value keeps the same leading (row) dimension
+      and rank, so the whole group is tiled along rows: an op may read a
+      group value only with the same rank and without broadcasting its
+      rows. A reduction over the rows (sum over the batch, a loss, a norm)
+      may end a group but nothing inside the group may use its result;
+      softmax over the rows is never fused.
+    - `nabla.transpose` and `nabla.reshape` change the layout and are
+      never fused: they separate groups.
+    - An op never joins a group if that would make the groups cyclic (a
+      group that depends, through other ops, on the one it would join).
+  }];
+  let options = [
+    Option<"epilogues", "epilogues", "bool", "true",
+           "Fuse elementwise consumers and reductions into matmul groups">,
+    Option<"reductions", "reductions", "bool", "true",
+           "Fuse reductions with their producers and consumers">,
+  ];
+  let dependentDialects = ["::nabla::NablaDialect"];
+}
+
 #endif // NABLA_PASSES_TD

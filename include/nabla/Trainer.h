@@ -45,6 +45,15 @@ struct StepResult {
   std::vector<std::pair<std::string, double>> gradNorms;
 };
 
+/// The module nabla-training-step makes for `source`, in nabla ops:
+/// `<model>_train_step` (and `_accumulate`, `_apply` with accumulation);
+/// `model` receives the model's name. Trainer::create compiles it; tools
+/// print it or count its kernels.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+buildTrainingStep(mlir::MLIRContext &context, const Source &source,
+                  const CompileOptions &compile, const TrainOptions &train,
+                  std::string &model);
+
 class Trainer {
 public:
   static llvm::Expected<std::unique_ptr<Trainer>>

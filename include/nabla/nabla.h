@@ -48,7 +48,7 @@ class JitEngine;
 std::unique_ptr<mlir::MLIRContext> createContext();
 
 /// The stages `nablac --emit=` can print.
-enum class Stage { Tokens, AST, Nabla, Grad, Linalg, LLVMDialect, LLVM };
+enum class Stage { Tokens, AST, Nabla, Grad, Fused, Linalg, LLVMDialect, LLVM };
 /// "tokens" -> Stage::Tokens, ...; nullopt for an unknown name.
 std::optional<Stage> parseStage(llvm::StringRef name);
 
@@ -66,6 +66,9 @@ struct CompileOptions {
   std::vector<std::string> wrt;
   /// Compute in f64 wherever the model says f32 (for gradient checking).
   bool promoteToF64 = false;
+  /// Group ops into fused kernels (nabla-fusion); false compiles every op
+  /// as a kernel of its own (nablac --no-fusion).
+  bool fusion = true;
   /// Called on every pass manager the compiler builds (nablac uses it to
   /// apply --mlir-print-ir-after-all, --mlir-timing, ...).
   std::function<void(mlir::PassManager &)> configurePassManager;

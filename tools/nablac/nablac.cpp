@@ -24,7 +24,7 @@ static cl::list<std::string> positional(cl::Positional,
 static cl::opt<std::string>
     emit("emit",
          cl::desc("Print a stage instead of running: tokens, ast, nabla, grad, "
-                  "linalg, llvm-dialect or llvm"),
+                  "fused, linalg, llvm-dialect or llvm"),
          cl::value_desc("stage"), cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("Write --emit output to FILE"),
                                    cl::value_desc("FILE"), cl::init("-"),
@@ -47,6 +47,10 @@ static cl::opt<std::string> model("model",
                                   cl::desc("Which model of the file to use "
                                            "(default: the first)"),
                                   cl::value_desc("NAME"), cl::cat(category));
+static cl::opt<bool> noFusion(
+    "no-fusion",
+    cl::desc("Compile every op as its own kernel (turn nabla-fusion off)"),
+    cl::cat(category));
 static cl::opt<bool> forTraining(
     "for-training",
     cl::desc("check: also require that the first result is a scalar loss"),
@@ -62,7 +66,7 @@ static cl::opt<double> tolerance(
 static cl::opt<int64_t> reportSteps(
     "steps",
     cl::desc("grad-report: training steps before the report (default 0: at "
-             "initialization)"),
+             "initialization); stats: steps timed (default 20)"),
     cl::init(0), cl::cat(category));
 static cl::opt<int64_t> maxElements(
     "max-elements",
@@ -131,9 +135,13 @@ Commands:
   nablac check FILE.nb [--for-training]
                          parse and type-check; print the inputs, parameters
                          and outputs with their shapes
+  nablac stats FILE.nb [--steps N]
+                         the training step's kernels, bytes of intermediate
+                         tensors and time per step, with and without fusion
   nablac FILE.nb --emit=STAGE [-o OUT]
                          print a compilation stage: tokens, ast, nabla,
-                         grad, linalg, llvm-dialect or llvm
+                         grad, fused (the training step's fusion groups),
+                         linalg, llvm-dialect or llvm
 
 MLIR's pass-manager options also apply (--mlir-print-ir-after-all,
 --mlir-timing, ...).
@@ -171,7 +179,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> args(positional.begin(), positional.end());
   if (args[0] == "run" || args[0] == "check" || args[0] == "grad" ||
       args[0] == "gradcheck" || args[0] == "train" || args[0] == "eval" ||
-      args[0] == "grad-report") {
+      args[0] == "grad-report" || args[0] == "stats") {
     inv.command = args[0];
     args.erase(args.begin());
   } else if (emit.empty()) {
@@ -204,6 +212,7 @@ int main(int argc, char **argv) {
   inv.json = json;
   inv.model = model;
   inv.forTraining = forTraining;
+  inv.fusion = !noFusion;
   if (!inputsMode.empty() && inputsMode != "random") {
     llvm::errs() << "error: --inputs takes only `random`\n";
     return 1;

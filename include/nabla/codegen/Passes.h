@@ -19,12 +19,15 @@ namespace nabla {
 
 /// How far the CPU pipeline goes (`nablac --emit=`).
 enum class CpuStage {
+  Fused,       // nabla ops grouped by nabla-fusion (nothing lowered yet)
   Linalg,      // nabla lowered to linalg on tensors
   LLVMDialect, // bufferized, lowered to loops and to the LLVM dialect
 };
 
-/// Adds the passes that take a module of nabla ops to `stage`.
-void buildCpuPipeline(mlir::OpPassManager &pm, CpuStage stage);
+/// Adds the passes that take a module of nabla ops to `stage`; `fusion`
+/// false leaves out nabla-fusion (every op its own kernel).
+void buildCpuPipeline(mlir::OpPassManager &pm, CpuStage stage,
+                      bool fusion = true);
 
 /// Registers the nabla codegen passes and the `nabla-cpu-pipeline`
 /// pipeline (for nabla-opt).

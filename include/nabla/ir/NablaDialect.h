@@ -24,6 +24,9 @@ inline constexpr const char kState[] = "nabla.state";
 inline constexpr const char kHyper[] = "nabla.hyper";
 inline constexpr const char kUpdate[] = "nabla.update";
 inline constexpr const char kStat[] = "nabla.stat";
+/// Added by nabla-lower-fused: on each loop nest or linalg op of a fusion
+/// group once inlined, the group's name.
+inline constexpr const char kGroup[] = "nabla.group";
 } // namespace attrs
 } // namespace nabla
 

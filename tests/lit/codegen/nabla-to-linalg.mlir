@@ -289,12 +289,13 @@ func.func @sum(%x: tensor<8x10xf32>) -> tensor<8xf32> {
 
 // -----
 
-// With keepdims the reduced dim stays in the output map as the constant 0.
-// CHECK-DAG:   #[[ID2:map[0-9]*]] = affine_map<(d0, d1) -> (d0, d1)>
-// CHECK-DAG:   #[[OUT:map[0-9]*]] = affine_map<(d0, d1) -> (d0, 0)>
+// With keepdims the kept size-1 dim gets a unit parallel loop of its own
+// (d2), so the output map stays a projected permutation (tiling needs it).
+// CHECK-DAG:   #[[IN:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG:   #[[OUT:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-LABEL: func.func @sum_keepdims
 // CHECK:         linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<8x1xf32>)
-// CHECK:         linalg.generic {indexing_maps = [#[[ID2]], #[[OUT]]], iterator_types = ["parallel", "reduction"]}
+// CHECK:         linalg.generic {indexing_maps = [#[[IN]], #[[OUT]]], iterator_types = ["parallel", "reduction", "parallel"]}
 // CHECK-SAME:        outs(%{{.*}} : tensor<8x1xf32>)
 func.func @sum_keepdims(%x: tensor<8x10xf32>) -> tensor<8x1xf32> {
   %0 = nabla.sum %x axes = [1] keepdims : tensor<8x10xf32> -> tensor<8x1xf32>
@@ -382,7 +383,7 @@ func.func @mean(%x: tensor<8x10xf32>) -> tensor<f32> {
 // CHECK-DAG:   #[[ID2:map[0-9]*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG:   #[[NONE:map[0-9]*]] = affine_map<(d0, d1) -> ()>
 // CHECK-LABEL: func.func @mean_keepdims
-// CHECK:         %[[SUM:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CHECK:         %[[SUM:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel"]
 // CHECK-SAME:        outs(%{{.*}} : tensor<8x1xf32>)
 // CHECK:         %[[N:.*]] = arith.constant dense<1.000000e+01> : tensor<f32>
 // CHECK:         linalg.generic {indexing_maps = [#[[ID2]], #[[NONE]], #[[ID2]]], iterator_types = ["parallel", "parallel"]}
@@ -484,18 +485,20 @@ func.func @reshape_to_scalar(%x: tensor<1x1xf32>) -> tensor<f32> {
 // with [2, 1] intermediates read back through (d0, 0).
 // CHECK-DAG:   #[[ID2:map[0-9]*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG:   #[[COL0:map[0-9]*]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-DAG:   #[[RIN:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG:   #[[ROUT:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-LABEL: func.func @softmax
 // CHECK-SAME:    (%[[X:.*]]: tensor<2x3xf32>)
 // CHECK:         %[[NINF:.*]] = arith.constant 0xFF800000 : f32
 // CHECK:         %[[MAXINIT:.*]] = linalg.fill ins(%[[NINF]] : f32) outs(%{{.*}} : tensor<2x1xf32>)
-// CHECK:         %[[MAX:.*]] = linalg.generic {indexing_maps = [#[[ID2]], #[[COL0]]], iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<2x3xf32>) outs(%[[MAXINIT]] : tensor<2x1xf32>)
+// CHECK:         %[[MAX:.*]] = linalg.generic {indexing_maps = [#[[RIN]], #[[ROUT]]], iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[X]] : tensor<2x3xf32>) outs(%[[MAXINIT]] : tensor<2x1xf32>)
 // CHECK:           arith.maximumf
 // CHECK:         %[[SHIFTED:.*]] = linalg.generic {indexing_maps = [#[[ID2]], #[[COL0]], #[[ID2]]], iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[MAX]] : tensor<2x3xf32>, tensor<2x1xf32>)
 // CHECK:           arith.subf
 // CHECK:         %[[EXP:.*]] = linalg.generic {{.*}} ins(%[[SHIFTED]] : tensor<2x3xf32>)
 // CHECK:           math.exp
 // CHECK:         %[[SUMINIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<2x1xf32>)
-// CHECK:         %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[ID2]], #[[COL0]]], iterator_types = ["parallel", "reduction"]} ins(%[[EXP]] : tensor<2x3xf32>) outs(%[[SUMINIT]] : tensor<2x1xf32>)
+// CHECK:         %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[RIN]], #[[ROUT]]], iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[EXP]] : tensor<2x3xf32>) outs(%[[SUMINIT]] : tensor<2x1xf32>)
 // CHECK:           arith.addf
 // CHECK:         %[[P:.*]] = linalg.generic {indexing_maps = [#[[ID2]], #[[COL0]], #[[ID2]]], iterator_types = ["parallel", "parallel"]} ins(%[[EXP]], %[[SUM]] : tensor<2x3xf32>, tensor<2x1xf32>)
 // CHECK:           arith.divf
@@ -511,15 +514,17 @@ func.func @softmax(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 // intermediates read back through (0, d1).
 // CHECK-DAG:   #[[ID2:map[0-9]*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG:   #[[ROW0:map[0-9]*]] = affine_map<(d0, d1) -> (0, d1)>
+// CHECK-DAG:   #[[RIN:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG:   #[[ROUT:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-LABEL: func.func @log_softmax
 // CHECK-SAME:    (%[[X:.*]]: tensor<2x3xf32>)
-// CHECK:         %[[MAX:.*]] = linalg.generic {indexing_maps = [#[[ID2]], #[[ROW0]]], iterator_types = ["reduction", "parallel"]} ins(%[[X]] : tensor<2x3xf32>)
+// CHECK:         %[[MAX:.*]] = linalg.generic {indexing_maps = [#[[RIN]], #[[ROUT]]], iterator_types = ["reduction", "parallel", "parallel"]} ins(%[[X]] : tensor<2x3xf32>)
 // CHECK:           arith.maximumf
 // CHECK:         %[[SHIFTED:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[MAX]] : tensor<2x3xf32>, tensor<1x3xf32>)
 // CHECK:           arith.subf
 // CHECK:         %[[EXP:.*]] = linalg.generic {{.*}} ins(%[[SHIFTED]] : tensor<2x3xf32>)
 // CHECK:           math.exp
-// CHECK:         %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[ID2]], #[[ROW0]]], iterator_types = ["reduction", "parallel"]} ins(%[[EXP]] : tensor<2x3xf32>)
+// CHECK:         %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[RIN]], #[[ROUT]]], iterator_types = ["reduction", "parallel", "parallel"]} ins(%[[EXP]] : tensor<2x3xf32>)
 // CHECK:           arith.addf
 // CHECK:         %[[LOG:.*]] = linalg.generic {{.*}} ins(%[[SUM]] : tensor<1x3xf32>)
 // CHECK:           math.log

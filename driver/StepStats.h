@@ -1,0 +1,36 @@
+//===- StepStats.h - nablac stats and --emit=fused --------------*- C++ -*-===//
+//
+// What fusion does to a training step: the kernels and the bytes of
+// intermediate tensors of the lowered step, and its time, measured with
+// and without nabla-fusion on the same random batch.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_DRIVER_STEPSTATS_H
+#define NABLA_DRIVER_STEPSTATS_H
+
+#include "nabla/Trainer.h"
+#include "nabla/codegen/KernelStats.h"
+
+namespace nabla::tools {
+
+struct StepStats {
+  KernelStats kernels;
+  double medianSeconds = 0; // of the timed steps
+  double compileSeconds = 0;
+};
+
+/// Builds the training step of `source`, counts its kernels with
+/// `options.fusion` as given, compiles it and times `steps` steps (after
+/// two untimed ones) on a random batch drawn from `seed`.
+llvm::Expected<StepStats> measureStep(const Source &source,
+                                      const CompileOptions &options,
+                                      const TrainOptions &train,
+                                      int64_t steps, uint64_t seed);
+
+/// Prints the training step after nabla-fusion (`nablac --emit=fused`).
+llvm::Error printFusedStep(const Source &source, const CompileOptions &options,
+                           const TrainOptions &train, llvm::raw_ostream &os);
+
+} // namespace nabla::tools
+
+#endif // NABLA_DRIVER_STEPSTATS_H

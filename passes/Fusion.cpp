@@ -1,0 +1,373 @@
+//===- Fusion.cpp - Grouping ops into nabla.fused kernels -----------------===//
+//
+// A greedy, single walk in program order (the cost rule is in Passes.td).
+// Each op becomes a node: a group it started, a group it joined, or an
+// unfusable barrier. Every node records, as a bit vector, the nodes it
+// depends on transitively, which is what keeps groups acyclic when they
+// grow and merge.
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/ir/NablaOps.h"
+#include "nabla/passes/Passes.h"
+
+#include "mlir/Analysis/TopologicalSortUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace nabla {
+#define GEN_PASS_DEF_FUSION
+#include "passes/Passes.h.inc"
+} // namespace nabla
+
+using namespace mlir;
+using namespace nabla;
+
+namespace {
+
+enum class OpClass { Constant, Elementwise, Reduction, Matmul, Barrier };
+
+OpClass classify(Operation *op) {
+  if (isa<ConstantOp>(op))
+    return OpClass::Constant;
+  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, NegOp, ReluOp, SigmoidOp,
+          TanhOp, ExpOp, LogOp, SqrtOp, CastOp, ReluGradOp, CompareOp,
+          BroadcastToOp, OneHotOp>(op))
+    return OpClass::Elementwise;
+  if (isa<SumOp, MeanOp, ReduceMaxOp, SoftmaxOp, LogSoftmaxOp, MseOp,
+          CrossEntropyOp, BinaryCrossEntropyOp>(op))
+    return OpClass::Reduction;
+  if (isa<MatmulOp>(op))
+    return OpClass::Matmul;
+  return OpClass::Barrier; // transpose, reshape, anything not nabla
+}
+
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+/// The rank of the loop nest `op` runs (its widest operand or result).
+int64_t iterationRank(Operation *op) {
+  if (classify(op) == OpClass::Reduction)
+    return shapeOf(op->getOperand(0)).size();
+  return shapeOf(op->getResult(0)).size();
+}
+
+/// Softmax's axis, made non-negative.
+template <typename SoftmaxLike> int64_t softmaxAxis(SoftmaxLike op) {
+  int64_t axis = op.getAxis(), rank = op.getType().getRank();
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// Whether `op`'s result still has the rows (dim 0) of its loop nest, so
+/// that ops of the same group may read it.
+bool keepsRows(Operation *op) {
+  if (shapeOf(op->getResult(0)).empty())
+    return false;
+  if (auto sum = dyn_cast<SumOp>(op))
+    return !llvm::is_contained(sum.getAxes(), 0);
+  if (auto mean = dyn_cast<MeanOp>(op))
+    return !llvm::is_contained(mean.getAxes(), 0);
+  if (auto max = dyn_cast<ReduceMaxOp>(op))
+    return !llvm::is_contained(max.getAxes(), 0);
+  if (auto sm = dyn_cast<SoftmaxOp>(op))
+    return softmaxAxis(sm) != 0;
+  if (auto lsm = dyn_cast<LogSoftmaxOp>(op))
+    return softmaxAxis(lsm) != 0;
+  return classify(op) != OpClass::Reduction;
+}
+
+/// A reduction that leaves no rows ends its group: tiles cannot read it.
+bool closesGroup(Operation *op) {
+  return classify(op) == OpClass::Reduction && !keepsRows(op);
+}
+
+/// Softmax over the rows needs whole columns: it cannot run tile by tile.
+bool readsRowByRow(Operation *op) {
+  if (isa<SoftmaxOp, LogSoftmaxOp>(op))
+    return keepsRows(op);
+  return true;
+}
+
+bool isSplatConstant(Operation *op) {
+  auto constant = dyn_cast_or_null<ConstantOp>(op);
+  if (!constant)
+    return false;
+  auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+  return dense && dense.isSplat();
+}
+
+/// A group of ops (or a barrier op) and what it depends on.
+struct Node {
+  SmallVector<Operation *> ops;
+  Operation *root = nullptr; // the latest op; later ones join through it
+  bool group = false;        // false: a barrier, never joined
+  bool closed = false;       // the root's result has no rows left
+  bool live = true;          // false once merged into another node
+  bool hasMatmul = false, hasReduction = false;
+  int64_t rows = -1; // dim 0 of the group's values; -1 when scalar
+  llvm::BitVector deps;
+};
+
+class Grouping {
+public:
+  Grouping(Block &block, bool epilogues, bool reductions)
+      : epilogues(epilogues), reductions(reductions),
+        capacity(block.getOperations().size()) {}
+
+  void add(Operation *op);
+  void materialize(func::FuncOp func);
+
+private:
+  SmallVector<unsigned> operandNodes(Operation *op);
+  bool canJoin(const Node &node, Operation *op);
+  bool makesCycle(ArrayRef<unsigned> merged, ArrayRef<unsigned> operands);
+  unsigned newNode(Operation *op, OpClass cls, const llvm::BitVector &deps);
+  void join(ArrayRef<unsigned> merged, Operation *op,
+            const llvm::BitVector &deps);
+  StringRef kindOf(const Node &node, ArrayRef<Value> outputs);
+
+  bool epilogues, reductions;
+  unsigned capacity;
+  std::vector<Node> nodes;
+  DenseMap<Operation *, unsigned> nodeOf;
+};
+
+SmallVector<unsigned> Grouping::operandNodes(Operation *op) {
+  SmallVector<unsigned> result;
+  for (Value v : op->getOperands())
+    if (auto it = nodeOf.find(v.getDefiningOp()); it != nodeOf.end())
+      if (!llvm::is_contained(result, it->second))
+        result.push_back(it->second);
+  return result;
+}
+
+/// Whether `op`, which reads `node`'s root, can join `node` (the rules of
+/// Passes.td, leaving cycles to makesCycle).
+bool Grouping::canJoin(const Node &node, Operation *op) {
+  OpClass cls = classify(op);
+  if (!node.group || !node.live || node.closed || !readsRowByRow(op))
+    return false;
+  if (cls != OpClass::Elementwise && cls != OpClass::Reduction)
+    return false;
+  if ((cls == OpClass::Reduction || node.hasReduction) && !reductions)
+    return false;
+  if (node.hasMatmul && !epilogues)
+    return false;
+  Value root = node.root->getResult(0);
+  if (!llvm::is_contained(op->getOperands(), root))
+    return false;
+  int64_t rank = iterationRank(op);
+  if (node.rows < 0) // a scalar group takes only scalar ops
+    return rank == 0 && cls == OpClass::Elementwise;
+  // Every group value the op reads keeps its rows, not broadcast.
+  if (static_cast<int64_t>(shapeOf(root).size()) != rank)
+    return false;
+  if (cls == OpClass::Elementwise && shapeOf(op->getResult(0))[0] != node.rows)
+    return false;
+  return true;
+}
+
+/// Merging the groups `merged` and an op reading `operands` into one node
+/// makes a cycle if some other node lies between them: it depends on a
+/// merged group, and the merged node would depend on it.
+bool Grouping::makesCycle(ArrayRef<unsigned> merged,
+                          ArrayRef<unsigned> operands) {
+  llvm::BitVector mergedSet(capacity), reached(capacity);
+  for (unsigned m : merged) {
+    mergedSet.set(m);
+    reached |= nodes[m].deps;
+  }
+  for (unsigned n : operands)
+    if (!mergedSet.test(n)) {
+      reached.set(n);
+      reached |= nodes[n].deps;
+    }
+  for (unsigned h : reached.set_bits())
+    if (!mergedSet.test(h) && nodes[h].live &&
+        nodes[h].deps.anyCommon(mergedSet))
+      return true;
+  return false;
+}
+
+unsigned Grouping::newNode(Operation *op, OpClass cls,
+                           const llvm::BitVector &deps) {
+  Node node;
+  node.ops.push_back(op);
+  node.root = op;
+  node.group = cls != OpClass::Barrier;
+  node.hasMatmul = cls == OpClass::Matmul;
+  node.hasReduction = cls == OpClass::Reduction;
+  node.closed = closesGroup(op);
+  ArrayRef<int64_t> shape = shapeOf(op->getResult(0));
+  node.rows = shape.empty() ? -1 : shape[0];
+  node.deps = deps;
+  nodes.push_back(std::move(node));
+  return nodes.size() - 1;
+}
+
+void Grouping::join(ArrayRef<unsigned> merged, Operation *op,
+                    const llvm::BitVector &deps) {
+  unsigned target = merged.front();
+  Node &group = nodes[target];
+  llvm::BitVector mergedSet(capacity);
+  for (unsigned m : merged)
+    mergedSet.set(m);
+  for (unsigned m : merged.drop_front()) {
+    Node &other = nodes[m];
+    group.ops.append(other.ops);
+    group.deps |= other.deps;
+    group.hasMatmul |= other.hasMatmul;
+    group.hasReduction |= other.hasReduction;
+    other.live = false;
+    for (Operation *o : other.ops)
+      nodeOf[o] = target;
+  }
+  group.deps |= deps;
+  group.deps.reset(mergedSet);
+  // Whoever depended on a merged group now depends on the merged node.
+  for (Node &node : nodes)
+    if (node.live && node.deps.anyCommon(mergedSet))
+      node.deps.set(target);
+  group.deps.reset(target);
+  group.ops.push_back(op);
+  group.root = op;
+  group.hasReduction |= classify(op) == OpClass::Reduction;
+  group.closed = closesGroup(op);
+  nodeOf[op] = target;
+}
+
+void Grouping::add(Operation *op) {
+  OpClass cls = classify(op);
+  if (cls == OpClass::Constant || op->getNumResults() != 1 ||
+      !isa<RankedTensorType>(op->getResult(0).getType()))
+    return;
+  SmallVector<unsigned> operands = operandNodes(op);
+  llvm::BitVector deps(capacity);
+  for (unsigned n : operands) {
+    deps.set(n);
+    deps |= nodes[n].deps;
+  }
+  SmallVector<unsigned> candidates;
+  for (unsigned n : operands)
+    if (canJoin(nodes[n], op))
+      candidates.push_back(n);
+  // At most one matmul per group: keep the first matmul group seen.
+  bool matmulTaken = false;
+  llvm::erase_if(candidates, [&](unsigned n) {
+    if (!nodes[n].hasMatmul)
+      return false;
+    bool drop = matmulTaken;
+    matmulTaken = true;
+    return drop;
+  });
+  if (!candidates.empty() && !makesCycle(candidates, operands)) {
+    join(candidates, op, deps);
+    return;
+  }
+  for (unsigned n : candidates)
+    if (!makesCycle({n}, operands)) {
+      join({n}, op, deps);
+      return;
+    }
+  nodeOf[op] = newNode(op, cls, deps);
+}
+
+StringRef Grouping::kindOf(const Node &node, ArrayRef<Value> outputs) {
+  if (node.hasMatmul)
+    return "matmul";
+  for (Value v : outputs)
+    for (OpOperand &use : v.getUses())
+      if (auto ret = dyn_cast<func::ReturnOp>(use.getOwner())) {
+        auto func = ret->getParentOfType<func::FuncOp>();
+        if (func.getResultAttr(use.getOperandNumber(), attrs::kUpdate))
+          return "optimizer";
+      }
+  return node.hasReduction ? "reduction" : "elementwise";
+}
+
+/// Moves each group of two or more ops into a nabla.fused op placed after
+/// its last op, then restores a topological order (a group may need a
+/// value made after its first op's place).
+void Grouping::materialize(func::FuncOp func) {
+  DenseMap<Operation *, unsigned> position;
+  for (Operation &op : func.getBody().front())
+    position[&op] = position.size();
+  for (Node &node : nodes) {
+    // A dead node's ops belong to (and may already have been erased with)
+    // the node it merged into: look at nothing of it.
+    if (!node.live || !node.group)
+      continue;
+    // A lone softmax or loss is a group too: it expands into several
+    // loops that belong together.
+    bool composite = isa<SoftmaxOp, LogSoftmaxOp, MeanOp, MseOp, CrossEntropyOp,
+                         BinaryCrossEntropyOp>(node.ops.front());
+    if (node.ops.size() < 2 && !composite)
+      continue;
+    llvm::sort(node.ops, [&](Operation *a, Operation *b) {
+      return position[a] < position[b];
+    });
+    llvm::SmallPtrSet<Operation *, 16> members(node.ops.begin(),
+                                               node.ops.end());
+    llvm::SetVector<Value> inputs;
+    SmallVector<Value> outputs;
+    for (Operation *op : node.ops) {
+      for (Value v : op->getOperands())
+        if (!members.contains(v.getDefiningOp()) &&
+            !isSplatConstant(v.getDefiningOp()))
+          inputs.insert(v);
+      for (Value r : op->getResults())
+        if (llvm::any_of(r.getUsers(), [&](Operation *user) {
+              return !members.contains(user);
+            }))
+          outputs.push_back(r);
+    }
+    OpBuilder b(node.ops.back());
+    b.setInsertionPointAfter(node.ops.back());
+    Location loc = node.root->getLoc();
+    auto fused = FusedOp::create(
+        b, loc, ValueRange(outputs).getTypes(), inputs.getArrayRef(),
+        /*name=*/"", kindOf(node, outputs));
+    Block *body = b.createBlock(&fused.getBody());
+    IRMapping map;
+    for (Value in : inputs)
+      map.map(in, body->addArgument(in.getType(), in.getLoc()));
+    for (Operation *op : node.ops) {
+      for (Value v : op->getOperands())
+        if (isSplatConstant(v.getDefiningOp()) && !map.contains(v))
+          map.map(v, b.clone(*v.getDefiningOp())->getResult(0));
+      b.clone(*op, map);
+    }
+    YieldOp::create(b, loc,
+                    llvm::map_to_vector(outputs, [&](Value v) {
+                      return map.lookup(v);
+                    }));
+    for (auto [output, result] : llvm::zip(outputs, fused.getResults()))
+      output.replaceUsesWithIf(result, [&](OpOperand &use) {
+        return !members.contains(use.getOwner());
+      });
+    for (Operation *op : llvm::reverse(node.ops))
+      op->erase();
+  }
+  Block &block = func.getBody().front();
+  sortTopologically(&block);
+  unsigned k = 0;
+  for (auto fused : block.getOps<FusedOp>())
+    fused.setName(("group_" + llvm::Twine(k++)).str());
+}
+
+struct FusionPass : nabla::impl::FusionBase<FusionPass> {
+  using FusionBase::FusionBase;
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    Block &block = func.getBody().front();
+    Grouping grouping(block, epilogues, reductions);
+    for (Operation &op : block)
+      grouping.add(&op);
+    grouping.materialize(func);
+  }
+};
+
+} // namespace
