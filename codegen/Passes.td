@@ -61,7 +61,10 @@ def NablaLowerFused : Pass<"nabla-lower-fused", "mlir::ModuleOp"> {
     `scf` tile-and-fuse, so the values inside the group exist only one tile
     of rows at a time; a value the group yields is written once, tile by
     tile. The tile is the largest number of rows (dividing the row count,
-    and at most half of it) whose widest tensor row fits in `tile-bytes`.
+    and at most half of it) whose widest tensor row fits in `tile-bytes`;
+    a group with a matmul is tiled one row at a time (the matmul's i, k, j
+    loops then compute one row of its result, and the epilogue uses it
+    while it is in L1).
     Finally the group's ops are inlined into the function, marked
     `nabla.group = "<name>"`.
   }];

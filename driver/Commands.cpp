@@ -122,7 +122,7 @@ int runStats(const Invocation &inv, const Source &source,
   auto config = stepConfig(inv, source, options);
   if (!config)
     return fail(config.takeError(), err);
-  int64_t steps = inv.reportSteps > 0 ? inv.reportSteps : 20;
+  int64_t steps = inv.reportSteps > 0 ? inv.reportSteps : 200;
   StepStats stats[2];
   for (bool fusion : {false, true}) {
     options.fusion = fusion;

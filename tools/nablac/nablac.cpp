@@ -66,7 +66,7 @@ static cl::opt<double> tolerance(
 static cl::opt<int64_t> reportSteps(
     "steps",
     cl::desc("grad-report: training steps before the report (default 0: at "
-             "initialization); stats: steps timed (default 20)"),
+             "initialization); stats: steps timed (default 200)"),
     cl::init(0), cl::cat(category));
 static cl::opt<int64_t> maxElements(
     "max-elements",
