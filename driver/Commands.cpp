@@ -123,15 +123,11 @@ int runStats(const Invocation &inv, const Source &source,
   if (!config)
     return fail(config.takeError(), err);
   int64_t steps = inv.reportSteps > 0 ? inv.reportSteps : 200;
-  StepStats stats[2];
-  for (bool fusion : {false, true}) {
-    options.fusion = fusion;
-    auto measured = measureStep(source, options, config->train, steps,
-                                config->seed);
-    if (!measured)
-      return fail(measured.takeError(), err);
-    stats[fusion] = *measured;
-  }
+  auto measured =
+      measureFusion(source, options, config->train, steps, config->seed);
+  if (!measured)
+    return fail(measured.takeError(), err);
+  const std::array<StepStats, 2> &stats = *measured;
   out << llvm::formatv("training step of {0} (batch {1}, {2}), median of {3} "
                        "steps:\n",
                        source.getName(), config->batch,

@@ -74,11 +74,21 @@ double secondsSince(Clock::time_point start) {
 
 } // namespace
 
-llvm::Expected<StepStats> measureStep(const Source &source,
-                                      const CompileOptions &options,
-                                      const TrainOptions &train,
-                                      int64_t steps, uint64_t seed) {
+namespace {
+
+/// A compiled training step, ready to time.
+struct PreparedStep {
   StepStats stats;
+  std::unique_ptr<Trainer> trainer;
+  std::vector<std::map<std::string, Tensor>> micro;
+  std::vector<double> times;
+};
+
+llvm::Expected<PreparedStep> prepareStep(const Source &source,
+                                         const CompileOptions &options,
+                                         const TrainOptions &train,
+                                         uint64_t seed) {
+  PreparedStep prepared;
   {
     auto context = createContext();
     std::string stepName;
@@ -87,31 +97,60 @@ llvm::Expected<StepStats> measureStep(const Source &source,
     if (!module)
       return module.takeError();
     auto step = (*module)->lookupSymbol<mlir::func::FuncOp>(stepName);
-    stats.kernels = countKernels(step);
+    prepared.stats.kernels = countKernels(step);
   }
   auto start = Clock::now();
   auto trainer = Trainer::create(source, options, train);
   if (!trainer)
     return trainer.takeError();
-  stats.compileSeconds = secondsSince(start);
-  if (auto e = (*trainer)->initParameters(seed))
+  prepared.stats.compileSeconds = secondsSince(start);
+  prepared.trainer = std::move(*trainer);
+  if (auto e = prepared.trainer->initParameters(seed))
     return std::move(e);
   auto batch = randomBatch(source, options, seed);
   if (!batch)
     return batch.takeError();
-  std::vector<std::map<std::string, Tensor>> micro(train.accumulate, *batch);
-  std::vector<double> times;
-  for (int64_t i = 0; i < steps + 2; ++i) {
-    auto t0 = Clock::now();
-    auto result = (*trainer)->step(micro);
-    if (!result)
-      return result.takeError();
-    if (i >= 2) // the first steps warm caches and page in buffers
-      times.push_back(secondsSince(t0));
+  prepared.micro.assign(train.accumulate, *batch);
+  return prepared;
+}
+
+llvm::Error timeOneStep(PreparedStep &prepared, bool record) {
+  auto t0 = Clock::now();
+  auto result = prepared.trainer->step(prepared.micro);
+  if (!result)
+    return result.takeError();
+  if (record)
+    prepared.times.push_back(secondsSince(t0));
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Expected<std::array<StepStats, 2>>
+measureFusion(const Source &source, CompileOptions options,
+              const TrainOptions &train, int64_t steps, uint64_t seed) {
+  std::array<PreparedStep, 2> prepared;
+  for (bool fusion : {false, true}) {
+    options.fusion = fusion;
+    auto step = prepareStep(source, options, train, seed);
+    if (!step)
+      return step.takeError();
+    prepared[fusion] = std::move(*step);
   }
-  std::sort(times.begin(), times.end());
-  stats.medianSeconds = times.empty() ? 0 : times[times.size() / 2];
-  return stats;
+  // Steps alternate between the two, so that whatever else the machine
+  // does slows both alike; the first steps warm caches and page in buffers.
+  for (int64_t i = 0; i < steps + 2; ++i)
+    for (PreparedStep &step : prepared)
+      if (auto e = timeOneStep(step, /*record=*/i >= 2))
+        return std::move(e);
+  std::array<StepStats, 2> result;
+  for (bool fusion : {false, true}) {
+    std::vector<double> &times = prepared[fusion].times;
+    std::sort(times.begin(), times.end());
+    result[fusion] = prepared[fusion].stats;
+    result[fusion].medianSeconds = times.empty() ? 0 : times[times.size() / 2];
+  }
+  return result;
 }
 
 llvm::Error printFusedStep(const Source &source, const CompileOptions &options,

@@ -11,6 +11,8 @@
 #include "nabla/Trainer.h"
 #include "nabla/codegen/KernelStats.h"
 
+#include <array>
+
 namespace nabla::tools {
 
 struct StepStats {
@@ -22,12 +24,12 @@ struct StepStats {
 /// Builds the training step of `source`, counts its kernels with
 /// `options.fusion` as given, compiles it and times `steps` steps (after
 /// two untimed ones) on a random batch drawn from `seed`.
-llvm::Expected<StepStats> measureStep(const Source &source,
-                                      const CompileOptions &options,
-                                      const TrainOptions &train,
-                                      int64_t steps, uint64_t seed);
+/// Compiles the training step without and with fusion ([0] and [1]) and
+/// times `steps` steps of each, alternating between them.
+llvm::Expected<std::array<StepStats, 2>>
+measureFusion(const Source &source, CompileOptions options,
+              const TrainOptions &train, int64_t steps, uint64_t seed);
 
-/// Prints the training step after nabla-fusion (`nablac --emit=fused`).
 llvm::Error printFusedStep(const Source &source, const CompileOptions &options,
                            const TrainOptions &train, llvm::raw_ostream &os);
 
