@@ -40,6 +40,12 @@ constexpr const char kToLLVM[] =
     "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
     "buffer-deallocation-pipeline,"
     "convert-linalg-to-loops,"
+    // f16/bf16 arithmetic and math run in f32, rounded after each op (the
+    // same results: f32 has more than twice their precision); bf16 casts
+    // become integer code (nabla-expand-bf16).
+    "arith-emulate-unsupported-floats{source-types=bf16,f16 target-type=f32},"
+    "math-extend-to-supported-types{target-type=f32},"
+    "nabla-expand-bf16,"
     "expand-strided-metadata," // tiles are subviews: offsets as affine.apply
     "lower-affine,"
     "convert-scf-to-cf,"

@@ -493,19 +493,25 @@ struct MatmulLowering : OpRewritePattern<MatmulOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto type = op.getType();
-    Value zero = constantScalar(rewriter, loc, type.getElementType(), 0.0);
-    Value acc = buildFilled(rewriter, loc, type, zero);
+    // 16-bit matmuls accumulate in f32 (linalg extends each product's
+    // operands to the accumulator's type) and round once at the end.
+    bool narrow = type.getElementType().isF16() || type.getElementType().isBF16();
+    auto accType = narrow ? type.clone(rewriter.getF32Type()) : type;
+    Value zero = constantScalar(rewriter, loc, accType.getElementType(), 0.0);
+    Value acc = buildFilled(rewriter, loc, accType, zero);
     Value result;
     if (type.getRank() == 2)
-      result = linalg::MatmulOp::create(rewriter, loc, TypeRange{type},
+      result = linalg::MatmulOp::create(rewriter, loc, TypeRange{accType},
                                         ValueRange{op.getLhs(), op.getRhs()},
                                         ValueRange{acc})
                    .getResult(0);
     else
       result = linalg::BatchMatmulOp::create(
-                   rewriter, loc, TypeRange{type},
+                   rewriter, loc, TypeRange{accType},
                    ValueRange{op.getLhs(), op.getRhs()}, ValueRange{acc})
                    .getResult(0);
+    if (narrow)
+      result = CastOp::create(rewriter, loc, type, result);
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -80,3 +80,15 @@ def NablaLowerFused : Pass<"nabla-lower-fused", "mlir::ModuleOp"> {
 }
 
 #endif // NABLA_CODEGEN_PASSES_TD
+
+def NablaExpandBF16 : Pass<"nabla-expand-bf16", "mlir::ModuleOp"> {
+  let summary = "Turn bf16 <-> f32 casts into integer code";
+  let description = [{
+    `arith.extf` from bf16 is a shift of the bits and `arith.truncf` to
+    bf16 rounds to nearest even with integer ops (upstream's bf16 patterns
+    of `arith-expand`, without its other expansions, which would turn
+    `arith.maximumf` into compares and selects). Needed because LLVM
+    lowers these casts to `__truncsfbf2`, which Debian 12's libgcc lacks.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}

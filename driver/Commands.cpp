@@ -156,8 +156,8 @@ int runEmit(const Invocation &inv, const Source &source,
   auto stage = parseStage(inv.emitStage);
   if (!stage)
     return fail(usageError("unknown --emit stage '" + inv.emitStage +
-                           "' (stages: tokens, ast, nabla, grad, fused, "
-                           "linalg, llvm-dialect, llvm)"),
+                           "' (stages: tokens, ast, nabla, grad, mixed, "
+                           "fused, linalg, llvm-dialect, llvm)"),
                 err);
   std::error_code ec;
   llvm::ToolOutputFile file(inv.outputPath, ec, llvm::sys::fs::OF_Text);
@@ -165,11 +165,18 @@ int runEmit(const Invocation &inv, const Source &source,
     return fail(usageError("cannot write '" + inv.outputPath +
                            "': " + ec.message()),
                 err);
-  if (*stage == Stage::Fused) {
-    // The groups that matter are the whole training step's.
+  if (*stage == Stage::Fused || *stage == Stage::Mixed) {
+    // The groups and casts that matter are the whole training step's.
     auto config = stepConfig(inv, source, options);
     if (!config)
       return fail(config.takeError(), err);
+    if (*stage == Stage::Mixed) {
+      // The step after nabla-mixed-precision, before fusion; bf16 unless
+      // --precision says otherwise.
+      if (config->train.precision == "f32")
+        config->train.precision = "bf16";
+      options.fusion = false;
+    }
     if (auto e = printFusedStep(source, options, config->train, file.os()))
       return fail(std::move(e), err);
   } else if (auto e = source.emit(*stage, options, file.os())) {

@@ -269,6 +269,9 @@ llvm::Error Source::emit(Stage stage, const CompileOptions &options,
     ast::dump(*impl->module, os);
     return llvm::Error::success();
   }
+  if (stage == Stage::Mixed)
+    return makeError("error: the 'mixed' stage is the training step's; "
+                     "build it with buildTrainingStep (nablac --emit=mixed)");
   auto context = createContext();
   CompileOptions stageOptions = options;
   if (stage == Stage::Grad)
@@ -314,6 +317,7 @@ std::optional<Stage> parseStage(llvm::StringRef name) {
       .Case("ast", Stage::AST)
       .Case("nabla", Stage::Nabla)
       .Case("grad", Stage::Grad)
+      .Case("mixed", Stage::Mixed)
       .Case("fused", Stage::Fused)
       .Case("linalg", Stage::Linalg)
       .Case("llvm-dialect", Stage::LLVMDialect)

@@ -16,6 +16,7 @@
 #include "nabla/runtime/Data.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
@@ -101,8 +102,20 @@ llvm::Error readTrainBlock(const Source &source, TrainConfig &config) {
     else if (key == "clip_norm") err = number(config.train.clipNorm);
     else if (key == "clip_value") err = number(config.train.clipValue);
     else if (key == "accumulate") err = integer(config.train.accumulate);
-    else if (key == "seed") {
-      int64_t seed;
+    else if (key == "precision") err = text(config.train.precision);
+    else if (key == "loss_scale") {
+      std::string mode;
+      err = text(mode);
+      if (!err) {
+        auto scaler = LossScaler::parse(mode);
+        if (!scaler)
+          return source.errorAt(setting->getLoc(),
+                                "loss_scale must be none, dynamic or a "
+                                "positive number, got '" + mode + "'");
+        config.train.lossScale = *scaler;
+      }
+    } else if (key == "seed") {
+      int64_t seed = 0;
       err = integer(seed);
       config.seed = seed;
     } else
@@ -111,7 +124,8 @@ llvm::Error readTrainBlock(const Source &source, TrainConfig &config) {
           "unknown train setting '" + key +
               "' (settings: data, labels, test_data, test_labels, classes, "
               "split, scale, divisor, epochs, batch, optimizer, lr, momentum, "
-              "weight_decay, clip_norm, clip_value, accumulate, seed)");
+              "weight_decay, clip_norm, clip_value, accumulate, precision, "
+              "loss_scale, seed)");
     if (err)
       return err;
   }
@@ -136,6 +150,9 @@ llvm::Error checkConfig(const TrainConfig &c) {
   if (c.scale != "none" && c.scale != "standardize" && c.scale != "minmax" &&
       c.scale != "divide")
     return usage("scale must be none, standardize, minmax or divide");
+  const std::string &p = c.train.precision;
+  if (p != "f32" && p != "bf16" && p != "f16")
+    return usage("--precision must be f32, bf16 or f16, not '" + p + "'");
   return llvm::Error::success();
 }
 
@@ -479,6 +496,15 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       auto r = (*trainer)->step(micro);
       if (!r)
         return r.takeError();
+      if (r->skipped) {
+        // Dynamic loss scaling: the scale was too large; it has halved.
+        progress << llvm::formatv(
+            "note: step {0} overflowed at loss scale {1}; skipped, the scale "
+            "is now {2}\n",
+            (*trainer)->getStep() + 1, r->lossScale,
+            (*trainer)->getLossScaler().getScale());
+        continue;
+      }
       if (r->nonFinite) {
         if (config.onNonFinite == "skip") {
           progress << "warning: step " << (*trainer)->getStep() + 1
@@ -655,6 +681,13 @@ llvm::Error setFromText(TrainConfig &c, llvm::StringRef key,
   else if (key == "clip-norm") return number(c.train.clipNorm);
   else if (key == "clip-value") return number(c.train.clipValue);
   else if (key == "accumulate") return integer(c.train.accumulate);
+  else if (key == "precision") c.train.precision = value.str();
+  else if (key == "loss-scale") {
+    auto scaler = LossScaler::parse(value);
+    if (!scaler)
+      return scaler.takeError();
+    c.train.lossScale = *scaler;
+  }
   else if (key == "max-steps") return integer(c.maxSteps);
   else if (key == "grad-report") return integer(c.gradReportEvery);
   else if (key == "check-numerics") c.train.checkNumerics = value != "false";

@@ -84,7 +84,16 @@ buildTrainingStep(mlir::MLIRContext &context, const Source &source,
   stepOptions.clipNorm = train.clipNorm;
   stepOptions.clipValue = train.clipValue;
   stepOptions.accumulate = train.accumulate;
+  stepOptions.lossScaling = train.lossScale.enabled();
   mlir::PassManager build(&context);
+  if (train.precision != "f32") {
+    if (train.precision != "bf16" && train.precision != "f16")
+      return makeError("error: --precision must be f32, bf16 or f16, got '" +
+                       train.precision + "'");
+    MixedPrecisionOptions mixed;
+    mixed.dtype = train.precision;
+    build.addNestedPass<mlir::func::FuncOp>(createMixedPrecision(mixed));
+  }
   build.addPass(createTrainingStep(stepOptions));
   if (auto e = runPasses(build, **module, "building the training step"))
     return std::move(e);
@@ -120,6 +129,7 @@ Trainer::create(const Source &source, const CompileOptions &compile,
 
   std::unique_ptr<Trainer> trainer(new Trainer());
   trainer->options = train;
+  trainer->scaler = train.lossScale;
   trainer->probe = std::move(probe);
   trainer->model = model;
   auto stepFunc =
@@ -231,6 +241,7 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
   ++stepCount;
   lr = scalarF32(options.lr);
   stepTensor = scalarF32(static_cast<double>(stepCount));
+  lossScaleTensor = scalarF32(scaler.getScale());
   auto ptrs = [](std::vector<Tensor> &ts, std::vector<Tensor *> &out) {
     for (Tensor &t : ts)
       out.push_back(&t);
@@ -243,6 +254,8 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
     ptrs(inputs[0], args);
     args.push_back(&lr);
     args.push_back(&stepTensor);
+    if (scaler.enabled())
+      args.push_back(&lossScaleTensor);
     ptrs(nextParams, outs);
     ptrs(nextState, outs);
     outs.push_back(&loss);
@@ -260,6 +273,8 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
       ptrs(params, args);
       ptrs(sums, args);
       ptrs(micro, args);
+      if (scaler.enabled())
+        args.push_back(&lossScaleTensor);
       ptrs(nextSums, outs);
       outs.push_back(&loss);
       if (auto e = callFunction(model + "_accumulate", args, outs))
@@ -275,6 +290,8 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
     ptrs(sums, args);
     args.push_back(&lr);
     args.push_back(&stepTensor);
+    if (scaler.enabled())
+      args.push_back(&lossScaleTensor);
     ptrs(nextParams, outs);
     ptrs(nextState, outs);
     ptrs(norms, outs);
@@ -283,6 +300,18 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
   }
   for (auto [name, norm] : llvm::zip(names, norms))
     result.gradNorms.push_back({name, norm.get(0)});
+  result.lossScale = scaler.getScale();
+  if (scaler.enabled()) {
+    // The norms are of the unscaled gradients: any overflow shows in them.
+    bool finite = llvm::all_of(result.gradNorms, [](const auto &named) {
+      return std::isfinite(named.second);
+    });
+    if (!scaler.update(finite)) {
+      result.skipped = true;
+      --stepCount;
+      return result;
+    }
+  }
   if (options.checkNumerics) {
     bool finite = std::isfinite(result.loss);
     for (auto &[name, norm] : result.gradNorms)
@@ -458,6 +487,11 @@ Checkpoint Trainer::toCheckpoint() const {
   c.metadata["clip_norm"] = number(options.clipNorm);
   c.metadata["clip_value"] = number(options.clipValue);
   c.metadata["accumulate"] = std::to_string(options.accumulate);
+  c.metadata["precision"] = options.precision;
+  c.metadata["loss_scale_mode"] = scaler.describe();
+  c.metadata["loss_scale"] = number(scaler.getScale());
+  c.metadata["loss_scale_growth_tracker"] =
+      std::to_string(scaler.getGrowthTracker());
   return c;
 }
 
@@ -500,6 +534,23 @@ llvm::Error Trainer::restore(const Checkpoint &c) {
   if (step == c.metadata.end() || llvm::StringRef(step->second).getAsInteger(10, n) || n < 0)
     return makeError("error: the checkpoint has no valid 'step' metadata");
   stepCount = n;
+  // The dynamic scaler goes on where it stopped (torch saves GradScaler's
+  // state_dict beside the optimizer's for the same reason).
+  auto scale = c.metadata.find("loss_scale");
+  auto tracker = c.metadata.find("loss_scale_growth_tracker");
+  auto mode = c.metadata.find("loss_scale_mode");
+  if (scaler.getMode() == LossScaler::Mode::Dynamic &&
+      mode != c.metadata.end() && mode->second == "dynamic" &&
+      scale != c.metadata.end() && tracker != c.metadata.end()) {
+    double s = 0;
+    int64_t t = 0;
+    if (llvm::StringRef(scale->second).getAsDouble(s) || !(s >= 1) ||
+        llvm::StringRef(tracker->second).getAsInteger(10, t) || t < 0)
+      return makeError("error: the checkpoint's loss scaler state is invalid "
+                       "(loss_scale '" + scale->second + "', growth tracker '" +
+                       tracker->second + "')");
+    scaler.setState(s, t);
+  }
   return llvm::Error::success();
 }
 

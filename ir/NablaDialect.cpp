@@ -70,6 +70,12 @@ LogicalResult NablaDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' belongs on a function";
     return success();
   }
+  if (name == attrs::kLossSeed) {
+    if (!isa<UnitAttr>(attr.getValue()) || !isa<ConstantOp>(op))
+      return op->emitError() << "'" << name
+                             << "' is a unit attribute on a nabla.constant";
+    return success();
+  }
   if (name == attrs::kGroup) {
     if (!isa<StringAttr>(attr.getValue()))
       return op->emitError() << "'" << name << "' must be a string";

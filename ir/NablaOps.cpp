@@ -84,9 +84,41 @@ LogicalResult ConstantOp::verify() {
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
-OpFoldResult CastOp::fold(FoldAdaptor) {
+/// Whether every value of float type `from` is exactly a value of `to`.
+static bool widensExactly(Type from, Type to) {
+  auto f = dyn_cast<FloatType>(from), t = dyn_cast<FloatType>(to);
+  return f && t && f != t &&
+         llvm::APFloat::isRepresentableAsNormalIn(f.getFloatSemantics(),
+                                                  t.getFloatSemantics());
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getOperand().getType() == getType())
     return getOperand();
+  Type to = getType().getElementType();
+  // A float splat constant becomes a constant of the new type (rounded to
+  // nearest even, as the cast itself would).
+  if (auto splat = dyn_cast_or_null<SplatElementsAttr>(adaptor.getOperand()))
+    if (auto toFloat = dyn_cast<FloatType>(to))
+      if (isa<FloatType>(splat.getElementType())) {
+        llvm::APFloat value = splat.getSplatValue<llvm::APFloat>();
+        bool lost = false;
+        value.convert(toFloat.getFloatSemantics(),
+                      llvm::APFloat::rmNearestTiesToEven, &lost);
+        return DenseElementsAttr::get(getType(), value);
+      }
+  // cast(cast(x)) where the inner cast widened exactly is one cast of x
+  // (or x itself): e.g. bf16 -> f32 -> bf16 is the identity.
+  if (auto inner = getOperand().getDefiningOp<CastOp>()) {
+    Value source = inner.getOperand();
+    Type sourceElt = cast<RankedTensorType>(source.getType()).getElementType();
+    if (widensExactly(sourceElt, inner.getType().getElementType())) {
+      if (source.getType() == getType())
+        return source;
+      getOperandMutable().assign(source);
+      return getResult();
+    }
+  }
   return {};
 }
 

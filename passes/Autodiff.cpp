@@ -79,10 +79,12 @@ FailureOr<DenseMap<Value, Value>> reverseSweep(Block &block,
   OpBuilder b(ret);
   DenseMap<Value, Value> adjoints;
   auto lossType = cast<RankedTensorType>(loss.getType());
-  adjoints[loss] = ConstantOp::create(
+  auto seed = ConstantOp::create(
       b, loss.getLoc(),
       DenseElementsAttr::get(lossType,
                              b.getFloatAttr(lossType.getElementType(), 1.0)));
+  seed->setAttr(attrs::kLossSeed, b.getUnitAttr());
+  adjoints[loss] = seed;
 
   // Snapshot the forward ops first: the sweep inserts before `ret`.
   SmallVector<Operation *> forward;

@@ -74,6 +74,9 @@ def TrainingStep : Pass<"nabla-training-step", "mlir::ModuleOp"> {
            "Clip the global gradient norm to this (0: off)">,
     Option<"clipValue", "clip-value", "double", "0",
            "Clip every gradient element to [-v, v] (0: off)">,
+    Option<"lossScaling", "loss-scaling", "bool", "false",
+           "Take a loss_scale argument: the loss's adjoint starts at it, and "
+           "the gradients are divided by it before clipping and the update">,
     Option<"accumulate", "accumulate", "int64_t", "1",
            "Micro-batches per optimizer step">,
   ];
@@ -128,3 +131,47 @@ def Fusion : Pass<"nabla-fusion", "mlir::func::FuncOp"> {
 }
 
 #endif // NABLA_PASSES_TD
+
+//===----------------------------------------------------------------------===//
+// Mixed precision
+//===----------------------------------------------------------------------===//
+
+def MixedPrecision : Pass<"nabla-mixed-precision", "mlir::func::FuncOp"> {
+  let summary = "Compute in f16 or bf16, keeping f32 where precision matters";
+  let description = [{
+    Runs on a model's gradient function (forward and backward, before
+    nabla-training-step), in the spirit of PyTorch's autocast. Each op with
+    f32 values is put in one of these lists:
+
+    - Low precision (computed in `dtype`): `matmul`, which accumulates in
+      f32 when lowered (16-bit inputs, an f32 sum, one rounding of the
+      result). Its f32 operands are cast to `dtype`.
+    - Follow (16 bits if an operand was computed in 16 bits, else f32,
+      like autocast's elementwise ops that take the widest input type):
+      `add`, `sub`, `mul`, `div`, `max`, `neg`, `relu`, `relu_grad`,
+      `sigmoid`, `tanh`. So a matmul's bias and activation run in 16 bits,
+      but arithmetic on the f32 loss (`loss * 1e-3`) stays f32.
+    - Layout ops (`transpose`, `reshape`, `broadcast_to`) keep their
+      operand's precision: 16 bits if the operand already is (or already
+      has a 16-bit copy), f32 otherwise, so an f32 sum is never rounded
+      just to be reshaped.
+    - f32 (their 16-bit operands are cast back to f32): `exp`, `log`,
+      `sqrt`, `pow`, the reductions `sum`, `mean`, `reduce_max` (so bias
+      gradients and norms accumulate in f32), `softmax`, `log_softmax`, and
+      the losses `mse`, `cross_entropy`, `binary_cross_entropy`.
+    - Everything else (constants, `compare`, `one_hot`, the function's
+      results) sees its operands in their original type: the gradients
+      the function returns are f32, so the optimizer that follows updates
+      f32 master weights with f32 state.
+
+    Each value is cast at most once to each type, right after it is
+    defined: a parameter is cast to 16 bits once per step, however many
+    ops read it. A cast of a cast that widened exactly (f16/bf16 to f32)
+    goes back to the original value, so no round trips remain.
+  }];
+  let options = [
+    Option<"dtype", "dtype", "std::string", "\"bf16\"",
+           "The compute type: bf16 or f16">,
+  ];
+  let dependentDialects = ["::nabla::NablaDialect"];
+}

@@ -32,6 +32,7 @@ struct StepOptions {
   double momentum = 0.9, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   double weightDecay = 0, clipNorm = 0, clipValue = 0;
   int64_t accumulate = 1;
+  bool lossScaling = false;
 };
 
 /// Names of the optimizer state each parameter carries.
@@ -277,6 +278,38 @@ public:
     auto f32 = RankedTensorType::get({}, b.getF32Type());
     args.push_back({f32, named(b, attrs::kHyper, "lr")});
     args.push_back({f32, named(b, attrs::kHyper, "step")});
+    if (opts.lossScaling)
+      args.push_back({f32, named(b, attrs::kHyper, "loss_scale")});
+  }
+
+  /// The hyperparameters of a function made with hyperArgs: lr, step and
+  /// the loss scale (null without loss scaling).
+  std::tuple<Value, Value, Value> hyperValues(func::FuncOp f) {
+    auto all = f.getArguments();
+    size_t k = opts.lossScaling ? 1 : 0;
+    return {all[all.size() - 2 - k], all[all.size() - 1 - k],
+            opts.lossScaling ? all.back() : Value()};
+  }
+
+  /// With loss scaling, the loss's adjoint starts at the scale instead of
+  /// 1 (so every gradient is computed `scale` times too large, away from
+  /// the 16-bit underflow), and the gradients are divided by it again, in
+  /// their f32 type, before clipping and the update.
+  void scaleLoss(func::FuncOp f, Value lossScale) {
+    if (!lossScale)
+      return;
+    f.walk([&](ConstantOp seed) {
+      if (seed->hasAttr(attrs::kLossSeed) && seed.getType() == lossScale.getType())
+        seed.getResult().replaceAllUsesWith(lossScale);
+    });
+  }
+  SmallVector<Value> unscale(Emitter &e, ArrayRef<Value> grads,
+                             Value lossScale) {
+    SmallVector<Value> result(grads);
+    if (lossScale)
+      for (Value &g : result)
+        g = e.div(g, e.as(lossScale, g));
+    return result;
   }
 
   /// Clipping and the update of every parameter, appended to `results`
@@ -330,12 +363,16 @@ public:
     hyperArgs(b, args);
     func::FuncOp f = create(name, args);
     b.setInsertionPointToStart(&f.getBody().front());
-    auto [params, state, inputs, lr, t] = splitArgs(f, /*withState=*/true,
-                                                    /*withInputs=*/true);
+    auto [params, state, inputs] = splitArgs(f, /*withState=*/true,
+                                             /*withInputs=*/true);
+    auto [lr, t, lossScale] = hyperValues(f);
     SmallVector<Value> results = cloneGradient(b, gradArgs(params, inputs));
+    scaleLoss(f, lossScale);
     SmallVector<Value> grads;
     for (unsigned r : info.gradResults)
       grads.push_back(results[r]);
+    Emitter e{b, f.getLoc()};
+    grads = unscale(e, grads, lossScale);
     SmallVector<Value> out;
     SmallVector<DictionaryAttr> outAttrs;
     buildUpdates(b, f.getLoc(), params, state, grads, lr, t, results[0], out,
@@ -350,13 +387,18 @@ public:
     paramAndStateArgs(b, args, /*withState=*/false);
     sumArgs(b, args);
     inputArgs(b, args);
+    if (opts.lossScaling)
+      args.push_back({RankedTensorType::get({}, b.getF32Type()),
+                      named(b, attrs::kHyper, "loss_scale")});
     func::FuncOp f = create(name, args);
     b.setInsertionPointToStart(&f.getBody().front());
     size_t n = info.params.size();
     SmallVector<Value> params(f.getArguments().take_front(n));
     SmallVector<Value> sums(f.getArguments().slice(n, n));
-    SmallVector<Value> inputs(f.getArguments().drop_front(2 * n));
+    SmallVector<Value> inputs(f.getArguments().slice(2 * n, info.inputs.size()));
     SmallVector<Value> results = cloneGradient(b, gradArgs(params, inputs));
+    // The sums stay scaled; @M_apply unscales them.
+    scaleLoss(f, opts.lossScaling ? f.getArguments().back() : Value());
     SmallVector<Value> out;
     SmallVector<DictionaryAttr> outAttrs;
     Emitter e{b, f.getLoc()};
@@ -385,10 +427,10 @@ public:
     SmallVector<Value> params(all.take_front(n));
     SmallVector<Value> state(all.slice(n, slots * n));
     SmallVector<Value> sums(all.slice(n + slots * n, n));
-    Value lr = all[all.size() - 2], t = all.back();
+    auto [lr, t, lossScale] = hyperValues(f);
     Emitter e{b, f.getLoc()};
     SmallVector<Value> grads;
-    for (Value s : sums)
+    for (Value s : unscale(e, sums, lossScale))
       grads.push_back(e.scale(s, 1.0 / static_cast<double>(opts.accumulate)));
     SmallVector<Value> out;
     SmallVector<DictionaryAttr> outAttrs;
@@ -408,8 +450,7 @@ private:
     return values;
   }
 
-  std::tuple<SmallVector<Value>, SmallVector<Value>, SmallVector<Value>, Value,
-             Value>
+  std::tuple<SmallVector<Value>, SmallVector<Value>, SmallVector<Value>>
   splitArgs(func::FuncOp f, bool withState, bool withInputs) {
     size_t n = info.params.size();
     size_t slots = withState ? stateSlots(opts.optimizer).size() : 0;
@@ -420,7 +461,7 @@ private:
     if (withInputs)
       inputs.assign(all.begin() + n + slots * n,
                     all.begin() + n + slots * n + info.inputs.size());
-    return {params, state, inputs, all[all.size() - 2], all.back()};
+    return {params, state, inputs};
   }
 
   GradInfo &info;
@@ -460,6 +501,7 @@ struct TrainingStepPass : nabla::impl::TrainingStepBase<TrainingStepPass> {
     opts.clipNorm = clipNorm;
     opts.clipValue = clipValue;
     opts.accumulate = accumulate;
+    opts.lossScaling = lossScaling;
 
     SmallVector<func::FuncOp> grads;
     for (auto f : getOperation().getOps<func::FuncOp>())

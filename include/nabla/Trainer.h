@@ -18,6 +18,7 @@
 #ifndef NABLA_TRAINER_H
 #define NABLA_TRAINER_H
 
+#include "nabla/LossScaler.h"
 #include "nabla/nabla.h"
 #include "nabla/runtime/Checkpoint.h"
 
@@ -34,6 +35,12 @@ struct TrainOptions {
   /// step is not applied and locateNonFinite() can name the op that made
   /// it. Off by default: then nothing extra is compiled or run.
   bool checkNumerics = false;
+  /// Mixed precision: "f32" (off), "bf16" or "f16". Matmuls and elementwise
+  /// ops compute in 16 bits; losses, softmax, reductions and the optimizer
+  /// stay f32, and the parameters (master weights) and state are f32.
+  std::string precision = "f32";
+  /// Loss scaling (needed with f16, whose small gradients underflow).
+  LossScaler lossScale = LossScaler::none();
 };
 
 struct StepResult {
@@ -41,6 +48,11 @@ struct StepResult {
   /// With checkNumerics: the loss or a gradient was not finite, and the
   /// step was not applied (parameters and state are unchanged).
   bool nonFinite = false;
+  /// With dynamic loss scaling: the gradients overflowed at this scale, the
+  /// step was not applied, and the scale was halved.
+  bool skipped = false;
+  /// The loss scale this step used (1 without loss scaling).
+  double lossScale = 1;
   /// The L2 norm of each parameter's gradient (before clipping), by name.
   std::vector<std::pair<std::string, double>> gradNorms;
 };
@@ -73,10 +85,11 @@ public:
   Tensor *getParameter(llvm::StringRef name);
   /// Optimizer steps taken so far.
   int64_t getStep() const { return stepCount; }
+  const LossScaler &getLossScaler() const { return scaler; }
   const TrainOptions &getOptions() const { return options; }
 
   /// Parameters ("param:NAME"), optimizer state ("SLOT:NAME") and metadata
-  /// (step, optimizer) as a checkpoint, and back.
+  /// (step, optimizer, the loss scaler's state) as a checkpoint, and back.
   Checkpoint toCheckpoint() const;
   llvm::Error restore(const Checkpoint &checkpoint);
   /// With checkNumerics, after a non-finite step: re-runs the forward and
@@ -103,7 +116,8 @@ private:
   std::vector<Tensor> params, nextParams, state, nextState, sums, nextSums;
   std::vector<std::string> stateNames; // "SLOT:NAME", in argument order
   std::vector<Tensor> norms;
-  Tensor loss, lr, stepTensor;
+  Tensor loss, lr, stepTensor, lossScaleTensor;
+  LossScaler scaler = LossScaler::none();
   int64_t stepCount = 0;
   std::unique_ptr<JitEngine> engine;
   struct Probe; // the nabla-level @M_grad kept for locateNonFinite

@@ -48,7 +48,7 @@ class JitEngine;
 std::unique_ptr<mlir::MLIRContext> createContext();
 
 /// The stages `nablac --emit=` can print.
-enum class Stage { Tokens, AST, Nabla, Grad, Fused, Linalg, LLVMDialect, LLVM };
+enum class Stage { Tokens, AST, Nabla, Grad, Mixed, Fused, Linalg, LLVMDialect, LLVM };
 /// "tokens" -> Stage::Tokens, ...; nullopt for an unknown name.
 std::optional<Stage> parseStage(llvm::StringRef name);
 

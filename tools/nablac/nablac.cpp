@@ -97,6 +97,8 @@ static const TrainFlag kTrainFlags[] = {
     {"clip-norm", "Clip the global gradient norm to X", "X"},
     {"clip-value", "Clip each gradient element to [-X, X]", "X"},
     {"accumulate", "Micro-batches per optimizer step (default 1)", "K"},
+    {"precision", "Compute in f32 (default), bf16 or f16 (f32 master weights)", "f32|bf16|f16"},
+    {"loss-scale", "Loss scaling: none (default), dynamic, or a factor", "none|dynamic|X"},
     {"max-steps", "Stop after this many steps", "N"},
     {"checkpoint", "Write a checkpoint after each epoch (train); read it (eval)", "PATH"},
     {"resume", "Continue training from a checkpoint", "PATH"},
@@ -125,6 +127,7 @@ Commands:
                          compare every gradient with finite differences (f64)
   nablac train FILE.nb [--data ...] [--epochs E] [--batch B] [--optimizer ...]
                [--lr X] [--clip-norm X] [--accumulate K] [--checkpoint PATH]
+               [--precision f32|bf16|f16] [--loss-scale none|dynamic|X]
                [--resume PATH] [--metrics FILE.jsonl] [--seed N]
                          train with the model's train block, flags overriding it
   nablac grad-report FILE.nb [--steps N] [--json]
@@ -140,8 +143,9 @@ Commands:
                          tensors and time per step, with and without fusion
   nablac FILE.nb --emit=STAGE [-o OUT]
                          print a compilation stage: tokens, ast, nabla,
-                         grad, fused (the training step's fusion groups),
-                         linalg, llvm-dialect or llvm
+                         grad, mixed (the training step's casts, with
+                         --precision, bf16 by default), fused (the training
+                         step's fusion groups), linalg, llvm-dialect or llvm
 
 MLIR's pass-manager options also apply (--mlir-print-ir-after-all,
 --mlir-timing, ...).

@@ -18,6 +18,9 @@ inline constexpr const char kOutput[] = "nabla.output"; // string, on a result
 /// result, the name of the argument it is the gradient for.
 inline constexpr const char kGradientOf[] = "nabla.gradient_of";
 inline constexpr const char kGrad[] = "nabla.grad";
+/// Added by nabla-autodiff: on the constant 1 that seeds the loss's
+/// adjoint (nabla-training-step replaces it with the loss scale).
+inline constexpr const char kLossSeed[] = "nabla.loss_seed";
 /// Added by nabla-training-step: optimizer state (args and results),
 /// hyperparameters (args), updated parameters and statistics (results).
 inline constexpr const char kState[] = "nabla.state";

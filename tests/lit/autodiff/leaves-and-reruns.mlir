@@ -6,7 +6,7 @@
 // CHECK-LABEL: func.func @onehot_grad
 // CHECK-SAME:    -> (tensor<f32>, tensor<4x3xf32> {nabla.grad = "w"})
 // CHECK:         %[[OH:.*]] = nabla.one_hot
-// CHECK:         nabla.constant dense<1.000000e+00>
+// CHECK:         nabla.constant {nabla.loss_seed} dense<1.000000e+00>
 // CHECK:         %[[DW:.*]] = nabla.mul %{{.*}}, %[[OH]]
 // CHECK:         return %{{.*}}, %[[DW]]
 func.func @onehot(%w: tensor<4x3xf32> {nabla.param = "w"}, %labels: tensor<4xi32> {nabla.input = "labels"}) -> tensor<f32> attributes {nabla.model} {

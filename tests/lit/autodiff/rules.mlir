@@ -15,7 +15,7 @@
 // CHECK-SAME:    (%[[W:[^:]+]]: tensor<8x10xf32> {nabla.param = "w"})
 // CHECK:         %[[ROWS:.*]] = nabla.sum %[[W]] axes = [1] : tensor<8x10xf32> -> tensor<8xf32>
 // CHECK:         %[[L:.*]] = nabla.sum %[[ROWS]] axes = [0] : tensor<8xf32> -> tensor<f32>
-// CHECK:         %[[SEED:.*]] = nabla.constant dense<1.000000e+00> : tensor<f32>
+// CHECK:         %[[SEED:.*]] = nabla.constant {{(\{nabla.loss_seed\} )?}}dense<1.000000e+00> : tensor<f32>
 // CHECK:         %[[SEED1:.*]] = nabla.reshape %[[SEED]] : tensor<f32> -> tensor<1xf32>
 // CHECK:         %[[DROWS:.*]] = nabla.broadcast_to %[[SEED1]] : tensor<1xf32> -> tensor<8xf32>
 // CHECK:         %[[KEPT:.*]] = nabla.reshape %[[DROWS]] : tensor<8xf32> -> tensor<8x1xf32>
@@ -110,7 +110,7 @@ func.func @f(%w: tensor<4xf32> {nabla.param = "w"}, %v: tensor<4xf32> {nabla.par
 // CHECK-SAME:    (%[[W:[^:]+]]: tensor<4xf32> {nabla.param = "w"}, %[[P:[^:]+]]: tensor<4xf32> {nabla.param = "p"})
 // CHECK:         %[[Y:.*]] = nabla.pow %[[W]], %[[P]]
 // CHECK:         %[[DY:.*]] = nabla.broadcast_to %{{.*}} : tensor<1xf32> -> tensor<4xf32>
-// CHECK:         %[[ONE:.*]] = nabla.constant dense<1.000000e+00> : tensor<f32>
+// CHECK:         %[[ONE:.*]] = nabla.constant {{(\{nabla.loss_seed\} )?}}dense<1.000000e+00> : tensor<f32>
 // CHECK:         %[[PM1:.*]] = nabla.sub %[[P]], %[[ONE]] : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
 // CHECK-DAG:     %[[WPM1:.*]] = nabla.pow %[[W]], %[[PM1]] : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
 // CHECK-DAG:     %[[DYP:.*]] = nabla.mul %[[DY]], %[[P]] : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
@@ -203,7 +203,7 @@ func.func @f(%w: tensor<4xf32> {nabla.param = "w"}) -> tensor<f32> attributes {n
 // CHECK-SAME:    (%[[W:[^:]+]]: tensor<4xf32> {nabla.param = "w"})
 // CHECK:         %[[Y:.*]] = nabla.sigmoid %[[W]]
 // CHECK:         %[[DY:.*]] = nabla.broadcast_to %{{.*}} : tensor<1xf32> -> tensor<4xf32>
-// CHECK:         %[[ONE:.*]] = nabla.constant dense<1.000000e+00> : tensor<f32>
+// CHECK:         %[[ONE:.*]] = nabla.constant {{(\{nabla.loss_seed\} )?}}dense<1.000000e+00> : tensor<f32>
 // CHECK:         %[[OMY:.*]] = nabla.sub %[[ONE]], %[[Y]] : tensor<f32>, tensor<4xf32> -> tensor<4xf32>
 // CHECK:         %[[D:.*]] = nabla.mul %[[Y]], %[[OMY]]
 // CHECK:         %[[DW:.*]] = nabla.mul %[[DY]], %[[D]]
@@ -221,7 +221,7 @@ func.func @f(%w: tensor<4xf32> {nabla.param = "w"}) -> tensor<f32> attributes {n
 // CHECK-SAME:    (%[[W:[^:]+]]: tensor<4xf32> {nabla.param = "w"})
 // CHECK:         %[[Y:.*]] = nabla.tanh %[[W]]
 // CHECK:         %[[DY:.*]] = nabla.broadcast_to %{{.*}} : tensor<1xf32> -> tensor<4xf32>
-// CHECK-DAG:     %[[ONE:.*]] = nabla.constant dense<1.000000e+00> : tensor<f32>
+// CHECK-DAG:     %[[ONE:.*]] = nabla.constant {{(\{nabla.loss_seed\} )?}}dense<1.000000e+00> : tensor<f32>
 // CHECK-DAG:     %[[YY:.*]] = nabla.mul %[[Y]], %[[Y]] : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
 // CHECK:         %[[D:.*]] = nabla.sub %[[ONE]], %[[YY]] : tensor<f32>, tensor<4xf32> -> tensor<4xf32>
 // CHECK:         %[[DW:.*]] = nabla.mul %[[DY]], %[[D]]
@@ -496,7 +496,7 @@ func.func @f(%w: tensor<8x10xf32> {nabla.param = "w"}, %x: tensor<8x10xf32> {nab
 // CHECK-LABEL: func.func @f_grad
 // CHECK-SAME:    (%[[W:[^:]+]]: tensor<8x1xf32> {nabla.param = "w"}, %[[T:[^:]+]]: tensor<8x1xf32> {nabla.param = "t"})
 // CHECK:         %[[L:.*]] = nabla.mse %[[W]], %[[T]]
-// CHECK:         %[[DY:.*]] = nabla.constant dense<1.000000e+00> : tensor<f32>
+// CHECK:         %[[DY:.*]] = nabla.constant {{(\{nabla.loss_seed\} )?}}dense<1.000000e+00> : tensor<f32>
 // CHECK:         %[[D:.*]] = nabla.sub %[[W]], %[[T]] : tensor<8x1xf32>, tensor<8x1xf32> -> tensor<8x1xf32>
 // CHECK:         %[[K:.*]] = nabla.constant dense<2.500000e-01> : tensor<f32>
 // CHECK:         %[[DYK:.*]] = nabla.mul %[[DY]], %[[K]] : tensor<f32>, tensor<f32> -> tensor<f32>
@@ -517,7 +517,7 @@ func.func @f(%w: tensor<8x1xf32> {nabla.param = "w"}, %t: tensor<8x1xf32> {nabla
 // CHECK-SAME:    (%[[W:[^:]+]]: tensor<8x10xf32> {nabla.param = "w"}, %[[LABELS:[^:]+]]: tensor<8xi32> {nabla.input = "labels"})
 // CHECK-SAME:    -> (tensor<f32>, tensor<8x10xf32> {nabla.grad = "w"})
 // CHECK:         %[[L:.*]] = nabla.cross_entropy %[[W]], %[[LABELS]]
-// CHECK:         %[[DY:.*]] = nabla.constant dense<1.000000e+00> : tensor<f32>
+// CHECK:         %[[DY:.*]] = nabla.constant {{(\{nabla.loss_seed\} )?}}dense<1.000000e+00> : tensor<f32>
 // CHECK:         %[[P:.*]] = nabla.softmax %[[W]] axis = 1 : tensor<8x10xf32>
 // CHECK:         %[[ONEHOT:.*]] = nabla.one_hot %[[LABELS]] : tensor<8xi32> -> tensor<8x10xf32>
 // CHECK:         %[[VALID:.*]] = nabla.sum %[[ONEHOT]] axes = [1] keepdims : tensor<8x10xf32> -> tensor<8x1xf32>
@@ -540,10 +540,10 @@ func.func @f(%w: tensor<8x10xf32> {nabla.param = "w"}, %labels: tensor<8xi32> {n
 // CHECK-LABEL: func.func @f_grad
 // CHECK-SAME:    (%[[P:[^:]+]]: tensor<8xf32> {nabla.param = "w"}, %[[T:[^:]+]]: tensor<8xf32> {nabla.param = "t"})
 // CHECK:         %[[L:.*]] = nabla.binary_cross_entropy %[[P]], %[[T]]
-// CHECK:         %[[DY:.*]] = nabla.constant dense<1.000000e+00> : tensor<f32>
+// CHECK:         %[[DY:.*]] = nabla.constant {{(\{nabla.loss_seed\} )?}}dense<1.000000e+00> : tensor<f32>
 // CHECK:         %[[N:.*]] = nabla.constant dense<8.000000e+00> : tensor<f32>
 // CHECK:         %[[SCALE:.*]] = nabla.div %[[DY]], %[[N]] : tensor<f32>, tensor<f32> -> tensor<f32>
-// CHECK:         %[[ONE:.*]] = nabla.constant dense<1.000000e+00> : tensor<f32>
+// CHECK:         %[[ONE:.*]] = nabla.constant {{(\{nabla.loss_seed\} )?}}dense<1.000000e+00> : tensor<f32>
 // CHECK:         %[[OMP:.*]] = nabla.sub %[[ONE]], %[[P]] : tensor<f32>, tensor<8xf32> -> tensor<8xf32>
 // CHECK-DAG:     %[[EPS:.*]] = nabla.constant dense<9.99999996E-13> : tensor<f32>
 // CHECK-DAG:     %[[PQ:.*]] = nabla.mul %[[P]], %[[OMP]] : tensor<8xf32>, tensor<8xf32> -> tensor<8xf32>

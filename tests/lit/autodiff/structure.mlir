@@ -169,7 +169,7 @@ func.func @unused(%w: tensor<4xf32> {nabla.param = "w"}, %u: tensor<3x2xf32> {na
 // A loss that is the parameter itself has gradient 1 (the seed).
 // CHECK-LABEL: func.func @identity_grad
 // CHECK-SAME:    (%[[W:[^:]+]]: tensor<f32> {nabla.param = "w"})
-// CHECK-NEXT:    %[[ONE:.*]] = nabla.constant dense<1.000000e+00> : tensor<f32>
+// CHECK-NEXT:    %[[ONE:.*]] = nabla.constant {{(\{nabla.loss_seed\} )?}}dense<1.000000e+00> : tensor<f32>
 // CHECK-NEXT:    return %[[W]], %[[ONE]] : tensor<f32>, tensor<f32>
 // REPARSE-LABEL: func.func @identity_grad
 func.func @identity(%w: tensor<f32> {nabla.param = "w"}) -> tensor<f32> attributes {nabla.model} {
@@ -185,7 +185,7 @@ func.func @identity(%w: tensor<f32> {nabla.param = "w"}) -> tensor<f32> attribut
 // unused parameter is at that parameter.
 // LOC-LABEL: func.func @located_grad
 // LOC:         %[[E:.*]] = nabla.exp %{{.*}} loc("model.nb":3:7)
-// LOC:         nabla.constant dense<1.000000e+00> : tensor<f32> loc("model.nb":5:10)
+// LOC:         nabla.constant {{(\{nabla.loss_seed\} )?}}dense<1.000000e+00> : tensor<f32> loc("model.nb":5:10)
 // LOC-NEXT:    nabla.reshape {{.*}} loc("model.nb":5:10)
 // LOC-NEXT:    %[[DY:.*]] = nabla.broadcast_to {{.*}} loc("model.nb":5:10)
 // LOC-NEXT:    %[[DE:.*]] = nabla.mul %[[DY]], %{{.*}} loc("model.nb":4:9)
