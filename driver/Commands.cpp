@@ -141,6 +141,12 @@ int runStats(const Invocation &inv, const Source &source,
                          formatBytes(stats[fusion].kernels.intermediateBytes),
                          1e3 * stats[fusion].medianSeconds,
                          stats[fusion].compileSeconds);
+  for (bool fusion : {false, true})
+    out << llvm::formatv(
+        "  compile {0,-14} nabla passes {1:f2} s, LLVM {2:f2} s{3}\n",
+        fusion ? "with fusion:" : "without fusion:",
+        stats[fusion].loweringSeconds, stats[fusion].codegenSeconds,
+        stats[fusion].cacheHit ? " (served from the compile cache)" : "");
   out << llvm::formatv(
       "  fusion: {0:f2}x fewer kernels, {1:f2}x fewer bytes written, step "
       "{2:f2}x as fast\n",

@@ -407,6 +407,10 @@ Model::fromLowered(mlir::ModuleOp module, Signature signature) {
   return model;
 }
 
+const CompileInfo &Model::getCompileInfo() const {
+  return engine->getCompileInfo();
+}
+
 llvm::Error Model::initParameters(uint64_t seed) {
   size_t p = 0;
   for (const ArgInfo &arg : signature.args) {

@@ -104,6 +104,9 @@ llvm::Expected<PreparedStep> prepareStep(const Source &source,
   if (!trainer)
     return trainer.takeError();
   prepared.stats.compileSeconds = secondsSince(start);
+  prepared.stats.loweringSeconds = (*trainer)->getLoweringSeconds();
+  prepared.stats.codegenSeconds = (*trainer)->getCompileInfo().codegenSeconds;
+  prepared.stats.cacheHit = (*trainer)->getCompileInfo().cacheHit;
   prepared.trainer = std::move(*trainer);
   if (auto e = prepared.trainer->initParameters(seed))
     return std::move(e);

@@ -18,7 +18,10 @@ namespace nabla::tools {
 struct StepStats {
   KernelStats kernels;
   double medianSeconds = 0; // of the timed steps
-  double compileSeconds = 0;
+  double compileSeconds = 0;  // all of Trainer::create
+  double loweringSeconds = 0; // nabla's passes, down to the LLVM dialect
+  double codegenSeconds = 0;  // LLVM, or loading from the compile cache
+  bool cacheHit = false;
 };
 
 /// Builds the training step of `source`, counts its kernels with

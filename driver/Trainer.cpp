@@ -14,6 +14,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "nabla/ir/NablaOps.h"
 
+#include <chrono>
 #include <cmath>
 
 namespace nabla {
@@ -143,8 +144,12 @@ Trainer::create(const Source &source, const CompileOptions &compile,
   if (compile.configurePassManager)
     compile.configurePassManager(lower);
   buildCpuPipeline(lower, CpuStage::LLVMDialect, compile.fusion);
+  auto lowerStart = std::chrono::steady_clock::now();
   if (auto e = runPasses(lower, **module, "lowering the training step"))
     return std::move(e);
+  trainer->loweringSeconds = std::chrono::duration<double>(
+                                 std::chrono::steady_clock::now() - lowerStart)
+                                 .count();
   auto engine = JitEngine::create(**module);
   if (!engine)
     return makeError("error: JIT compilation failed: " +

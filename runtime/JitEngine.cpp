@@ -7,16 +7,22 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/runtime/JitEngine.h"
+#include "nabla/runtime/CompileCache.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <chrono>
 #include <mutex>
 
 namespace nabla {
@@ -64,14 +70,62 @@ struct Descriptor {
 
 } // namespace
 
-JitEngine::JitEngine(std::unique_ptr<mlir::ExecutionEngine> engine)
-    : engine(std::move(engine)) {}
+JitEngine::JitEngine() = default;
 JitEngine::~JitEngine() = default;
+
+namespace {
+
+/// The module's text without locations: what the cache key hashes.
+std::string irText(mlir::ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os, mlir::OpPrintingFlags().enableDebugInfo(false));
+  return text;
+}
+
+/// A function of the module with a body, to look up so that ORC compiles
+/// the module (it compiles the whole module on the first lookup).
+std::optional<std::string> anyFunction(mlir::ModuleOp module) {
+  for (auto f : module.getOps<mlir::LLVM::LLVMFuncOp>())
+    if (!f.isExternal() && !f.getName().starts_with("_mlir_"))
+      return f.getName().str();
+  return std::nullopt;
+}
+
+llvm::Expected<std::unique_ptr<llvm::orc::LLJIT>>
+loadObject(std::unique_ptr<llvm::MemoryBuffer> object) {
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  auto jit = llvm::orc::LLJITBuilder()
+                 .setJITTargetMachineBuilder(std::move(*builder))
+                 .create();
+  if (!jit)
+    return jit.takeError();
+  // libm, malloc/free and the compiler runtime come from this process, as
+  // they do for mlir::ExecutionEngine.
+  auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!generator)
+    return generator.takeError();
+  (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
+  if (auto e = (*jit)->addObjectFile(std::move(object)))
+    return std::move(e);
+  return std::move(*jit);
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+} // namespace
 
 llvm::Expected<std::unique_ptr<JitEngine>>
 JitEngine::create(mlir::ModuleOp module) {
   initializeLLVMOnce();
   registerTranslations(module);
+  auto start = std::chrono::steady_clock::now();
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
     return builder.takeError();
@@ -79,6 +133,30 @@ JitEngine::create(mlir::ModuleOp module) {
   auto machine = builder->createTargetMachine();
   if (!machine)
     return machine.takeError();
+  std::unique_ptr<JitEngine> jit(new JitEngine());
+
+  auto cache = CompileCache::fromEnvironment();
+  std::string key;
+  if (cache) {
+    llvm::TargetMachine &tm = **machine;
+    key = CompileCache::key(irText(module),
+                            tm.getTargetTriple().str() + "|" +
+                                tm.getTargetCPU().str() + "|" +
+                                tm.getTargetFeatureString().str() + "|O3");
+    jit->info.cacheEntry = cache->pathOf(key);
+    if (auto object = cache->load(key)) {
+      auto loaded = loadObject(std::move(object));
+      if (loaded) {
+        jit->loaded = std::move(*loaded);
+        jit->info.cacheHit = true;
+        jit->info.codegenSeconds = secondsSince(start);
+        return jit;
+      }
+      // An entry this LLVM cannot load is compiled again and replaced.
+      llvm::consumeError(loaded.takeError());
+    }
+  }
+
   std::function<llvm::Error(llvm::Module *)> optimize =
       mlir::makeOptimizingTransformer(3, 0, machine->get());
   mlir::ExecutionEngineOptions options;
@@ -86,11 +164,41 @@ JitEngine::create(mlir::ModuleOp module) {
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   options.enableGDBNotificationListener = false;
   options.enablePerfNotificationListener = false;
+  options.enableObjectDump = cache.has_value();
   auto engine =
       mlir::ExecutionEngine::create(module, options, std::move(*machine));
   if (!engine)
     return engine.takeError();
-  return std::unique_ptr<JitEngine>(new JitEngine(std::move(*engine)));
+  jit->engine = std::move(*engine);
+  std::optional<std::string> function = anyFunction(module);
+  if (cache && function) {
+    // Compile now, and keep the object. A cache that cannot be written
+    // costs the next run its compile time, nothing else.
+    if (auto fn = jit->engine->lookupPacked(*function); !fn)
+      return fn.takeError();
+    llvm::SmallString<256> temp;
+    if (!llvm::sys::fs::createTemporaryFile("nabla-object", "o", temp)) {
+      jit->engine->dumpToObjectFile(temp);
+      auto object = llvm::MemoryBuffer::getFile(temp, /*IsText=*/false);
+      if (object && (*object)->getBufferSize() > 0) {
+        if (auto e = cache->store(key, (*object)->getBuffer()))
+          jit->info.cacheWarning = llvm::toString(std::move(e));
+      }
+      llvm::sys::fs::remove(temp);
+    }
+  }
+  jit->info.codegenSeconds = secondsSince(start);
+  return jit;
+}
+
+llvm::Expected<void (*)(void **)>
+JitEngine::lookupPacked(llvm::StringRef function) {
+  if (engine)
+    return engine->lookupPacked(function);
+  auto symbol = loaded->lookup(("_mlir_" + function).str());
+  if (!symbol)
+    return symbol.takeError();
+  return symbol->toPtr<void (*)(void **)>();
 }
 
 llvm::Error JitEngine::call(llvm::StringRef function,
@@ -105,11 +213,15 @@ llvm::Error JitEngine::call(llvm::StringRef function,
   std::vector<void *> packed;
   for (Descriptor &d : descriptors)
     d.appendTo(packed);
-  return engine->invokePacked(function, packed);
+  auto fn = lookupPacked(function);
+  if (!fn)
+    return fn.takeError();
+  (*fn)(packed.data());
+  return llvm::Error::success();
 }
 
 llvm::Error JitEngine::prepare(llvm::StringRef function) {
-  auto fn = engine->lookupPacked(function);
+  auto fn = lookupPacked(function);
   if (!fn)
     return fn.takeError();
   return llvm::Error::success();

@@ -21,6 +21,7 @@
 #include "nabla/LossScaler.h"
 #include "nabla/nabla.h"
 #include "nabla/runtime/Checkpoint.h"
+#include "nabla/runtime/JitEngine.h"
 
 namespace nabla {
 
@@ -86,6 +87,10 @@ public:
   /// Optimizer steps taken so far.
   int64_t getStep() const { return stepCount; }
   const LossScaler &getLossScaler() const { return scaler; }
+  /// Seconds in nabla's passes (down to the LLVM dialect), and how the
+  /// machine code was made (LLVM, or the compile cache).
+  double getLoweringSeconds() const { return loweringSeconds; }
+  const CompileInfo &getCompileInfo() const { return engine->getCompileInfo(); }
   const TrainOptions &getOptions() const { return options; }
 
   /// Parameters ("param:NAME"), optimizer state ("SLOT:NAME") and metadata
@@ -119,6 +124,7 @@ private:
   Tensor loss, lr, stepTensor, lossScaleTensor;
   LossScaler scaler = LossScaler::none();
   int64_t stepCount = 0;
+  double loweringSeconds = 0;
   std::unique_ptr<JitEngine> engine;
   struct Probe; // the nabla-level @M_grad kept for locateNonFinite
   std::unique_ptr<Probe> probe;

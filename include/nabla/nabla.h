@@ -43,6 +43,7 @@ namespace ast {
 struct Module;
 }
 class JitEngine;
+struct CompileInfo;
 
 /// An MLIRContext with every dialect and interface nabla's pipeline needs.
 std::unique_ptr<mlir::MLIRContext> createContext();
@@ -141,6 +142,8 @@ public:
   ~Model();
 
   const Signature &getSignature() const { return signature; }
+  /// Whether the machine code came from the compile cache, and its file.
+  const CompileInfo &getCompileInfo() const;
 
   /// Sets every parameter from its init spec; the same seed gives the same
   /// values on every run and machine.

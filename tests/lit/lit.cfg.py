@@ -17,3 +17,8 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%examples", os.path.join(config.nabla_src_root, "examples")))
 config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+
+# The JIT's compile cache of the tests lives in the build tree, not in the
+# user's ~/.cache (cached and fresh code compute the same: see
+# tests/unit/CompileCacheTest.cpp).
+config.environment["NABLA_CACHE_DIR"] = os.path.join(config.nabla_obj_root, "compile-cache")

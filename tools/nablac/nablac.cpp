@@ -140,7 +140,8 @@ Commands:
                          and outputs with their shapes
   nablac stats FILE.nb [--steps N]
                          the training step's kernels, bytes of intermediate
-                         tensors and time per step, with and without fusion
+                         tensors, time per step and compile time per stage,
+                         with and without fusion
   nablac FILE.nb --emit=STAGE [-o OUT]
                          print a compilation stage: tokens, ast, nabla,
                          grad, mixed (the training step's casts, with
@@ -149,6 +150,9 @@ Commands:
 
 MLIR's pass-manager options also apply (--mlir-print-ir-after-all,
 --mlir-timing, ...).
+
+Compiled code is cached in ~/.cache/nabla ($XDG_CACHE_HOME/nabla), or in
+$NABLA_CACHE_DIR; NABLA_CACHE=off compiles every time.
 )";
 
 int main(int argc, char **argv) {

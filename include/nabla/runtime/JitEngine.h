@@ -12,15 +12,29 @@
 namespace mlir {
 class ExecutionEngine;
 }
+namespace llvm::orc {
+class LLJIT;
+}
 
 namespace nabla {
 
+/// How a module's machine code was obtained.
+struct CompileInfo {
+  bool cacheHit = false;      // loaded from the compile cache
+  double codegenSeconds = 0;  // LLVM -O3 and code generation, or the load
+  std::string cacheEntry;     // the cache file, when the cache is on
+  std::string cacheWarning;   // why the entry could not be stored, if so
+};
+
 /// Owns the JIT-compiled code of one module (in the LLVM dialect), compiled
-/// at -O3 for the host CPU.
+/// at -O3 for the host CPU, or loaded from the compile cache
+/// (CompileCache.h) when the same module was compiled before.
 class JitEngine {
 public:
   static llvm::Expected<std::unique_ptr<JitEngine>> create(mlir::ModuleOp module);
   ~JitEngine();
+
+  const CompileInfo &getCompileInfo() const { return info; }
 
   /// Calls `function`, whose lowered form takes one memref per tensor: its
   /// arguments then its results as out-parameters. Every tensor's shape must
@@ -33,8 +47,13 @@ public:
   llvm::Error prepare(llvm::StringRef function);
 
 private:
-  explicit JitEngine(std::unique_ptr<mlir::ExecutionEngine> engine);
+  JitEngine();
+  llvm::Expected<void (*)(void **)> lookupPacked(llvm::StringRef function);
+
+  // One of the two: code compiled now, or an object loaded from the cache.
   std::unique_ptr<mlir::ExecutionEngine> engine;
+  std::unique_ptr<llvm::orc::LLJIT> loaded;
+  CompileInfo info;
 };
 
 /// Translates a module in the LLVM dialect to LLVM IR text (`--emit=llvm`).

@@ -1,0 +1,52 @@
+//===- CompileCache.h - Compiled code kept on disk -------------*- C++ -*-===//
+//
+// The JIT's machine code for a module, stored under a hash of everything
+// that determines it: the final IR (in the LLVM dialect), the LLVM version,
+// the target triple, CPU and its features, and the cache format. A second
+// compile of the same model on the same machine loads the object file
+// instead of running LLVM's code generator.
+//
+// Where: $NABLA_CACHE_DIR if set, else $XDG_CACHE_HOME/nabla, else
+// ~/.cache/nabla. NABLA_CACHE=off turns the cache off. Each entry is
+// written to a temporary file and renamed into place, and carries the
+// SHA-256 of its contents: a truncated or corrupt entry is ignored (and
+// replaced), never loaded.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_RUNTIME_COMPILECACHE_H
+#define NABLA_RUNTIME_COMPILECACHE_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace nabla {
+
+class CompileCache {
+public:
+  /// The cache the environment asks for, or none (NABLA_CACHE=off, or no
+  /// directory can be named).
+  static std::optional<CompileCache> fromEnvironment();
+  explicit CompileCache(std::string directory) : directory(std::move(directory)) {}
+
+  /// The key of an IR text compiled for `target` (triple, CPU, features).
+  static std::string key(llvm::StringRef ir, llvm::StringRef target);
+  /// The object stored under `key`, if there is one and it is intact.
+  std::unique_ptr<llvm::MemoryBuffer> load(llvm::StringRef key) const;
+  /// Stores `object` under `key` (atomically).
+  llvm::Error store(llvm::StringRef key, llvm::StringRef object) const;
+  /// The file an entry lives in.
+  std::string pathOf(llvm::StringRef key) const;
+  const std::string &getDirectory() const { return directory; }
+
+private:
+  std::string directory;
+};
+
+} // namespace nabla
+
+#endif // NABLA_RUNTIME_COMPILECACHE_H

@@ -1,0 +1,120 @@
+//===- CompileCache.cpp - Compiled code kept on disk ----------------------===//
+#include "nabla/runtime/CompileCache.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+namespace nabla {
+
+namespace {
+
+/// Bumped whenever what an entry holds, or how it is used, changes.
+constexpr llvm::StringLiteral kFormat = "nabla-object-cache-1";
+/// An entry: this magic line, the SHA-256 of the object (32 bytes), the
+/// object.
+constexpr llvm::StringLiteral kMagic = "NABLAOBJ1\n";
+constexpr size_t kHashSize = 32;
+
+std::string sha256Hex(llvm::ArrayRef<llvm::StringRef> parts) {
+  llvm::SHA256 hasher;
+  for (llvm::StringRef part : parts) {
+    hasher.update(part);
+    hasher.update(llvm::StringRef("\0", 1)); // parts cannot run together
+  }
+  auto digest = hasher.final();
+  return llvm::toHex(llvm::ArrayRef<uint8_t>(digest.data(), digest.size()),
+                     /*LowerCase=*/true);
+}
+
+} // namespace
+
+std::optional<CompileCache> CompileCache::fromEnvironment() {
+  if (auto off = llvm::sys::Process::GetEnv("NABLA_CACHE"))
+    if (*off == "off" || *off == "0")
+      return std::nullopt;
+  if (auto dir = llvm::sys::Process::GetEnv("NABLA_CACHE_DIR"))
+    if (!dir->empty())
+      return CompileCache(*dir);
+  llvm::SmallString<256> path;
+  if (auto xdg = llvm::sys::Process::GetEnv("XDG_CACHE_HOME");
+      xdg && !xdg->empty()) {
+    path = *xdg;
+  } else if (llvm::sys::path::home_directory(path)) {
+    llvm::sys::path::append(path, ".cache");
+  } else {
+    return std::nullopt;
+  }
+  llvm::sys::path::append(path, "nabla");
+  return CompileCache(std::string(path));
+}
+
+std::string CompileCache::key(llvm::StringRef ir, llvm::StringRef target) {
+  return sha256Hex({kFormat, LLVM_VERSION_STRING, target, ir});
+}
+
+std::string CompileCache::pathOf(llvm::StringRef key) const {
+  llvm::SmallString<256> path(directory);
+  llvm::sys::path::append(path, key + ".o");
+  return std::string(path);
+}
+
+std::unique_ptr<llvm::MemoryBuffer>
+CompileCache::load(llvm::StringRef key) const {
+  auto file = llvm::MemoryBuffer::getFile(pathOf(key), /*IsText=*/false,
+                                          /*RequiresNullTerminator=*/false);
+  if (!file)
+    return nullptr;
+  llvm::StringRef contents = (*file)->getBuffer();
+  if (!contents.consume_front(kMagic) || contents.size() < kHashSize)
+    return nullptr;
+  llvm::StringRef hash = contents.take_front(kHashSize);
+  llvm::StringRef object = contents.drop_front(kHashSize);
+  auto digest = llvm::SHA256::hash(llvm::arrayRefFromStringRef(object));
+  if (std::memcmp(digest.data(), hash.data(), kHashSize) != 0)
+    return nullptr;
+  return llvm::MemoryBuffer::getMemBufferCopy(object, pathOf(key));
+}
+
+llvm::Error CompileCache::store(llvm::StringRef key,
+                                llvm::StringRef object) const {
+  if (std::error_code ec = llvm::sys::fs::create_directories(directory))
+    return llvm::createStringError(ec, "cannot create the compile cache '" +
+                                           directory + "': " + ec.message());
+  std::string path = pathOf(key);
+  llvm::SmallString<256> temp;
+  int fd = -1;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%", fd, temp))
+    return llvm::createStringError(ec, "cannot write to the compile cache '" +
+                                           directory + "': " + ec.message());
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    auto digest = llvm::SHA256::hash(llvm::arrayRefFromStringRef(object));
+    os << kMagic;
+    os.write(reinterpret_cast<const char *>(digest.data()), digest.size());
+    os << object;
+    os.close();
+    if (os.has_error()) {
+      std::error_code ec = os.error();
+      os.clear_error();
+      llvm::sys::fs::remove(temp);
+      return llvm::createStringError(ec, "cannot write '" + temp + "': " +
+                                             ec.message());
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temp, path)) {
+    llvm::sys::fs::remove(temp);
+    return llvm::createStringError(ec, "cannot write '" + path + "': " +
+                                           ec.message());
+  }
+  return llvm::Error::success();
+}
+
+} // namespace nabla
