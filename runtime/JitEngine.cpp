@@ -193,12 +193,23 @@ JitEngine::create(mlir::ModuleOp module) {
 
 llvm::Expected<void (*)(void **)>
 JitEngine::lookupPacked(llvm::StringRef function) {
-  if (engine)
-    return engine->lookupPacked(function);
-  auto symbol = loaded->lookup(("_mlir_" + function).str());
-  if (!symbol)
-    return symbol.takeError();
-  return symbol->toPtr<void (*)(void **)>();
+  // Looked up once: a training loop calls the same function every step.
+  if (auto it = functions.find(function); it != functions.end())
+    return it->second;
+  void (*fn)(void **) = nullptr;
+  if (engine) {
+    auto found = engine->lookupPacked(function);
+    if (!found)
+      return found.takeError();
+    fn = *found;
+  } else {
+    auto symbol = loaded->lookup(("_mlir_" + function).str());
+    if (!symbol)
+      return symbol.takeError();
+    fn = symbol->toPtr<void (*)(void **)>();
+  }
+  functions[function] = fn;
+  return fn;
 }
 
 llvm::Error JitEngine::call(llvm::StringRef function,

@@ -5,6 +5,7 @@
 #include "nabla/runtime/Tensor.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>
@@ -53,6 +54,7 @@ private:
   // One of the two: code compiled now, or an object loaded from the cache.
   std::unique_ptr<mlir::ExecutionEngine> engine;
   std::unique_ptr<llvm::orc::LLJIT> loaded;
+  llvm::StringMap<void (*)(void **)> functions; // packed wrappers, by name
   CompileInfo info;
 };
 
