@@ -33,6 +33,7 @@ constexpr const char kToLinalg[] =
 /// what fuses is nabla-fusion's decision, and --no-fusion means none.) Arguments stay read-only; results
 /// become out-parameters so the runtime owns every buffer it sees.
 constexpr const char kToLLVM[] =
+    "func.func(nabla-cpu-matmul-kernels),"
     "nabla-cpu-loop-order,"
     "nabla-protect-arguments,"
     "one-shot-bufferize{bufferize-function-boundaries "
@@ -40,6 +41,7 @@ constexpr const char kToLLVM[] =
     "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
     "buffer-deallocation-pipeline,"
     "convert-linalg-to-loops,"
+    "convert-vector-to-scf{full-unroll=true},"
     // f16/bf16 arithmetic and math run in f32, rounded after each op (the
     // same results: f32 has more than twice their precision); bf16 casts
     // become integer code (nabla-expand-bf16).
@@ -49,6 +51,7 @@ constexpr const char kToLLVM[] =
     "expand-strided-metadata," // tiles are subviews: offsets as affine.apply
     "lower-affine,"
     "convert-scf-to-cf,"
+    "convert-vector-to-llvm,"
     "convert-math-to-funcs,"
     "convert-math-to-llvm,"
     "convert-math-to-libm,"
@@ -57,6 +60,7 @@ constexpr const char kToLLVM[] =
     "finalize-memref-to-llvm,"
     "convert-cf-to-llvm,"
     "convert-func-to-llvm,"
+    "convert-ub-to-llvm,"
     "reconcile-unrealized-casts";
 
 void addPipeline(OpPassManager &pm, llvm::StringRef text) {

@@ -111,6 +111,16 @@ int64_t rowsPerTile(Block &body, int64_t rows, int64_t tileBytes) {
   return tile;
 }
 
+/// Rows per tile of a group with a matmul: enough row blocks of the
+/// matmul kernel (nabla-cpu-matmul-kernels, 4 rows each) that a panel of
+/// B, brought into cache once, serves several of them.
+int64_t matmulRowsPerTile(int64_t rows) {
+  for (int64_t tile : {32, 16, 8, 4, 2})
+    if (rows % tile == 0 && rows > tile)
+      return tile;
+  return 1;
+}
+
 /// Whether `a` and `b` compute the same values: the same inputs, maps and
 /// body, all loops parallel, destinations only written (so they may differ).
 bool sameComputation(linalg::GenericOp a, linalg::GenericOp b) {
@@ -161,13 +171,12 @@ void tileGroup(RewriterBase &rewriter, FusedOp group, int64_t tileBytes) {
   int64_t rows = ranges[*loop];
   if (ShapedType::isDynamic(rows) || rows < 2)
     return;
-  // A matmul is tiled one row at a time: its loops run i, k, j
-  // (nabla-cpu-loop-order), so a row of the result is the same loop nest
-  // as before and its epilogue runs while the row is in L1. (Tiles of
-  // several rows make LLVM unroll the matmul's static row loop: 7x the
-  // compile time on deep_sigmoid.nb.)
+  // A matmul group is tiled by blocks of rows that nabla-cpu-matmul-kernels
+  // turns into vector code (scalar tiles of several rows made LLVM unroll
+  // the matmul's loops: 7x the compile time on deep_sigmoid.nb).
   bool hasMatmul = !body.getOps<linalg::MatmulOp>().empty();
-  int64_t tile = hasMatmul ? 1 : rowsPerTile(body, rows, tileBytes);
+  int64_t tile = hasMatmul ? matmulRowsPerTile(rows)
+                           : rowsPerTile(body, rows, tileBytes);
   bool overReduction =
       sink.getIteratorTypesArray()[*loop] == utils::IteratorType::reduction;
 

@@ -62,9 +62,10 @@ def NablaLowerFused : Pass<"nabla-lower-fused", "mlir::ModuleOp"> {
     of rows at a time; a value the group yields is written once, tile by
     tile. The tile is the largest number of rows (dividing the row count,
     and at most half of it) whose widest tensor row fits in `tile-bytes`;
-    a group with a matmul is tiled one row at a time (the matmul's i, k, j
-    loops then compute one row of its result, and the epilogue uses it
-    while it is in L1).
+    a group with a matmul is tiled in blocks of up to 32 rows (several row
+    blocks of nabla-cpu-matmul-kernels, so that a panel of B loaded into
+    cache serves all of them, and the epilogue uses the rows while they
+    are in cache).
     Finally the group's ops are inlined into the function, marked
     `nabla.group = "<name>"`.
   }];
@@ -91,4 +92,25 @@ def NablaExpandBF16 : Pass<"nabla-expand-bf16", "mlir::ModuleOp"> {
     lowers these casts to `__truncsfbf2`, which Debian 12's libgcc lacks.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
+def NablaCpuMatmulKernels : Pass<"nabla-cpu-matmul-kernels", "mlir::func::FuncOp"> {
+  let summary = "Register-blocked, vectorized f32 matmuls";
+  let description = [{
+    Tiles each static f32 `linalg.matmul` into blocks of `mr` x `nr` of C
+    (mr = 4, 2 or 1 rows, whichever divides M; nr = 64, 32, 16 or 8
+    columns, the widest that divides N and keeps the block within 8 vector
+    registers of 8 floats) and steps k one at a time; the block is
+    vectorized, and its C tile is hoisted out of the k loop, so it stays in
+    registers while k runs: each k step loads a column of A (mr floats,
+    broadcast) and a row of B (nr floats) and does mr x nr / 8 FMAs. The
+    contraction is lowered to outer products (FMAs). Matmuls whose N has
+    no such divisor, and 16-bit ones, are left to nabla-cpu-loop-order.
+    Each C element still sums over k in increasing order, as before.
+  }];
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect", "mlir::tensor::TensorDialect",
+    "mlir::arith::ArithDialect"
+  ];
 }

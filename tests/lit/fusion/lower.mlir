@@ -35,16 +35,17 @@ func.func @norm(%g: tensor<128x64xf32>) -> tensor<f32> {
   return %1 : tensor<f32>
 }
 
-// A matmul + bias + relu group is one loop over rows, one row per tile:
-// each row of x @ w is computed and its epilogue applied while it is in
-// L1; the pre-activation never exists as a full tensor.
+// A matmul + bias + relu group is one loop over blocks of rows (4 of the
+// 8 here: matmul groups take up to 32 rows, fewer than all): each block of
+// x @ w is computed and its epilogue applied while it is in cache; the
+// pre-activation never exists as a full tensor.
 // CHECK-LABEL: func.func @dense
-// CHECK:         %[[R:.*]] = scf.for %[[I:.*]] = %c0 to %c8 step %c1
-// CHECK:           tensor.extract_slice %arg0[%[[I]], 0] [1, 64]
+// CHECK:         %[[R:.*]] = scf.for %[[I:.*]] = %c0 to %c8 step %c4
+// CHECK:           tensor.extract_slice %arg0[%[[I]], 0] [4, 64]
 // CHECK:           linalg.matmul
 // CHECK:           arith.addf
 // CHECK:           arith.maximumf
-// CHECK:           tensor.insert_slice {{.*}}[%[[I]], 0] [1, 32]
+// CHECK:           tensor.insert_slice {{.*}}[%[[I]], 0] [4, 32]
 // CHECK:         } {nabla.group = "group_0"}
 // CHECK-NEXT:    return %[[R]]
 func.func @dense(%x: tensor<8x64xf32>, %w: tensor<64x32xf32>, %b: tensor<32xf32>) -> tensor<8x32xf32> {

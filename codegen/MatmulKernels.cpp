@@ -1,0 +1,159 @@
+//===- MatmulKernels.cpp - Register-blocked, vectorized matmuls -----------===//
+//
+// nabla-cpu-matmul-kernels: see Passes.td. The steps are upstream's:
+// scf tiling, linalg vectorization, hoisting of loop-invariant subsets
+// (the C block becomes a loop-carried vector), and the lowering of
+// vector.contract to outer products.
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+namespace nabla {
+#define GEN_PASS_DEF_NABLACPUMATMULKERNELS
+#include "codegen/Passes.h.inc"
+} // namespace nabla
+
+using namespace mlir;
+
+namespace {
+
+/// Vector registers of 8 floats the C block may take (AVX2 has 16).
+constexpr int64_t kAccumulatorRegisters = 8;
+
+struct Block {
+  int64_t mr, nr;
+};
+
+std::optional<Block> chooseBlock(linalg::MatmulOp op) {
+  auto a = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
+  auto b = dyn_cast<RankedTensorType>(op.getInputs()[1].getType());
+  auto c = dyn_cast<RankedTensorType>(op.getOutputs()[0].getType());
+  if (!a || !b || !c || !a.hasStaticShape() || !b.hasStaticShape() ||
+      !c.hasStaticShape())
+    return std::nullopt;
+  if (!a.getElementType().isF32() || !b.getElementType().isF32() ||
+      !c.getElementType().isF32())
+    return std::nullopt;
+  int64_t m = c.getDimSize(0), n = c.getDimSize(1);
+  int64_t mr = m % 4 == 0 ? 4 : m % 2 == 0 ? 2 : 1;
+  for (int64_t nr : {64, 32, 16, 8})
+    if (n % nr == 0 && mr * nr / 8 <= kAccumulatorRegisters)
+      return Block{mr, nr};
+  return std::nullopt;
+}
+
+/// Tiles `op` to mr x nr x 1 and vectorizes the tile; false if it cannot.
+bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block) {
+  scf::SCFTilingOptions options;
+  options.setTileSizes({rewriter.getIndexAttr(block.mr),
+                        rewriter.getIndexAttr(block.nr),
+                        rewriter.getIndexAttr(1)});
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+  // Columns of C outside rows: the k x nr panel of B (k x 64 bytes) stays
+  // in L2 while every row block of A passes over it, so B is read from
+  // memory once, not once per row block.
+  options.setInterchange({1, 0, 2});
+  rewriter.setInsertionPoint(op);
+  auto tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled) || tiled->tiledOps.size() != 1)
+    return false;
+  rewriter.replaceOp(op, tiled->replacements);
+  Operation *tile = tiled->tiledOps.front();
+  rewriter.setInsertionPoint(tile);
+  auto vectorized = linalg::vectorize(rewriter, tile, {}, {}, false, false,
+                                      false, /*createNamedContraction=*/true);
+  if (failed(vectorized))
+    return true; // tiled loops of scalar code still compute the same
+  rewriter.replaceOp(tile, vectorized->replacements);
+  return true;
+}
+
+struct NablaCpuMatmulKernelsPass
+    : nabla::impl::NablaCpuMatmulKernelsBase<NablaCpuMatmulKernelsPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = &getContext();
+    IRRewriter rewriter(ctx);
+    SmallVector<linalg::MatmulOp> matmuls;
+    func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+    bool changed = false;
+    for (linalg::MatmulOp op : matmuls)
+      if (auto block = chooseBlock(op))
+        changed |= blockAndVectorize(rewriter, op, *block);
+    if (!changed)
+      return;
+    // One row of the block per vector (vector<16xf32>, not vector<4x16>):
+    // a 2-D vector carried by the k loop becomes an LLVM array, which LLVM
+    // keeps in memory, not registers.
+    {
+      RewritePatternSet patterns(ctx);
+      vector::UnrollVectorOptions unroll;
+      unroll.setNativeShapeFn(
+          [](Operation *op) -> std::optional<SmallVector<int64_t>> {
+            if (auto contract = dyn_cast<vector::ContractionOp>(op)) {
+              auto acc = dyn_cast<VectorType>(contract.getAccType());
+              if (!acc || acc.getRank() != 2)
+                return std::nullopt;
+              return SmallVector<int64_t>{1, acc.getDimSize(1), 1};
+            }
+            VectorType type;
+            if (auto read = dyn_cast<vector::TransferReadOp>(op))
+              type = read.getVectorType();
+            else if (auto write = dyn_cast<vector::TransferWriteOp>(op))
+              type = write.getVectorType();
+            if (!type || type.getRank() != 2)
+              return std::nullopt;
+            return SmallVector<int64_t>{1, type.getDimSize(1)};
+          });
+      vector::populateVectorUnrollPatterns(patterns, unroll);
+      vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+      tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+      vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+      vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+      if (failed(applyPatternsGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+    }
+    // The C block: its slice and vector read/write are invariant in the k
+    // loop; hoisting them makes the block a loop-carried vector.
+    SmallVector<LoopLikeOpInterface> loops;
+    func.walk([&](LoopLikeOpInterface loop) { loops.push_back(loop); });
+    for (LoopLikeOpInterface loop : loops) { // innermost first
+      moveLoopInvariantCode(loop);
+      hoistLoopInvariantSubsets(rewriter, loop);
+    }
+    RewritePatternSet patterns(ctx);
+    vector::populateVectorContractLoweringPatterns(
+        patterns, vector::VectorContractLowering::OuterProduct);
+    vector::populateVectorOuterProductLoweringPatterns(patterns);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateVectorBroadcastLoweringPatterns(patterns);
+    vector::populateVectorTransposeLoweringPatterns(
+        patterns, vector::VectorTransposeLowering::EltWise);
+    vector::populateVectorShapeCastLoweringPatterns(patterns);
+    // Transfers of slices become transfers of the whole tensor, so that the
+    // C block is read from and written into C in place.
+    tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+    scf::ForOp::getCanonicalizationPatterns(patterns, ctx); // dead iter_args
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

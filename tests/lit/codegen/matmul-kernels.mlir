@@ -1,0 +1,48 @@
+// RUN: nabla-opt %s --pass-pipeline='builtin.module(func.func(nabla-cpu-matmul-kernels))' | FileCheck %s
+
+// An 8x32 @ 32x64 f32 matmul becomes blocks of 4 rows x 16 columns of C:
+// columns outside rows (a panel of B serves every row block), then k one
+// at a time with the block's four rows carried in vector registers (four
+// vector<16xf32> iter_args, never a 2-D vector), one row of B loaded per
+// k and four FMAs with broadcast elements of A.
+// CHECK-LABEL: func.func @blocked
+// CHECK:         scf.for %[[J:.*]] = %c0 to %c64 step %c16
+// CHECK:           scf.for %[[I:.*]] = %c0 to %c8 step %c4
+// CHECK-COUNT-4:     vector.transfer_read %{{.*}} : tensor<8x64xf32>, vector<16xf32>
+// CHECK:             scf.for %[[K:.*]] = %c0 to %c32 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:               vector.transfer_read %arg1[%[[K]], %[[J]]]{{.*}} : tensor<32x64xf32>, vector<16xf32>
+// CHECK-COUNT-4:       vector.fma {{.*}} : vector<16xf32>
+// CHECK:             }
+// CHECK-COUNT-4:     vector.transfer_write {{.*}} : vector<16xf32>, tensor<8x64xf32>
+// CHECK-NOT:     linalg.matmul
+func.func @blocked(%a: tensor<8x32xf32>, %b: tensor<32x64xf32>) -> tensor<8x64xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x64xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<8x64xf32>) -> tensor<8x64xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<8x32xf32>, tensor<32x64xf32>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %r : tensor<8x64xf32>
+}
+
+// No column block divides 10: left to nabla-cpu-loop-order.
+// CHECK-LABEL: func.func @odd_columns
+// CHECK:         linalg.matmul
+// CHECK-NOT:     vector.fma
+func.func @odd_columns(%a: tensor<8x32xf32>, %b: tensor<32x10xf32>) -> tensor<8x10xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x10xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<8x10xf32>) -> tensor<8x10xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<8x32xf32>, tensor<32x10xf32>) outs(%c : tensor<8x10xf32>) -> tensor<8x10xf32>
+  return %r : tensor<8x10xf32>
+}
+
+// One row (a fusion group's tile): 1 x 64 blocks, eight registers wide.
+// CHECK-LABEL: func.func @one_row
+// CHECK:         scf.for {{.*}} iter_args({{.*}}) -> (vector<64xf32>)
+// CHECK:           vector.fma {{.*}} : vector<64xf32>
+func.func @one_row(%a: tensor<1x32xf32>, %b: tensor<32x128xf32>) -> tensor<1x128xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x128xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<1x128xf32>) -> tensor<1x128xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<1x32xf32>, tensor<32x128xf32>) outs(%c : tensor<1x128xf32>) -> tensor<1x128xf32>
+  return %r : tensor<1x128xf32>
+}
