@@ -45,7 +45,10 @@ std::optional<Block> chooseBlock(linalg::MatmulOp op) {
   if (!a || !b || !c || !a.hasStaticShape() || !b.hasStaticShape() ||
       !c.hasStaticShape())
     return std::nullopt;
-  if (!a.getElementType().isF32() || !b.getElementType().isF32() ||
+  // f32 sums; the inputs may be 16-bit (mixed precision), widened as they
+  // are loaded.
+  auto input = [](Type t) { return t.isF32() || t.isF16() || t.isBF16(); };
+  if (!input(a.getElementType()) || !input(b.getElementType()) ||
       !c.getElementType().isF32())
     return std::nullopt;
   int64_t m = c.getDimSize(0), n = c.getDimSize(1);

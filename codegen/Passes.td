@@ -104,8 +104,9 @@ def NablaCpuMatmulKernels : Pass<"nabla-cpu-matmul-kernels", "mlir::func::FuncOp
     vectorized, and its C tile is hoisted out of the k loop, so it stays in
     registers while k runs: each k step loads a column of A (mr floats,
     broadcast) and a row of B (nr floats) and does mr x nr / 8 FMAs. The
-    contraction is lowered to outer products (FMAs). Matmuls whose N has
-    no such divisor, and 16-bit ones, are left to nabla-cpu-loop-order.
+    contraction is lowered to outer products (FMAs). 16-bit inputs with an
+    f32 result (mixed precision) are widened as they are loaded. Matmuls
+    whose N has no such divisor are left to nabla-cpu-loop-order.
     Each C element still sums over k in increasing order, as before.
   }];
   let dependentDialects = [

@@ -46,3 +46,17 @@ func.func @one_row(%a: tensor<1x32xf32>, %b: tensor<32x128xf32>) -> tensor<1x128
   %r = linalg.matmul ins(%a, %b : tensor<1x32xf32>, tensor<32x128xf32>) outs(%c : tensor<1x128xf32>) -> tensor<1x128xf32>
   return %r : tensor<1x128xf32>
 }
+
+// bf16 inputs (mixed precision) with an f32 sum: the same blocks, each
+// element of A and row of B widened to f32 as it is loaded.
+// CHECK-LABEL: func.func @bf16_inputs
+// CHECK:         scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:           arith.extf {{.*}} : vector<16xbf16> to vector<16xf32>
+// CHECK:           vector.fma {{.*}} : vector<16xf32>
+func.func @bf16_inputs(%a: tensor<8x32xbf16>, %b: tensor<32x64xbf16>) -> tensor<8x64xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x64xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<8x64xf32>) -> tensor<8x64xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<8x32xbf16>, tensor<32x64xbf16>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %r : tensor<8x64xf32>
+}
