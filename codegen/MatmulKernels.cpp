@@ -60,7 +60,9 @@ std::optional<Block> chooseBlock(linalg::MatmulOp op) {
 }
 
 /// Tiles `op` to mr x nr x 1 and vectorizes the tile; false if it cannot.
-bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block) {
+/// Appends the loops it made, outermost first.
+bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
+                       SmallVectorImpl<LoopLikeOpInterface> &loops) {
   scf::SCFTilingOptions options;
   options.setTileSizes({rewriter.getIndexAttr(block.mr),
                         rewriter.getIndexAttr(block.nr),
@@ -76,6 +78,8 @@ bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block)
   if (failed(tiled) || tiled->tiledOps.size() != 1)
     return false;
   rewriter.replaceOp(op, tiled->replacements);
+  for (LoopLikeOpInterface loop : tiled->loops)
+    loops.push_back(loop);
   Operation *tile = tiled->tiledOps.front();
   rewriter.setInsertionPoint(tile);
   auto vectorized = linalg::vectorize(rewriter, tile, {}, {}, false, false,
@@ -94,11 +98,11 @@ struct NablaCpuMatmulKernelsPass
     IRRewriter rewriter(ctx);
     SmallVector<linalg::MatmulOp> matmuls;
     func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
-    bool changed = false;
+    SmallVector<LoopLikeOpInterface> loops;
     for (linalg::MatmulOp op : matmuls)
       if (auto block = chooseBlock(op))
-        changed |= blockAndVectorize(rewriter, op, *block);
-    if (!changed)
+        blockAndVectorize(rewriter, op, *block, loops);
+    if (loops.empty())
       return;
     // One row of the block per vector (vector<16xf32>, not vector<4x16>):
     // a 2-D vector carried by the k loop becomes an LLVM array, which LLVM
@@ -132,10 +136,9 @@ struct NablaCpuMatmulKernelsPass
         return signalPassFailure();
     }
     // The C block: its slice and vector read/write are invariant in the k
-    // loop; hoisting them makes the block a loop-carried vector.
-    SmallVector<LoopLikeOpInterface> loops;
-    func.walk([&](LoopLikeOpInterface loop) { loops.push_back(loop); });
-    for (LoopLikeOpInterface loop : loops) { // innermost first
+    // loop; hoisting them makes the block a loop-carried vector. (Only the
+    // loops made here, innermost first.)
+    for (LoopLikeOpInterface loop : llvm::reverse(loops)) {
       moveLoopInvariantCode(loop);
       hoistLoopInvariantSubsets(rewriter, loop);
     }
