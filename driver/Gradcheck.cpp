@@ -7,8 +7,8 @@
 
 namespace nabla {
 
-static void fillRandomInputs(const Signature &sig, uint64_t seed,
-                             std::map<std::string, Tensor> &inputs) {
+void fillRandomInputs(const Signature &sig, uint64_t seed,
+                      std::map<std::string, Tensor> &inputs) {
   for (const ArgInfo &arg : sig.args) {
     if (arg.isParam || inputs.count(arg.name))
       continue;

@@ -16,6 +16,12 @@
 
 namespace nabla {
 
+/// Adds to `inputs` every model input it lacks, drawn at random from
+/// `seed`: floats uniform in [-1, 1), integer labels in [0, classes) (or
+/// 0/1). Parameters are left out.
+void fillRandomInputs(const Signature &sig, uint64_t seed,
+                      std::map<std::string, Tensor> &inputs);
+
 struct GradcheckOptions {
   uint64_t seed = 0; // parameters and random inputs
   double rtol = 1e-3;

@@ -1,8 +1,8 @@
 //===- StepStats.cpp - nablac stats and --emit=fused ----------------------===//
 #include "driver/StepStats.h"
+#include "driver/Gradcheck.h"
 
 #include "nabla/codegen/Passes.h"
-#include "nabla/runtime/Init.h"
 
 #include "mlir/Pass/PassManager.h"
 
@@ -37,32 +37,16 @@ lowerStep(mlir::MLIRContext &context, const Source &source,
   return module;
 }
 
-/// One micro-batch of random inputs of the model's shapes: uniform [0, 1)
-/// floats, and labels in [0, classes).
+/// One micro-batch of random inputs of the model's shapes (the
+/// values do not change the step's time).
 llvm::Expected<std::map<std::string, Tensor>>
 randomBatch(const Source &source, const CompileOptions &options,
             uint64_t seed) {
   auto signature = source.check(options);
   if (!signature)
     return signature.takeError();
-  Rng rng(seed);
   std::map<std::string, Tensor> batch;
-  for (const ArgInfo &arg : signature->args) {
-    if (arg.isParam)
-      continue;
-    Tensor t(arg.type, arg.shape);
-    bool isFloat = arg.type == ElementType::F32 ||
-                   arg.type == ElementType::F64 ||
-                   arg.type == ElementType::F16 ||
-                   arg.type == ElementType::BF16;
-    for (int64_t i = 0; i < t.getNumElements(); ++i)
-      t.set(i, isFloat ? rng.uniform()
-                       : static_cast<double>(
-                             rng.next() %
-                             static_cast<uint64_t>(std::max<int64_t>(
-                                 1, arg.classes))));
-    batch.emplace(arg.name, std::move(t));
-  }
+  fillRandomInputs(*signature, seed, batch);
   return batch;
 }
 
