@@ -91,6 +91,13 @@ void registerCodegenPasses() {
       "nabla-cpu-pipeline",
       "Lower a module of nabla ops to the LLVM dialect for the CPU JIT",
       [](OpPassManager &pm) { buildCpuPipeline(pm, CpuStage::LLVMDialect); });
+  PassPipelineRegistration<>(
+      "nabla-gpu-pipeline",
+      "Lower a module of nabla ops to SPIR-V kernels and a Vulkan host "
+      "function (baseline Vulkan 1.1 target)",
+      [](OpPassManager &pm) {
+        buildGpuPipeline(pm, GpuStage::SPIRV, GpuTarget{});
+      });
 }
 
 } // namespace nabla

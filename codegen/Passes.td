@@ -80,7 +80,6 @@ def NablaLowerFused : Pass<"nabla-lower-fused", "mlir::ModuleOp"> {
   ];
 }
 
-#endif // NABLA_CODEGEN_PASSES_TD
 
 def NablaExpandBF16 : Pass<"nabla-expand-bf16", "mlir::ModuleOp"> {
   let summary = "Turn bf16 <-> f32 casts into integer code";
@@ -115,3 +114,54 @@ def NablaCpuMatmulKernels : Pass<"nabla-cpu-matmul-kernels", "mlir::func::FuncOp
     "mlir::arith::ArithDialect"
   ];
 }
+
+//===----------------------------------------------------------------------===//
+// GPU (SPIR-V through Vulkan)
+//===----------------------------------------------------------------------===//
+
+def NablaGpuMapLinalg : Pass<"nabla-gpu-map-linalg", "mlir::func::FuncOp"> {
+  let summary = "Make each linalg op of a bufferized function one gpu.launch";
+  let description = [{
+    Runs on a bufferized function (linalg on memrefs). Each linalg op in
+    the function's body (and each `memref.copy`, as `linalg.copy`) becomes
+    one `gpu.launch`: its loops are ordered with the parallel loops first;
+    the parallel iteration space is linearised and spread over
+    `workgroup-size` invocations per workgroup, one point per invocation
+    (a grid-stride loop covers spaces larger than the grid); each
+    invocation runs the reduction loops of its point sequentially, in the
+    same order as the CPU code. What stays on the host is only what the
+    Vulkan runtime interprets: allocations, constants, globals and views.
+    Any other op with side effects runs as a kernel of one invocation;
+    anything else is an error naming the op.
+  }];
+  let options = [
+    Option<"workgroupSize", "workgroup-size", "int64_t", "64",
+           "Invocations per workgroup">,
+    Option<"maxWorkgroups", "max-workgroups", "int64_t", "65535",
+           "Workgroups per dispatch at most (Vulkan guarantees 65535)">,
+  ];
+  let dependentDialects = [
+    "mlir::gpu::GPUDialect", "mlir::scf::SCFDialect",
+    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+    "mlir::memref::MemRefDialect"
+  ];
+}
+
+def NablaGpuSpirvAbi : Pass<"nabla-gpu-spirv-abi", "mlir::ModuleOp"> {
+  let summary = "Set the SPIR-V target environment and entry-point ABI";
+  let description = [{
+    Puts a `spirv.target_env` on the module (Vulkan 1.1 with the
+    capabilities the device reported, or the baseline) and a
+    `spirv.entry_point_abi` with the workgroup size on every kernel
+    (from its `known_block_size`), as `convert-gpu-to-spirv` needs them.
+  }];
+  let options = [
+    Option<"float16", "float16", "bool", "false",
+           "The device has 16-bit storage and float16 arithmetic">,
+    Option<"int64", "int64", "bool", "true",
+           "The device has 64-bit integers in shaders">,
+  ];
+  let dependentDialects = ["mlir::spirv::SPIRVDialect"];
+}
+
+#endif // NABLA_CODEGEN_PASSES_TD

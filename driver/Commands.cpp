@@ -1,11 +1,14 @@
 //===- Commands.cpp - What nablac's commands do ---------------------------===//
 #include "driver/Commands.h"
 
+#include "driver/Backend.h"
 #include "driver/Gradcheck.h"
+#include "driver/Profile.h"
 #include "driver/StepStats.h"
 #include "driver/TrainCommand.h"
 #include "nabla/nabla.h"
 #include "nabla/runtime/Npy.h"
+#include "nabla/runtime/Vulkan.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -288,6 +291,9 @@ int runModel(const Invocation &inv, const Source &source,
   for (const TensorInfo &o : result->first->getSignature().outputs)
     names.push_back(o.name);
   printOutputs(names, result->second, inv.json, out);
+  if (inv.profile)
+    printProfile(result->first->getEngine().getLastProfile(), "the model",
+                 out);
   return 0;
 }
 
@@ -335,6 +341,9 @@ int runGrad(const Invocation &inv, const Source &source,
     printNested(t, 0, index, label.size(), out);
     out << "\n";
   }
+  if (inv.profile)
+    printProfile(result->first->getEngine().getLastProfile(),
+                 "the loss and gradients", out);
   return 0;
 }
 
@@ -448,6 +457,28 @@ void printOutputs(llvm::ArrayRef<std::string> names,
   }
 }
 
+int listDevices(llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  auto devices = listVulkanDevices();
+  if (!devices)
+    return fail(devices.takeError(), err);
+  out << "cpu         the host CPU (LLVM JIT)\n";
+  for (const VulkanDeviceInfo &d : *devices) {
+    out << llvm::format("vulkan:%-5u", d.index) << d.name << " (" << d.type
+        << ", Vulkan " << d.apiVersion << ", " << d.driver << ")\n";
+    out << llvm::format("            %.0f MiB device-local memory, ",
+                        d.deviceLocalBytes / 1048576.0)
+        << "max workgroup " << d.maxWorkgroupInvocations << " invocations";
+    if (d.subgroupSize)
+      out << ", subgroup size " << d.subgroupSize;
+    out << "\n            f16: " << (d.float16 ? "yes" : "no")
+        << ", int64: " << (d.int64 ? "yes" : "no")
+        << ", subgroup arithmetic: " << (d.subgroupArithmetic ? "yes" : "no")
+        << ", cooperative matrix: " << (d.cooperativeMatrix ? "yes" : "no")
+        << ", timestamps: " << (d.timestamps ? "yes" : "no") << "\n";
+  }
+  return 0;
+}
+
 int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
                   llvm::raw_ostream &err) {
   CompileOptions options;
@@ -455,6 +486,16 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
   options.requireScalarLoss = inv.forTraining;
   options.configurePassManager = inv.configurePassManager;
   options.fusion = inv.fusion;
+  options.device = inv.device;
+  options.profile = inv.profile;
+  auto device = parseDevice(inv.device);
+  if (!device)
+    return fail(device.takeError(), err);
+  if (inv.profile && !device->vulkan)
+    return fail(usageError("--profile times the dispatches of a GPU: use it "
+                           "with --device vulkan (on the CPU, nablac stats "
+                           "times the training step)"),
+                err);
   if (auto e = parseDims(inv.dims, options.dims))
     return fail(std::move(e), err);
   auto source = Source::fromFile(inv.file);

@@ -34,6 +34,8 @@ struct Invocation {
   std::string model;
   bool forTraining = false;
   bool fusion = true; // --no-fusion turns it off
+  std::string device = "cpu"; // cpu, vulkan or vulkan:N
+  bool profile = false;       // per-dispatch device times (Vulkan)
   // gradcheck
   bool randomInputs = false;
   double tolerance = 1e-3;
@@ -43,6 +45,9 @@ struct Invocation {
   int64_t reportSteps = 0; // grad-report: updates before the report
   std::function<void(mlir::PassManager &)> configurePassManager;
 };
+
+/// `nablac devices`: the Vulkan devices and their capabilities.
+int listDevices(llvm::raw_ostream &out, llvm::raw_ostream &err);
 
 /// Runs one nablac command; returns the process exit code.
 int runInvocation(const Invocation &inv, llvm::raw_ostream &out,

@@ -15,6 +15,7 @@
 #include "nabla/frontend/Parser.h"
 #include "nabla/ir/NablaDialect.h"
 #include "nabla/passes/Passes.h"
+#include "Backend.h"
 #include "nabla/runtime/JitEngine.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -227,22 +228,28 @@ static void keepCompiledFunctions(mlir::ModuleOp module,
       func.erase();
 }
 
-/// Runs the CPU pipeline up to `stage` on `module`.
-static llvm::Error lower(mlir::ModuleOp module, CpuStage stage,
-                         Source::Impl &impl, const CompileOptions &options) {
-  mlir::MLIRContext *context = module->getContext();
+/// Runs `pm` on `module`, reporting diagnostics at the .nb source.
+static llvm::Error runWithSourceDiagnostics(mlir::PassManager &pm,
+                                            mlir::ModuleOp module,
+                                            Source::Impl &impl) {
   DiagnosticCapture capture(impl.sourceMgr);
-  mlir::SourceMgrDiagnosticHandler handler(impl.sourceMgr, context,
-                                           capture.os);
-  mlir::PassManager pm(context);
-  if (options.configurePassManager)
-    options.configurePassManager(pm);
-  buildCpuPipeline(pm, stage, options.fusion);
+  mlir::SourceMgrDiagnosticHandler handler(impl.sourceMgr,
+                                           module->getContext(), capture.os);
   if (mlir::failed(pm.run(module)))
     return makeError("error: lowering failed (a compiler bug; please report "
                      "it with the model):\n" +
                      llvm::StringRef(capture.text).rtrim());
   return llvm::Error::success();
+}
+
+/// Runs the CPU pipeline up to `stage` on `module`.
+static llvm::Error lower(mlir::ModuleOp module, CpuStage stage,
+                         Source::Impl &impl, const CompileOptions &options) {
+  mlir::PassManager pm(module->getContext());
+  if (options.configurePassManager)
+    options.configurePassManager(pm);
+  buildCpuPipeline(pm, stage, options.fusion);
+  return runWithSourceDiagnostics(pm, module, impl);
 }
 
 static void printTokens(Source::Impl &impl, llvm::raw_ostream &os) {
@@ -354,9 +361,11 @@ Model::compile(const Source &source, const CompileOptions &options) {
   auto signature = readSignature(funcs.front());
   if (!signature)
     return signature.takeError();
-  if (auto err = lower(**module, CpuStage::LLVMDialect, *source.impl, options))
-    return std::move(err);
-  return fromLowered(**module, std::move(*signature));
+  return fromModule(**module, std::move(*signature), options,
+                    [&](mlir::PassManager &pm) {
+                      return runWithSourceDiagnostics(pm, **module,
+                                                      *source.impl);
+                    });
 }
 
 llvm::Expected<std::unique_ptr<Model>>
@@ -373,28 +382,29 @@ Model::compileModule(mlir::ModuleOp module, llvm::StringRef function,
   auto signature = readSignature(func);
   if (!signature)
     return signature.takeError();
-  mlir::PassManager pm(copy->getContext());
-  if (options.configurePassManager)
-    options.configurePassManager(pm);
-  buildCpuPipeline(pm, CpuStage::LLVMDialect, options.fusion);
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  mlir::ScopedDiagnosticHandler handler(copy->getContext(),
-                                        [&](mlir::Diagnostic &d) {
-                                          os << d << "\n";
-                                          return mlir::success();
-                                        });
-  if (mlir::failed(pm.run(*copy)))
-    return makeError("error: lowering failed: " + llvm::StringRef(text).rtrim());
-  return fromLowered(*copy, std::move(*signature));
+  return fromModule(*copy, std::move(*signature), options,
+                    [&](mlir::PassManager &pm) -> llvm::Error {
+                      std::string text;
+                      llvm::raw_string_ostream os(text);
+                      mlir::ScopedDiagnosticHandler handler(
+                          copy->getContext(), [&](mlir::Diagnostic &d) {
+                            os << d << "\n";
+                            return mlir::success();
+                          });
+                      if (mlir::failed(pm.run(*copy)))
+                        return makeError("error: lowering failed: " +
+                                         llvm::StringRef(text).rtrim());
+                      return llvm::Error::success();
+                    });
 }
 
 llvm::Expected<std::unique_ptr<Model>>
-Model::fromLowered(mlir::ModuleOp module, Signature signature) {
-  auto engine = JitEngine::create(module);
+Model::fromModule(mlir::ModuleOp module, Signature signature,
+                  const CompileOptions &options,
+                  llvm::function_ref<llvm::Error(mlir::PassManager &)> run) {
+  auto engine = createEngine(module, options, run);
   if (!engine)
-    return makeError("error: JIT compilation failed: " +
-                     llvm::toString(engine.takeError()));
+    return engine.takeError();
   if (auto e = (*engine)->prepare(signature.function))
     return makeError("error: JIT compilation failed: " +
                      llvm::toString(std::move(e)));

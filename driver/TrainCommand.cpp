@@ -8,6 +8,7 @@
 #include "driver/TrainCommand.h"
 
 #include "driver/GradReport.h"
+#include "driver/Profile.h"
 #include "driver/RunLog.h"
 
 #include "nabla/Trainer.h"
@@ -610,6 +611,9 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     }
     summary.epochs.push_back(result);
   }
+  if (options.profile)
+    printProfile((*trainer)->getEngine().getLastProfile(),
+                 "the last training step", out);
   summary.steps = (*trainer)->getStep();
   for (const std::string &name : (*trainer)->getParameterNames())
     summary.parameters[name] = *(*trainer)->getParameter(name);

@@ -1,6 +1,8 @@
 //===- Trainer.cpp - Training a model from C++ ----------------------------===//
 #include "nabla/Trainer.h"
 
+#include "Backend.h"
+
 #include "nabla/codegen/Passes.h"
 #include "nabla/ir/NablaDialect.h"
 #include "nabla/passes/Passes.h"
@@ -140,20 +142,14 @@ Trainer::create(const Source &source, const CompileOptions &compile,
     return sig.takeError();
   trainer->stepSignature = std::move(*sig);
 
-  mlir::PassManager lower(context.get());
-  if (compile.configurePassManager)
-    compile.configurePassManager(lower);
-  buildCpuPipeline(lower, CpuStage::LLVMDialect, compile.fusion);
-  auto lowerStart = std::chrono::steady_clock::now();
-  if (auto e = runPasses(lower, **module, "lowering the training step"))
-    return std::move(e);
-  trainer->loweringSeconds = std::chrono::duration<double>(
-                                 std::chrono::steady_clock::now() - lowerStart)
-                                 .count();
-  auto engine = JitEngine::create(**module);
+  auto engine = createEngine(
+      **module, compile,
+      [&](mlir::PassManager &pm) {
+        return runPasses(pm, **module, "lowering the training step");
+      },
+      &trainer->loweringSeconds);
   if (!engine)
-    return makeError("error: JIT compilation failed: " +
-                     llvm::toString(engine.takeError()));
+    return engine.takeError();
   trainer->engine = std::move(*engine);
   for (llvm::StringRef suffix : {"_train_step", "_accumulate", "_apply"})
     if ((*module)->lookupSymbol(model + suffix.str()))

@@ -21,7 +21,7 @@
 #include "nabla/LossScaler.h"
 #include "nabla/nabla.h"
 #include "nabla/runtime/Checkpoint.h"
-#include "nabla/runtime/JitEngine.h"
+#include "nabla/runtime/Engine.h"
 
 namespace nabla {
 
@@ -91,6 +91,8 @@ public:
   /// machine code was made (LLVM, or the compile cache).
   double getLoweringSeconds() const { return loweringSeconds; }
   const CompileInfo &getCompileInfo() const { return engine->getCompileInfo(); }
+  /// The engine that runs the step (its per-dispatch profile on Vulkan).
+  const Engine &getEngine() const { return *engine; }
   const TrainOptions &getOptions() const { return options; }
 
   /// Parameters ("param:NAME"), optimizer state ("SLOT:NAME") and metadata
@@ -125,7 +127,7 @@ private:
   LossScaler scaler = LossScaler::none();
   int64_t stepCount = 0;
   double loweringSeconds = 0;
-  std::unique_ptr<JitEngine> engine;
+  std::unique_ptr<Engine> engine;
   struct Probe; // the nabla-level @M_grad kept for locateNonFinite
   std::unique_ptr<Probe> probe;
 };

@@ -42,7 +42,7 @@ namespace nabla {
 namespace ast {
 struct Module;
 }
-class JitEngine;
+class Engine;
 struct CompileInfo;
 
 /// An MLIRContext with every dialect and interface nabla's pipeline needs.
@@ -70,6 +70,12 @@ struct CompileOptions {
   /// Group ops into fused kernels (nabla-fusion); false compiles every op
   /// as a kernel of its own (nablac --no-fusion).
   bool fusion = true;
+  /// Where compiled code runs: "cpu" (the default, JIT-compiled with LLVM),
+  /// "vulkan" (the first discrete GPU, else the first Vulkan device) or
+  /// "vulkan:N" (device N of `nablac devices`).
+  std::string device = "cpu";
+  /// Vulkan: time every dispatch with timestamp queries (`--profile`).
+  bool profile = false;
   /// Called on every pass manager the compiler builds (nablac uses it to
   /// apply --mlir-print-ir-after-all, --mlir-timing, ...).
   std::function<void(mlir::PassManager &)> configurePassManager;
@@ -144,6 +150,9 @@ public:
   const Signature &getSignature() const { return signature; }
   /// Whether the machine code came from the compile cache, and its file.
   const CompileInfo &getCompileInfo() const;
+  /// The engine that runs the compiled code (its profile, with
+  /// CompileOptions::profile on Vulkan).
+  const Engine &getEngine() const { return *engine; }
 
   /// Sets every parameter from its init spec; the same seed gives the same
   /// values on every run and machine.
@@ -159,12 +168,14 @@ public:
 
 private:
   Model() = default;
-  /// JITs a module already lowered to the LLVM dialect.
+  /// Lowers `module` (nabla ops) for options.device and loads it.
   static llvm::Expected<std::unique_ptr<Model>>
-  fromLowered(mlir::ModuleOp module, Signature signature);
+  fromModule(mlir::ModuleOp module, Signature signature,
+             const CompileOptions &options,
+             llvm::function_ref<llvm::Error(mlir::PassManager &)> run);
   Signature signature;
   std::vector<Tensor> parameters; // one per parameter argument, in order
-  std::unique_ptr<JitEngine> engine;
+  std::unique_ptr<Engine> engine;
 };
 
 } // namespace nabla

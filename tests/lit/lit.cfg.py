@@ -1,5 +1,6 @@
 # lit configuration for nabla's FileCheck tests.
 import os
+import shutil
 import sys
 import lit.formats
 
@@ -22,3 +23,27 @@ config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "I
 # user's ~/.cache (cached and fresh code compute the same: see
 # tests/unit/CompileCacheTest.cpp).
 config.environment["NABLA_CACHE_DIR"] = os.path.join(config.nabla_obj_root, "compile-cache")
+
+# Vulkan tests run on lavapipe (Mesa's CPU Vulkan driver) where it is
+# installed, so they need no GPU; they are unsupported (and lit says so)
+# only on a machine with no Vulkan device at all.
+lavapipe = "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json"
+if os.path.exists(lavapipe) and "VK_DRIVER_FILES" not in os.environ:
+    config.environment["VK_DRIVER_FILES"] = lavapipe
+for name in ["VK_DRIVER_FILES", "VK_ICD_FILENAMES", "HOME", "XDG_CACHE_HOME"]:
+    if name in os.environ and name not in config.environment:
+        config.environment[name] = os.environ[name]
+import subprocess
+try:
+    devices = subprocess.run(
+        [os.path.join(config.nabla_tools_dir, "nablac"), "devices"],
+        env=config.environment, capture_output=True, text=True, timeout=60)
+    if devices.returncode == 0 and "vulkan:0" in devices.stdout:
+        config.available_features.add("vulkan")
+    else:
+        lit_config.note("no Vulkan device: the Vulkan tests are unsupported ("
+                        + devices.stderr.strip() + ")")
+except (OSError, subprocess.TimeoutExpired) as e:
+    lit_config.note("nablac devices failed: " + str(e))
+if shutil.which("spirv-val"):
+    config.available_features.add("spirv-val")

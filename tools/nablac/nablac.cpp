@@ -51,6 +51,16 @@ static cl::opt<bool> noFusion(
     "no-fusion",
     cl::desc("Compile every op as its own kernel (turn nabla-fusion off)"),
     cl::cat(category));
+static cl::opt<std::string> device(
+    "device",
+    cl::desc("Where to run: cpu (default), vulkan (the first GPU) or "
+             "vulkan:N (see nablac devices)"),
+    cl::value_desc("cpu|vulkan|vulkan:N"), cl::init("cpu"), cl::cat(category));
+static cl::opt<bool> profile(
+    "profile",
+    cl::desc("With --device vulkan: print the device time of every dispatch "
+             "(of the last training step, or of the run)"),
+    cl::cat(category));
 static cl::opt<bool> forTraining(
     "for-training",
     cl::desc("check: also require that the first result is a scalar loss"),
@@ -138,6 +148,8 @@ Commands:
   nablac check FILE.nb [--for-training]
                          parse and type-check; print the inputs, parameters
                          and outputs with their shapes
+  nablac devices         list the devices: the CPU and every Vulkan device,
+                         with its memory and capabilities
   nablac stats FILE.nb [--steps N]
                          the training step's kernels, bytes of intermediate
                          tensors, time per step and compile time per stage,
@@ -147,6 +159,10 @@ Commands:
                          grad, mixed (the training step's casts, with
                          --precision, bf16 by default), fused (the training
                          step's fusion groups), linalg, llvm-dialect or llvm
+
+run, grad, train, eval and grad-report take --device cpu|vulkan|vulkan:N:
+the CPU (LLVM JIT, the default) or a GPU through Vulkan (SPIR-V), and with
+Vulkan, --profile to time every dispatch.
 
 MLIR's pass-manager options also apply (--mlir-print-ir-after-all,
 --mlir-timing, ...).
@@ -180,6 +196,8 @@ int main(int argc, char **argv) {
     return 1;
 
   nabla::tools::Invocation inv;
+  if (positional.size() == 1 && positional[0] == "devices")
+    return nabla::tools::listDevices(llvm::outs(), llvm::errs());
   if (positional.empty()) {
     llvm::errs() << "error: no input file (try: nablac --help)\n";
     return 1;
@@ -200,7 +218,7 @@ int main(int argc, char **argv) {
     }
     llvm::errs() << "error: unknown command '" << args[0]
                  << "' (commands: run, grad, gradcheck, train, eval, grad-report, "
-                    "check; see "
+                    "check, stats, devices; see "
                     "nablac --help)\n";
     return 1;
   } else {
@@ -221,6 +239,8 @@ int main(int argc, char **argv) {
   inv.model = model;
   inv.forTraining = forTraining;
   inv.fusion = !noFusion;
+  inv.device = device;
+  inv.profile = profile;
   if (!inputsMode.empty() && inputsMode != "random") {
     llvm::errs() << "error: --inputs takes only `random`\n";
     return 1;

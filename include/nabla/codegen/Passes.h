@@ -29,6 +29,25 @@ enum class CpuStage {
 void buildCpuPipeline(mlir::OpPassManager &pm, CpuStage stage,
                       bool fusion = true);
 
+/// What the GPU pipeline may use, from the device's capabilities.
+struct GpuTarget {
+  bool float16 = false; // 16-bit storage buffers and float16 arithmetic
+  bool int64 = true;    // 64-bit integers in shaders
+};
+
+/// How far the GPU pipeline goes (`nablac --emit=gpu`).
+enum class GpuStage {
+  Kernels, // bufferized, one gpu.launch per linalg op, outlined
+  SPIRV,   // kernels converted to spirv.module ops beside the host code
+};
+
+/// Adds the passes that take a module of nabla ops to SPIR-V kernels and a
+/// host function of buffers and gpu.launch_func ops, which the Vulkan
+/// runtime runs (runtime/vulkan). Fusion groups are not used yet: each
+/// nabla op is lowered to its own kernels.
+void buildGpuPipeline(mlir::OpPassManager &pm, GpuStage stage,
+                      const GpuTarget &target);
+
 /// Registers the nabla codegen passes and the `nabla-cpu-pipeline`
 /// pipeline (for nabla-opt).
 void registerCodegenPasses();

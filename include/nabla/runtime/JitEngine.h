@@ -2,7 +2,7 @@
 #ifndef NABLA_RUNTIME_JITENGINE_H
 #define NABLA_RUNTIME_JITENGINE_H
 
-#include "nabla/runtime/Tensor.h"
+#include "nabla/runtime/Engine.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
@@ -19,33 +19,25 @@ class LLJIT;
 
 namespace nabla {
 
-/// How a module's machine code was obtained.
-struct CompileInfo {
-  bool cacheHit = false;      // loaded from the compile cache
-  double codegenSeconds = 0;  // LLVM -O3 and code generation, or the load
-  std::string cacheEntry;     // the cache file, when the cache is on
-  std::string cacheWarning;   // why the entry could not be stored, if so
-};
-
 /// Owns the JIT-compiled code of one module (in the LLVM dialect), compiled
 /// at -O3 for the host CPU, or loaded from the compile cache
 /// (CompileCache.h) when the same module was compiled before.
-class JitEngine {
+class JitEngine : public Engine {
 public:
   static llvm::Expected<std::unique_ptr<JitEngine>> create(mlir::ModuleOp module);
-  ~JitEngine();
+  ~JitEngine() override;
 
-  const CompileInfo &getCompileInfo() const { return info; }
+  const CompileInfo &getCompileInfo() const override { return info; }
 
   /// Calls `function`, whose lowered form takes one memref per tensor: its
   /// arguments then its results as out-parameters. Every tensor's shape must
   /// match; results are written into `outputs` in place.
   llvm::Error call(llvm::StringRef function, llvm::ArrayRef<Tensor *> args,
-                   llvm::ArrayRef<Tensor *> outputs);
+                   llvm::ArrayRef<Tensor *> outputs) override;
 
   /// Generates machine code for `function` now (ORC compiles on first
   /// lookup), so the first call is not slower than the rest.
-  llvm::Error prepare(llvm::StringRef function);
+  llvm::Error prepare(llvm::StringRef function) override;
 
 private:
   JitEngine();

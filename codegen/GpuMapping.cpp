@@ -1,0 +1,253 @@
+//===- GpuMapping.cpp - One gpu.launch per linalg op ----------------------===//
+//
+// The GPU pipeline bufferizes like the CPU one, then turns every linalg op
+// of the step function into a kernel here. Upstream's route
+// (convert-linalg-to-parallel-loops, gpu-map-parallel-loops,
+// convert-parallel-loops-to-gpu) leaves loops on the host whenever a
+// reduction loop comes first or a tile does not divide the shape; this pass
+// never does: the parallel loops go first, their space is linearised, and
+// an invocation computes one point of it.
+//
+// What is left on the host is what the Vulkan runtime interprets
+// (runtime/vulkan/VulkanEngine.cpp): memref.alloc/dealloc/get_global,
+// constants, views (collapse/expand/cast) and the return.
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SPIRV/IR/SPIRVDialect.h"
+#include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "mlir/Interfaces/TilingInterface.h"
+
+namespace nabla {
+#define GEN_PASS_DEF_NABLAGPUMAPLINALG
+#define GEN_PASS_DEF_NABLAGPUSPIRVABI
+#include "codegen/Passes.h.inc"
+} // namespace nabla
+
+using namespace mlir;
+
+namespace {
+
+/// Ops the Vulkan runtime runs on the host: they allocate, name or view
+/// buffers, or are constants the kernels take in when outlined.
+bool staysOnHost(Operation *op) {
+  return isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
+             memref::GetGlobalOp, memref::CollapseShapeOp,
+             memref::ExpandShapeOp, memref::ReshapeOp, memref::CastOp, arith::ConstantOp,
+             func::ReturnOp>(op);
+}
+
+/// The launch of a kernel over `total` points: a workgroup of
+/// `workgroupSize` invocations per `workgroupSize` points, capped at
+/// `maxGroups` workgroups. Returns the launch and leaves the builder in a
+/// grid-stride loop over the points, at its induction variable.
+std::pair<gpu::LaunchOp, Value> createLaunch(IRRewriter &rewriter, Location loc,
+                                             int64_t total,
+                                             int64_t workgroupSize,
+                                             int64_t maxGroups) {
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(rewriter, loc, v);
+  };
+  int64_t threads = std::max<int64_t>(1, std::min(total, workgroupSize));
+  int64_t groups =
+      std::max<int64_t>(1, std::min((total + threads - 1) / threads, maxGroups));
+  Value one = index(1);
+  auto launch = gpu::LaunchOp::create(rewriter, loc, index(groups), one, one,
+                                      index(threads), one, one);
+  Block &body = launch.getBody().front();
+  rewriter.setInsertionPointToStart(&body);
+  gpu::TerminatorOp::create(rewriter, loc);
+  rewriter.setInsertionPointToStart(&body);
+  Value first = arith::AddIOp::create(
+      rewriter, loc,
+      arith::MulIOp::create(rewriter, loc, launch.getBlockIds().x,
+                            index(threads)),
+      launch.getThreadIds().x);
+  auto loop = scf::ForOp::create(rewriter, loc, first, index(total),
+                                 index(groups * threads));
+  rewriter.setInsertionPointToStart(loop.getBody());
+  return {launch, loop.getInductionVar()};
+}
+
+/// Row-major indices of the point `linear` in a space of `sizes`.
+SmallVector<Value> delinearize(IRRewriter &rewriter, Location loc, Value linear,
+                               ArrayRef<int64_t> sizes) {
+  SmallVector<Value> indices(sizes.size());
+  Value rest = linear;
+  for (int64_t d = static_cast<int64_t>(sizes.size()) - 1; d >= 0; --d) {
+    Value size = arith::ConstantIndexOp::create(rewriter, loc, sizes[d]);
+    indices[d] = d == 0 ? rest : arith::RemUIOp::create(rewriter, loc, rest, size);
+    if (d > 0)
+      rest = arith::DivUIOp::create(rewriter, loc, rest, size);
+  }
+  return indices;
+}
+
+/// Gives the kernel its own copy of each constant it uses, so that a
+/// scalar constant is not passed in as a buffer of its own.
+void sinkConstants(gpu::LaunchOp launch) {
+  Region &body = launch.getBody();
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(body, captured);
+  OpBuilder builder = OpBuilder::atBlockBegin(&body.front());
+  for (Value value : captured) {
+    Operation *def = value.getDefiningOp();
+    if (!def || !def->hasTrait<OpTrait::ConstantLike>())
+      continue;
+    Operation *copy = builder.clone(*def);
+    replaceAllUsesInRegionWith(value, copy->getResult(0), body);
+  }
+}
+
+struct NablaGpuMapLinalgPass
+    : nabla::impl::NablaGpuMapLinalgBase<NablaGpuMapLinalgPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    IRRewriter rewriter(&getContext());
+    for (Operation &op :
+         llvm::make_early_inc_range(func.getBody().front().getOperations())) {
+      if (staysOnHost(&op))
+        continue;
+      if (auto copy = dyn_cast<memref::CopyOp>(&op)) {
+        rewriter.setInsertionPoint(copy);
+        auto linalgCopy = linalg::CopyOp::create(
+            rewriter, copy.getLoc(), copy.getSource(), copy.getTarget());
+        rewriter.eraseOp(copy);
+        if (failed(mapLinalg(rewriter, linalgCopy)))
+          return signalPassFailure();
+        continue;
+      }
+      if (auto linalgOp = dyn_cast<linalg::LinalgOp>(&op)) {
+        if (failed(mapLinalg(rewriter, linalgOp)))
+          return signalPassFailure();
+        continue;
+      }
+      if (op.getNumResults() == 0 && !isMemoryEffectFree(&op)) {
+        wrapSerial(rewriter, &op);
+        continue;
+      }
+      op.emitOpError("cannot run on the GPU: the Vulkan runtime does not "
+                     "interpret it on the host");
+      return signalPassFailure();
+    }
+  }
+
+  /// Parallel loops first, linearised over the grid; reduction loops
+  /// inside each invocation.
+  LogicalResult mapLinalg(IRRewriter &rewriter, linalg::LinalgOp op) {
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::GenericOp> generic =
+        isa<linalg::GenericOp>(op)
+            ? FailureOr<linalg::GenericOp>(cast<linalg::GenericOp>(op))
+            : linalg::generalizeNamedOp(rewriter, op);
+    if (failed(generic))
+      return op.emitOpError("cannot be generalized for the GPU");
+    SmallVector<utils::IteratorType> iterators =
+        generic->getIteratorTypesArray();
+    SmallVector<unsigned> order;
+    for (unsigned i = 0; i < iterators.size(); ++i)
+      if (iterators[i] == utils::IteratorType::parallel)
+        order.push_back(i);
+    size_t numParallel = order.size();
+    for (unsigned i = 0; i < iterators.size(); ++i)
+      if (iterators[i] != utils::IteratorType::parallel)
+        order.push_back(i);
+    if (!llvm::equal(order, llvm::seq<unsigned>(0, order.size()))) {
+      generic = linalg::interchangeGenericOp(rewriter, *generic, order);
+      if (failed(generic))
+        return op.emitOpError("cannot reorder its loops for the GPU");
+    }
+    SmallVector<int64_t> ranges = generic->getStaticLoopRanges();
+    if (llvm::any_of(ranges, ShapedType::isDynamic))
+      return generic->emitOpError("has a dynamic shape; the GPU pipeline "
+                                  "needs static shapes");
+    ArrayRef<int64_t> parallel = ArrayRef(ranges).take_front(numParallel);
+    int64_t total = 1;
+    for (int64_t size : parallel)
+      total *= size;
+
+    Location loc = generic->getLoc();
+    auto [launch, linear] =
+        createLaunch(rewriter, loc, total, workgroupSize, maxWorkgroups);
+    SmallVector<Value> ivs = delinearize(rewriter, loc, linear, parallel);
+    for (int64_t size : ArrayRef(ranges).drop_front(numParallel)) {
+      auto loop = scf::ForOp::create(
+          rewriter, loc, arith::ConstantIndexOp::create(rewriter, loc, 0),
+          arith::ConstantIndexOp::create(rewriter, loc, size),
+          arith::ConstantIndexOp::create(rewriter, loc, 1));
+      rewriter.setInsertionPointToStart(loop.getBody());
+      ivs.push_back(loop.getInductionVar());
+    }
+    auto tiling = cast<TilingInterface>(generic->getOperation());
+    if (failed(tiling.generateScalarImplementation(rewriter, loc, ivs)))
+      return generic->emitOpError("has no scalar form for the GPU");
+    rewriter.eraseOp(*generic);
+    sinkConstants(launch);
+    return success();
+  }
+
+  /// An op with side effects that is no linalg op (a loop left by a
+  /// transform): one invocation runs it as it is. Correct, not fast.
+  void wrapSerial(IRRewriter &rewriter, Operation *op) {
+    rewriter.setInsertionPoint(op);
+    auto [launch, linear] =
+        createLaunch(rewriter, op->getLoc(), 1, 1, 1);
+    (void)linear;
+    rewriter.moveOpBefore(op, rewriter.getInsertionBlock(),
+                          rewriter.getInsertionPoint());
+    sinkConstants(launch);
+  }
+};
+
+struct NablaGpuSpirvAbiPass
+    : nabla::impl::NablaGpuSpirvAbiBase<NablaGpuSpirvAbiPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    ModuleOp module = getOperation();
+    SmallVector<spirv::Capability> caps = {spirv::Capability::Shader};
+    SmallVector<spirv::Extension> exts = {
+        spirv::Extension::SPV_KHR_storage_buffer_storage_class};
+    if (int64)
+      caps.push_back(spirv::Capability::Int64);
+    if (float16) {
+      caps.append({spirv::Capability::Float16,
+                   spirv::Capability::StorageBuffer16BitAccess});
+      exts.push_back(spirv::Extension::SPV_KHR_16bit_storage);
+    }
+    auto triple = spirv::VerCapExtAttr::get(spirv::Version::V_1_3, caps, exts,
+                                            ctx);
+    auto env = spirv::TargetEnvAttr::get(
+        triple, spirv::getDefaultResourceLimits(ctx),
+        spirv::ClientAPI::Vulkan, spirv::Vendor::Unknown,
+        spirv::DeviceType::Unknown, spirv::TargetEnvAttr::kUnknownDeviceID);
+    module->setAttr(spirv::getTargetEnvAttrName(), env);
+    module.walk([&](gpu::GPUFuncOp func) {
+      if (!func.isKernel())
+        return;
+      SmallVector<int32_t, 3> size = {1, 1, 1};
+      if (auto known = func.getKnownBlockSizeAttr())
+        for (auto [i, v] : llvm::enumerate(known.asArrayRef()))
+          size[i] = v;
+      func->setAttr(spirv::getEntryPointABIAttrName(),
+                    spirv::getEntryPointABIAttr(ctx, size));
+    });
+  }
+};
+
+} // namespace

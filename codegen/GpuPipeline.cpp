@@ -1,0 +1,66 @@
+//===- GpuPipeline.cpp - From nabla ops to SPIR-V kernels -----------------===//
+//
+// Like the CPU pipeline, kept as text so each step can be replayed with
+// nabla-opt. The host side that comes out is a function of allocations,
+// globals, views and gpu.launch_func ops; the kernels are spirv.module ops
+// (convert-gpu-to-spirv puts each beside its gpu.module), which the Vulkan
+// runtime serializes and runs.
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/codegen/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace {
+
+/// nabla -> linalg on tensors -> memrefs. Results become out-parameters as
+/// on the CPU. No deallocation pass: the runtime gives each allocation one
+/// device buffer for the program's life, so the command buffer can be
+/// recorded once and replayed every step.
+constexpr const char kToBuffers[] =
+    "nabla-to-linalg,canonicalize,cse,"
+    "nabla-protect-arguments,"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-results-to-out-params{hoist-static-allocs=true "
+    "modify-public-functions=true},"
+    "canonicalize";
+
+/// One kernel per linalg op, outlined into gpu.module ops.
+constexpr const char kToKernels[] =
+    "func.func(nabla-gpu-map-linalg),gpu-kernel-outlining,canonicalize";
+
+/// Kernels -> SPIR-V for Vulkan.
+constexpr const char kToSPIRV[] =
+    "nabla-gpu-spirv-abi{{float16={0} int64={1}},"
+    "gpu.module(convert-math-to-spirv),convert-gpu-to-spirv,"
+    "spirv.module(spirv-lower-abi-attrs,spirv-update-vce)";
+
+void addPipeline(OpPassManager &pm, llvm::StringRef text) {
+  std::string error;
+  llvm::raw_string_ostream os(error);
+  if (failed(parsePassPipeline(text, pm, os)))
+    llvm::report_fatal_error(llvm::Twine("bad built-in pipeline: ") + error);
+}
+
+} // namespace
+
+namespace nabla {
+
+void buildGpuPipeline(OpPassManager &pm, GpuStage stage,
+                      const GpuTarget &target) {
+  addPipeline(pm, kToBuffers);
+  addPipeline(pm, kToKernels);
+  if (stage == GpuStage::Kernels)
+    return;
+  addPipeline(pm, llvm::formatv(kToSPIRV, target.float16 ? "true" : "false",
+                                target.int64 ? "true" : "false")
+                      .str());
+}
+
+} // namespace nabla

@@ -1,0 +1,104 @@
+//===- Backend.cpp - Lowering for the chosen device and running it --------===//
+#include "Backend.h"
+
+#include "nabla/codegen/Passes.h"
+#include "nabla/runtime/JitEngine.h"
+#include "nabla/runtime/Vulkan.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <chrono>
+
+using namespace nabla;
+
+namespace {
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// The 16-bit float types the module computes in.
+void floatTypes(mlir::ModuleOp module, bool &f16, bool &bf16) {
+  module.walk([&](mlir::Operation *op) {
+    for (mlir::Type type : op->getResultTypes()) {
+      mlir::Type element = mlir::getElementTypeOrSelf(type);
+      f16 |= element.isF16();
+      bf16 |= element.isBF16();
+    }
+  });
+}
+
+} // namespace
+
+llvm::Expected<DeviceChoice> nabla::parseDevice(llvm::StringRef text) {
+  DeviceChoice choice;
+  if (text == "cpu")
+    return choice;
+  choice.vulkan = true;
+  if (text == "vulkan")
+    return choice;
+  unsigned index = 0;
+  if (text.consume_front("vulkan:") && !text.getAsInteger(10, index)) {
+    choice.index = static_cast<int>(index);
+    return choice;
+  }
+  return makeError("error: unknown device '" + text +
+                   "' (devices: cpu, vulkan, vulkan:N; nablac devices lists "
+                   "the Vulkan ones)");
+}
+
+llvm::Expected<std::unique_ptr<Engine>>
+nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
+                    llvm::function_ref<llvm::Error(mlir::PassManager &)> run,
+                    double *loweringSeconds) {
+  auto device = parseDevice(options.device);
+  if (!device)
+    return device.takeError();
+  mlir::PassManager pm(module->getContext());
+  if (options.configurePassManager)
+    options.configurePassManager(pm);
+
+  GpuTarget target;
+  if (device->vulkan) {
+    auto info = VulkanEngine::describe(device->index);
+    if (!info)
+      return info.takeError();
+    bool f16 = false, bf16 = false;
+    floatTypes(module, f16, bf16);
+    if (bf16)
+      return makeError("error: --precision bf16 is not supported on Vulkan "
+                       "(SPIR-V in MLIR 22 has no bf16 arithmetic); use "
+                       "--precision f16 with --loss-scale dynamic, or f32");
+    if (f16 && !info->float16)
+      return makeError("error: Vulkan device " + info->name +
+                       " lacks 16-bit floats (shaderFloat16 and "
+                       "storageBuffer16BitAccess), which --precision f16 "
+                       "needs; use --precision f32");
+    target.float16 = info->float16;
+    target.int64 = info->int64;
+    buildGpuPipeline(pm, GpuStage::SPIRV, target);
+  } else {
+    buildCpuPipeline(pm, CpuStage::LLVMDialect, options.fusion);
+  }
+  auto start = std::chrono::steady_clock::now();
+  if (auto e = run(pm))
+    return std::move(e);
+  if (loweringSeconds)
+    *loweringSeconds = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+
+  if (device->vulkan) {
+    auto engine = VulkanEngine::create(module, device->index, options.profile);
+    if (!engine)
+      return engine.takeError();
+    return std::unique_ptr<Engine>(std::move(*engine));
+  }
+  auto engine = JitEngine::create(module);
+  if (!engine)
+    return makeError("error: JIT compilation failed: " +
+                     llvm::toString(engine.takeError()));
+  return std::unique_ptr<Engine>(std::move(*engine));
+}

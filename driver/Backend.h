@@ -1,0 +1,36 @@
+//===- Backend.h - Lowering for the chosen device and running it -*- C++ -*-===//
+//
+// CompileOptions::device picks the back end: the CPU pipeline and the LLVM
+// JIT, or the GPU pipeline (SPIR-V) and the Vulkan runtime. Model, Trainer
+// and the tools create their engines here, so each supports both.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_DRIVER_BACKEND_H
+#define NABLA_DRIVER_BACKEND_H
+
+#include "nabla/nabla.h"
+#include "nabla/runtime/Engine.h"
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+namespace nabla {
+
+struct DeviceChoice {
+  bool vulkan = false;
+  int index = -1; // vulkan:N; -1 picks one
+};
+
+/// "cpu", "vulkan" or "vulkan:N"; a usage error naming the choices.
+llvm::Expected<DeviceChoice> parseDevice(llvm::StringRef text);
+
+/// Lowers `module` (nabla ops) for `options.device` with `run` (which runs
+/// a pass manager on it and reports its diagnostics), then creates the
+/// engine that runs it. `loweringSeconds` receives the time in the passes.
+llvm::Expected<std::unique_ptr<Engine>>
+createEngine(mlir::ModuleOp module, const CompileOptions &options,
+             llvm::function_ref<llvm::Error(mlir::PassManager &)> run,
+             double *loweringSeconds = nullptr);
+
+} // namespace nabla
+
+#endif // NABLA_DRIVER_BACKEND_H

@@ -1,0 +1,62 @@
+//===- Engine.h - Where compiled functions run ------------------*- C++ -*-===//
+//
+// The interface the public API (Model, Trainer) calls compiled functions
+// through: JitEngine runs them on the host CPU, VulkanEngine on a Vulkan
+// device. Both take and return host tensors.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_RUNTIME_ENGINE_H
+#define NABLA_RUNTIME_ENGINE_H
+
+#include "nabla/runtime/Tensor.h"
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace nabla {
+
+/// How a module's machine code was obtained (the CPU JIT; empty for
+/// Vulkan, whose drivers compile SPIR-V themselves).
+struct CompileInfo {
+  bool cacheHit = false;      // loaded from the compile cache
+  double codegenSeconds = 0;  // LLVM -O3 and code generation, or the load
+  std::string cacheEntry;     // the cache file, when the cache is on
+  std::string cacheWarning;   // why the entry could not be stored, if so
+};
+
+/// A dispatch's time on the device (`--profile`).
+struct DispatchTime {
+  std::string name; // the kernel and the source location of its op
+  double seconds = 0;
+};
+
+class Engine {
+public:
+  virtual ~Engine() = default;
+
+  /// Calls `function`, whose lowered form takes one buffer per tensor: its
+  /// arguments then its results as out-parameters. Every tensor's shape
+  /// must match; results are written into `outputs` in place.
+  virtual llvm::Error call(llvm::StringRef function,
+                           llvm::ArrayRef<Tensor *> args,
+                           llvm::ArrayRef<Tensor *> outputs) = 0;
+
+  /// Makes `function` ready to run (the JIT generates its machine code),
+  /// so its first call is not slower than the rest.
+  virtual llvm::Error prepare(llvm::StringRef function) = 0;
+
+  virtual const CompileInfo &getCompileInfo() const = 0;
+
+  /// With profiling on (Vulkan's `--profile`): each dispatch of the last
+  /// call, in order. Empty where the engine does not profile.
+  virtual const std::vector<DispatchTime> &getLastProfile() const {
+    static const std::vector<DispatchTime> none;
+    return none;
+  }
+};
+
+} // namespace nabla
+
+#endif // NABLA_RUNTIME_ENGINE_H
