@@ -1,0 +1,183 @@
+//===- VulkanTest.cpp - The Vulkan backend computes what the CPU does -----===//
+//
+// The same model compiled for the CPU (LLVM JIT) and for Vulkan (SPIR-V,
+// on lavapipe where there is no GPU), given the same parameters and
+// inputs: forward outputs, gradients, and parameters after several
+// training steps (Adam with clipping, momentum with accumulation, f16
+// mixed precision with loss scaling) must agree.
+//
+// Tolerances. Both sides compute in f32 (unit roundoff 6e-8) but not in
+// the same order: the CPU's matmul kernels sum in tiles with FMAs,
+// the SPIR-V kernels one product at a time, and lavapipe may contract to
+// FMAs or not. The sums here have at most 256 terms, so forward values
+// and gradients agree to ~1e-5 relative (256 * 6e-8 = 1.5e-5 in the worst
+// case, much less in practice), plus 1e-6 absolute for values that are
+// differences of O(1) terms. A training step moves a parameter by at most
+// lr (Adam) or lr * |g| (momentum); rounding differences in g change the
+// step by a relative 1e-5, so after k steps parameters agree to well under
+// 1e-5 absolute with lr = 1e-3. f16 rounds at 1e-3 relative: the mixed
+// precision test allows 1e-2 relative on the loss and 1e-4 absolute on
+// the parameters (a few steps of lr = 1e-3 each changed by 1e-2).
+//
+// Each test is skipped, saying why, only when there is no Vulkan device.
+//
+//===----------------------------------------------------------------------===//
+#include "driver/Gradcheck.h"
+#include "nabla/Trainer.h"
+#include "nabla/nabla.h"
+#include "nabla/runtime/Vulkan.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace nabla;
+
+namespace {
+
+/// Skips the test when the machine has no Vulkan device at all.
+#define REQUIRE_VULKAN()                                                       \
+  do {                                                                         \
+    auto devices = listVulkanDevices();                                        \
+    if (!devices)                                                              \
+      GTEST_SKIP() << "no Vulkan device: "                                     \
+                   << llvm::toString(devices.takeError());                     \
+  } while (0)
+
+std::string path(const char *relative) {
+  return std::string(NABLA_SOURCE_DIR) + "/" + relative;
+}
+
+CompileOptions optionsFor(const char *device, bool gradients = false) {
+  CompileOptions options;
+  options.device = device;
+  options.gradients = gradients;
+  options.dims["N"] = 16;
+  return options;
+}
+
+void expectClose(const Tensor &cpu, const Tensor &vulkan, double relative,
+                 double absolute, const std::string &what) {
+  ASSERT_EQ(cpu.getShape(), vulkan.getShape()) << what;
+  int reported = 0;
+  for (int64_t i = 0; i < cpu.getNumElements(); ++i) {
+    double a = cpu.get(i), b = vulkan.get(i);
+    if (std::abs(a - b) <= absolute + relative * std::abs(a))
+      continue;
+    ADD_FAILURE() << what << "[" << i << "]: cpu " << a << ", vulkan " << b;
+    if (++reported == 5)
+      return;
+  }
+}
+
+/// Compiles `file` for the CPU and for Vulkan, runs both on the same
+/// random inputs with the same parameters, and compares every output.
+void compareRun(const char *file, bool gradients) {
+  std::vector<std::vector<Tensor>> results;
+  std::vector<std::string> names;
+  for (const char *device : {"cpu", "vulkan"}) {
+    auto model = Model::compileFile(path(file), optionsFor(device, gradients));
+    ASSERT_TRUE(!!model) << device << ": " << llvm::toString(model.takeError());
+    ASSERT_FALSE((*model)->initParameters(7));
+    std::map<std::string, Tensor> inputs;
+    fillRandomInputs((*model)->getSignature(), 3, inputs);
+    auto outputs = (*model)->run(inputs);
+    ASSERT_TRUE(!!outputs) << device << ": "
+                           << llvm::toString(outputs.takeError());
+    results.push_back(std::move(*outputs));
+    names.clear();
+    for (const TensorInfo &o : (*model)->getSignature().outputs)
+      names.push_back(o.gradOf.empty() ? o.name : "dL/d" + o.gradOf);
+  }
+  for (size_t i = 0; i < names.size(); ++i)
+    expectClose(results[0][i], results[1][i], 1e-5, 1e-6,
+                std::string(file) + " " + names[i]);
+}
+
+TEST(Vulkan, ForwardOutputsMatchCpu) {
+  REQUIRE_VULKAN();
+  compareRun("examples/digits.nb", false);
+  compareRun("tests/unit/models/small_residual.nb", false);
+}
+
+TEST(Vulkan, GradientsMatchCpu) {
+  REQUIRE_VULKAN();
+  compareRun("examples/digits.nb", true);
+  compareRun("tests/unit/models/small_residual.nb", true);
+}
+
+/// Trains `file` `steps` steps on each device from the same parameters and
+/// batches; compares the losses and grad norms of every step and the
+/// parameters at the end.
+void compareTraining(const char *file, const TrainOptions &train, int steps,
+                     double lossTolerance, double paramTolerance) {
+  std::vector<std::vector<double>> losses(2), norms(2);
+  std::vector<std::map<std::string, Tensor>> params(2);
+  for (int d = 0; d < 2; ++d) {
+    auto source = Source::fromFile(path(file));
+    ASSERT_TRUE(!!source) << llvm::toString(source.takeError());
+    CompileOptions options = optionsFor(d ? "vulkan" : "cpu");
+    options.requireScalarLoss = true;
+    auto trainer = Trainer::create(**source, options, train);
+    ASSERT_TRUE(!!trainer) << llvm::toString(trainer.takeError());
+    ASSERT_FALSE((*trainer)->initParameters(11));
+    auto sig = (*source)->check(options);
+    ASSERT_TRUE(!!sig) << llvm::toString(sig.takeError());
+    for (int s = 0; s < steps; ++s) {
+      std::vector<std::map<std::string, Tensor>> micro(train.accumulate);
+      for (int64_t m = 0; m < train.accumulate; ++m)
+        fillRandomInputs(*sig, 100 * s + m, micro[m]);
+      auto result = (*trainer)->step(micro);
+      ASSERT_TRUE(!!result) << llvm::toString(result.takeError());
+      losses[d].push_back(result->loss);
+      for (auto &[name, norm] : result->gradNorms)
+        norms[d].push_back(norm);
+    }
+    for (const std::string &name : (*trainer)->getParameterNames())
+      params[d][name] = *(*trainer)->getParameter(name);
+  }
+  for (int s = 0; s < steps; ++s)
+    EXPECT_NEAR(losses[1][s], losses[0][s],
+                lossTolerance * std::abs(losses[0][s]))
+        << file << " loss at step " << s + 1;
+  for (size_t i = 0; i < norms[0].size(); ++i)
+    EXPECT_NEAR(norms[1][i], norms[0][i],
+                lossTolerance * std::abs(norms[0][i]) + 1e-6)
+        << file << " gradient norm " << i;
+  for (auto &[name, cpu] : params[0])
+    expectClose(cpu, params[1][name], 0, paramTolerance,
+                std::string(file) + " " + name);
+}
+
+TEST(Vulkan, AdamWithClippingMatchesCpu) {
+  REQUIRE_VULKAN();
+  TrainOptions train;
+  train.optimizer = "adam";
+  train.clipNorm = 0.5;
+  compareTraining("examples/digits.nb", train, 5, 1e-5, 1e-5);
+  compareTraining("tests/unit/models/small_residual.nb", train, 5, 1e-5, 1e-5);
+}
+
+TEST(Vulkan, MomentumWithAccumulationMatchesCpu) {
+  REQUIRE_VULKAN();
+  TrainOptions train;
+  train.optimizer = "momentum";
+  train.lr = 0.05;
+  train.clipValue = 0.1;
+  train.accumulate = 2;
+  compareTraining("tests/unit/models/small_residual.nb", train, 4, 1e-5, 1e-5);
+}
+
+TEST(Vulkan, MixedPrecisionF16MatchesCpu) {
+  REQUIRE_VULKAN();
+  auto devices = listVulkanDevices();
+  ASSERT_TRUE(!!devices);
+  if (!(*devices)[0].float16)
+    GTEST_SKIP() << (*devices)[0].name << " has no 16-bit floats";
+  TrainOptions train;
+  train.precision = "f16";
+  train.lossScale = LossScaler::dynamic();
+  compareTraining("examples/digits.nb", train, 3, 1e-2, 1e-4);
+}
+
+} // namespace
