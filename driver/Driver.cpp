@@ -414,6 +414,9 @@ Model::fromModule(mlir::ModuleOp module, Signature signature,
   for (const ArgInfo &arg : model->signature.args)
     if (arg.isParam)
       model->parameters.emplace_back(arg.type, arg.shape);
+  // Parameters stay on a GPU between runs; only the host writes them.
+  for (const Tensor &t : model->parameters)
+    model->engine->setResident(&t);
   return model;
 }
 
@@ -427,6 +430,7 @@ llvm::Error Model::initParameters(uint64_t seed) {
     if (!arg.isParam)
       continue;
     std::string error;
+    engine->hostChanged(&parameters[p]);
     if (!initialize(parameters[p++], arg.init, seed, arg.name, error))
       return makeError("error: cannot initialize parameter '" + arg.name +
                        "': " + error);
@@ -439,8 +443,10 @@ Tensor *Model::getParameter(llvm::StringRef name) {
   for (const ArgInfo &arg : signature.args) {
     if (!arg.isParam)
       continue;
-    if (arg.name == name)
+    if (arg.name == name) {
+      engine->hostChanged(&parameters[p]); // the caller may write it
       return &parameters[p];
+    }
     ++p;
   }
   return nullptr;

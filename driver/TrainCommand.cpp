@@ -604,9 +604,11 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
         return std::move(e);
     }
     if (!config.checkpoint.empty()) {
-      Checkpoint c = (*trainer)->toCheckpoint();
-      c.metadata["epoch"] = std::to_string(result.epoch);
-      if (auto e = writeCheckpoint(c, config.checkpoint))
+      auto c = (*trainer)->toCheckpoint();
+      if (!c)
+        return c.takeError();
+      c->metadata["epoch"] = std::to_string(result.epoch);
+      if (auto e = writeCheckpoint(*c, config.checkpoint))
         return std::move(e);
     }
     summary.epochs.push_back(result);

@@ -177,6 +177,13 @@ Trainer::create(const Source &source, const CompileOptions &compile,
       trainer->inputNames.push_back(arg.name);
     }
   }
+  // Parameters, optimizer state and gradient sums stay on a GPU between
+  // steps; they come back when the host reads them (getParameter,
+  // toCheckpoint). The vectors are not resized after this.
+  for (auto *set : {&trainer->params, &trainer->nextParams, &trainer->state,
+                    &trainer->nextState, &trainer->sums, &trainer->nextSums})
+    for (const Tensor &t : *set)
+      trainer->engine->setResident(&t);
   trainer->loss = scalarF32(0);
   for (const TensorInfo &out : trainer->stepSignature.outputs)
     if (out.role == TensorInfo::Role::Output)
@@ -188,20 +195,29 @@ llvm::Error Trainer::initParameters(uint64_t seed) {
   for (auto [i, arg] : llvm::enumerate(llvm::make_filter_range(
            stepSignature.args, [](const ArgInfo &a) { return a.isParam; }))) {
     std::string error;
+    engine->hostChanged(&params[i]);
     if (!initialize(params[i], arg.init, seed, arg.name, error))
       return makeError("error: cannot initialize parameter '" + arg.name +
                        "': " + error);
   }
-  for (Tensor &t : state)
+  for (Tensor &t : state) {
     t = Tensor(t.getElementType(), t.getShape());
+    engine->hostChanged(&t);
+  }
   stepCount = 0;
   return llvm::Error::success();
 }
 
 Tensor *Trainer::getParameter(llvm::StringRef name) {
-  for (auto [i, n] : llvm::enumerate(names))
-    if (n == name)
-      return &params[i];
+  for (auto [i, n] : llvm::enumerate(names)) {
+    if (n != name)
+      continue;
+    // A failed copy (a lost device) is reported by the next step.
+    if (auto e = engine->syncToHost(&params[i]))
+      deviceError = llvm::toString(std::move(e));
+    engine->hostChanged(&params[i]); // the caller may write it
+    return &params[i];
+  }
   return nullptr;
 }
 
@@ -216,6 +232,8 @@ llvm::Error Trainer::callFunction(llvm::StringRef name,
 
 llvm::Expected<StepResult>
 Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
+  if (!deviceError.empty())
+    return makeError(deviceError);
   if ((int64_t)microBatches.size() != options.accumulate)
     return makeError("error: a step takes " + llvm::Twine(options.accumulate) +
                      " micro-batches, got " +
@@ -265,8 +283,10 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
       return std::move(e);
     result.loss = loss.get(0);
   } else {
-    for (Tensor &s : sums)
+    for (Tensor &s : sums) {
       s = Tensor(s.getElementType(), s.getShape());
+      engine->hostChanged(&s);
+    }
     double total = 0;
     for (std::vector<Tensor> &micro : inputs) {
       args.clear();
@@ -464,7 +484,11 @@ llvm::Error Trainer::locateNonFinite(const Source &source,
                    "produced a NaN or infinity on this batch");
 }
 
-Checkpoint Trainer::toCheckpoint() const {
+llvm::Expected<Checkpoint> Trainer::toCheckpoint() const {
+  for (auto *set : {&params, &state})
+    for (const Tensor &t : *set)
+      if (auto e = engine->syncToHost(const_cast<Tensor *>(&t)))
+        return std::move(e);
   Checkpoint c;
   for (auto [name, t] : llvm::zip(names, params))
     c.tensors["param:" + name] = t;
@@ -497,7 +521,10 @@ Checkpoint Trainer::toCheckpoint() const {
 }
 
 llvm::Error Trainer::save(llvm::StringRef path) const {
-  return writeCheckpoint(toCheckpoint(), path);
+  auto checkpoint = toCheckpoint();
+  if (!checkpoint)
+    return checkpoint.takeError();
+  return writeCheckpoint(*checkpoint, path);
 }
 
 llvm::Error Trainer::load(llvm::StringRef path) {
@@ -524,12 +551,16 @@ llvm::Error Trainer::restore(const Checkpoint &c) {
     return makeError("error: the checkpoint was trained with " +
                      optimizer->second + ", not " + options.optimizer +
                      "; its optimizer state does not carry over");
-  for (auto [name, t] : llvm::zip(names, params))
+  for (auto [name, t] : llvm::zip(names, params)) {
+    engine->hostChanged(&t);
     if (auto e = take("param:" + name, t))
       return e;
-  for (auto [name, t] : llvm::zip(stateNames, state))
+  }
+  for (auto [name, t] : llvm::zip(stateNames, state)) {
+    engine->hostChanged(&t);
     if (auto e = take(name, t))
       return e;
+  }
   auto step = c.metadata.find("step");
   int64_t n = 0;
   if (step == c.metadata.end() || llvm::StringRef(step->second).getAsInteger(10, n) || n < 0)

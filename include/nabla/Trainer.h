@@ -83,6 +83,8 @@ public:
 
   /// The parameters in the model's order.
   const std::vector<std::string> &getParameterNames() const { return names; }
+  /// The parameter's current value (copied back from a GPU first); the
+  /// caller may change it.
   Tensor *getParameter(llvm::StringRef name);
   /// Optimizer steps taken so far.
   int64_t getStep() const { return stepCount; }
@@ -97,7 +99,8 @@ public:
 
   /// Parameters ("param:NAME"), optimizer state ("SLOT:NAME") and metadata
   /// (step, optimizer, the loss scaler's state) as a checkpoint, and back.
-  Checkpoint toCheckpoint() const;
+  /// On a GPU this copies the parameters and state back from the device.
+  llvm::Expected<Checkpoint> toCheckpoint() const;
   llvm::Error restore(const Checkpoint &checkpoint);
   /// With checkNumerics, after a non-finite step: re-runs the forward and
   /// backward graph on `batch` with the current parameters and returns the
@@ -128,6 +131,8 @@ private:
   int64_t stepCount = 0;
   double loweringSeconds = 0;
   std::unique_ptr<Engine> engine;
+  /// A copy back from the device that failed in getParameter, for step().
+  std::string deviceError;
   struct Probe; // the nabla-level @M_grad kept for locateNonFinite
   std::unique_ptr<Probe> probe;
 };

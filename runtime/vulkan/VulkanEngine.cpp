@@ -9,6 +9,13 @@
 // copies the tensors into and out of the mapped staging buffer around one
 // submit and one fence wait.
 //
+// Resident tensors (Engine::setResident: the trainer's parameters and
+// optimizer state) have device buffers of their own, bound in place of the
+// program's; they cross to the host only when it asks (syncToHost) or has
+// written them (hostChanged). Each choice of bound buffers has its own
+// descriptor sets and command buffer (a Variant), recorded once: the
+// training step's ping-pong between two sets of parameters is two.
+//
 //===----------------------------------------------------------------------===//
 #include "VulkanDevice.h"
 
@@ -20,6 +27,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Target/SPIRV/Serialization.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -27,6 +35,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
+#include <map>
 #include <cstring>
 
 using namespace mlir;
@@ -90,7 +99,24 @@ struct Dispatch {
   std::vector<unsigned> buffers;
   uint32_t groups[3] = {1, 1, 1};
   std::string name;
-  VkDescriptorSet set = VK_NULL_HANDLE;
+};
+
+/// The descriptor sets and commands of a program for one choice of the
+/// buffers its arguments live in: its own (uploaded and downloaded around
+/// the dispatches) or resident tensors' (read and written in place). The
+/// training step alternates between two such choices (ping-pong).
+struct Variant {
+  VkDescriptorPool pool = VK_NULL_HANDLE;
+  std::vector<VkDescriptorSet> sets; // one per dispatch
+  VkCommandBuffer commands = VK_NULL_HANDLE;
+};
+
+/// A resident tensor's device copy, and which copy is current.
+struct Mirror {
+  VkBuffer buffer = VK_NULL_HANDLE;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  VkDeviceSize size = 0;
+  bool hostCurrent = true, deviceCurrent = false;
 };
 
 /// One host function, ready to run.
@@ -104,10 +130,10 @@ struct Program {
   VkDeviceMemory stagingMemory = VK_NULL_HANDLE;
   uint8_t *mapped = nullptr;
   std::vector<VkDeviceSize> stagingOffsets; // per argument
-  VkDescriptorPool pool = VK_NULL_HANDLE;
-  VkCommandBuffer commands = VK_NULL_HANDLE;
   VkQueryPool queries = VK_NULL_HANDLE;
-  size_t recordedInputs = SIZE_MAX; // how many arguments the commands upload
+  size_t numInputs = SIZE_MAX; // how many arguments the variants upload
+  /// By the resident buffer of each argument (null: the program's own).
+  std::map<std::vector<VkBuffer>, Variant> variants;
 };
 
 } // namespace
@@ -119,15 +145,32 @@ struct VulkanEngine::Impl {
   llvm::StringMap<std::unique_ptr<Program>> programs;
   bool profile = false;
   std::vector<DispatchTime> lastProfile;
+  llvm::DenseMap<const Tensor *, Mirror> mirrors; // resident tensors
+  VulkanEngine::TransferStats transfers;
 
   ~Impl();
   llvm::Expected<const Kernel *> getKernel(ModuleOp module,
                                            gpu::LaunchFuncOp launch);
   llvm::Expected<std::unique_ptr<Program>> build(func::FuncOp func);
+  llvm::Error createBuffer(VkDeviceSize size, VkBuffer &buffer);
+  llvm::Error allocateMemory(VkDeviceSize size, uint32_t typeBits,
+                             VkMemoryPropertyFlags flags,
+                             const llvm::Twine &what, StringRef owner,
+                             VkDeviceMemory &memory);
   llvm::Error allocate(Program &program);
-  llvm::Error bind(Program &program);
-  llvm::Error record(Program &program, size_t numInputs);
+  llvm::Error createQueries(Program &program);
+  llvm::Expected<Variant *> getVariant(Program &program,
+                                       const std::vector<VkBuffer> &slots,
+                                       size_t numInputs);
+  llvm::Error bind(Program &program, Variant &variant,
+                   llvm::ArrayRef<VkBuffer> slots);
+  llvm::Error record(Program &program, Variant &variant,
+                     llvm::ArrayRef<VkBuffer> slots, size_t numInputs);
+  llvm::Expected<Mirror *> getMirror(const Tensor *tensor, VkDeviceSize size);
+  llvm::Error transfer(Mirror &mirror, Tensor &tensor, bool toDevice);
+  void destroy(Variant &variant);
   void destroy(Program &program);
+  void destroy(Mirror &mirror);
 };
 
 //===----------------------------------------------------------------------===//
@@ -322,59 +365,64 @@ VulkanEngine::Impl::build(func::FuncOp func) {
   }
   if (auto e = allocate(*program))
     return std::move(e);
-  if (auto e = bind(*program))
+  if (auto e = createQueries(*program))
     return std::move(e);
   return program;
+}
+
+llvm::Error VulkanEngine::Impl::createBuffer(VkDeviceSize size,
+                                             VkBuffer &buffer) {
+  VkBufferCreateInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+  info.size = size;
+  info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+               VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  return vk::check(vkCreateBuffer(device->get(), &info, nullptr, &buffer),
+                   "creating a buffer of " + llvm::Twine(size) + " bytes");
+}
+
+/// Allocates `size` bytes of memory with `flags` for `what` of `owner`;
+/// running out says how much, for what and what the heap holds.
+llvm::Error VulkanEngine::Impl::allocateMemory(VkDeviceSize size,
+                                               uint32_t typeBits,
+                                               VkMemoryPropertyFlags flags,
+                                               const llvm::Twine &what,
+                                               StringRef owner,
+                                               VkDeviceMemory &memory) {
+  auto type = device->findMemoryType(typeBits, flags);
+  if (!type)
+    return fail(llvm::formatv("{0} has no suitable memory for {1}",
+                              device->getInfo().name, what.str()));
+  double mib = static_cast<double>(size) / (1 << 20);
+  auto outOfMemory = [&] {
+    return fail(llvm::formatv(
+        "out of device memory: allocating {0:f1} MiB for {1} of {2} on {3} "
+        "(its heap has {4:f1} MiB); use a smaller batch or --device cpu",
+        mib, what.str(), owner, device->getInfo().name,
+        static_cast<double>(device->heapSize(*type)) / (1 << 20)));
+  };
+  if (size > device->heapSize(*type))
+    return outOfMemory();
+  VkMemoryAllocateInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
+  info.allocationSize = size;
+  info.memoryTypeIndex = *type;
+  VkResult r = vkAllocateMemory(device->get(), &info, nullptr, &memory);
+  if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
+    return outOfMemory();
+  return vk::check(r, "allocating memory for " + what);
 }
 
 /// Device buffers in one device-local allocation; a host-visible staging
 /// buffer for the arguments and the globals; the globals uploaded.
 llvm::Error VulkanEngine::Impl::allocate(Program &program) {
   VkDevice dev = device->get();
-  auto createBuffer = [&](VkDeviceSize size, VkBufferUsageFlags usage,
-                          VkBuffer &buffer) {
-    VkBufferCreateInfo info{};
-    info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
-    info.size = size;
-    info.usage = usage;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    return vk::check(vkCreateBuffer(dev, &info, nullptr, &buffer),
-                     "creating a buffer of " + llvm::Twine(size) + " bytes");
-  };
-  auto allocateMemory = [&](VkDeviceSize size, uint32_t typeBits,
-                            VkMemoryPropertyFlags flags, const char *what,
-                            VkDeviceMemory &memory) -> llvm::Error {
-    auto type = device->findMemoryType(typeBits, flags);
-    if (!type)
-      return fail(llvm::formatv("{0} has no suitable memory for {1}",
-                                device->getInfo().name, what));
-    double mib = static_cast<double>(size) / (1 << 20);
-    auto outOfMemory = [&] {
-      return fail(llvm::formatv(
-          "out of device memory: allocating {0:f1} MiB for {1} of {2} on {3} "
-          "(its heap has {4:f1} MiB); use a smaller batch or --device cpu",
-          mib, what, program.name, device->getInfo().name,
-          static_cast<double>(device->heapSize(*type)) / (1 << 20)));
-    };
-    if (size > device->heapSize(*type))
-      return outOfMemory();
-    VkMemoryAllocateInfo info{};
-    info.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
-    info.allocationSize = size;
-    info.memoryTypeIndex = *type;
-    VkResult r = vkAllocateMemory(dev, &info, nullptr, &memory);
-    if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
-      return outOfMemory();
-    return vk::check(r, llvm::Twine("allocating memory for ") + what);
-  };
-
-  const VkBufferUsageFlags usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
-                                   VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                   VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   VkDeviceSize total = 0;
   uint32_t typeBits = ~0u;
   for (Buffer &buffer : program.buffers) {
-    if (auto e = createBuffer(buffer.size, usage, buffer.buffer))
+    if (auto e = createBuffer(buffer.size, buffer.buffer))
       return e;
     VkMemoryRequirements req;
     vkGetBufferMemoryRequirements(dev, buffer.buffer, &req);
@@ -386,8 +434,8 @@ llvm::Error VulkanEngine::Impl::allocate(Program &program) {
   std::string what =
       llvm::formatv("the {0} buffers", program.buffers.size()).str();
   if (auto e = allocateMemory(std::max<VkDeviceSize>(total, 4), typeBits,
-                              VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
-                              what.c_str(), program.memory))
+                              VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, what,
+                              program.name, program.memory))
     return e;
   for (Buffer &buffer : program.buffers)
     if (auto e = vk::check(vkBindBufferMemory(dev, buffer.buffer,
@@ -404,7 +452,7 @@ llvm::Error VulkanEngine::Impl::allocate(Program &program) {
   VkDeviceSize globalsAt = staged;
   for (Buffer &buffer : program.buffers)
     staged += buffer.initial.empty() ? 0 : buffer.size;
-  if (auto e = createBuffer(std::max<VkDeviceSize>(staged, 4), usage,
+  if (auto e = createBuffer(std::max<VkDeviceSize>(staged, 4),
                             program.staging))
     return e;
   VkMemoryRequirements req;
@@ -412,7 +460,8 @@ llvm::Error VulkanEngine::Impl::allocate(Program &program) {
   if (auto e = allocateMemory(req.size, req.memoryTypeBits,
                               VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
                                   VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                              "the staging buffer", program.stagingMemory))
+                              "the staging buffer", program.name,
+                              program.stagingMemory))
     return e;
   vkBindBufferMemory(dev, program.staging, program.stagingMemory, 0);
   void *mapped = nullptr;
@@ -442,9 +491,17 @@ llvm::Error VulkanEngine::Impl::allocate(Program &program) {
   });
 }
 
-/// One descriptor set per dispatch, pointing at its buffers.
-llvm::Error VulkanEngine::Impl::bind(Program &program) {
+/// One descriptor set per dispatch, pointing at its buffers: the
+/// program's own, or for argument i, slots[i] where it is not null.
+llvm::Error VulkanEngine::Impl::bind(Program &program, Variant &variant,
+                                     llvm::ArrayRef<VkBuffer> slots) {
   VkDevice dev = device->get();
+  std::vector<VkBuffer> actual;
+  for (const Buffer &buffer : program.buffers)
+    actual.push_back(buffer.buffer);
+  for (auto [slot, b] : llvm::zip(slots, program.argBuffers))
+    if (slot)
+      actual[b] = slot;
   uint32_t descriptors = 0;
   for (const Dispatch &d : program.dispatches)
     descriptors += d.kernel->bindings;
@@ -456,25 +513,27 @@ llvm::Error VulkanEngine::Impl::bind(Program &program) {
   poolInfo.poolSizeCount = 1;
   poolInfo.pPoolSizes = &size;
   if (auto e = vk::check(
-          vkCreateDescriptorPool(dev, &poolInfo, nullptr, &program.pool),
+          vkCreateDescriptorPool(dev, &poolInfo, nullptr, &variant.pool),
           "creating a descriptor pool"))
     return e;
   for (Dispatch &d : program.dispatches) {
     VkDescriptorSetAllocateInfo alloc{};
     alloc.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
-    alloc.descriptorPool = program.pool;
+    alloc.descriptorPool = variant.pool;
     alloc.descriptorSetCount = 1;
     alloc.pSetLayouts = &d.kernel->setLayout;
-    if (auto e = vk::check(vkAllocateDescriptorSets(dev, &alloc, &d.set),
+    VkDescriptorSet set = VK_NULL_HANDLE;
+    if (auto e = vk::check(vkAllocateDescriptorSets(dev, &alloc, &set),
                            "allocating a descriptor set"))
       return e;
+    variant.sets.push_back(set);
     std::vector<VkDescriptorBufferInfo> infos;
     std::vector<VkWriteDescriptorSet> writes(d.buffers.size());
     infos.reserve(d.buffers.size());
     for (unsigned i = 0; i < d.buffers.size(); ++i) {
-      infos.push_back({program.buffers[d.buffers[i]].buffer, 0, VK_WHOLE_SIZE});
+      infos.push_back({actual[d.buffers[i]], 0, VK_WHOLE_SIZE});
       writes[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
-      writes[i].dstSet = d.set;
+      writes[i].dstSet = set;
       writes[i].dstBinding = i;
       writes[i].descriptorCount = 1;
       writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
@@ -482,6 +541,11 @@ llvm::Error VulkanEngine::Impl::bind(Program &program) {
     }
     vkUpdateDescriptorSets(dev, writes.size(), writes.data(), 0, nullptr);
   }
+  return llvm::Error::success();
+}
+
+/// With `profile`: a timestamp before the dispatches and after each.
+llvm::Error VulkanEngine::Impl::createQueries(Program &program) {
   if (!profile || program.dispatches.empty())
     return llvm::Error::success();
   VkQueryPoolCreateInfo queryInfo{};
@@ -489,7 +553,7 @@ llvm::Error VulkanEngine::Impl::bind(Program &program) {
   queryInfo.queryType = VK_QUERY_TYPE_TIMESTAMP;
   queryInfo.queryCount = program.dispatches.size() + 1;
   return vk::check(
-      vkCreateQueryPool(dev, &queryInfo, nullptr, &program.queries),
+      vkCreateQueryPool(device->get(), &queryInfo, nullptr, &program.queries),
       "creating a timestamp query pool");
 }
 
@@ -507,22 +571,21 @@ void barrier(VkCommandBuffer commands, VkPipelineStageFlags from,
 } // namespace
 
 /// Uploads the first `numInputs` arguments, runs every dispatch (each
-/// waits for the writes of the one before), downloads the rest.
-llvm::Error VulkanEngine::Impl::record(Program &program, size_t numInputs) {
-  VkDevice dev = device->get();
-  if (!program.commands) {
-    VkCommandBufferAllocateInfo alloc{};
-    alloc.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
-    alloc.commandPool = device->getCommandPool();
-    alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-    alloc.commandBufferCount = 1;
-    if (auto e = vk::check(
-            vkAllocateCommandBuffers(dev, &alloc, &program.commands),
-            "allocating a command buffer"))
-      return e;
-  }
-  VkCommandBuffer cmd = program.commands;
-  vkResetCommandBuffer(cmd, 0);
+/// waits for the writes of the one before), downloads the rest; arguments
+/// in resident buffers (slots[i] not null) are neither.
+llvm::Error VulkanEngine::Impl::record(Program &program, Variant &variant,
+                                       llvm::ArrayRef<VkBuffer> slots,
+                                       size_t numInputs) {
+  VkCommandBufferAllocateInfo alloc{};
+  alloc.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
+  alloc.commandPool = device->getCommandPool();
+  alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  alloc.commandBufferCount = 1;
+  if (auto e = vk::check(
+          vkAllocateCommandBuffers(device->get(), &alloc, &variant.commands),
+          "allocating a command buffer"))
+    return e;
+  VkCommandBuffer cmd = variant.commands;
   VkCommandBufferBeginInfo begin{};
   begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
   vkBeginCommandBuffer(cmd, &begin);
@@ -530,6 +593,8 @@ llvm::Error VulkanEngine::Impl::record(Program &program, size_t numInputs) {
     vkCmdResetQueryPool(cmd, program.queries, 0,
                         program.dispatches.size() + 1);
   for (size_t i = 0; i < numInputs; ++i) {
+    if (slots[i])
+      continue;
     const Buffer &buffer = program.buffers[program.argBuffers[i]];
     VkBufferCopy region{program.stagingOffsets[i], 0, buffer.size};
     vkCmdCopyBuffer(cmd, program.staging, buffer.buffer, 1, &region);
@@ -545,7 +610,8 @@ llvm::Error VulkanEngine::Impl::record(Program &program, size_t numInputs) {
     const Dispatch &d = program.dispatches[i];
     vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, d.kernel->pipeline);
     vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE,
-                            d.kernel->layout, 0, 1, &d.set, 0, nullptr);
+                            d.kernel->layout, 0, 1, &variant.sets[i], 0,
+                            nullptr);
     vkCmdDispatch(cmd, d.groups[0], d.groups[1], d.groups[2]);
     barrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
             VK_ACCESS_SHADER_WRITE_BIT,
@@ -558,26 +624,137 @@ llvm::Error VulkanEngine::Impl::record(Program &program, size_t numInputs) {
                           program.queries, i + 1);
   }
   for (size_t i = numInputs; i < program.argBuffers.size(); ++i) {
+    if (slots[i])
+      continue;
     const Buffer &buffer = program.buffers[program.argBuffers[i]];
     VkBufferCopy region{0, program.stagingOffsets[i], buffer.size};
     vkCmdCopyBuffer(cmd, buffer.buffer, program.staging, 1, &region);
   }
   barrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
           VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
-  if (auto e = vk::check(vkEndCommandBuffer(cmd), "recording commands"))
+  return vk::check(vkEndCommandBuffer(cmd), "recording commands");
+}
+
+llvm::Expected<Variant *>
+VulkanEngine::Impl::getVariant(Program &program,
+                               const std::vector<VkBuffer> &slots,
+                               size_t numInputs) {
+  if (program.numInputs != numInputs) {
+    for (auto &entry : program.variants)
+      destroy(entry.second);
+    program.variants.clear();
+    program.numInputs = numInputs;
+  }
+  auto [it, added] = program.variants.try_emplace(slots);
+  if (!added)
+    return &it->second;
+  if (auto e = bind(program, it->second, slots))
+    return std::move(e);
+  if (auto e = record(program, it->second, slots, numInputs))
+    return std::move(e);
+  return &it->second;
+}
+
+//===----------------------------------------------------------------------===//
+// Resident tensors
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<Mirror *>
+VulkanEngine::Impl::getMirror(const Tensor *tensor, VkDeviceSize size) {
+  auto it = mirrors.find(tensor);
+  if (it == mirrors.end())
+    return nullptr;
+  Mirror &mirror = it->second;
+  if (mirror.buffer && mirror.size == size)
+    return &mirror;
+  // First use, or the tensor was replaced by one of another size: its
+  // host copy is the value.
+  destroy(mirror);
+  mirror = Mirror();
+  mirror.size = size;
+  if (auto e = createBuffer(size, mirror.buffer))
+    return std::move(e);
+  VkMemoryRequirements req;
+  vkGetBufferMemoryRequirements(device->get(), mirror.buffer, &req);
+  if (auto e = allocateMemory(req.size, req.memoryTypeBits,
+                              VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
+                              "a resident tensor", "the parameters and state",
+                              mirror.memory))
+    return std::move(e);
+  if (auto e = vk::check(vkBindBufferMemory(device->get(), mirror.buffer,
+                                            mirror.memory, 0),
+                         "binding buffer memory"))
+    return std::move(e);
+  return &mirror;
+}
+
+/// Copies a resident tensor between the host and its device copy through a
+/// staging buffer of its own: this happens at initialization, at
+/// checkpoints and when the host reads or writes it, not every step.
+llvm::Error VulkanEngine::Impl::transfer(Mirror &mirror, Tensor &tensor,
+                                         bool toDevice) {
+  VkDevice dev = device->get();
+  VkBuffer staging = VK_NULL_HANDLE;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  llvm::scope_exit cleanup([&] {
+    if (staging)
+      vkDestroyBuffer(dev, staging, nullptr);
+    if (memory)
+      vkFreeMemory(dev, memory, nullptr);
+  });
+  if (auto e = createBuffer(mirror.size, staging))
     return e;
-  program.recordedInputs = numInputs;
+  VkMemoryRequirements req;
+  vkGetBufferMemoryRequirements(dev, staging, &req);
+  if (auto e = allocateMemory(req.size, req.memoryTypeBits,
+                              VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                  VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                              "staging a resident tensor",
+                              "the parameters and state", memory))
+    return e;
+  vkBindBufferMemory(dev, staging, memory, 0);
+  void *mapped = nullptr;
+  if (auto e = vk::check(vkMapMemory(dev, memory, 0, VK_WHOLE_SIZE, 0, &mapped),
+                         "mapping a staging buffer"))
+    return e;
+  if (toDevice)
+    std::memcpy(mapped, tensor.data(), tensor.sizeInBytes());
+  VkBufferCopy region{0, 0, mirror.size};
+  if (auto e = device->runOnce([&](VkCommandBuffer commands) {
+        if (toDevice)
+          vkCmdCopyBuffer(commands, staging, mirror.buffer, 1, &region);
+        else
+          vkCmdCopyBuffer(commands, mirror.buffer, staging, 1, &region);
+      }))
+    return e;
+  if (!toDevice)
+    std::memcpy(tensor.data(), mapped, tensor.sizeInBytes());
+  (toDevice ? transfers.uploaded : transfers.downloaded) += tensor.sizeInBytes();
+  mirror.hostCurrent = mirror.deviceCurrent = true;
   return llvm::Error::success();
+}
+
+void VulkanEngine::Impl::destroy(Mirror &mirror) {
+  if (mirror.buffer)
+    vkDestroyBuffer(device->get(), mirror.buffer, nullptr);
+  if (mirror.memory)
+    vkFreeMemory(device->get(), mirror.memory, nullptr);
+}
+
+void VulkanEngine::Impl::destroy(Variant &variant) {
+  VkDevice dev = device->get();
+  if (variant.commands)
+    vkFreeCommandBuffers(dev, device->getCommandPool(), 1, &variant.commands);
+  if (variant.pool)
+    vkDestroyDescriptorPool(dev, variant.pool, nullptr);
 }
 
 void VulkanEngine::Impl::destroy(Program &program) {
   VkDevice dev = device->get();
   if (program.queries)
     vkDestroyQueryPool(dev, program.queries, nullptr);
-  if (program.commands)
-    vkFreeCommandBuffers(dev, device->getCommandPool(), 1, &program.commands);
-  if (program.pool)
-    vkDestroyDescriptorPool(dev, program.pool, nullptr);
+  for (auto &entry : program.variants)
+    destroy(entry.second);
   for (Buffer &buffer : program.buffers)
     if (buffer.buffer)
       vkDestroyBuffer(dev, buffer.buffer, nullptr);
@@ -596,6 +773,8 @@ VulkanEngine::Impl::~Impl() {
   vkDeviceWaitIdle(dev);
   for (auto &entry : programs)
     destroy(*entry.second);
+  for (auto &entry : mirrors)
+    destroy(entry.second);
   for (auto &entry : kernels) {
     Kernel &k = *entry.second;
     if (k.pipeline)
@@ -658,6 +837,10 @@ const VulkanDeviceInfo &VulkanEngine::getDeviceInfo() const {
   return impl->device->getInfo();
 }
 
+const VulkanEngine::TransferStats &VulkanEngine::getTransferStats() const {
+  return impl->transfers;
+}
+
 const std::vector<DispatchTime> &VulkanEngine::getLastProfile() const {
   return impl->lastProfile;
 }
@@ -683,17 +866,44 @@ llvm::Error VulkanEngine::call(llvm::StringRef function,
                                 "{3}",
                                 function, i, all[i]->sizeInBytes(), capacity));
   }
-  if (program.recordedInputs != args.size())
-    if (auto e = impl->record(program, args.size()))
-      return e;
+  // Resident tensors are used in place, uploaded first if the host
+  // changed them; the others go through the staging buffer.
+  std::vector<VkBuffer> slots(all.size(), VK_NULL_HANDLE);
+  std::vector<Mirror *> resident(all.size(), nullptr);
+  for (size_t i = 0; i < all.size(); ++i) {
+    VkDeviceSize capacity = program.buffers[program.argBuffers[i]].size;
+    auto mirror = impl->getMirror(all[i], capacity);
+    if (!mirror)
+      return mirror.takeError();
+    if (!*mirror)
+      continue;
+    if (i < args.size() && !(*mirror)->deviceCurrent)
+      if (auto e = impl->transfer(**mirror, *all[i], /*toDevice=*/true))
+        return e;
+    resident[i] = *mirror;
+    slots[i] = (*mirror)->buffer;
+  }
+  auto variant = impl->getVariant(program, slots, args.size());
+  if (!variant)
+    return variant.takeError();
   for (size_t i = 0; i < args.size(); ++i)
-    std::memcpy(program.mapped + program.stagingOffsets[i], args[i]->data(),
-                args[i]->sizeInBytes());
-  if (auto e = impl->device->submitAndWait(program.commands))
+    if (!resident[i]) {
+      std::memcpy(program.mapped + program.stagingOffsets[i], args[i]->data(),
+                  args[i]->sizeInBytes());
+      impl->transfers.uploaded += args[i]->sizeInBytes();
+    }
+  if (auto e = impl->device->submitAndWait((*variant)->commands))
     return e;
-  for (size_t i = args.size(); i < all.size(); ++i)
-    std::memcpy(all[i]->data(), program.mapped + program.stagingOffsets[i],
-                all[i]->sizeInBytes());
+  for (size_t i = args.size(); i < all.size(); ++i) {
+    if (resident[i]) {
+      resident[i]->deviceCurrent = true;
+      resident[i]->hostCurrent = false;
+    } else {
+      std::memcpy(all[i]->data(), program.mapped + program.stagingOffsets[i],
+                  all[i]->sizeInBytes());
+      impl->transfers.downloaded += all[i]->sizeInBytes();
+    }
+  }
   if (!program.queries)
     return llvm::Error::success();
   std::vector<uint64_t> ticks(program.dispatches.size() + 1);
@@ -712,4 +922,23 @@ llvm::Error VulkanEngine::call(llvm::StringRef function,
         {program.dispatches[i].name,
          static_cast<double>(ticks[i + 1] - ticks[i]) * period});
   return llvm::Error::success();
+}
+
+void VulkanEngine::setResident(const Tensor *tensor) {
+  impl->mirrors.try_emplace(tensor);
+}
+
+llvm::Error VulkanEngine::syncToHost(Tensor *tensor) {
+  auto it = impl->mirrors.find(tensor);
+  if (it == impl->mirrors.end() || it->second.hostCurrent)
+    return llvm::Error::success();
+  return impl->transfer(it->second, *tensor, /*toDevice=*/false);
+}
+
+void VulkanEngine::hostChanged(const Tensor *tensor) {
+  auto it = impl->mirrors.find(tensor);
+  if (it == impl->mirrors.end())
+    return;
+  it->second.hostCurrent = true;
+  it->second.deviceCurrent = false;
 }

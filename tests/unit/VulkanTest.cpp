@@ -180,4 +180,43 @@ TEST(Vulkan, MixedPrecisionF16MatchesCpu) {
   compareTraining("examples/digits.nb", train, 3, 1e-2, 1e-4);
 }
 
+/// Parameters and optimizer state stay on the device: a training step
+/// uploads its batch and hyperparameters and downloads the loss and the
+/// gradient norms, nothing more; reading a parameter copies it back.
+TEST(Vulkan, ParametersStayOnTheDevice) {
+  REQUIRE_VULKAN();
+  auto source = Source::fromFile(path("examples/digits.nb"));
+  ASSERT_TRUE(!!source) << llvm::toString(source.takeError());
+  CompileOptions options = optionsFor("vulkan");
+  options.requireScalarLoss = true;
+  TrainOptions train; // adam: two state tensors per parameter
+  auto trainer = Trainer::create(**source, options, train);
+  ASSERT_TRUE(!!trainer) << llvm::toString(trainer.takeError());
+  ASSERT_FALSE((*trainer)->initParameters(5));
+  auto sig = (*source)->check(options);
+  ASSERT_TRUE(!!sig);
+  std::map<std::string, Tensor> batch;
+  fillRandomInputs(*sig, 1, batch);
+  const auto &engine = static_cast<const VulkanEngine &>((*trainer)->getEngine());
+  ASSERT_TRUE(bool((*trainer)->step({batch})));
+  auto before = engine.getTransferStats();
+  const int steps = 3;
+  for (int s = 0; s < steps; ++s)
+    ASSERT_TRUE(bool((*trainer)->step({batch})));
+  auto after = engine.getTransferStats();
+
+  // Per step: x (16x64 f32) and label (16 i32), lr and step (f32 scalars);
+  // the loss and one gradient norm per parameter (6), f32 scalars.
+  uint64_t up = 16 * 64 * 4 + 16 * 4 + 2 * 4;
+  uint64_t down = 4 + 6 * 4;
+  EXPECT_EQ(after.uploaded - before.uploaded, steps * up);
+  EXPECT_EQ(after.downloaded - before.downloaded, steps * down);
+
+  // Reading a parameter brings its current value back, once.
+  Tensor *w = (*trainer)->getParameter("Dense_1.w");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(engine.getTransferStats().downloaded - after.downloaded,
+            uint64_t(w->sizeInBytes()));
+}
+
 } // namespace

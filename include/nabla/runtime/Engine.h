@@ -49,6 +49,18 @@ public:
 
   virtual const CompileInfo &getCompileInfo() const = 0;
 
+  /// Residency: `tensor` (an argument or result of later calls) may keep
+  /// its current value in device memory. A call reads a resident argument
+  /// there (uploading it only if the host changed it) and leaves a
+  /// resident result there, so parameters and optimizer state stay on the
+  /// GPU between training steps. Tensors are known by address. The CPU
+  /// engine, whose memory is the host's, ignores all three.
+  virtual void setResident(const Tensor *) {}
+  /// Makes the host copy of a resident tensor current (copies it back).
+  virtual llvm::Error syncToHost(Tensor *) { return llvm::Error::success(); }
+  /// The host wrote `tensor`: the next call that reads it uploads it.
+  virtual void hostChanged(const Tensor *) {}
+
   /// With profiling on (Vulkan's `--profile`): each dispatch of the last
   /// call, in order. Empty where the engine does not profile.
   virtual const std::vector<DispatchTime> &getLastProfile() const {

@@ -67,6 +67,16 @@ public:
     return llvm::Error::success();
   }
   const CompileInfo &getCompileInfo() const override { return info; }
+  void setResident(const Tensor *tensor) override;
+  llvm::Error syncToHost(Tensor *tensor) override;
+  void hostChanged(const Tensor *tensor) override;
+
+  /// Bytes copied between the host and the device since creation: tensors
+  /// through the staging buffers, resident ones when the host asked.
+  struct TransferStats {
+    uint64_t uploaded = 0, downloaded = 0;
+  };
+  const TransferStats &getTransferStats() const;
 
   /// With `profile`: each dispatch of the last call, in order.
   const std::vector<DispatchTime> &getLastProfile() const override;
