@@ -467,6 +467,8 @@ int listDevices(llvm::raw_ostream &out, llvm::raw_ostream &err) {
         << ", Vulkan " << d.apiVersion << ", " << d.driver << ")\n";
     out << llvm::format("            %.0f MiB device-local memory, ",
                         d.deviceLocalBytes / 1048576.0)
+        << llvm::format("largest tensor %.0f MiB, ",
+                        d.maxStorageBufferBytes / 1048576.0)
         << "max workgroup " << d.maxWorkgroupInvocations << " invocations";
     if (d.subgroupSize)
       out << ", subgroup size " << d.subgroupSize;

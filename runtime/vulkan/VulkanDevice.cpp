@@ -144,6 +144,9 @@ VulkanDeviceInfo describeDevice(VkPhysicalDevice device, unsigned index) {
   VkPhysicalDeviceDriverProperties driver{};
   driver.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES;
   subgroup.pNext = &driver;
+  VkPhysicalDeviceMaintenance3Properties maintenance3{};
+  maintenance3.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES;
+  driver.pNext = &maintenance3;
   VkPhysicalDeviceProperties2 props{};
   props.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
   props.pNext = &subgroup;
@@ -160,6 +163,8 @@ VulkanDeviceInfo describeDevice(VkPhysicalDevice device, unsigned index) {
       (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
       (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT);
   info.maxWorkgroupInvocations = p.limits.maxComputeWorkGroupInvocations;
+  info.maxStorageBufferBytes = p.limits.maxStorageBufferRange;
+  info.maxAllocationBytes = maintenance3.maxMemoryAllocationSize;
   info.cooperativeMatrix = hasExtension(device, "VK_KHR_cooperative_matrix");
 
   VkPhysicalDeviceShaderFloat16Int8Features f16{};

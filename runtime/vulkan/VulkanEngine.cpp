@@ -28,6 +28,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Target/SPIRV/Serialization.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -90,8 +91,10 @@ struct Kernel {
 struct Buffer {
   VkBuffer buffer = VK_NULL_HANDLE;
   VkDeviceSize size = 0;
-  VkDeviceSize offset = 0;       // in the program's device memory
+  unsigned memory = 0;           // which of the program's allocations
+  VkDeviceSize offset = 0;       // in it
   std::vector<uint8_t> initial;  // a global's value, uploaded once
+  std::string origin;            // "f32[64, 128] at digits.nb:8:16"
 };
 
 struct Dispatch {
@@ -125,7 +128,8 @@ struct Program {
   std::vector<Buffer> buffers;
   std::vector<unsigned> argBuffers; // inputs, then results (out-parameters)
   std::vector<Dispatch> dispatches;
-  VkDeviceMemory memory = VK_NULL_HANDLE;
+  std::vector<VkDeviceMemory> memories; // device-local, as few as the
+                                        // device's allocation limit allows
   VkBuffer staging = VK_NULL_HANDLE;
   VkDeviceMemory stagingMemory = VK_NULL_HANDLE;
   uint8_t *mapped = nullptr;
@@ -300,7 +304,29 @@ VulkanEngine::Impl::build(func::FuncOp func) {
     if (!bytes)
       return bytes.takeError();
     bufferOf[value] = program->buffers.size();
-    program->buffers.push_back(Buffer{VK_NULL_HANDLE, *bytes, 0, {}});
+    Buffer buffer;
+    buffer.size = *bytes;
+    // As the .nb language writes it: f32[64, 128].
+    auto memref = cast<MemRefType>(value.getType());
+    std::string type;
+    llvm::raw_string_ostream os(type);
+    os << memref.getElementType() << "["
+       << llvm::join(llvm::map_range(memref.getShape(),
+                                     [](int64_t d) { return std::to_string(d); }),
+                     ", ")
+       << "]";
+    std::string where = describeLoc(value.getLoc());
+    buffer.origin = type + (where.empty() ? "" : " at " + where);
+    uint64_t limit = device->getInfo().maxStorageBufferBytes;
+    if (limit && buffer.size > limit)
+      return fail(llvm::formatv(
+          "a tensor of {0:f1} MiB ({1}) in {2} is larger than the largest "
+          "storage buffer of {3} ({4:f1} MiB); use a smaller batch or "
+          "--device cpu",
+          static_cast<double>(buffer.size) / (1 << 20), buffer.origin,
+          program->name, device->getInfo().name,
+          static_cast<double>(limit) / (1 << 20)));
+    program->buffers.push_back(std::move(buffer));
     return llvm::Error::success();
   };
   for (BlockArgument arg : func.getArguments()) {
@@ -415,31 +441,55 @@ llvm::Error VulkanEngine::Impl::allocateMemory(VkDeviceSize size,
   return vk::check(r, "allocating memory for " + what);
 }
 
-/// Device buffers in one device-local allocation; a host-visible staging
-/// buffer for the arguments and the globals; the globals uploaded.
+/// Device buffers packed into device-local allocations (one unless the
+/// device limits the size of an allocation); a host-visible staging buffer
+/// for the arguments and the globals; the globals uploaded.
 llvm::Error VulkanEngine::Impl::allocate(Program &program) {
   VkDevice dev = device->get();
-  VkDeviceSize total = 0;
-  uint32_t typeBits = ~0u;
+  VkDeviceSize limit = device->getInfo().maxAllocationBytes;
+  if (!limit)
+    limit = ~VkDeviceSize(0);
+  struct Chunk {
+    VkDeviceSize size = 0;
+    uint32_t typeBits = ~0u;
+    unsigned buffers = 0;
+  };
+  std::vector<Chunk> chunks(1);
   for (Buffer &buffer : program.buffers) {
     if (auto e = createBuffer(buffer.size, buffer.buffer))
       return e;
     VkMemoryRequirements req;
     vkGetBufferMemoryRequirements(dev, buffer.buffer, &req);
-    total = (total + req.alignment - 1) / req.alignment * req.alignment;
-    buffer.offset = total;
-    total += req.size;
-    typeBits &= req.memoryTypeBits;
+    VkDeviceSize at = (chunks.back().size + req.alignment - 1) /
+                      req.alignment * req.alignment;
+    if (chunks.back().buffers && at + req.size > limit) {
+      chunks.emplace_back();
+      at = 0;
+    }
+    Chunk &chunk = chunks.back();
+    buffer.memory = chunks.size() - 1;
+    buffer.offset = at;
+    chunk.size = at + req.size;
+    chunk.typeBits &= req.memoryTypeBits;
+    ++chunk.buffers;
   }
-  std::string what =
-      llvm::formatv("the {0} buffers", program.buffers.size()).str();
-  if (auto e = allocateMemory(std::max<VkDeviceSize>(total, 4), typeBits,
-                              VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, what,
-                              program.name, program.memory))
-    return e;
+  for (const Chunk &chunk : chunks) {
+    std::string what = llvm::formatv("{0} buffers", chunk.buffers).str();
+    if (chunks.size() == 1 && chunk.buffers == 1)
+      what = "its buffer (" + program.buffers[0].origin + ")";
+    else if (chunks.size() == 1)
+      what = "its " + what;
+    program.memories.emplace_back();
+    if (auto e = allocateMemory(std::max<VkDeviceSize>(chunk.size, 4),
+                                chunk.typeBits,
+                                VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, what,
+                                program.name, program.memories.back()))
+      return e;
+  }
   for (Buffer &buffer : program.buffers)
     if (auto e = vk::check(vkBindBufferMemory(dev, buffer.buffer,
-                                              program.memory, buffer.offset),
+                                              program.memories[buffer.memory],
+                                              buffer.offset),
                            "binding buffer memory"))
       return e;
 
@@ -762,8 +812,9 @@ void VulkanEngine::Impl::destroy(Program &program) {
     vkDestroyBuffer(dev, program.staging, nullptr);
   if (program.stagingMemory)
     vkFreeMemory(dev, program.stagingMemory, nullptr);
-  if (program.memory)
-    vkFreeMemory(dev, program.memory, nullptr);
+  for (VkDeviceMemory memory : program.memories)
+    if (memory)
+      vkFreeMemory(dev, memory, nullptr);
 }
 
 VulkanEngine::Impl::~Impl() {

@@ -40,6 +40,8 @@ try:
         env=config.environment, capture_output=True, text=True, timeout=60)
     if devices.returncode == 0 and "vulkan:0" in devices.stdout:
         config.available_features.add("vulkan")
+        if "llvmpipe" in devices.stdout:
+            config.available_features.add("lavapipe")
     else:
         lit_config.note("no Vulkan device: the Vulkan tests are unsupported ("
                         + devices.stderr.strip() + ")")

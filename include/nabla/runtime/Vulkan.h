@@ -37,6 +37,8 @@ struct VulkanDeviceInfo {
   bool cooperativeMatrix = false; // VK_KHR_cooperative_matrix
   bool timestamps = false;        // timestamp queries on the compute queue
   uint32_t maxWorkgroupInvocations = 0;
+  uint64_t maxStorageBufferBytes = 0; // the largest tensor a kernel binds
+  uint64_t maxAllocationBytes = 0;    // the largest single allocation
 };
 
 /// The Vulkan devices of this machine, in the loader's order (the index
