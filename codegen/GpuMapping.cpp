@@ -14,7 +14,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/codegen/Passes.h"
+#include "nabla/ir/NablaDialect.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -24,6 +26,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVDialect.h"
 #include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "mlir/Interfaces/TilingInterface.h"
@@ -109,6 +112,85 @@ void sinkConstants(gpu::LaunchOp launch) {
   }
 }
 
+/// Loads `operand` of `generic` at the point `ivs` of its iteration space.
+Value loadAt(OpBuilder &b, Location loc, linalg::GenericOp generic,
+             OpOperand &operand, ValueRange ivs) {
+  if (!isa<MemRefType>(operand.get().getType()))
+    return operand.get(); // a scalar operand is its own value
+  AffineMap map = generic.getMatchingIndexingMap(&operand);
+  SmallVector<Value> indices;
+  for (unsigned r = 0; r < map.getNumResults(); ++r)
+    indices.push_back(
+        affine::AffineApplyOp::create(b, loc, map.getSubMap({r}), ivs));
+  return memref::LoadOp::create(b, loc, operand.get(), indices);
+}
+
+/// The body of an invocation of a generic with reduction loops, summing
+/// in registers: each output is loaded once, carried through the
+/// reduction loops (scf.for iter_args) and stored once. The generic
+/// scalar implementation would load and store the output on every
+/// iteration, which turns a matmul's inner loop into global-memory
+/// round trips. `ivs` are the parallel loops' indices.
+LogicalResult emitReduction(IRRewriter &rewriter, Location loc,
+                            linalg::GenericOp generic, SmallVector<Value> ivs,
+                            ArrayRef<int64_t> reductionSizes) {
+  SmallVector<Value> initial;
+  // Reduction dimensions do not occur in an output's indexing map: any
+  // value serves for them here.
+  SmallVector<Value> outputIvs = ivs;
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  outputIvs.append(reductionSizes.size(), zero);
+  for (OpOperand &init : generic.getDpsInitsMutable())
+    initial.push_back(loadAt(rewriter, loc, generic, init, outputIvs));
+
+  // One scf.for per reduction loop, the accumulators threaded through.
+  SmallVector<scf::ForOp> loops;
+  ValueRange carried = initial;
+  for (int64_t size : reductionSizes) {
+    auto loop = scf::ForOp::create(
+        rewriter, loc, arith::ConstantIndexOp::create(rewriter, loc, 0),
+        arith::ConstantIndexOp::create(rewriter, loc, size),
+        arith::ConstantIndexOp::create(rewriter, loc, 1), carried);
+    if (!loops.empty())
+      scf::YieldOp::create(rewriter, loc, loop.getResults());
+    rewriter.setInsertionPointToStart(loop.getBody());
+    ivs.push_back(loop.getInductionVar());
+    carried = loop.getRegionIterArgs();
+    loops.push_back(loop);
+  }
+
+  IRMapping mapping;
+  Block &payload = generic.getRegion().front();
+  for (OpOperand *input : generic.getDpsInputOperands())
+    mapping.map(payload.getArgument(input->getOperandNumber()),
+                loadAt(rewriter, loc, generic, *input, ivs));
+  for (auto [i, init] : llvm::enumerate(generic.getDpsInitsMutable()))
+    mapping.map(payload.getArgument(init.getOperandNumber()), carried[i]);
+  for (Operation &op : payload.without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+      mapping.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    rewriter.clone(op, mapping);
+  }
+  SmallVector<Value> next;
+  for (Value v : payload.getTerminator()->getOperands())
+    next.push_back(mapping.lookupOrDefault(v));
+  scf::YieldOp::create(rewriter, loc, next);
+
+  rewriter.setInsertionPointAfter(loops.front());
+  for (auto [i, init] : llvm::enumerate(generic.getDpsInitsMutable())) {
+    AffineMap map = generic.getMatchingIndexingMap(&init);
+    SmallVector<Value> indices;
+    for (unsigned r = 0; r < map.getNumResults(); ++r)
+      indices.push_back(affine::AffineApplyOp::create(
+          rewriter, loc, map.getSubMap({r}), outputIvs));
+    memref::StoreOp::create(rewriter, loc, loops.front().getResult(i),
+                            init.get(), indices);
+  }
+  return success();
+}
+
 struct NablaGpuMapLinalgPass
     : nabla::impl::NablaGpuMapLinalgBase<NablaGpuMapLinalgPass> {
   using Base::Base;
@@ -150,6 +232,14 @@ struct NablaGpuMapLinalgPass
   /// inside each invocation.
   LogicalResult mapLinalg(IRRewriter &rewriter, linalg::LinalgOp op) {
     rewriter.setInsertionPoint(op);
+    // The kernel is named by its fusion group where it has one (the
+    // location travels to the gpu.launch_func, and from there to
+    // --profile's report).
+    Location groupLoc = op->getLoc();
+    if (auto group = op->getAttrOfType<StringAttr>(nabla::attrs::kGroup))
+      groupLoc = NameLoc::get(
+          StringAttr::get(op->getContext(), "nabla.group:" + group.getValue()),
+          groupLoc);
     FailureOr<linalg::GenericOp> generic =
         isa<linalg::GenericOp>(op)
             ? FailureOr<linalg::GenericOp>(cast<linalg::GenericOp>(op))
@@ -182,8 +272,16 @@ struct NablaGpuMapLinalgPass
 
     Location loc = generic->getLoc();
     auto [launch, linear] =
-        createLaunch(rewriter, loc, total, workgroupSize, maxWorkgroups);
+        createLaunch(rewriter, groupLoc, total, workgroupSize, maxWorkgroups);
     SmallVector<Value> ivs = delinearize(rewriter, loc, linear, parallel);
+    if (numParallel < ranges.size() && generic->hasPureBufferSemantics()) {
+      if (failed(emitReduction(rewriter, loc, *generic, ivs,
+                               ArrayRef(ranges).drop_front(numParallel))))
+        return failure();
+      rewriter.eraseOp(*generic);
+      sinkConstants(launch);
+      return success();
+    }
     for (int64_t size : ArrayRef(ranges).drop_front(numParallel)) {
       auto loop = scf::ForOp::create(
           rewriter, loc, arith::ConstantIndexOp::create(rewriter, loc, 0),

@@ -18,12 +18,18 @@ using namespace mlir;
 
 namespace {
 
-/// nabla -> linalg on tensors -> memrefs. Results become out-parameters as
+/// With fusion: nabla ops grouped as on the CPU, and each group's
+/// elementwise chains fused into single linalg.generic ops (not tiled into
+/// one loop nest: a kernel's parallelism comes from its invocations).
+constexpr const char kFusion[] = "func.func(cse,nabla-fusion)";
+constexpr const char kLowerFused[] = "nabla-lower-fused{tile=false}";
+
+/// linalg on tensors -> memrefs. Results become out-parameters as
 /// on the CPU. No deallocation pass: the runtime gives each allocation one
 /// device buffer for the program's life, so the command buffer can be
 /// recorded once and replayed every step.
 constexpr const char kToBuffers[] =
-    "nabla-to-linalg,canonicalize,cse,"
+    "canonicalize,cse,"
     "nabla-protect-arguments,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
@@ -53,7 +59,12 @@ void addPipeline(OpPassManager &pm, llvm::StringRef text) {
 namespace nabla {
 
 void buildGpuPipeline(OpPassManager &pm, GpuStage stage,
-                      const GpuTarget &target) {
+                      const GpuTarget &target, bool fusion) {
+  if (fusion)
+    addPipeline(pm, kFusion);
+  addPipeline(pm, "nabla-to-linalg");
+  if (fusion)
+    addPipeline(pm, kLowerFused);
   addPipeline(pm, kToBuffers);
   addPipeline(pm, kToKernels);
   if (stage == GpuStage::Kernels)

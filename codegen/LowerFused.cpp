@@ -267,7 +267,8 @@ struct NablaLowerFusedPass
     IRRewriter rewriter(ctx);
     for (FusedOp group : groups) {
       (void)applyPatternsGreedily(group.getBody(), frozen);
-      tileGroup(rewriter, group, tileBytes);
+      if (tile)
+        tileGroup(rewriter, group, tileBytes);
       inlineGroup(rewriter, group);
     }
   }

@@ -72,6 +72,10 @@ def NablaLowerFused : Pass<"nabla-lower-fused", "mlir::ModuleOp"> {
   let options = [
     Option<"tileBytes", "tile-bytes", "int64_t", "32768",
            "Bytes of the widest tensor a tile of rows may hold (about L1)">,
+    Option<"tile", "tile", "bool", "true",
+           "Tile the group into one loop nest (the CPU); false only fuses "
+           "its elementwise chains (the GPU: each remaining linalg op "
+           "becomes one kernel)">,
   ];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",

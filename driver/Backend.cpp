@@ -78,7 +78,7 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
                        "needs; use --precision f32");
     target.float16 = info->float16;
     target.int64 = info->int64;
-    buildGpuPipeline(pm, GpuStage::SPIRV, target);
+    buildGpuPipeline(pm, GpuStage::SPIRV, target, options.fusion);
   } else {
     buildCpuPipeline(pm, CpuStage::LLVMDialect, options.fusion);
   }

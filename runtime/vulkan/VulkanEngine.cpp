@@ -360,9 +360,14 @@ VulkanEngine::Impl::build(func::FuncOp func) {
         return kernel.takeError();
       Dispatch dispatch;
       dispatch.kernel = *kernel;
+      // "<kernel> [<fusion group>] (<file:line:col>)"
       std::string where = describeLoc(launch.getLoc());
-      dispatch.name = launch.getKernelModuleName().getValue().str() +
-                      (where.empty() ? "" : " (" + where + ")");
+      dispatch.name = launch.getKernelModuleName().getValue().str();
+      if (auto group = dyn_cast<NameLoc>(launch.getLoc()))
+        if (StringRef name = group.getName(); name.consume_front("nabla.group:"))
+          dispatch.name += " [" + name.str() + "]";
+      if (!where.empty())
+        dispatch.name += " (" + where + ")";
       gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
       Value sizes[3] = {grid.x, grid.y, grid.z};
       for (int i = 0; i < 3; ++i) {

@@ -43,10 +43,10 @@ enum class GpuStage {
 
 /// Adds the passes that take a module of nabla ops to SPIR-V kernels and a
 /// host function of buffers and gpu.launch_func ops, which the Vulkan
-/// runtime runs (runtime/vulkan). Fusion groups are not used yet: each
-/// nabla op is lowered to its own kernels.
+/// runtime runs (runtime/vulkan). With `fusion`, nabla-fusion's groups
+/// have their elementwise chains fused; every linalg op left is a kernel.
 void buildGpuPipeline(mlir::OpPassManager &pm, GpuStage stage,
-                      const GpuTarget &target);
+                      const GpuTarget &target, bool fusion = true);
 
 /// Registers the nabla codegen passes and the `nabla-cpu-pipeline`
 /// pipeline (for nabla-opt).

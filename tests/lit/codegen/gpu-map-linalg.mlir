@@ -14,12 +14,19 @@
 // CHECK:           scf.for %[[P:.+]] = %[[FIRST]] to %{{.+}} step %{{.+}} {
 // CHECK-DAG:         arith.remui %[[P]], %{{.+}} : index
 // CHECK-DAG:         arith.divui %[[P]], %{{.+}} : index
-// CHECK:             scf.for
-// CHECK:               memref.load %arg0
-// CHECK:               memref.load %arg1
-// CHECK:               arith.mulf
-// CHECK:               arith.addf
-// CHECK:               memref.store %{{.+}}, %arg2
+// The sum is carried in a register: C is loaded once before the k loop
+// and stored once after it, never inside.
+// CHECK:             %[[C0:.+]] = memref.load %arg2
+// CHECK:             %[[SUM:.+]] = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %[[C0]]) -> (f32) {
+// CHECK-NOT:           %arg2
+// CHECK:               %[[A:.+]] = memref.load %arg0
+// CHECK-NOT:           %arg2
+// CHECK:               %[[B:.+]] = memref.load %arg1
+// CHECK:               %[[AB:.+]] = arith.mulf %[[A]], %[[B]]
+// CHECK:               %[[NEXT:.+]] = arith.addf %[[ACC]], %[[AB]]
+// CHECK:               scf.yield %[[NEXT]] : f32
+// CHECK:             }
+// CHECK:             memref.store %[[SUM]], %arg2
 // CHECK:           gpu.terminator
 // CHECK:         return
 
