@@ -166,7 +166,7 @@ int runEmit(const Invocation &inv, const Source &source,
   if (!stage)
     return fail(usageError("unknown --emit stage '" + inv.emitStage +
                            "' (stages: tokens, ast, nabla, grad, mixed, "
-                           "fused, linalg, llvm-dialect, llvm)"),
+                           "fused, linalg, llvm-dialect, llvm, gpu, spirv)"),
                 err);
   std::error_code ec;
   llvm::ToolOutputFile file(inv.outputPath, ec, llvm::sys::fs::OF_Text);

@@ -295,6 +295,19 @@ llvm::Error Source::emit(Stage stage, const CompileOptions &options,
     if (auto err = lower(**module, cpu, *impl, options))
       return err;
   }
+  if (stage == Stage::Gpu || stage == Stage::SPIRV) {
+    // For the baseline target (Vulkan 1.1, no 16-bit floats); a device's
+    // own features change only the target_env.
+    keepCompiledFunctions(**module, options);
+    mlir::PassManager pm((*module)->getContext());
+    if (options.configurePassManager)
+      options.configurePassManager(pm);
+    buildGpuPipeline(pm, stage == Stage::Gpu ? GpuStage::Kernels
+                                             : GpuStage::SPIRV,
+                     GpuTarget{}, options.fusion);
+    if (auto err = runWithSourceDiagnostics(pm, **module, *impl))
+      return err;
+  }
   if (stage == Stage::LLVM)
     return printLLVMIR(**module, os);
   (*module)->print(os);
@@ -329,6 +342,8 @@ std::optional<Stage> parseStage(llvm::StringRef name) {
       .Case("linalg", Stage::Linalg)
       .Case("llvm-dialect", Stage::LLVMDialect)
       .Case("llvm", Stage::LLVM)
+      .Case("gpu", Stage::Gpu)
+      .Case("spirv", Stage::SPIRV)
       .Default(std::nullopt);
 }
 

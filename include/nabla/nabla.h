@@ -49,7 +49,11 @@ struct CompileInfo;
 std::unique_ptr<mlir::MLIRContext> createContext();
 
 /// The stages `nablac --emit=` can print.
-enum class Stage { Tokens, AST, Nabla, Grad, Mixed, Fused, Linalg, LLVMDialect, LLVM };
+enum class Stage {
+  Tokens, AST, Nabla, Grad, Mixed, Fused, Linalg, LLVMDialect, LLVM,
+  Gpu,   // host function of gpu.launch_func ops and gpu.module kernels
+  SPIRV, // the same, kernels as spirv.module ops (what Vulkan runs)
+};
 /// "tokens" -> Stage::Tokens, ...; nullopt for an unknown name.
 std::optional<Stage> parseStage(llvm::StringRef name);
 

@@ -24,7 +24,7 @@ static cl::list<std::string> positional(cl::Positional,
 static cl::opt<std::string>
     emit("emit",
          cl::desc("Print a stage instead of running: tokens, ast, nabla, grad, "
-                  "fused, linalg, llvm-dialect or llvm"),
+                  "mixed, fused, linalg, llvm-dialect, llvm, gpu or spirv"),
          cl::value_desc("stage"), cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("Write --emit output to FILE"),
                                    cl::value_desc("FILE"), cl::init("-"),
@@ -158,7 +158,9 @@ Commands:
                          print a compilation stage: tokens, ast, nabla,
                          grad, mixed (the training step's casts, with
                          --precision, bf16 by default), fused (the training
-                         step's fusion groups), linalg, llvm-dialect or llvm
+                         step's fusion groups), linalg, llvm-dialect, llvm,
+                         gpu (kernels and the host function that launches
+                         them) or spirv (the kernels as SPIR-V)
 
 run, grad, train, eval and grad-report take --device cpu|vulkan|vulkan:N:
 the CPU (LLVM JIT, the default) or a GPU through Vulkan (SPIR-V), and with
