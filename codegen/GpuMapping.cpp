@@ -328,10 +328,24 @@ struct NablaGpuSpirvAbiPass
                    spirv::Capability::StorageBuffer16BitAccess});
       exts.push_back(spirv::Extension::SPV_KHR_16bit_storage);
     }
+    // Declared so that conversions may use them; today's kernels do not.
+    if (subgroupArithmetic)
+      caps.append({spirv::Capability::GroupNonUniform,
+                   spirv::Capability::GroupNonUniformArithmetic});
+    if (cooperativeMatrix) {
+      caps.push_back(spirv::Capability::CooperativeMatrixKHR);
+      exts.push_back(spirv::Extension::SPV_KHR_cooperative_matrix);
+    }
     auto triple = spirv::VerCapExtAttr::get(spirv::Version::V_1_3, caps, exts,
                                             ctx);
+    spirv::ResourceLimitsAttr defaults = spirv::getDefaultResourceLimits(ctx);
+    auto limits = spirv::ResourceLimitsAttr::get(
+        ctx, defaults.getMaxComputeSharedMemorySize(), maxWorkgroupInvocations,
+        defaults.getMaxComputeWorkgroupSize(), subgroupSize, std::nullopt,
+        std::nullopt, defaults.getCooperativeMatrixPropertiesKhr(),
+        defaults.getCooperativeMatrixPropertiesNv());
     auto env = spirv::TargetEnvAttr::get(
-        triple, spirv::getDefaultResourceLimits(ctx),
+        triple, limits,
         spirv::ClientAPI::Vulkan, spirv::Vendor::Unknown,
         spirv::DeviceType::Unknown, spirv::TargetEnvAttr::kUnknownDeviceID);
     module->setAttr(spirv::getTargetEnvAttrName(), env);

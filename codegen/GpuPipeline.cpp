@@ -43,7 +43,9 @@ constexpr const char kToKernels[] =
 
 /// Kernels -> SPIR-V for Vulkan.
 constexpr const char kToSPIRV[] =
-    "nabla-gpu-spirv-abi{{float16={0} int64={1}},"
+    "nabla-gpu-spirv-abi{{float16={0} int64={1} subgroup-size={2} "
+    "subgroup-arithmetic={3} cooperative-matrix={4} "
+    "max-workgroup-invocations={5}},"
     "gpu.module(convert-math-to-spirv),convert-gpu-to-spirv,"
     "spirv.module(spirv-lower-abi-attrs,spirv-update-vce)";
 
@@ -69,8 +71,12 @@ void buildGpuPipeline(OpPassManager &pm, GpuStage stage,
   addPipeline(pm, kToKernels);
   if (stage == GpuStage::Kernels)
     return;
-  addPipeline(pm, llvm::formatv(kToSPIRV, target.float16 ? "true" : "false",
-                                target.int64 ? "true" : "false")
+  auto flag = [](bool b) { return b ? "true" : "false"; };
+  addPipeline(pm, llvm::formatv(kToSPIRV, flag(target.float16),
+                                flag(target.int64), target.subgroupSize,
+                                flag(target.subgroupArithmetic),
+                                flag(target.cooperativeMatrix),
+                                target.maxWorkgroupInvocations)
                       .str());
 }
 

@@ -154,8 +154,10 @@ def NablaGpuMapLinalg : Pass<"nabla-gpu-map-linalg", "mlir::func::FuncOp"> {
 def NablaGpuSpirvAbi : Pass<"nabla-gpu-spirv-abi", "mlir::ModuleOp"> {
   let summary = "Set the SPIR-V target environment and entry-point ABI";
   let description = [{
-    Puts a `spirv.target_env` on the module (Vulkan 1.1 with the
-    capabilities the device reported, or the baseline) and a
+    Puts a `spirv.target_env` on the module (the capabilities and limits
+    the device reported: 16-bit floats, 64-bit integers, subgroup
+    arithmetic, cooperative matrices, workgroup invocations, subgroup
+    size; or the baseline) and a
     `spirv.entry_point_abi` with the workgroup size on every kernel
     (from its `known_block_size`), as `convert-gpu-to-spirv` needs them.
   }];
@@ -164,6 +166,14 @@ def NablaGpuSpirvAbi : Pass<"nabla-gpu-spirv-abi", "mlir::ModuleOp"> {
            "The device has 16-bit storage and float16 arithmetic">,
     Option<"int64", "int64", "bool", "true",
            "The device has 64-bit integers in shaders">,
+    Option<"subgroupSize", "subgroup-size", "int", "32",
+           "The device's subgroup size (resource limits)">,
+    Option<"subgroupArithmetic", "subgroup-arithmetic", "bool", "false",
+           "The device has subgroup arithmetic in compute shaders">,
+    Option<"cooperativeMatrix", "cooperative-matrix", "bool", "false",
+           "The device has VK_KHR_cooperative_matrix">,
+    Option<"maxWorkgroupInvocations", "max-workgroup-invocations", "int",
+           "128", "The device's maxComputeWorkGroupInvocations">,
   ];
   let dependentDialects = ["mlir::spirv::SPIRVDialect"];
 }

@@ -78,6 +78,12 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
                        "needs; use --precision f32");
     target.float16 = info->float16;
     target.int64 = info->int64;
+    if (info->subgroupSize)
+      target.subgroupSize = static_cast<int>(info->subgroupSize);
+    target.subgroupArithmetic = info->subgroupArithmetic;
+    target.cooperativeMatrix = info->cooperativeMatrix;
+    target.maxWorkgroupInvocations =
+        static_cast<int>(info->maxWorkgroupInvocations);
     buildGpuPipeline(pm, GpuStage::SPIRV, target, options.fusion);
   } else {
     buildCpuPipeline(pm, CpuStage::LLVMDialect, options.fusion);

@@ -33,6 +33,10 @@ void buildCpuPipeline(mlir::OpPassManager &pm, CpuStage stage,
 struct GpuTarget {
   bool float16 = false; // 16-bit storage buffers and float16 arithmetic
   bool int64 = true;    // 64-bit integers in shaders
+  int subgroupSize = 32;
+  bool subgroupArithmetic = false;
+  bool cooperativeMatrix = false;     // VK_KHR_cooperative_matrix
+  int maxWorkgroupInvocations = 128;  // Vulkan's guaranteed minimum
 };
 
 /// How far the GPU pipeline goes (`nablac --emit=gpu`).
