@@ -63,16 +63,16 @@ constexpr const char kToLLVM[] =
     "convert-ub-to-llvm,"
     "reconcile-unrealized-casts";
 
+} // namespace
+
+namespace nabla {
+
 void addPipeline(OpPassManager &pm, llvm::StringRef text) {
   std::string error;
   llvm::raw_string_ostream os(error);
   if (failed(parsePassPipeline(text, pm, os)))
     llvm::report_fatal_error(llvm::Twine("bad built-in pipeline: ") + error);
 }
-
-} // namespace
-
-namespace nabla {
 
 void buildCpuPipeline(OpPassManager &pm, CpuStage stage, bool fusion) {
   if (fusion)

@@ -49,13 +49,6 @@ constexpr const char kToSPIRV[] =
     "gpu.module(convert-math-to-spirv),convert-gpu-to-spirv,"
     "spirv.module(spirv-lower-abi-attrs,spirv-update-vce)";
 
-void addPipeline(OpPassManager &pm, llvm::StringRef text) {
-  std::string error;
-  llvm::raw_string_ostream os(error);
-  if (failed(parsePassPipeline(text, pm, os)))
-    llvm::report_fatal_error(llvm::Twine("bad built-in pipeline: ") + error);
-}
-
 } // namespace
 
 namespace nabla {

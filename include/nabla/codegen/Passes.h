@@ -52,6 +52,11 @@ enum class GpuStage {
 void buildGpuPipeline(mlir::OpPassManager &pm, GpuStage stage,
                       const GpuTarget &target, bool fusion = true);
 
+/// Parses `text` (mlir-opt's --pass-pipeline syntax, without the
+/// surrounding builtin.module(...)) onto `pm`. The pipelines are built in,
+/// so one that does not parse is a bug: it aborts with the parser's words.
+void addPipeline(mlir::OpPassManager &pm, llvm::StringRef text);
+
 /// Registers the nabla codegen passes and the `nabla-cpu-pipeline`
 /// pipeline (for nabla-opt).
 void registerCodegenPasses();
