@@ -135,6 +135,19 @@ int runStats(const Invocation &inv, const Source &source,
                        "steps:\n",
                        source.getName(), config->batch,
                        config->train.optimizer, steps);
+  if (stats[0].onDevice) {
+    // On a GPU: what the device ran; the step time includes the submit,
+    // the wait and the transfers of the batch and the loss.
+    out << "  on " << options.device
+        << "       dispatches  device time   step time   compile\n";
+    for (bool fusion : {false, true})
+      out << llvm::formatv(
+          "  {0,-14} {1,11}  {2,8:f3} ms  {3,7:f3} ms  {4,6:f1} s\n",
+          fusion ? "with fusion" : "without fusion", stats[fusion].dispatches,
+          1e3 * stats[fusion].deviceSeconds, 1e3 * stats[fusion].medianSeconds,
+          stats[fusion].compileSeconds);
+    return 0;
+  }
   out << "                  kernels  intermediate writes   step time   "
          "compile\n";
   for (bool fusion : {false, true})

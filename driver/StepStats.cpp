@@ -73,7 +73,7 @@ llvm::Expected<PreparedStep> prepareStep(const Source &source,
                                          const TrainOptions &train,
                                          uint64_t seed) {
   PreparedStep prepared;
-  {
+  if (options.device == "cpu") { // a GPU's dispatches are counted as it runs
     auto context = createContext();
     std::string stepName;
     auto module =
@@ -117,6 +117,8 @@ llvm::Expected<std::array<StepStats, 2>>
 measureFusion(const Source &source, CompileOptions options,
               const TrainOptions &train, int64_t steps, uint64_t seed) {
   std::array<PreparedStep, 2> prepared;
+  bool onDevice = options.device != "cpu";
+  options.profile = onDevice; // the dispatches and their device time
   for (bool fusion : {false, true}) {
     options.fusion = fusion;
     auto step = prepareStep(source, options, train, seed);
@@ -136,6 +138,13 @@ measureFusion(const Source &source, CompileOptions options,
     std::sort(times.begin(), times.end());
     result[fusion] = prepared[fusion].stats;
     result[fusion].medianSeconds = times.empty() ? 0 : times[times.size() / 2];
+    if (!onDevice)
+      continue;
+    const auto &profile = prepared[fusion].trainer->getEngine().getLastProfile();
+    result[fusion].onDevice = true;
+    result[fusion].dispatches = profile.size();
+    for (const DispatchTime &d : profile)
+      result[fusion].deviceSeconds += d.seconds;
   }
   return result;
 }

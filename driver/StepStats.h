@@ -22,6 +22,11 @@ struct StepStats {
   double loweringSeconds = 0; // nabla's passes, down to the LLVM dialect
   double codegenSeconds = 0;  // LLVM, or loading from the compile cache
   bool cacheHit = false;
+  /// On a GPU: the step's dispatches and their device time (from its
+  /// timestamps), which replace the CPU's kernel statistics.
+  bool onDevice = false;
+  size_t dispatches = 0;
+  double deviceSeconds = 0;
 };
 
 /// Builds the training step of `source`, counts its kernels with
