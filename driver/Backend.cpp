@@ -61,10 +61,13 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
     options.configurePassManager(pm);
 
   GpuTarget target;
+  std::unique_ptr<VulkanEngine> vulkan;
   if (device->vulkan) {
-    auto info = VulkanEngine::describe(device->index);
-    if (!info)
-      return info.takeError();
+    auto opened = VulkanEngine::open(device->index, options.profile);
+    if (!opened)
+      return opened.takeError();
+    vulkan = std::move(*opened);
+    const VulkanDeviceInfo *info = &vulkan->getDeviceInfo();
     bool f16 = false, bf16 = false;
     floatTypes(module, f16, bf16);
     if (bf16)
@@ -96,11 +99,10 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
                            std::chrono::steady_clock::now() - start)
                            .count();
 
-  if (device->vulkan) {
-    auto engine = VulkanEngine::create(module, device->index, options.profile);
-    if (!engine)
-      return engine.takeError();
-    return std::unique_ptr<Engine>(std::move(*engine));
+  if (vulkan) {
+    if (auto e = vulkan->load(module))
+      return std::move(e);
+    return std::unique_ptr<Engine>(std::move(vulkan));
   }
   auto engine = JitEngine::create(module);
   if (!engine)

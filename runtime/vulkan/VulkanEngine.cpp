@@ -854,15 +854,18 @@ VulkanEngine::VulkanEngine(std::unique_ptr<Impl> impl)
     : impl(std::move(impl)) {}
 VulkanEngine::~VulkanEngine() = default;
 
-llvm::Expected<VulkanDeviceInfo> VulkanEngine::describe(int deviceIndex) {
-  auto device = vk::Device::open(deviceIndex);
-  if (!device)
-    return device.takeError();
-  return (*device)->getInfo();
+llvm::Expected<std::unique_ptr<VulkanEngine>>
+VulkanEngine::create(ModuleOp module, int deviceIndex, bool profile) {
+  auto engine = open(deviceIndex, profile);
+  if (!engine)
+    return engine.takeError();
+  if (auto e = (*engine)->load(module))
+    return std::move(e);
+  return engine;
 }
 
 llvm::Expected<std::unique_ptr<VulkanEngine>>
-VulkanEngine::create(ModuleOp module, int deviceIndex, bool profile) {
+VulkanEngine::open(int deviceIndex, bool profile) {
   auto impl = std::make_unique<Impl>();
   auto device = vk::Device::open(deviceIndex);
   if (!device)
@@ -878,6 +881,10 @@ VulkanEngine::create(ModuleOp module, int deviceIndex, bool profile) {
                                                nullptr, &impl->pipelineCache),
                          "creating a pipeline cache"))
     return std::move(e);
+  return std::unique_ptr<VulkanEngine>(new VulkanEngine(std::move(impl)));
+}
+
+llvm::Error VulkanEngine::load(ModuleOp module) {
   for (auto func : module.getOps<func::FuncOp>()) {
     if (func.isExternal() || func.isPrivate())
       continue;
@@ -886,7 +893,7 @@ VulkanEngine::create(ModuleOp module, int deviceIndex, bool profile) {
       return program.takeError();
     impl->programs[func.getSymName()] = std::move(*program);
   }
-  return std::unique_ptr<VulkanEngine>(new VulkanEngine(std::move(impl)));
+  return llvm::Error::success();
 }
 
 const VulkanDeviceInfo &VulkanEngine::getDeviceInfo() const {

@@ -53,8 +53,11 @@ public:
   /// dispatch with timestamp queries.
   static llvm::Expected<std::unique_ptr<VulkanEngine>>
   create(mlir::ModuleOp module, int deviceIndex, bool profile = false);
-  /// The device `create` would open, to choose the codegen target first.
-  static llvm::Expected<VulkanDeviceInfo> describe(int deviceIndex);
+  /// The same in two steps: open the device (whose features choose the
+  /// codegen target), then load the module lowered for it.
+  static llvm::Expected<std::unique_ptr<VulkanEngine>> open(int deviceIndex,
+                                                            bool profile);
+  llvm::Error load(mlir::ModuleOp module);
   ~VulkanEngine() override;
 
   const VulkanDeviceInfo &getDeviceInfo() const;
