@@ -323,9 +323,12 @@ struct NablaGpuSpirvAbiPass
         spirv::Extension::SPV_KHR_storage_buffer_storage_class};
     if (int64)
       caps.push_back(spirv::Capability::Int64);
-    if (float16) {
-      caps.append({spirv::Capability::Float16,
-                   spirv::Capability::StorageBuffer16BitAccess});
+    if (float16)
+      caps.push_back(spirv::Capability::Float16);
+    if (int16)
+      caps.push_back(spirv::Capability::Int16);
+    if (float16 || int16) {
+      caps.push_back(spirv::Capability::StorageBuffer16BitAccess);
       exts.push_back(spirv::Extension::SPV_KHR_16bit_storage);
     }
     // Declared so that conversions may use them; today's kernels do not.

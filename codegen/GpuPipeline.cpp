@@ -37,15 +37,23 @@ constexpr const char kToBuffers[] =
     "modify-public-functions=true},"
     "canonicalize";
 
-/// One kernel per linalg op, outlined into gpu.module ops.
+/// One kernel per linalg op, outlined into gpu.module ops. bf16 (the
+/// mixed-precision option) computes in f32, rounded after each op as on
+/// the CPU, and is stored as i16: SPIR-V here has no bf16.
 constexpr const char kToKernels[] =
-    "func.func(nabla-gpu-map-linalg),gpu-kernel-outlining,canonicalize";
+    "func.func(nabla-gpu-map-linalg),"
+    "func.func(arith-emulate-unsupported-floats{source-types=bf16 "
+    "target-type=f32}),"
+    "math-extend-to-supported-types{target-type=f32},"
+    "nabla-expand-bf16,"
+    "func.func(nabla-gpu-bf16-storage),"
+    "gpu-launch-sink-index-computations,gpu-kernel-outlining,canonicalize";
 
 /// Kernels -> SPIR-V for Vulkan.
 constexpr const char kToSPIRV[] =
     "nabla-gpu-spirv-abi{{float16={0} int64={1} subgroup-size={2} "
     "subgroup-arithmetic={3} cooperative-matrix={4} "
-    "max-workgroup-invocations={5}},"
+    "max-workgroup-invocations={5} int16={6}},"
     "gpu.module(convert-math-to-spirv),convert-gpu-to-spirv,"
     "spirv.module(spirv-lower-abi-attrs,spirv-update-vce)";
 
@@ -69,7 +77,8 @@ void buildGpuPipeline(OpPassManager &pm, GpuStage stage,
                                 flag(target.int64), target.subgroupSize,
                                 flag(target.subgroupArithmetic),
                                 flag(target.cooperativeMatrix),
-                                target.maxWorkgroupInvocations)
+                                target.maxWorkgroupInvocations,
+                                flag(target.int16))
                       .str());
 }
 

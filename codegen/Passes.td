@@ -151,6 +151,22 @@ def NablaGpuMapLinalg : Pass<"nabla-gpu-map-linalg", "mlir::func::FuncOp"> {
   ];
 }
 
+def NablaGpuBF16Storage : Pass<"nabla-gpu-bf16-storage", "mlir::func::FuncOp"> {
+  let summary = "Keep bf16 buffers as i16 (SPIR-V has no bf16 here)";
+  let description = [{
+    Runs after the GPU kernels' bf16 arithmetic has been emulated in f32
+    (`arith-emulate-unsupported-floats`) and their casts expanded to integer
+    code (`nabla-expand-bf16`), so that bf16 values only pass between a
+    buffer and a bitcast. Gives every bf16 buffer (allocations, views,
+    arguments) the i16 element type with the same bits, loads i16 and
+    bitcasts to bf16, bitcasts to i16 and stores; canonicalization then
+    folds the bitcast pairs away. (convert-gpu-to-spirv would otherwise
+    turn bf16 buffers into f32 arrays of half the length, which is wrong.)
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 def NablaGpuSpirvAbi : Pass<"nabla-gpu-spirv-abi", "mlir::ModuleOp"> {
   let summary = "Set the SPIR-V target environment and entry-point ABI";
   let description = [{
@@ -166,6 +182,8 @@ def NablaGpuSpirvAbi : Pass<"nabla-gpu-spirv-abi", "mlir::ModuleOp"> {
            "The device has 16-bit storage and float16 arithmetic">,
     Option<"int64", "int64", "bool", "true",
            "The device has 64-bit integers in shaders">,
+    Option<"int16", "int16", "bool", "false",
+           "The device has 16-bit integers and 16-bit storage buffers">,
     Option<"subgroupSize", "subgroup-size", "int", "32",
            "The device's subgroup size (resource limits)">,
     Option<"subgroupArithmetic", "subgroup-arithmetic", "bool", "false",

@@ -68,12 +68,10 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
       return opened.takeError();
     vulkan = std::move(*opened);
     const VulkanDeviceInfo *info = &vulkan->getDeviceInfo();
+    // bf16 needs nothing of the device: it computes in f32 and is stored
+    // as i16 (nabla-gpu-bf16-storage).
     bool f16 = false, bf16 = false;
     floatTypes(module, f16, bf16);
-    if (bf16)
-      return makeError("error: --precision bf16 is not supported on Vulkan "
-                       "(SPIR-V in MLIR 22 has no bf16 arithmetic); use "
-                       "--precision f16 with --loss-scale dynamic, or f32");
     if (f16 && !info->float16)
       return makeError("error: Vulkan device " + info->name +
                        " lacks 16-bit floats (shaderFloat16 and "
@@ -81,6 +79,12 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
                        "needs; use --precision f32");
     target.float16 = info->float16;
     target.int64 = info->int64;
+    target.int16 = info->int16;
+    if (bf16 && !info->int16)
+      return makeError("error: Vulkan device " + info->name +
+                       " lacks 16-bit integers (shaderInt16 and "
+                       "storageBuffer16BitAccess), in which --precision bf16 "
+                       "keeps its tensors; use --precision f32");
     if (info->subgroupSize)
       target.subgroupSize = static_cast<int>(info->subgroupSize);
     target.subgroupArithmetic = info->subgroupArithmetic;

@@ -487,6 +487,7 @@ int listDevices(llvm::raw_ostream &out, llvm::raw_ostream &err) {
       out << ", subgroup size " << d.subgroupSize;
     out << "\n            f16: " << (d.float16 ? "yes" : "no")
         << ", int64: " << (d.int64 ? "yes" : "no")
+        << ", int16: " << (d.int16 ? "yes" : "no")
         << ", subgroup arithmetic: " << (d.subgroupArithmetic ? "yes" : "no")
         << ", cooperative matrix: " << (d.cooperativeMatrix ? "yes" : "no")
         << ", timestamps: " << (d.timestamps ? "yes" : "no") << "\n";

@@ -179,6 +179,8 @@ VulkanDeviceInfo describeDevice(VkPhysicalDevice device, unsigned index) {
   info.int64 = features.features.shaderInt64;
   info.float16 = VK_API_VERSION_MINOR(p.apiVersion) >= 2 &&
                  f16.shaderFloat16 && storage16.storageBuffer16BitAccess;
+  info.int16 =
+      features.features.shaderInt16 && storage16.storageBuffer16BitAccess;
 
   bool timestamps = false;
   computeQueueFamily(device, &timestamps);
@@ -257,17 +259,19 @@ llvm::Expected<std::unique_ptr<Device>> Device::open(int index) {
   queueInfo.queueFamilyIndex = d->queueFamily;
   queueInfo.queueCount = 1;
   queueInfo.pQueuePriorities = &priority;
-  // Enable what the codegen may use: 64-bit integers, and 16-bit floats.
+  // Enable what the codegen may use: 64-bit integers, 16-bit floats, and
+  // 16-bit integers (bf16 is stored as i16).
   VkPhysicalDeviceShaderFloat16Int8Features f16{};
   f16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES;
   f16.shaderFloat16 = d->info.float16;
   VkPhysicalDevice16BitStorageFeatures storage16{};
   storage16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES;
-  storage16.storageBuffer16BitAccess = d->info.float16;
+  storage16.storageBuffer16BitAccess = d->info.float16 || d->info.int16;
   storage16.pNext = d->info.float16 ? &f16 : nullptr;
   VkPhysicalDeviceFeatures2 features{};
   features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
   features.features.shaderInt64 = d->info.int64;
+  features.features.shaderInt16 = d->info.int16;
   features.pNext = &storage16;
   VkDeviceCreateInfo create{};
   create.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;

@@ -180,6 +180,23 @@ TEST(Vulkan, MixedPrecisionF16MatchesCpu) {
   compareTraining("examples/digits.nb", train, 3, 1e-2, 1e-4);
 }
 
+/// bf16 computes in f32 rounded to bf16 after each op on both sides; it is
+/// stored as i16 on the GPU. bf16 keeps 8 bits (relative rounding 4e-3):
+/// a value rounded differently after a different summation order moves by
+/// one bf16 ulp, so the losses agree to 1e-2 relative and the parameters,
+/// which the f32 update moves by at most lr = 1e-3 a step, to 1e-4.
+TEST(Vulkan, MixedPrecisionBF16MatchesCpu) {
+  REQUIRE_VULKAN();
+  auto devices = listVulkanDevices();
+  ASSERT_TRUE(!!devices);
+  if (!(*devices)[0].int16)
+    GTEST_SKIP() << (*devices)[0].name << " has no 16-bit integers";
+  TrainOptions train;
+  train.precision = "bf16";
+  compareTraining("examples/digits.nb", train, 3, 1e-2, 1e-4);
+  compareTraining("tests/unit/models/small_residual.nb", train, 3, 1e-2, 1e-4);
+}
+
 /// Parameters and optimizer state stay on the device: a training step
 /// uploads its batch and hyperparameters and downloads the loss and the
 /// gradient norms, nothing more; reading a parameter copies it back.

@@ -33,6 +33,7 @@ void buildCpuPipeline(mlir::OpPassManager &pm, CpuStage stage,
 struct GpuTarget {
   bool float16 = false; // 16-bit storage buffers and float16 arithmetic
   bool int64 = true;    // 64-bit integers in shaders
+  bool int16 = false;   // 16-bit integers and storage (bf16 kept as i16)
   int subgroupSize = 32;
   bool subgroupArithmetic = false;
   bool cooperativeMatrix = false;     // VK_KHR_cooperative_matrix

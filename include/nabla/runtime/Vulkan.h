@@ -32,6 +32,7 @@ struct VulkanDeviceInfo {
   uint64_t deviceLocalBytes = 0;
   bool float16 = false;    // shaderFloat16 and 16-bit storage buffers
   bool int64 = false;      // shaderInt64
+  bool int16 = false;      // shaderInt16 and 16-bit storage buffers (bf16)
   bool subgroupArithmetic = false;
   uint32_t subgroupSize = 0;
   bool cooperativeMatrix = false; // VK_KHR_cooperative_matrix
