@@ -19,6 +19,8 @@
 // precision test allows 1e-2 relative on the loss and 1e-4 absolute on
 // the parameters (a few steps of lr = 1e-3 each changed by 1e-2).
 //
+// Every kernel the tests run also passes spirv-val (the last test).
+//
 // Each test is skipped, saying why, only when there is no Vulkan device.
 //
 //===----------------------------------------------------------------------===//
@@ -26,6 +28,10 @@
 #include "nabla/Trainer.h"
 #include "nabla/nabla.h"
 #include "nabla/runtime/Vulkan.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 
 #include <gtest/gtest.h>
 
@@ -43,6 +49,25 @@ namespace {
       GTEST_SKIP() << "no Vulkan device: "                                     \
                    << llvm::toString(devices.takeError());                     \
   } while (0)
+
+/// Every kernel these tests compile is written (NABLA_DUMP_SPIRV) to a
+/// folder of its own under this one; the last test runs spirv-val on all.
+std::string kernelRoot() {
+  static std::string root = [] {
+    llvm::SmallString<128> dir;
+    (void)llvm::sys::fs::createUniqueDirectory("nabla-vulkan-kernels", dir);
+    return std::string(dir);
+  }();
+  return root;
+}
+
+/// Points NABLA_DUMP_SPIRV at a fresh folder for the next compilation.
+void dumpKernelsToFreshFolder() {
+  static int count = 0;
+  std::string dir = kernelRoot() + "/" + std::to_string(count++);
+  (void)llvm::sys::fs::create_directories(dir);
+  ::setenv("NABLA_DUMP_SPIRV", dir.c_str(), 1);
+}
 
 std::string path(const char *relative) {
   return std::string(NABLA_SOURCE_DIR) + "/" + relative;
@@ -76,6 +101,7 @@ void compareRun(const char *file, bool gradients) {
   std::vector<std::vector<Tensor>> results;
   std::vector<std::string> names;
   for (const char *device : {"cpu", "vulkan"}) {
+    dumpKernelsToFreshFolder();
     auto model = Model::compileFile(path(file), optionsFor(device, gradients));
     ASSERT_TRUE(!!model) << device << ": " << llvm::toString(model.takeError());
     ASSERT_FALSE((*model)->initParameters(7));
@@ -118,6 +144,7 @@ void compareTraining(const char *file, const TrainOptions &train, int steps,
     ASSERT_TRUE(!!source) << llvm::toString(source.takeError());
     CompileOptions options = optionsFor(d ? "vulkan" : "cpu");
     options.requireScalarLoss = true;
+    dumpKernelsToFreshFolder();
     auto trainer = Trainer::create(**source, options, train);
     ASSERT_TRUE(!!trainer) << llvm::toString(trainer.takeError());
     ASSERT_FALSE((*trainer)->initParameters(11));
@@ -234,6 +261,32 @@ TEST(Vulkan, ParametersStayOnTheDevice) {
   ASSERT_NE(w, nullptr);
   EXPECT_EQ(engine.getTransferStats().downloaded - after.downloaded,
             uint64_t(w->sizeInBytes()));
+}
+
+/// Last (tests run in the order of this file): every kernel the tests
+/// above ran passes spirv-val for Vulkan 1.1.
+TEST(Vulkan, EveryKernelPassesSpirvVal) {
+  REQUIRE_VULKAN();
+  auto spirvVal = llvm::sys::findProgramByName("spirv-val");
+  if (!spirvVal)
+    GTEST_SKIP() << "spirv-val is not installed (apt install spirv-tools)";
+  std::error_code ec;
+  int kernels = 0;
+  for (llvm::sys::fs::recursive_directory_iterator it(kernelRoot(), ec), end;
+       it != end && !ec; it.increment(ec)) {
+    if (llvm::sys::path::extension(it->path()) != ".spv")
+      continue;
+    ++kernels;
+    std::string error;
+    int rc = llvm::sys::ExecuteAndWait(
+        *spirvVal, {*spirvVal, "--target-env", "vulkan1.1", it->path()},
+        std::nullopt, {}, 0, 0, &error);
+    EXPECT_EQ(rc, 0) << it->path() << " fails spirv-val " << error;
+  }
+  EXPECT_GT(kernels, 100) << "the tests above wrote too few kernels to "
+                          << kernelRoot();
+  if (!HasFailure())
+    (void)llvm::sys::fs::remove_directories(kernelRoot());
 }
 
 } // namespace
