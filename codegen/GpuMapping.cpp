@@ -112,17 +112,26 @@ void sinkConstants(gpu::LaunchOp launch) {
   }
 }
 
-/// Loads `operand` of `generic` at the point `ivs` of its iteration space.
-Value loadAt(OpBuilder &b, Location loc, linalg::GenericOp generic,
-             OpOperand &operand, ValueRange ivs) {
-  if (!isa<MemRefType>(operand.get().getType()))
-    return operand.get(); // a scalar operand is its own value
+/// The indices of `operand` of `generic` at the point `ivs` of its
+/// iteration space.
+SmallVector<Value> indicesAt(OpBuilder &b, Location loc,
+                             linalg::GenericOp generic, OpOperand &operand,
+                             ValueRange ivs) {
   AffineMap map = generic.getMatchingIndexingMap(&operand);
   SmallVector<Value> indices;
   for (unsigned r = 0; r < map.getNumResults(); ++r)
     indices.push_back(
         affine::AffineApplyOp::create(b, loc, map.getSubMap({r}), ivs));
-  return memref::LoadOp::create(b, loc, operand.get(), indices);
+  return indices;
+}
+
+/// Loads `operand` of `generic` at the point `ivs` of its iteration space.
+Value loadAt(OpBuilder &b, Location loc, linalg::GenericOp generic,
+             OpOperand &operand, ValueRange ivs) {
+  if (!isa<MemRefType>(operand.get().getType()))
+    return operand.get(); // a scalar operand is its own value
+  return memref::LoadOp::create(b, loc, operand.get(),
+                                indicesAt(b, loc, generic, operand, ivs));
 }
 
 /// The body of an invocation of a generic with reduction loops, summing
@@ -179,15 +188,10 @@ LogicalResult emitReduction(IRRewriter &rewriter, Location loc,
   scf::YieldOp::create(rewriter, loc, next);
 
   rewriter.setInsertionPointAfter(loops.front());
-  for (auto [i, init] : llvm::enumerate(generic.getDpsInitsMutable())) {
-    AffineMap map = generic.getMatchingIndexingMap(&init);
-    SmallVector<Value> indices;
-    for (unsigned r = 0; r < map.getNumResults(); ++r)
-      indices.push_back(affine::AffineApplyOp::create(
-          rewriter, loc, map.getSubMap({r}), outputIvs));
+  for (auto [i, init] : llvm::enumerate(generic.getDpsInitsMutable()))
     memref::StoreOp::create(rewriter, loc, loops.front().getResult(i),
-                            init.get(), indices);
-  }
+                            init.get(),
+                            indicesAt(rewriter, loc, generic, init, outputIvs));
   return success();
 }
 
