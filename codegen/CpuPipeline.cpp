@@ -11,6 +11,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 
@@ -30,38 +31,54 @@ constexpr const char kToLinalg[] =
     "nabla-to-linalg,nabla-lower-fused,canonicalize,cse";
 
 /// linalg on tensors -> LLVM dialect. (No linalg-fuse-elementwise-ops:
-/// what fuses is nabla-fusion's decision, and --no-fusion means none.) Arguments stay read-only; results
-/// become out-parameters so the runtime owns every buffer it sees.
-constexpr const char kToLLVM[] =
-    "func.func(nabla-cpu-matmul-kernels),"
-    "nabla-cpu-loop-order,"
-    "nabla-protect-arguments,"
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
-    "buffer-deallocation-pipeline,"
-    "convert-linalg-to-loops,"
-    "convert-vector-to-scf{full-unroll=true},"
-    // f16/bf16 arithmetic and math run in f32, rounded after each op (the
-    // same results: f32 has more than twice their precision); bf16 casts
-    // become integer code (nabla-expand-bf16).
-    "arith-emulate-unsupported-floats{source-types=bf16,f16 target-type=f32},"
-    "math-extend-to-supported-types{target-type=f32},"
-    "nabla-expand-bf16,"
-    "expand-strided-metadata," // tiles are subviews: offsets as affine.apply
-    "lower-affine,"
-    "convert-scf-to-cf,"
-    "convert-vector-to-llvm,"
-    "convert-math-to-funcs,"
-    "convert-math-to-llvm,"
-    "convert-math-to-libm,"
-    "convert-arith-to-llvm,"
-    "convert-index-to-llvm,"
-    "finalize-memref-to-llvm,"
-    "convert-cf-to-llvm,"
-    "convert-func-to-llvm,"
-    "convert-ub-to-llvm,"
-    "reconcile-unrealized-casts";
+/// what fuses is nabla-fusion's decision, and --no-fusion means none.)
+/// Arguments stay read-only; results become out-parameters so the runtime
+/// owns every buffer it sees. With threads, the loops nabla-cpu-parallel
+/// chooses become OpenMP work-sharing loops (libomp runs them).
+std::string toLLVM(const nabla::CpuTarget &target) {
+  std::string text =
+      "func.func(nabla-cpu-matmul-kernels{vector-bits=" +
+      std::to_string(target.vectorBits) +
+      " registers=" + std::to_string(target.vectorRegisters) + "}),"
+      "nabla-cpu-loop-order,"
+      "nabla-protect-arguments,"
+      "one-shot-bufferize{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "buffer-results-to-out-params{hoist-static-allocs=true "
+      "modify-public-functions=true},"
+      "buffer-deallocation-pipeline,"
+      "convert-linalg-to-parallel-loops,";
+  if (target.threads)
+    // canonicalize: convert-scf-to-openmp wraps each body in a
+    // memref.alloca_scope, which must go before its loops become blocks.
+    text += "func.func(nabla-cpu-parallel),convert-scf-to-openmp,"
+            "func.func(canonicalize),";
+  text +=
+      "convert-vector-to-scf{full-unroll=true},"
+      // f16/bf16 arithmetic and math run in f32, rounded after each op (the
+      // same results: f32 has more than twice their precision); bf16 casts
+      // become integer code (nabla-expand-bf16).
+      "arith-emulate-unsupported-floats{source-types=bf16,f16 target-type=f32},"
+      "math-extend-to-supported-types{target-type=f32},"
+      "nabla-expand-bf16,"
+      "expand-strided-metadata," // tiles are subviews: offsets as affine.apply
+      "lower-affine,"
+      "convert-scf-to-cf," // scf.parallel left here runs sequentially
+      "convert-vector-to-llvm,"
+      "convert-math-to-funcs,"
+      "convert-math-to-llvm,"
+      "convert-math-to-libm,"
+      "convert-arith-to-llvm,"
+      "convert-index-to-llvm,"
+      "finalize-memref-to-llvm,"
+      "convert-cf-to-llvm,"
+      "convert-func-to-llvm,"
+      "convert-ub-to-llvm,";
+  if (target.threads)
+    text += "convert-openmp-to-llvm,";
+  text += "reconcile-unrealized-casts";
+  return text;
+}
 
 } // namespace
 
@@ -74,7 +91,18 @@ void addPipeline(OpPassManager &pm, llvm::StringRef text) {
     llvm::report_fatal_error(llvm::Twine("bad built-in pipeline: ") + error);
 }
 
-void buildCpuPipeline(OpPassManager &pm, CpuStage stage, bool fusion) {
+CpuTarget CpuTarget::host() {
+  CpuTarget target;
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (features.lookup("avx512f")) {
+    target.vectorBits = 512;
+    target.vectorRegisters = 32;
+  }
+  return target;
+}
+
+void buildCpuPipeline(OpPassManager &pm, CpuStage stage, bool fusion,
+                      const CpuTarget &target) {
   if (fusion)
     addPipeline(pm, kFusion);
   if (stage == CpuStage::Fused)
@@ -82,14 +110,15 @@ void buildCpuPipeline(OpPassManager &pm, CpuStage stage, bool fusion) {
   addPipeline(pm, kToLinalg);
   if (stage == CpuStage::Linalg)
     return;
-  addPipeline(pm, kToLLVM);
+  addPipeline(pm, toLLVM(target));
 }
 
 void registerCodegenPasses() {
   registerNablaCodegenPasses();
   PassPipelineRegistration<>(
       "nabla-cpu-pipeline",
-      "Lower a module of nabla ops to the LLVM dialect for the CPU JIT",
+      "Lower a module of nabla ops to the LLVM dialect for the CPU JIT "
+      "(baseline target: 256-bit vectors, 16 registers, OpenMP loops)",
       [](OpPassManager &pm) { buildCpuPipeline(pm, CpuStage::LLVMDialect); });
   PassPipelineRegistration<>(
       "nabla-gpu-pipeline",

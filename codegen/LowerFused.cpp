@@ -212,6 +212,11 @@ void tileGroup(RewriterBase &rewriter, FusedOp group, int64_t tileBytes) {
     return;
   // Fusion leaves slices of the originals it did not need in the loop.
   Operation *outer = result->loops.front();
+  // Tiles of rows of a parallel loop write disjoint rows: they may run on
+  // several threads (nabla-cpu-parallel decides). A loop over the rows a
+  // reduction sums may not.
+  if (!overReduction)
+    outer->setAttr(nabla::attrs::kParallel, rewriter.getUnitAttr());
   SmallVector<Operation *> nested;
   outer->walk([&](Operation *op) { nested.push_back(op); });
   for (Operation *op : llvm::reverse(nested))

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/codegen/Passes.h"
+#include "nabla/ir/NablaDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,14 +32,19 @@ using namespace mlir;
 
 namespace {
 
-/// Vector registers of 8 floats the C block may take (AVX2 has 16).
-constexpr int64_t kAccumulatorRegisters = 8;
+/// Registers the k step needs besides the C block: a row of B (up to 4
+/// vectors), a broadcast element of A, and slack for the compiler.
+constexpr int64_t kWorkingRegisters = 8;
 
 struct Block {
   int64_t mr, nr;
 };
 
-std::optional<Block> chooseBlock(linalg::MatmulOp op) {
+/// The register block of C for `op`: of the mr x nr blocks dividing M x N
+/// whose accumulators fit in the target's registers, the one that loads
+/// the fewest vectors (mr broadcasts of A, nr / lanes rows of B) per FMA.
+std::optional<Block> chooseBlock(linalg::MatmulOp op, int64_t lanes,
+                                 int64_t registers) {
   auto a = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
   auto b = dyn_cast<RankedTensorType>(op.getInputs()[1].getType());
   auto c = dyn_cast<RankedTensorType>(op.getOutputs()[0].getType());
@@ -52,11 +58,25 @@ std::optional<Block> chooseBlock(linalg::MatmulOp op) {
       !c.getElementType().isF32())
     return std::nullopt;
   int64_t m = c.getDimSize(0), n = c.getDimSize(1);
-  int64_t mr = m % 4 == 0 ? 4 : m % 2 == 0 ? 2 : 1;
-  for (int64_t nr : {64, 32, 16, 8})
-    if (n % nr == 0 && mr * nr / 8 <= kAccumulatorRegisters)
-      return Block{mr, nr};
-  return std::nullopt;
+  int64_t budget = std::max<int64_t>(registers - kWorkingRegisters, 4);
+  std::optional<Block> best;
+  double bestCost = 0;
+  for (int64_t mr : {8, 6, 4, 3, 2, 1}) {
+    for (int64_t nr : {64, 48, 32, 16, 8}) {
+      if (m % mr != 0 || n % nr != 0)
+        continue;
+      int64_t vectors = (nr + lanes - 1) / lanes;
+      if (mr * vectors > budget)
+        continue;
+      // Vector loads per FMA; ties go to the first found (more rows).
+      double cost = double(mr + vectors) / double(mr * vectors);
+      if (!best || cost < bestCost) {
+        best = Block{mr, nr};
+        bestCost = cost;
+      }
+    }
+  }
+  return best;
 }
 
 /// Tiles `op` to mr x nr x 1 and vectorizes the tile; false if it cannot.
@@ -80,6 +100,10 @@ bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
   rewriter.replaceOp(op, tiled->replacements);
   for (LoopLikeOpInterface loop : tiled->loops)
     loops.push_back(loop);
+  // Each column block writes its own columns of C: the loop over them may
+  // run on several threads (nabla-cpu-parallel decides).
+  if (!tiled->loops.empty())
+    tiled->loops.front()->setAttr(nabla::attrs::kParallel, rewriter.getUnitAttr());
   Operation *tile = tiled->tiledOps.front();
   rewriter.setInsertionPoint(tile);
   auto vectorized = linalg::vectorize(rewriter, tile, {}, {}, false, false,
@@ -92,15 +116,18 @@ bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
 
 struct NablaCpuMatmulKernelsPass
     : nabla::impl::NablaCpuMatmulKernelsBase<NablaCpuMatmulKernelsPass> {
+  using NablaCpuMatmulKernelsBase::NablaCpuMatmulKernelsBase;
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    int64_t lanes = std::max<int64_t>(vectorBits / 32, 1);
     MLIRContext *ctx = &getContext();
     IRRewriter rewriter(ctx);
     SmallVector<linalg::MatmulOp> matmuls;
     func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
     SmallVector<LoopLikeOpInterface> loops;
     for (linalg::MatmulOp op : matmuls)
-      if (auto block = chooseBlock(op))
+      if (auto block = chooseBlock(op, lanes, registers))
         blockAndVectorize(rewriter, op, *block, loops);
     if (loops.empty())
       return;

@@ -101,22 +101,54 @@ def NablaCpuMatmulKernels : Pass<"nabla-cpu-matmul-kernels", "mlir::func::FuncOp
   let summary = "Register-blocked, vectorized f32 matmuls";
   let description = [{
     Tiles each static f32 `linalg.matmul` into blocks of `mr` x `nr` of C
-    (mr = 4, 2 or 1 rows, whichever divides M; nr = 64, 32, 16 or 8
-    columns, the widest that divides N and keeps the block within 8 vector
-    registers of 8 floats) and steps k one at a time; the block is
+    (mr of 8, 6, 4, 3, 2 or 1 rows dividing M, nr of 64, 48, 32, 16 or 8
+    columns dividing N: of the blocks whose C fits in the registers left
+    after 8, the one that loads the fewest vectors per FMA) and steps k
+    one at a time; the block is
     vectorized, and its C tile is hoisted out of the k loop, so it stays in
     registers while k runs: each k step loads a column of A (mr floats,
-    broadcast) and a row of B (nr floats) and does mr x nr / 8 FMAs. The
+    broadcast) and a row of B (nr floats) and does mr x nr / lanes FMAs. The
     contraction is lowered to outer products (FMAs). 16-bit inputs with an
     f32 result (mixed precision) are widened as they are loaded. Matmuls
     whose N has no such divisor are left to nabla-cpu-loop-order.
     Each C element still sums over k in increasing order, as before.
+    The loop over column blocks is marked `nabla.parallel` (its iterations
+    write disjoint columns of C) for nabla-cpu-parallel.
   }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "256",
+           "Width of the target's vector registers (512 with AVX-512)">,
+    Option<"registers", "registers", "int64_t", "16",
+           "Vector registers of the target (32 with AVX-512); all but 8 "
+           "may hold the C block">,
+  ];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
     "mlir::vector::VectorDialect", "mlir::tensor::TensorDialect",
     "mlir::arith::ArithDialect"
   ];
+}
+
+def NablaCpuParallel : Pass<"nabla-cpu-parallel", "mlir::func::FuncOp"> {
+  let summary = "Choose the loops that run on all cores (scf.parallel)";
+  let description = [{
+    Runs on bufferized loops. A loop may run in parallel when it is an
+    `scf.parallel` (from convert-linalg-to-parallel-loops) or an `scf.for`
+    without iter_args marked `nabla.parallel` by the pass that made it
+    (nabla-lower-fused's loops over rows, nabla-cpu-matmul-kernels' loops
+    over column blocks). Of these, the outermost ones whose work (ops,
+    times the trip counts of the loops around them inside the candidate)
+    is at least `min-work` become `scf.parallel`, which
+    convert-scf-to-openmp turns into OpenMP work-sharing loops; every other
+    `scf.parallel` becomes nested `scf.for` loops, so that only one level
+    forks threads and small loops do not pay for the fork.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", "20000",
+           "Ops a loop must run for its iterations to be spread over "
+           "threads (a fork and join costs a few microseconds)">,
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect"];
 }
 
 //===----------------------------------------------------------------------===//

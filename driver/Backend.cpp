@@ -93,7 +93,8 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
         static_cast<int>(info->maxWorkgroupInvocations);
     buildGpuPipeline(pm, GpuStage::SPIRV, target, options.fusion);
   } else {
-    buildCpuPipeline(pm, CpuStage::LLVMDialect, options.fusion);
+    buildCpuPipeline(pm, CpuStage::LLVMDialect, options.fusion,
+                     CpuTarget::host());
   }
   auto start = std::chrono::steady_clock::now();
   if (auto e = run(pm))

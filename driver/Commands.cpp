@@ -8,6 +8,7 @@
 #include "driver/TrainCommand.h"
 #include "nabla/nabla.h"
 #include "nabla/runtime/Npy.h"
+#include "nabla/runtime/Threads.h"
 #include "nabla/runtime/Vulkan.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -512,6 +513,13 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
                            "with --device vulkan (on the CPU, nablac stats "
                            "times the training step)"),
                 err);
+  if (inv.threads < 0)
+    return fail(usageError("--num-threads must be 1 or more"), err);
+  if (!applyThreadsFromEnvironment())
+    return fail(usageError("NABLA_NUM_THREADS must be a number, 1 or more"),
+                err);
+  if (inv.threads > 0)
+    setNumThreads(inv.threads);
   if (auto e = parseDims(inv.dims, options.dims))
     return fail(std::move(e), err);
   auto source = Source::fromFile(inv.file);

@@ -36,6 +36,7 @@ struct Invocation {
   bool fusion = true; // --no-fusion turns it off
   std::string device = "cpu"; // cpu, vulkan or vulkan:N
   bool profile = false;       // per-dispatch device times (Vulkan)
+  int threads = 0;            // --num-threads; 0: the environment's default
   // gradcheck
   bool randomInputs = false;
   double tolerance = 1e-3;

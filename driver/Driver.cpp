@@ -248,7 +248,7 @@ static llvm::Error lower(mlir::ModuleOp module, CpuStage stage,
   mlir::PassManager pm(module->getContext());
   if (options.configurePassManager)
     options.configurePassManager(pm);
-  buildCpuPipeline(pm, stage, options.fusion);
+  buildCpuPipeline(pm, stage, options.fusion, CpuTarget::host());
   return runWithSourceDiagnostics(pm, module, impl);
 }
 
@@ -494,20 +494,53 @@ Model::run(const std::map<std::string, Tensor> &inputs) {
     converted.push_back(t.convertTo(arg.type));
   }
 
-  std::vector<Tensor *> args;
-  size_t input = 0, param = 0;
-  for (const ArgInfo &arg : signature.args)
-    args.push_back(arg.isParam ? &parameters[param++] : &converted[input++]);
+  auto inputPtrs = [](std::vector<Tensor> &tensors) {
+    std::vector<Tensor *> ptrs;
+    for (Tensor &t : tensors)
+      ptrs.push_back(&t);
+    return ptrs;
+  };
   std::vector<Tensor> outputs;
   for (const TensorInfo &out : signature.outputs)
     outputs.emplace_back(out.type, out.shape);
   std::vector<Tensor *> outPtrs;
   for (Tensor &t : outputs)
     outPtrs.push_back(&t);
-  if (auto err = engine->call(signature.function, args, outPtrs))
+  if (auto err = runInPlace(inputPtrs(converted), outPtrs))
+    return std::move(err);
+  return outputs;
+}
+
+llvm::Error Model::runInPlace(llvm::ArrayRef<Tensor *> inputs,
+                              llvm::ArrayRef<Tensor *> outputs) {
+  std::vector<Tensor *> args;
+  size_t input = 0, param = 0;
+  for (const ArgInfo &arg : signature.args) {
+    if (arg.isParam) {
+      args.push_back(&parameters[param++]);
+      continue;
+    }
+    if (input >= inputs.size())
+      return makeError("error: missing input '" + arg.name + "' (" +
+                       arg.typeString() + ")");
+    Tensor *t = inputs[input++];
+    if (t->getShape() != arg.shape || t->getElementType() != arg.type)
+      return makeError("error: input '" + arg.name + "' must be " +
+                       arg.typeString() + ", got " + t->typeString());
+    args.push_back(t);
+  }
+  if (input != inputs.size() || outputs.size() != signature.outputs.size())
+    return makeError("error: model " + signature.function + " takes " +
+                     llvm::Twine(input) + " inputs and " +
+                     llvm::Twine(signature.outputs.size()) + " outputs");
+  for (auto [t, out] : llvm::zip(outputs, signature.outputs))
+    if (t->getShape() != out.shape || t->getElementType() != out.type)
+      return makeError("error: output '" + out.name + "' must be " +
+                       out.typeString() + ", got " + t->typeString());
+  if (auto err = engine->call(signature.function, args, outputs))
     return makeError("error: running " + signature.function + " failed: " +
                      llvm::toString(std::move(err)));
-  return outputs;
+  return llvm::Error::success();
 }
 
 } // namespace nabla

@@ -30,7 +30,7 @@ lowerStep(mlir::MLIRContext &context, const Source &source,
   mlir::PassManager pm(&context);
   if (options.configurePassManager)
     options.configurePassManager(pm);
-  buildCpuPipeline(pm, stage, options.fusion);
+  buildCpuPipeline(pm, stage, options.fusion, CpuTarget::host());
   if (mlir::failed(pm.run(**module)))
     return makeError("error: lowering the training step failed (a compiler "
                      "bug; please report it with the model)");

@@ -81,6 +81,12 @@ LogicalResult NablaDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' must be a string";
     return success();
   }
+  if (name == attrs::kParallel) {
+    if (!isa<UnitAttr>(attr.getValue()) || op->getNumRegions() == 0)
+      return op->emitError() << "'" << name
+                             << "' is a unit attribute on a loop";
+    return success();
+  }
   return op->emitError() << "unknown nabla attribute '" << name << "'";
 }
 

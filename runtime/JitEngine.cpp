@@ -8,11 +8,13 @@
 //===----------------------------------------------------------------------===//
 #include "nabla/runtime/JitEngine.h"
 #include "nabla/runtime/CompileCache.h"
+#include "nabla/runtime/Threads.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
@@ -34,6 +36,10 @@ void initializeLLVMOnce() {
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
+    // NABLA_NUM_THREADS for every user of the API (nablac checks its value
+    // and reports a bad one). This call is also what links libomp into the
+    // process, where the JIT finds the __kmpc_* functions of parallel loops.
+    (void)applyThreadsFromEnvironment();
   });
 }
 
@@ -41,6 +47,7 @@ void registerTranslations(mlir::ModuleOp module) {
   mlir::DialectRegistry registry;
   mlir::registerBuiltinDialectTranslation(registry);
   mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerOpenMPDialectTranslation(registry); // parallel loops
   module->getContext()->appendDialectRegistry(registry);
 }
 
@@ -114,6 +121,9 @@ loadObject(std::unique_ptr<llvm::MemoryBuffer> object) {
   return std::move(*jit);
 }
 
+/// Vector width LLVM may use for all code (see create()).
+constexpr const char kPreferVectorWidth[] = "512";
+
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
@@ -142,7 +152,8 @@ JitEngine::create(mlir::ModuleOp module) {
     key = CompileCache::key(irText(module),
                             tm.getTargetTriple().str() + "|" +
                                 tm.getTargetCPU().str() + "|" +
-                                tm.getTargetFeatureString().str() + "|O3");
+                                tm.getTargetFeatureString().str() + "|O3|" +
+                                kPreferVectorWidth);
     jit->info.cacheEntry = cache->pathOf(key);
     if (auto object = cache->load(key)) {
       auto loaded = loadObject(std::move(object));
@@ -157,8 +168,17 @@ JitEngine::create(mlir::ModuleOp module) {
     }
   }
 
-  std::function<llvm::Error(llvm::Module *)> optimize =
+  std::function<llvm::Error(llvm::Module *)> o3 =
       mlir::makeOptimizingTransformer(3, 0, machine->get());
+  auto optimize = [o3](llvm::Module *m) {
+    // The kernels use the widest vectors the host has (CpuTarget::host());
+    // without this, LLVM splits 512-bit vectors in two on CPUs where it
+    // prefers 256 bits (Skylake-X to Sapphire Rapids).
+    for (llvm::Function &f : *m)
+      if (!f.isDeclaration())
+        f.addFnAttr("prefer-vector-width", kPreferVectorWidth);
+    return o3(m);
+  };
   mlir::ExecutionEngineOptions options;
   options.transformer = optimize;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;

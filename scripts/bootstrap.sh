@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ ccache python3
           llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-          libgtest-dev libgmock-dev zlib1g-dev
+          libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libomp-22-dev
           libvulkan-dev mesa-vulkan-drivers spirv-tools)
 missing=()
 for p in "${packages[@]}"; do

@@ -18,6 +18,7 @@
 
 #include "nabla/runtime/Signature.h"
 #include "nabla/runtime/Tensor.h"
+#include "nabla/runtime/Threads.h" // setNumThreads: CPU threads
 
 #include "llvm/Support/Error.h"
 #include "llvm/Support/SMLoc.h"
@@ -169,6 +170,13 @@ public:
   /// outputs in order.
   llvm::Expected<std::vector<Tensor>>
   run(const std::map<std::string, Tensor> &inputs);
+
+  /// run() without its copies, for latency-bound callers: `inputs` are
+  /// the model's inputs in declared order, each of exactly the declared
+  /// element type and shape; `outputs` must have the outputs' types and
+  /// shapes and are written in place. Neither is converted or allocated.
+  llvm::Error runInPlace(llvm::ArrayRef<Tensor *> inputs,
+                         llvm::ArrayRef<Tensor *> outputs);
 
 private:
   Model() = default;

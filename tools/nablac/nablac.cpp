@@ -61,6 +61,11 @@ static cl::opt<bool> profile(
     cl::desc("With --device vulkan: print the device time of every dispatch "
              "(of the last training step, or of the run)"),
     cl::cat(category));
+static cl::opt<int> threads(
+    "num-threads",
+    cl::desc("CPU threads of the compiled code's parallel loops (default: "
+             "$NABLA_NUM_THREADS, $OMP_NUM_THREADS, else one per core)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(category));
 static cl::opt<bool> forTraining(
     "for-training",
     cl::desc("check: also require that the first result is a scalar loss"),
@@ -164,7 +169,9 @@ Commands:
 
 run, grad, train, eval and grad-report take --device cpu|vulkan|vulkan:N:
 the CPU (LLVM JIT, the default) or a GPU through Vulkan (SPIR-V), and with
-Vulkan, --profile to time every dispatch.
+Vulkan, --profile to time every dispatch. On the CPU, loops with enough
+work run on every core; --num-threads N (or NABLA_NUM_THREADS=N) sets how
+many.
 
 MLIR's pass-manager options also apply (--mlir-print-ir-after-all,
 --mlir-timing, ...).
@@ -243,6 +250,7 @@ int main(int argc, char **argv) {
   inv.fusion = !noFusion;
   inv.device = device;
   inv.profile = profile;
+  inv.threads = threads;
   if (!inputsMode.empty() && inputsMode != "random") {
     llvm::errs() << "error: --inputs takes only `random`\n";
     return 1;

@@ -24,10 +24,21 @@ enum class CpuStage {
   LLVMDialect, // bufferized, lowered to loops and to the LLVM dialect
 };
 
+/// What the CPU pipeline may use. The default is a baseline x86-64 with
+/// AVX2 (what nabla-opt's nabla-cpu-pipeline uses, so that its output does
+/// not depend on the machine); the JIT uses host().
+struct CpuTarget {
+  int64_t vectorBits = 256;     // 512 with AVX-512
+  int64_t vectorRegisters = 16; // 32 with AVX-512
+  bool threads = true;          // OpenMP loops over the cores (libomp)
+  /// The machine this process runs on (its CPU features, read by LLVM).
+  static CpuTarget host();
+};
+
 /// Adds the passes that take a module of nabla ops to `stage`; `fusion`
 /// false leaves out nabla-fusion (every op its own kernel).
 void buildCpuPipeline(mlir::OpPassManager &pm, CpuStage stage,
-                      bool fusion = true);
+                      bool fusion = true, const CpuTarget &target = {});
 
 /// What the GPU pipeline may use, from the device's capabilities.
 struct GpuTarget {

@@ -30,6 +30,10 @@ inline constexpr const char kStat[] = "nabla.stat";
 /// Added by nabla-lower-fused: on each loop nest or linalg op of a fusion
 /// group once inlined, the group's name.
 inline constexpr const char kGroup[] = "nabla.group";
+/// Added by nabla-lower-fused and nabla-cpu-matmul-kernels: on an scf.for
+/// whose iterations write disjoint parts of their results, so that they
+/// may run on several threads (nabla-cpu-parallel).
+inline constexpr const char kParallel[] = "nabla.parallel";
 } // namespace attrs
 } // namespace nabla
 

@@ -3,7 +3,9 @@
 // A row-wise softmax written out by hand (exp, row sum, divide) is one group
 // and becomes one loop over tiles of rows (a row is 1 KiB, so 32 rows fill
 // the 32 KiB tile budget): the exponentials exist only one tile at a time,
-// and the only full-size tensor written is the result.
+// and the only full-size tensor written is the result. Tiles write disjoint
+// rows: the loop is marked nabla.parallel (nabla-cpu-parallel may spread it
+// over threads).
 // CHECK-LABEL: func.func @softmax_rows
 // CHECK-NOT:     linalg.generic
 // CHECK:         %[[R:.*]] = scf.for %[[I:.*]] = %c0 to %c64 step %c32
@@ -12,7 +14,7 @@
 // CHECK:           arith.addf
 // CHECK:           arith.divf
 // CHECK:           tensor.insert_slice {{.*}}[%[[I]], 0] [32, 256]
-// CHECK:         } {nabla.group = "group_0"}
+// CHECK:         } {nabla.group = "group_0", nabla.parallel}
 // CHECK-NEXT:    return %[[R]]
 func.func @softmax_rows(%x: tensor<64x256xf32>) -> tensor<64x256xf32> {
   %0 = nabla.exp %x : tensor<64x256xf32>
@@ -22,13 +24,15 @@ func.func @softmax_rows(%x: tensor<64x256xf32>) -> tensor<64x256xf32> {
 }
 
 // A norm (square, then sum over everything) tiles its reduction loop over
-// the rows; the accumulator is filled once, before the loop.
+// the rows; the accumulator is filled once, before the loop. Every tile
+// adds into it: the loop is not parallel.
 // CHECK-LABEL: func.func @norm
 // CHECK:         %[[ACC:.*]] = linalg.fill
 // CHECK:         scf.for {{.*}} iter_args(%{{.*}} = %[[ACC]])
 // CHECK:           arith.mulf
 // CHECK:           arith.addf
 // CHECK:         } {nabla.group = "group_0"}
+// CHECK-NOT:     nabla.parallel
 func.func @norm(%g: tensor<128x64xf32>) -> tensor<f32> {
   %0 = nabla.mul %g, %g : tensor<128x64xf32>, tensor<128x64xf32> -> tensor<128x64xf32>
   %1 = nabla.sum %0 axes = [0, 1] : tensor<128x64xf32> -> tensor<f32>
@@ -46,7 +50,7 @@ func.func @norm(%g: tensor<128x64xf32>) -> tensor<f32> {
 // CHECK:           arith.addf
 // CHECK:           arith.maximumf
 // CHECK:           tensor.insert_slice {{.*}}[%[[I]], 0] [4, 32]
-// CHECK:         } {nabla.group = "group_0"}
+// CHECK:         } {nabla.group = "group_0", nabla.parallel}
 // CHECK-NEXT:    return %[[R]]
 func.func @dense(%x: tensor<8x64xf32>, %w: tensor<64x32xf32>, %b: tensor<32xf32>) -> tensor<8x32xf32> {
   %0 = nabla.matmul %x, %w : tensor<8x64xf32>, tensor<64x32xf32> -> tensor<8x32xf32>

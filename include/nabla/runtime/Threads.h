@@ -1,0 +1,26 @@
+//===- Threads.h - Threads of the CPU engine's parallel loops ---*- C++ -*-===//
+//
+// The CPU pipeline turns the loops with enough work into OpenMP loops
+// (nabla-cpu-parallel), which libomp runs. Their thread count is the
+// process's: OMP_NUM_THREADS if set, else one per core; NABLA_NUM_THREADS
+// and setNumThreads (nablac --num-threads) override it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_RUNTIME_THREADS_H
+#define NABLA_RUNTIME_THREADS_H
+
+namespace nabla {
+
+/// Threads each parallel loop of compiled code runs on from now on (n >= 1).
+void setNumThreads(int n);
+
+/// Threads the next parallel loop will run on.
+int getNumThreads();
+
+/// Applies NABLA_NUM_THREADS if it is set to a positive number; returns
+/// false (and changes nothing) if it is set to anything else.
+bool applyThreadsFromEnvironment();
+
+} // namespace nabla
+
+#endif // NABLA_RUNTIME_THREADS_H
