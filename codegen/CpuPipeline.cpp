@@ -39,11 +39,17 @@ std::string toLLVM(const nabla::CpuTarget &target) {
   std::string text =
       "func.func(nabla-cpu-matmul-kernels{vector-bits=" +
       std::to_string(target.vectorBits) +
-      " registers=" + std::to_string(target.vectorRegisters) + "}),"
+      " registers=" + std::to_string(target.vectorRegisters) +
+      "},nabla-cpu-vectorize-elementwise{vector-bits=" +
+      std::to_string(target.vectorBits) + "}),"
       "nabla-cpu-loop-order,"
       "nabla-protect-arguments,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
+      // Bufferized loops return their buffer through iter_args and copy
+      // each tile onto itself; folded, a result is the buffer allocated
+      // for it, which the next pass replaces with the caller's.
+      "canonicalize,cse,"
       "buffer-results-to-out-params{hoist-static-allocs=true "
       "modify-public-functions=true},"
       "buffer-deallocation-pipeline,"

@@ -129,6 +129,32 @@ def NablaCpuMatmulKernels : Pass<"nabla-cpu-matmul-kernels", "mlir::func::FuncOp
   ];
 }
 
+def NablaCpuVectorizeElementwise
+    : Pass<"nabla-cpu-vectorize-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Vector code for elementwise f32 linalg.generic ops";
+  let description = [{
+    Tiles each all-parallel f32 `linalg.generic` of static shape whose
+    result is written in order and whose inputs are read contiguously
+    along the innermost loop, or broadcast along it (elementwise chains,
+    bias adds, scaling by a scalar), into 1 x ... x 1 x W tiles, W the
+    widest of `vector-bits` / 32, or half of it down to 4, dividing the
+    innermost size, and vectorizes each tile: one vector load per input,
+    a broadcast per scalar, one vector store. The outermost tile loop is
+    marked `nabla.parallel`. Transposes, reductions, 16-bit types and
+    sizes W does not divide keep their scalar loops (LLVM's vectorizer
+    cannot prove their buffers disjoint and leaves them scalar).
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "256",
+           "Width of the target's vector registers (512 with AVX-512)">,
+  ];
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect", "mlir::tensor::TensorDialect",
+    "mlir::arith::ArithDialect"
+  ];
+}
+
 def NablaCpuParallel : Pass<"nabla-cpu-parallel", "mlir::func::FuncOp"> {
   let summary = "Choose the loops that run on all cores (scf.parallel)";
   let description = [{

@@ -11,9 +11,9 @@
 // CLEAN-NOT: {{ (nabla|linalg|tensor|memref|bufferization|arith|math|scf|cf|func|affine|index)\.[a-z_]+}}
 // CLEAN-NOT: unrealized_conversion_cast
 
-// Elementwise x * w: the loop loads x[i] through x's aligned pointer
-// (%arg1), w[i] through w's (%arg6), and stores the product through the
-// out-parameter's (%arg11).
+// Elementwise x * w (nabla-cpu-vectorize-elementwise: the four elements are
+// one vector): x is loaded through its aligned pointer (%arg1), w through
+// w's (%arg6), and the product stored through the out-parameter's (%arg11).
 // CHECK-LABEL: llvm.func @Scale(
 // CHECK-SAME:      %arg0: !llvm.ptr, %arg1: !llvm.ptr, %arg2: i64, %arg3: i64, %arg4: i64,
 // CHECK-SAME:      %arg5: !llvm.ptr, %arg6: !llvm.ptr, %arg7: i64, %arg8: i64, %arg9: i64,
@@ -31,15 +31,15 @@
 // CHECK-NEXT:    %[[X3:[0-9]+]] = llvm.insertvalue %arg3, %[[X2]][3, 0]
 // CHECK-NEXT:    %[[X:[0-9]+]] = llvm.insertvalue %arg4, %[[X3]][4, 0]
 // CHECK:         %[[XP:[0-9]+]] = llvm.extractvalue %[[X]][1]
-// CHECK-NEXT:    %[[XG:[0-9]+]] = llvm.getelementptr inbounds|nuw %[[XP]][%[[I:[0-9]+]]]
-// CHECK-NEXT:    %[[XV:[0-9]+]] = llvm.load %[[XG]] : !llvm.ptr -> f32
+// CHECK-NEXT:    %[[XG:[0-9]+]] = llvm.getelementptr %[[XP]][%[[I:[0-9]+]]]
+// CHECK-NEXT:    %[[XV:[0-9]+]] = llvm.load %[[XG]] {{.*}} : !llvm.ptr -> vector<4xf32>
 // CHECK-NEXT:    %[[WP:[0-9]+]] = llvm.extractvalue %[[W]][1]
-// CHECK-NEXT:    %[[WG:[0-9]+]] = llvm.getelementptr inbounds|nuw %[[WP]][%[[I]]]
-// CHECK-NEXT:    %[[WV:[0-9]+]] = llvm.load %[[WG]] : !llvm.ptr -> f32
-// CHECK-NEXT:    %[[P:[0-9]+]] = llvm.fmul %[[XV]], %[[WV]] : f32
+// CHECK-NEXT:    %[[WG:[0-9]+]] = llvm.getelementptr %[[WP]][%[[I]]]
+// CHECK-NEXT:    %[[WV:[0-9]+]] = llvm.load %[[WG]] {{.*}} : !llvm.ptr -> vector<4xf32>
+// CHECK-NEXT:    %[[P:[0-9]+]] = llvm.fmul %[[XV]], %[[WV]] : vector<4xf32>
 // CHECK-NEXT:    %[[OP:[0-9]+]] = llvm.extractvalue %[[OUT]][1]
-// CHECK-NEXT:    %[[OG:[0-9]+]] = llvm.getelementptr inbounds|nuw %[[OP]][%[[I]]]
-// CHECK-NEXT:    llvm.store %[[P]], %[[OG]] : f32, !llvm.ptr
+// CHECK-NEXT:    %[[OG:[0-9]+]] = llvm.getelementptr %[[OP]][%[[I]]]
+// CHECK-NEXT:    llvm.store %[[P]], %[[OG]] {{.*}} : vector<4xf32>, !llvm.ptr
 // CHECK:         llvm.return{{$}}
 // CHECK-NEXT:  }
 func.func @Scale(%x: tensor<4xf32> {nabla.input = "x"}, %w: tensor<4xf32> {nabla.param = "w"})

@@ -1,4 +1,5 @@
 // RUN: nabla-opt %s --pass-pipeline='builtin.module(func.func(nabla-cpu-matmul-kernels))' | FileCheck %s
+// RUN: nabla-opt %s --pass-pipeline='builtin.module(func.func(nabla-cpu-matmul-kernels{vector-bits=512 registers=32}))' | FileCheck %s --check-prefix=AVX512
 
 // An 8x32 @ 32x64 f32 matmul becomes blocks of 4 rows x 16 columns of C:
 // columns outside rows (a panel of B serves every row block), then k one
@@ -59,4 +60,24 @@ func.func @bf16_inputs(%a: tensor<8x32xbf16>, %b: tensor<32x64xbf16>) -> tensor<
   %c = linalg.fill ins(%cst : f32) outs(%e : tensor<8x64xf32>) -> tensor<8x64xf32>
   %r = linalg.matmul ins(%a, %b : tensor<8x32xbf16>, tensor<32x64xbf16>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
   return %r : tensor<8x64xf32>
+}
+
+// With AVX-512 (32 registers of 16 floats, 24 for C), a 32 x 512 block
+// takes 4 rows x 64 columns (16 accumulators, 8 loads per 16 FMAs) rather
+// than 8 x 32 (10 loads per 16 FMAs). The loop over column blocks is
+// marked parallel (each writes its own columns of C).
+// AVX512-LABEL: func.func @wide
+// AVX512:         scf.for %{{.*}} = %c0 to %c512 step %c64
+// AVX512:           scf.for %{{.*}} = %c0 to %c32 step %c4
+// AVX512:             scf.for {{.*}} iter_args({{.*}}) -> (vector<64xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>)
+// AVX512:         } {nabla.parallel}
+// CHECK-LABEL: func.func @wide
+// CHECK:         scf.for %{{.*}} = %c0 to %c512 step %c16
+// CHECK:           scf.for %{{.*}} = %c0 to %c32 step %c4
+func.func @wide(%a: tensor<32x16xf32>, %b: tensor<16x512xf32>) -> tensor<32x512xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<32x512xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<32x512xf32>) -> tensor<32x512xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<32x16xf32>, tensor<16x512xf32>) outs(%c : tensor<32x512xf32>) -> tensor<32x512xf32>
+  return %r : tensor<32x512xf32>
 }

@@ -1,0 +1,62 @@
+// RUN: nabla-opt %s --pass-pipeline='builtin.module(func.func(nabla-cpu-vectorize-elementwise{vector-bits=512}))' | FileCheck %s
+
+// relu(x * a + b) with scalar a and b over 8 x 64 floats: tiles of 1 x 16
+// (512-bit vectors), each a vector load of x, a broadcast of a and of b,
+// and one vector store; the outer tile loop is marked parallel.
+// CHECK-LABEL: func.func @scale_shift_relu
+// CHECK:         scf.for %[[I:.*]] = %c0 to %c8 step %c1
+// CHECK:           scf.for %[[J:.*]] = %c0 to %c64 step %c16
+// CHECK:             vector.transfer_read %arg0[%[[I]], %[[J]]]{{.*}} : tensor<8x64xf32>, vector<16xf32>
+// CHECK:             vector.broadcast {{.*}} : f32 to vector<16xf32>
+// CHECK:             arith.mulf {{.*}} : vector<16xf32>
+// CHECK:             arith.addf {{.*}} : vector<16xf32>
+// CHECK:             arith.maximumf {{.*}} : vector<16xf32>
+// CHECK:             vector.transfer_write {{.*}} : vector<16xf32>, tensor<1x16xf32>
+// CHECK:             tensor.insert_slice {{.*}}[%[[I]], %[[J]]] [1, 16]
+// CHECK:         } {nabla.parallel}
+// CHECK-NOT:     linalg.generic
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#scalar = affine_map<(d0, d1) -> ()>
+func.func @scale_shift_relu(%x: tensor<8x64xf32>, %a: tensor<f32>, %b: tensor<f32>) -> tensor<8x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x64xf32>
+  %r = linalg.generic {indexing_maps = [#id, #scalar, #scalar, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %a, %b : tensor<8x64xf32>, tensor<f32>, tensor<f32>) outs(%e : tensor<8x64xf32>) {
+  ^bb0(%xi: f32, %ai: f32, %bi: f32, %o: f32):
+    %m = arith.mulf %xi, %ai : f32
+    %s = arith.addf %m, %bi : f32
+    %y = arith.maximumf %s, %zero : f32
+    linalg.yield %y : f32
+  } -> tensor<8x64xf32>
+  return %r : tensor<8x64xf32>
+}
+
+// A transpose reads x across the innermost loop: left scalar.
+// CHECK-LABEL: func.func @transpose
+// CHECK:         linalg.generic
+// CHECK-NOT:     vector.
+#t = affine_map<(d0, d1) -> (d1, d0)>
+func.func @transpose(%x: tensor<64x8xf32>) -> tensor<8x64xf32> {
+  %e = tensor.empty() : tensor<8x64xf32>
+  %r = linalg.generic {indexing_maps = [#t, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<64x8xf32>) outs(%e : tensor<8x64xf32>) {
+  ^bb0(%xi: f32, %o: f32):
+    linalg.yield %xi : f32
+  } -> tensor<8x64xf32>
+  return %r : tensor<8x64xf32>
+}
+
+// 24 columns: no 16-wide tile divides them, 8-wide ones do.
+// CHECK-LABEL: func.func @narrow
+// CHECK:         scf.for {{.*}} = %c0 to %c24 step %c8
+// CHECK:           arith.addf {{.*}} : vector<8xf32>
+func.func @narrow(%x: tensor<2x24xf32>) -> tensor<2x24xf32> {
+  %e = tensor.empty() : tensor<2x24xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<2x24xf32>) outs(%e : tensor<2x24xf32>) {
+  ^bb0(%xi: f32, %o: f32):
+    %y = arith.addf %xi, %xi : f32
+    linalg.yield %y : f32
+  } -> tensor<2x24xf32>
+  return %r : tensor<2x24xf32>
+}
