@@ -79,10 +79,32 @@ std::optional<Block> chooseBlock(linalg::MatmulOp op, int64_t lanes,
   return best;
 }
 
+/// A blocked matmul whose B may be packed: the loop over its column
+/// blocks, B, and the block's width.
+struct Panels {
+  scf::ForOp columnLoop;
+  Value b;
+  int64_t nr;
+};
+
+/// Whether packing B pays: each panel of B is then read by enough row
+/// blocks (here or in the loops around the matmul, which run it again on
+/// other rows) to amortize one copy of B.
+bool worthPacking(linalg::MatmulOp op, Block block) {
+  auto b = cast<RankedTensorType>(op.getInputs()[1].getType());
+  int64_t m = cast<RankedTensorType>(op.getOutputs()[0].getType()).getDimSize(0);
+  bool inLoop = op->getParentOfType<LoopLikeOpInterface>() != nullptr;
+  return b.getDimSize(0) >= 16 && (inLoop || m / block.mr >= 4);
+}
+
 /// Tiles `op` to mr x nr x 1 and vectorizes the tile; false if it cannot.
-/// Appends the loops it made, outermost first.
+/// Appends the loops it made, outermost first, and the matmul to `panels`
+/// if its B should be packed.
 bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
-                       SmallVectorImpl<LoopLikeOpInterface> &loops) {
+                       SmallVectorImpl<LoopLikeOpInterface> &loops,
+                       SmallVectorImpl<Panels> &panels) {
+  bool pack = worthPacking(op, block);
+  Value b = op.getInputs()[1];
   scf::SCFTilingOptions options;
   options.setTileSizes({rewriter.getIndexAttr(block.mr),
                         rewriter.getIndexAttr(block.nr),
@@ -104,6 +126,9 @@ bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
   // run on several threads (nabla-cpu-parallel decides).
   if (!tiled->loops.empty())
     tiled->loops.front()->setAttr(nabla::attrs::kParallel, rewriter.getUnitAttr());
+  if (auto columns = dyn_cast<scf::ForOp>(tiled->loops.front().getOperation());
+      columns && pack)
+    panels.push_back({columns, b, block.nr});
   Operation *tile = tiled->tiledOps.front();
   rewriter.setInsertionPoint(tile);
   auto vectorized = linalg::vectorize(rewriter, tile, {}, {}, false, false,
@@ -112,6 +137,75 @@ bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
     return true; // tiled loops of scalar code still compute the same
   rewriter.replaceOp(tile, vectorized->replacements);
   return true;
+}
+
+/// The reads of B in `p`'s k loop, if each is one nr-wide row of a panel
+/// (B[k, j : j + nr], j the column loop's index); empty otherwise.
+SmallVector<vector::TransferReadOp> panelReads(Panels p) {
+  SmallVector<vector::TransferReadOp> reads;
+  bool ok = true;
+  p.columnLoop.walk([&](vector::TransferReadOp read) {
+    if (read.getBase() != p.b)
+      return;
+    auto type = read.getVectorType();
+    ok &= type.getRank() == 1 && type.getDimSize(0) == p.nr &&
+          read.getPermutationMap().isMinorIdentity() &&
+          read.getIndices().size() == 2 &&
+          read.getIndices()[1] == p.columnLoop.getInductionVar();
+    reads.push_back(read);
+  });
+  if (!ok)
+    reads.clear();
+  return reads;
+}
+
+/// Copies B (K x N) into panels (N / nr x K x nr): the k loop then reads
+/// each panel from consecutive addresses instead of rows N floats apart,
+/// which fall into a few cache sets when N is a large power of two (a
+/// 1024-wide B evicts itself from L2). The copy is made once, where B is
+/// defined, and is an elementwise generic (vectorized and parallel later).
+void packPanels(RewriterBase &rewriter, Panels p) {
+  auto type = dyn_cast<RankedTensorType>(p.b.getType());
+  if (!type || !type.hasStaticShape() || type.getDimSize(1) % p.nr != 0)
+    return;
+  SmallVector<vector::TransferReadOp> reads = panelReads(p);
+  if (reads.empty())
+    return;
+  int64_t k = type.getDimSize(0), blocks = type.getDimSize(1) / p.nr;
+  Type element = type.getElementType();
+  Location loc = p.b.getLoc();
+  if (auto arg = dyn_cast<BlockArgument>(p.b))
+    rewriter.setInsertionPointToStart(arg.getOwner());
+  else
+    rewriter.setInsertionPointAfter(p.b.getDefiningOp());
+  auto split = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get({k, blocks, p.nr}, element), p.b,
+      ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+  Value empty = tensor::EmptyOp::create(rewriter, loc,
+                                        ArrayRef<int64_t>{blocks, k, p.nr},
+                                        element);
+  MLIRContext *ctx = rewriter.getContext();
+  AffineExpr jb, kk, jj;
+  bindDims(ctx, jb, kk, jj);
+  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {kk, jb, jj}, ctx),
+                                 AffineMap::getMultiDimIdentityMap(3, ctx)};
+  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+  auto packed = linalg::GenericOp::create(
+      rewriter, loc, empty.getType(), ValueRange{split}, ValueRange{empty},
+      maps, iterators, [](OpBuilder &b, Location l, ValueRange args) {
+        linalg::YieldOp::create(b, l, args[0]);
+      });
+  for (vector::TransferReadOp read : reads) {
+    rewriter.setInsertionPoint(read);
+    Value nr = arith::ConstantIndexOp::create(rewriter, read.getLoc(), p.nr);
+    Value block = arith::DivUIOp::create(rewriter, read.getLoc(),
+                                         p.columnLoop.getInductionVar(), nr);
+    Value zero = arith::ConstantIndexOp::create(rewriter, read.getLoc(), 0);
+    rewriter.replaceOpWithNewOp<vector::TransferReadOp>(
+        read, read.getVectorType(), packed.getResult(0),
+        ValueRange{block, read.getIndices()[0], zero}, read.getPadding(),
+        ArrayRef<bool>{true});
+  }
 }
 
 struct NablaCpuMatmulKernelsPass
@@ -126,9 +220,10 @@ struct NablaCpuMatmulKernelsPass
     SmallVector<linalg::MatmulOp> matmuls;
     func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
     SmallVector<LoopLikeOpInterface> loops;
+    SmallVector<Panels> panels;
     for (linalg::MatmulOp op : matmuls)
       if (auto block = chooseBlock(op, lanes, registers))
-        blockAndVectorize(rewriter, op, *block, loops);
+        blockAndVectorize(rewriter, op, *block, loops, panels);
     if (loops.empty())
       return;
     // One row of the block per vector (vector<16xf32>, not vector<4x16>):
@@ -162,6 +257,9 @@ struct NablaCpuMatmulKernelsPass
       if (failed(applyPatternsGreedily(func, std::move(patterns))))
         return signalPassFailure();
     }
+    // The reads of B now name B itself (the slices folded into them).
+    for (Panels &p : panels)
+      packPanels(rewriter, p);
     // The C block: its slice and vector read/write are invariant in the k
     // loop; hoisting them makes the block a loop-carried vector. (Only the
     // loops made here, innermost first.)

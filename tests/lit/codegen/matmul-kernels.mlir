@@ -66,10 +66,15 @@ func.func @bf16_inputs(%a: tensor<8x32xbf16>, %b: tensor<32x64xbf16>) -> tensor<
 // takes 4 rows x 64 columns (16 accumulators, 8 loads per 16 FMAs) rather
 // than 8 x 32 (10 loads per 16 FMAs). The loop over column blocks is
 // marked parallel (each writes its own columns of C).
+// B is packed first into 8 panels of 16 x 64 floats, so that the k loop
+// reads consecutive addresses: B[k, j : j + 64] is packed[j / 64, k].
 // AVX512-LABEL: func.func @wide
-// AVX512:         scf.for %{{.*}} = %c0 to %c512 step %c64
+// AVX512:         %[[SPLIT:.*]] = tensor.expand_shape %arg1 {{.*}} into tensor<16x8x64xf32>
+// AVX512:         %[[PACKED:.*]] = linalg.generic {{.*}} ins(%[[SPLIT]] : tensor<16x8x64xf32>) outs(%{{.*}} : tensor<8x16x64xf32>)
+// AVX512:         scf.for %[[J:.*]] = %c0 to %c512 step %c64
 // AVX512:           scf.for %{{.*}} = %c0 to %c32 step %c4
-// AVX512:             scf.for {{.*}} iter_args({{.*}}) -> (vector<64xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>)
+// AVX512:             %[[K:.*]]:4 = scf.for %[[KI:.*]] = {{.*}} iter_args({{.*}}) -> (vector<64xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>)
+// AVX512:               vector.transfer_read %[[PACKED]][%{{.*}}, %[[KI]], %c0]{{.*}} : tensor<8x16x64xf32>, vector<64xf32>
 // AVX512:         } {nabla.parallel}
 // CHECK-LABEL: func.func @wide
 // CHECK:         scf.for %{{.*}} = %c0 to %c512 step %c16
