@@ -66,6 +66,7 @@ std::string toLLVM(const nabla::CpuTarget &target) {
       // become integer code (nabla-expand-bf16).
       "arith-emulate-unsupported-floats{source-types=bf16,f16 target-type=f32},"
       "math-extend-to-supported-types{target-type=f32},"
+      "func.func(nabla-cpu-approximate-math),"
       "nabla-expand-bf16,"
       "expand-strided-metadata," // tiles are subviews: offsets as affine.apply
       "lower-affine,"

@@ -159,11 +159,31 @@ SmallVector<vector::TransferReadOp> panelReads(Panels p) {
   return reads;
 }
 
+/// The source of a 2-D transpose (linalg.transpose, permutation [1, 0])
+/// that defines `v`, or null.
+Value transposeSource(Value v) {
+  auto t = v.getDefiningOp<linalg::TransposeOp>();
+  if (!t || t.getPermutation() != ArrayRef<int64_t>{1, 0} ||
+      !t.hasPureTensorSemantics())
+    return nullptr;
+  return t.getInput();
+}
+
+/// Sets the insertion point right after `v` is defined.
+void setInsertionPointAfterValue(RewriterBase &rewriter, Value v) {
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    rewriter.setInsertionPointToStart(arg.getOwner());
+  else
+    rewriter.setInsertionPointAfter(v.getDefiningOp());
+}
+
 /// Copies B (K x N) into panels (N / nr x K x nr): the k loop then reads
 /// each panel from consecutive addresses instead of rows N floats apart,
 /// which fall into a few cache sets when N is a large power of two (a
 /// 1024-wide B evicts itself from L2). The copy is made once, where B is
 /// defined, and is an elementwise generic (vectorized and parallel later).
+/// Where B is a transpose of W (x @ w^T in a backward pass), the panels
+/// are copied from W, and the transpose is no longer needed.
 void packPanels(RewriterBase &rewriter, Panels p) {
   auto type = dyn_cast<RankedTensorType>(p.b.getType());
   if (!type || !type.hasStaticShape() || type.getDimSize(1) % p.nr != 0)
@@ -174,21 +194,30 @@ void packPanels(RewriterBase &rewriter, Panels p) {
   int64_t k = type.getDimSize(0), blocks = type.getDimSize(1) / p.nr;
   Type element = type.getElementType();
   Location loc = p.b.getLoc();
-  if (auto arg = dyn_cast<BlockArgument>(p.b))
-    rewriter.setInsertionPointToStart(arg.getOwner());
-  else
-    rewriter.setInsertionPointAfter(p.b.getDefiningOp());
-  auto split = tensor::ExpandShapeOp::create(
-      rewriter, loc, RankedTensorType::get({k, blocks, p.nr}, element), p.b,
-      ArrayRef<ReassociationIndices>{{0}, {1, 2}});
-  Value empty = tensor::EmptyOp::create(rewriter, loc,
-                                        ArrayRef<int64_t>{blocks, k, p.nr},
-                                        element);
   MLIRContext *ctx = rewriter.getContext();
   AffineExpr jb, kk, jj;
   bindDims(ctx, jb, kk, jj);
-  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {kk, jb, jj}, ctx),
-                                 AffineMap::getMultiDimIdentityMap(3, ctx)};
+  // W is N x K: split N into blocks x nr; B is K x N: split its columns.
+  Value w = transposeSource(p.b);
+  Value source = w ? w : p.b;
+  setInsertionPointAfterValue(rewriter, source);
+  Value split;
+  AffineMap read;
+  if (w) {
+    split = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({blocks, p.nr, k}, element), w,
+        ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    read = AffineMap::get(3, 0, {jb, jj, kk}, ctx);
+  } else {
+    split = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({k, blocks, p.nr}, element), p.b,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+    read = AffineMap::get(3, 0, {kk, jb, jj}, ctx);
+  }
+  Value empty = tensor::EmptyOp::create(rewriter, loc,
+                                        ArrayRef<int64_t>{blocks, k, p.nr},
+                                        element);
+  SmallVector<AffineMap> maps = {read, AffineMap::getMultiDimIdentityMap(3, ctx)};
   SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
   auto packed = linalg::GenericOp::create(
       rewriter, loc, empty.getType(), ValueRange{split}, ValueRange{empty},
@@ -206,6 +235,38 @@ void packPanels(RewriterBase &rewriter, Panels p) {
         ValueRange{block, read.getIndices()[0], zero}, read.getPadding(),
         ArrayRef<bool>{true});
   }
+}
+
+/// The kernel reads A one element at a time (broadcast to a vector); where
+/// A is a transpose of X (x^T @ dy, a weight gradient), it reads X[k, i]
+/// instead of A[i, k], and the transpose is no longer needed.
+void readThroughTransposes(RewriterBase &rewriter, Operation *loop) {
+  SmallVector<vector::TransferReadOp> reads;
+  loop->walk([&](vector::TransferReadOp read) {
+    if (transposeSource(read.getBase()) && read.getIndices().size() == 2 &&
+        read.getVectorType().getNumElements() == 1 &&
+        read.getVectorType().getRank() == 1 && !read.getMask())
+      reads.push_back(read);
+  });
+  for (vector::TransferReadOp read : reads) {
+    rewriter.setInsertionPoint(read);
+    rewriter.replaceOpWithNewOp<vector::TransferReadOp>(
+        read, read.getVectorType(), transposeSource(read.getBase()),
+        ValueRange{read.getIndices()[1], read.getIndices()[0]},
+        read.getPadding(), ArrayRef<bool>{true});
+  }
+}
+
+/// Transposes the kernels no longer read, which bufferization would
+/// otherwise still compute.
+void eraseDeadTransposes(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<linalg::TransposeOp> dead;
+  func.walk([&](linalg::TransposeOp t) {
+    if (t->use_empty() && t.hasPureTensorSemantics())
+      dead.push_back(t);
+  });
+  for (linalg::TransposeOp t : dead)
+    rewriter.eraseOp(t);
 }
 
 struct NablaCpuMatmulKernelsPass
@@ -260,6 +321,11 @@ struct NablaCpuMatmulKernelsPass
     // The reads of B now name B itself (the slices folded into them).
     for (Panels &p : panels)
       packPanels(rewriter, p);
+    for (LoopLikeOpInterface loop : loops)
+      if (!loop->getParentOfType<LoopLikeOpInterface>() ||
+          !llvm::is_contained(loops, loop->getParentOfType<LoopLikeOpInterface>()))
+        readThroughTransposes(rewriter, loop);
+    eraseDeadTransposes(rewriter, func);
     // The C block: its slice and vector read/write are invariant in the k
     // loop; hoisting them makes the block a loop-carried vector. (Only the
     // loops made here, innermost first.)

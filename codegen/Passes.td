@@ -155,6 +155,21 @@ def NablaCpuVectorizeElementwise
   ];
 }
 
+def NablaCpuApproximateMath
+    : Pass<"nabla-cpu-approximate-math", "mlir::func::FuncOp"> {
+  let summary = "exp, log, tanh and friends on f32 as polynomial vector code";
+  let description = [{
+    Replaces f32 `math.exp`, `math.log`, `math.tanh` and the other
+    functions upstream approximates with its polynomial approximations
+    (a few ulp), built from arith ops: on vectors they stay vectors,
+    where LLVM would call libm once per lane. f64 keeps libm's functions.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
 def NablaCpuParallel : Pass<"nabla-cpu-parallel", "mlir::func::FuncOp"> {
   let summary = "Choose the loops that run on all cores (scf.parallel)";
   let description = [{

@@ -9,6 +9,7 @@
 #include "nabla/runtime/JitEngine.h"
 #include "nabla/runtime/CompileCache.h"
 #include "nabla/runtime/Threads.h"
+#include "runtime/JitAllocator.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -99,6 +100,20 @@ std::optional<std::string> anyFunction(mlir::ModuleOp module) {
   return std::nullopt;
 }
 
+void *nablaJitMalloc(size_t bytes) { return jit::allocate(bytes); }
+void nablaJitFree(void *ptr) { jit::release(ptr); }
+
+/// Compiled code's malloc and free are the caching allocator's
+/// (runtime/JitAllocator.h); everything else resolves in this process.
+llvm::orc::SymbolMap heapSymbols(llvm::orc::MangleAndInterner mangle) {
+  llvm::orc::SymbolMap symbols;
+  symbols[mangle("malloc")] = {llvm::orc::ExecutorAddr::fromPtr(&nablaJitMalloc),
+                               llvm::JITSymbolFlags::Exported};
+  symbols[mangle("free")] = {llvm::orc::ExecutorAddr::fromPtr(&nablaJitFree),
+                             llvm::JITSymbolFlags::Exported};
+  return symbols;
+}
+
 llvm::Expected<std::unique_ptr<llvm::orc::LLJIT>>
 loadObject(std::unique_ptr<llvm::MemoryBuffer> object) {
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
@@ -116,6 +131,11 @@ loadObject(std::unique_ptr<llvm::MemoryBuffer> object) {
   if (!generator)
     return generator.takeError();
   (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
+  llvm::orc::MangleAndInterner mangle((*jit)->getExecutionSession(),
+                                      (*jit)->getDataLayout());
+  if (auto e = (*jit)->getMainJITDylib().define(
+          llvm::orc::absoluteSymbols(heapSymbols(mangle))))
+    return std::move(e);
   if (auto e = (*jit)->addObjectFile(std::move(object)))
     return std::move(e);
   return std::move(*jit);
@@ -183,13 +203,16 @@ JitEngine::create(mlir::ModuleOp module) {
   options.transformer = optimize;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   options.enableGDBNotificationListener = false;
-  options.enablePerfNotificationListener = false;
+  // NABLA_PERF=1: write jitdump files for `perf record -k 1` + `perf
+  // inject --jit`, so that profiles name the compiled functions.
+  options.enablePerfNotificationListener = std::getenv("NABLA_PERF") != nullptr;
   options.enableObjectDump = cache.has_value();
   auto engine =
       mlir::ExecutionEngine::create(module, options, std::move(*machine));
   if (!engine)
     return engine.takeError();
   jit->engine = std::move(*engine);
+  jit->engine->registerSymbols(heapSymbols);
   std::optional<std::string> function = anyFunction(module);
   if (cache && function) {
     // Compile now, and keep the object. A cache that cannot be written
