@@ -1,0 +1,211 @@
+//===- CpuKernelsTest.cpp - The CPU performance work, checked for meaning -===//
+//
+// The fast paths of the CPU pipeline against references written here:
+//  - matmuls large enough to be blocked and packed (B copied into panels,
+//    transposed operands read through), against a double-precision loop;
+//  - exp, log, tanh and sigmoid (polynomial approximations on vectors)
+//    against <cmath>;
+//  - parallel loops: the same model on 1 and 2 threads gives bitwise the
+//    same results (threads split loops over disjoint outputs; no sum is
+//    split), so any race or wrong partition shows;
+//  - the caching allocator of compiled code.
+//
+// Tolerances. A matmul element sums K = 200 f32 products; each rounding
+// adds at most one unit roundoff (6e-8) of the running sum, so the error
+// is below K * 6e-8 * sum|a b| = 1.2e-5 * sum|a b|: we allow 2e-5 of it.
+// The approximations are within a few ulp (upstream's claim; 2e-7
+// relative for 4 ulp): we allow 1e-6 relative plus 1e-30 absolute (exp of
+// large negative arguments underflows to denormals).
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/nabla.h"
+#include "runtime/JitAllocator.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+using namespace nabla;
+
+namespace {
+
+std::unique_ptr<Model> compileText(const std::string &text) {
+  auto source = Source::fromString(text, "test.nb");
+  if (!source) {
+    ADD_FAILURE() << llvm::toString(source.takeError());
+    return nullptr;
+  }
+  auto model = Model::compile(**source, {});
+  if (!model) {
+    ADD_FAILURE() << llvm::toString(model.takeError());
+    return nullptr;
+  }
+  if (auto e = (*model)->initParameters(0))
+    ADD_FAILURE() << llvm::toString(std::move(e));
+  return std::move(*model);
+}
+
+std::vector<double> uniform(int64_t n, uint64_t seed, double lo, double hi) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  std::vector<double> v(n);
+  for (double &x : v)
+    x = static_cast<float>(dist(rng)); // exactly representable in f32
+  return v;
+}
+
+Tensor f32(std::vector<int64_t> shape, const std::vector<double> &values) {
+  return Tensor::fromDoubles(ElementType::F32, shape, values);
+}
+
+std::vector<Tensor> run(Model &model, const std::map<std::string, Tensor> &in) {
+  auto out = model.run(in);
+  if (!out) {
+    ADD_FAILURE() << llvm::toString(out.takeError());
+    return {};
+  }
+  return std::move(*out);
+}
+
+constexpr int64_t M = 96, K = 200, N = 160;
+
+/// c = a @ b with a: M x K and b: K x N given row-major, or transposed
+/// (stored K x M, N x K) where the flags say so; also sum |a b| per entry.
+void reference(const std::vector<double> &a, bool aT, const std::vector<double> &b,
+               bool bT, std::vector<double> &c, std::vector<double> &scale) {
+  c.assign(M * N, 0);
+  scale.assign(M * N, 0);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j)
+      for (int64_t k = 0; k < K; ++k) {
+        double x = aT ? a[k * M + i] : a[i * K + k];
+        double y = bT ? b[j * K + k] : b[k * N + j];
+        c[i * N + j] += x * y;
+        scale[i * N + j] += std::fabs(x * y);
+      }
+}
+
+void checkMatmul(const std::string &expr, bool aT, bool bT) {
+  std::string aShape = aT ? "[200, 96]" : "[96, 200]";
+  std::string bShape = bT ? "[160, 200]" : "[200, 160]";
+  auto model = compileText("model Mm(a: f32" + aShape + ", b: f32" + bShape +
+                           ") {\n  return " + expr + "\n}\n");
+  ASSERT_TRUE(model);
+  std::vector<double> a = uniform(M * K, 1, -1, 1), b = uniform(K * N, 2, -1, 1);
+  auto out = run(*model, {{"a", f32(aT ? std::vector<int64_t>{K, M}
+                                       : std::vector<int64_t>{M, K}, a)},
+                          {"b", f32(bT ? std::vector<int64_t>{N, K}
+                                       : std::vector<int64_t>{K, N}, b)}});
+  ASSERT_EQ(out.size(), 1u);
+  std::vector<double> c, scale;
+  reference(a, aT, b, bT, c, scale);
+  for (int64_t i = 0; i < M * N; ++i)
+    ASSERT_NEAR(out[0].get(i), c[i], 2e-5 * scale[i] + 1e-30)
+        << expr << " at " << i / N << ", " << i % N;
+}
+
+TEST(CpuKernels, BlockedPackedMatmul) { checkMatmul("a @ b", false, false); }
+
+TEST(CpuKernels, MatmulOfTransposedB) {
+  checkMatmul("a @ transpose(b)", false, true);
+}
+
+TEST(CpuKernels, MatmulOfTransposedA) {
+  checkMatmul("transpose(a) @ b", true, false);
+}
+
+TEST(CpuKernels, MatmulWithBiasReluEpilogue) {
+  auto model = compileText("model Dense(a: f32[96, 200], b: f32[200, 160], "
+                           "c: f32[160]) {\n  return relu(a @ b + c)\n}\n");
+  ASSERT_TRUE(model);
+  std::vector<double> a = uniform(M * K, 3, -1, 1), b = uniform(K * N, 4, -1, 1),
+                      bias = uniform(N, 5, -1, 1);
+  auto out = run(*model,
+                 {{"a", f32({M, K}, a)}, {"b", f32({K, N}, b)}, {"c", f32({N}, bias)}});
+  ASSERT_EQ(out.size(), 1u);
+  std::vector<double> c, scale;
+  reference(a, false, b, false, c, scale);
+  for (int64_t i = 0; i < M * N; ++i)
+    ASSERT_NEAR(out[0].get(i), std::max(0.0, c[i] + bias[i % N]),
+                2e-5 * (scale[i] + std::fabs(bias[i % N])) + 1e-30)
+        << "at " << i;
+}
+
+TEST(CpuKernels, TranscendentalsMatchLibm) {
+  auto model = compileText(
+      "model F(x: f32[4096], p: f32[4096]) {\n"
+      "  return exp(x), log(p), tanh(x), sigmoid(x)\n}\n");
+  ASSERT_TRUE(model);
+  std::vector<double> x = uniform(4096, 6, -80, 80), p = uniform(4096, 7, 1e-6, 1e6);
+  auto out = run(*model, {{"x", f32({4096}, x)}, {"p", f32({4096}, p)}});
+  ASSERT_EQ(out.size(), 4u);
+  auto close = [](double actual, double expected) {
+    return std::fabs(actual - expected) <= 1e-6 * std::fabs(expected) + 1e-30;
+  };
+  for (int64_t i = 0; i < 4096; ++i) {
+    // exp(80) is within f32's range (3.4e38 > 5.5e34).
+    EXPECT_TRUE(close(out[0].get(i), std::exp(x[i])))
+        << "exp(" << x[i] << ") = " << out[0].get(i);
+    EXPECT_TRUE(close(out[1].get(i), std::log(p[i])))
+        << "log(" << p[i] << ") = " << out[1].get(i);
+    EXPECT_TRUE(close(out[2].get(i), std::tanh(x[i])))
+        << "tanh(" << x[i] << ") = " << out[2].get(i);
+    EXPECT_TRUE(close(out[3].get(i), 1 / (1 + std::exp(-x[i]))))
+        << "sigmoid(" << x[i] << ") = " << out[3].get(i);
+  }
+}
+
+TEST(CpuKernels, OneAndTwoThreadsAgreeBitwise) {
+  auto model = compileText(R"(
+layer Dense(x: f32[N, I], out: int, act = relu) -> f32[N, out] {
+  param w: f32[I, out] = he
+  param b: f32[out] = zeros
+  return act(x @ w + b)
+}
+model Mlp(x: f32[256, 300], label: i32[256]) {
+  logits = Dense(Dense(Dense(x, 512), 512), 10, act = identity)
+  return cross_entropy(logits, label), softmax(logits, axis = 1)
+}
+)");
+  ASSERT_TRUE(model);
+  std::vector<double> labels(256);
+  for (int64_t i = 0; i < 256; ++i)
+    labels[i] = i % 10;
+  std::map<std::string, Tensor> in = {
+      {"x", f32({256, 300}, uniform(256 * 300, 8, -1, 1))},
+      {"label", Tensor::fromDoubles(ElementType::I32, {256}, labels)}};
+  int before = getNumThreads();
+  setNumThreads(1);
+  auto one = run(*model, in);
+  setNumThreads(2);
+  auto two = run(*model, in);
+  setNumThreads(before);
+  ASSERT_EQ(one.size(), 2u);
+  ASSERT_EQ(two.size(), 2u);
+  for (size_t r = 0; r < one.size(); ++r) {
+    ASSERT_EQ(one[r].sizeInBytes(), two[r].sizeInBytes());
+    EXPECT_EQ(std::memcmp(one[r].data(), two[r].data(), one[r].sizeInBytes()), 0)
+        << "result " << r << " differs between 1 and 2 threads";
+  }
+}
+
+TEST(CpuKernels, AllocatorReusesFreedBlocksOfTheSameSize) {
+  size_t cached = jit::cachedBytes();
+  void *a = jit::allocate(12345);
+  ASSERT_NE(a, nullptr);
+  std::memset(a, 1, 12345);
+  jit::release(a);
+  EXPECT_EQ(jit::cachedBytes(), cached + 12345);
+  void *other = jit::allocate(999); // another size: a new block
+  EXPECT_NE(other, a);
+  void *again = jit::allocate(12345);
+  EXPECT_EQ(again, a);
+  EXPECT_EQ(jit::cachedBytes(), cached);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(again) % 16, 0u); // malloc's alignment
+  jit::release(again);
+  jit::release(other);
+  jit::release(nullptr); // as free(nullptr)
+}
+
+} // namespace
