@@ -131,16 +131,17 @@ def NablaCpuMatmulKernels : Pass<"nabla-cpu-matmul-kernels", "mlir::func::FuncOp
 
 def NablaCpuVectorizeElementwise
     : Pass<"nabla-cpu-vectorize-elementwise", "mlir::func::FuncOp"> {
-  let summary = "Vector code for elementwise f32 linalg.generic ops";
+  let summary = "Vector code for elementwise float linalg.generic ops";
   let description = [{
-    Tiles each all-parallel f32 `linalg.generic` of static shape whose
+    Tiles each all-parallel `linalg.generic` on f32, f16 or bf16 tensors
+    of static shape whose
     result is written in order and whose inputs are read contiguously
     along the innermost loop, or broadcast along it (elementwise chains,
     bias adds, scaling by a scalar), into 1 x ... x 1 x W tiles, W the
     widest of `vector-bits` / 32, or half of it down to 4, dividing the
     innermost size, and vectorizes each tile: one vector load per input,
     a broadcast per scalar, one vector store. The outermost tile loop is
-    marked `nabla.parallel`. Transposes, reductions, 16-bit types and
+    marked `nabla.parallel`. Transposes, reductions, integer types and
     sizes W does not divide keep their scalar loops (LLVM's vectorizer
     cannot prove their buffers disjoint and leaves them scalar).
   }];

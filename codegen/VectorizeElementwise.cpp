@@ -1,4 +1,4 @@
-//===- VectorizeElementwise.cpp - Vector code for elementwise f32 ops -----===//
+//===- VectorizeElementwise.cpp - Vector code for elementwise float ops ---===//
 //
 // nabla-cpu-vectorize-elementwise: see Passes.td. LLVM's loop vectorizer
 // cannot vectorize most of these loops by itself: the buffers arrive as
@@ -32,7 +32,7 @@ using namespace mlir;
 
 namespace {
 
-/// Whether every loop of `op` is parallel, its operands are f32 tensors of
+/// Whether every loop of `op` is parallel, its operands are float tensors of
 /// static shape, it writes its results in order (identity maps) and each
 /// input is read along the innermost loop contiguously or not at all (a
 /// broadcast): then a vector of the innermost loop is a vector load per
@@ -44,7 +44,11 @@ bool isContiguousElementwise(linalg::GenericOp op) {
   unsigned inner = op.getNumLoops() - 1;
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<RankedTensorType>(operand.get().getType());
-    if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
+    // 16-bit floats are computed in f32 later (arith-emulate-unsupported-
+    // floats and nabla-expand-bf16 work on vectors too).
+    Type element = type ? type.getElementType() : Type();
+    if (!type || !type.hasStaticShape() ||
+        !(element.isF32() || element.isF16() || element.isBF16()))
       return false;
     AffineMap map = op.getMatchingIndexingMap(&operand);
     if (op.isDpsInit(&operand)) {
