@@ -32,8 +32,8 @@ using namespace mlir;
 
 namespace {
 
-/// Registers the k step needs besides the C block: a row of B (up to 4
-/// vectors), a broadcast element of A, and slack for the compiler.
+/// Registers the k step needs besides the C block: the row of B, a
+/// broadcast element of A, and slack for the compiler.
 constexpr int64_t kWorkingRegisters = 8;
 
 struct Block {
@@ -124,11 +124,14 @@ bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
     loops.push_back(loop);
   // Each column block writes its own columns of C: the loop over them may
   // run on several threads (nabla-cpu-parallel decides).
-  if (!tiled->loops.empty())
-    tiled->loops.front()->setAttr(nabla::attrs::kParallel, rewriter.getUnitAttr());
-  if (auto columns = dyn_cast<scf::ForOp>(tiled->loops.front().getOperation());
-      columns && pack)
-    panels.push_back({columns, b, block.nr});
+  auto columns = tiled->loops.empty()
+                     ? scf::ForOp()
+                     : dyn_cast<scf::ForOp>(tiled->loops.front().getOperation());
+  if (columns) {
+    columns->setAttr(nabla::attrs::kParallel, rewriter.getUnitAttr());
+    if (pack)
+      panels.push_back({columns, b, block.nr});
+  }
   Operation *tile = tiled->tiledOps.front();
   rewriter.setInsertionPoint(tile);
   auto vectorized = linalg::vectorize(rewriter, tile, {}, {}, false, false,
@@ -240,9 +243,9 @@ void packPanels(RewriterBase &rewriter, Panels p) {
 /// The kernel reads A one element at a time (broadcast to a vector); where
 /// A is a transpose of X (x^T @ dy, a weight gradient), it reads X[k, i]
 /// instead of A[i, k], and the transpose is no longer needed.
-void readThroughTransposes(RewriterBase &rewriter, Operation *loop) {
+void readThroughTransposes(RewriterBase &rewriter, func::FuncOp func) {
   SmallVector<vector::TransferReadOp> reads;
-  loop->walk([&](vector::TransferReadOp read) {
+  func.walk([&](vector::TransferReadOp read) {
     if (transposeSource(read.getBase()) && read.getIndices().size() == 2 &&
         read.getVectorType().getNumElements() == 1 &&
         read.getVectorType().getRank() == 1 && !read.getMask())
@@ -321,10 +324,8 @@ struct NablaCpuMatmulKernelsPass
     // The reads of B now name B itself (the slices folded into them).
     for (Panels &p : panels)
       packPanels(rewriter, p);
-    for (LoopLikeOpInterface loop : loops)
-      if (!loop->getParentOfType<LoopLikeOpInterface>() ||
-          !llvm::is_contained(loops, loop->getParentOfType<LoopLikeOpInterface>()))
-        readThroughTransposes(rewriter, loop);
+    // (The only vector reads so far are the kernels'.)
+    readThroughTransposes(rewriter, func);
     eraseDeadTransposes(rewriter, func);
     // The C block: its slice and vector read/write are invariant in the k
     // loop; hoisting them makes the block a loop-carried vector. (Only the

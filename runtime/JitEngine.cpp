@@ -100,16 +100,13 @@ std::optional<std::string> anyFunction(mlir::ModuleOp module) {
   return std::nullopt;
 }
 
-void *nablaJitMalloc(size_t bytes) { return jit::allocate(bytes); }
-void nablaJitFree(void *ptr) { jit::release(ptr); }
-
 /// Compiled code's malloc and free are the caching allocator's
 /// (runtime/JitAllocator.h); everything else resolves in this process.
 llvm::orc::SymbolMap heapSymbols(llvm::orc::MangleAndInterner mangle) {
   llvm::orc::SymbolMap symbols;
-  symbols[mangle("malloc")] = {llvm::orc::ExecutorAddr::fromPtr(&nablaJitMalloc),
+  symbols[mangle("malloc")] = {llvm::orc::ExecutorAddr::fromPtr(&jit::allocate),
                                llvm::JITSymbolFlags::Exported};
-  symbols[mangle("free")] = {llvm::orc::ExecutorAddr::fromPtr(&nablaJitFree),
+  symbols[mangle("free")] = {llvm::orc::ExecutorAddr::fromPtr(&jit::release),
                              llvm::JITSymbolFlags::Exported};
   return symbols;
 }
