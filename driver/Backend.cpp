@@ -62,6 +62,7 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
 
   GpuTarget target;
   std::unique_ptr<VulkanEngine> vulkan;
+  std::optional<std::string> sourceKey;
   if (device->vulkan) {
     auto opened = VulkanEngine::open(device->index, options.profile);
     if (!opened)
@@ -95,6 +96,20 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
   } else {
     buildCpuPipeline(pm, CpuStage::LLVMDialect, options.fusion,
                      CpuTarget::host());
+    // A module compiled before is loaded without running the passes, unless
+    // the caller watches them (configurePassManager: IR printing, timing).
+    if (!options.configurePassManager) {
+      std::string pipeline;
+      llvm::raw_string_ostream os(pipeline);
+      pm.printAsTextualPipeline(os);
+      sourceKey = JitEngine::sourceKey(module, pipeline);
+      if (sourceKey)
+        if (auto cached = JitEngine::loadCached(*sourceKey)) {
+          if (loweringSeconds)
+            *loweringSeconds = 0;
+          return std::unique_ptr<Engine>(std::move(cached));
+        }
+    }
   }
   auto start = std::chrono::steady_clock::now();
   if (auto e = run(pm))
@@ -109,7 +124,7 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
       return std::move(e);
     return std::unique_ptr<Engine>(std::move(vulkan));
   }
-  auto engine = JitEngine::create(module);
+  auto engine = JitEngine::create(module, sourceKey.value_or(""));
   if (!engine)
     return makeError("error: JIT compilation failed: " +
                      llvm::toString(engine.takeError()));

@@ -143,7 +143,7 @@ int runStats(const Invocation &inv, const Source &source,
         << "       dispatches  device time   step time   compile\n";
     for (bool fusion : {false, true})
       out << llvm::formatv(
-          "  {0,-14} {1,11}  {2,8:f3} ms  {3,7:f3} ms  {4,6:f1} s\n",
+          "  {0,-14} {1,11}  {2,8:f3} ms  {3,7:f3} ms  {4,6:f2} s\n",
           fusion ? "with fusion" : "without fusion", stats[fusion].dispatches,
           1e3 * stats[fusion].deviceSeconds, 1e3 * stats[fusion].medianSeconds,
           stats[fusion].compileSeconds);
@@ -152,18 +152,25 @@ int runStats(const Invocation &inv, const Source &source,
   out << "                  kernels  intermediate writes   step time   "
          "compile\n";
   for (bool fusion : {false, true})
-    out << llvm::formatv("  {0,-14} {1,8}  {2,19}  {3,7:f3} ms  {4,6:f1} s\n",
+    out << llvm::formatv("  {0,-14} {1,8}  {2,19}  {3,7:f3} ms  {4,6:f2} s\n",
                          fusion ? "with fusion" : "without fusion",
                          stats[fusion].kernels.kernels,
                          formatBytes(stats[fusion].kernels.intermediateBytes),
                          1e3 * stats[fusion].medianSeconds,
                          stats[fusion].compileSeconds);
-  for (bool fusion : {false, true})
-    out << llvm::formatv(
-        "  compile {0,-14} nabla passes {1:f2} s, LLVM {2:f2} s{3}\n",
-        fusion ? "with fusion:" : "without fusion:",
-        stats[fusion].loweringSeconds, stats[fusion].codegenSeconds,
-        stats[fusion].cacheHit ? " (served from the compile cache)" : "");
+  for (bool fusion : {false, true}) {
+    const StepStats &s = stats[fusion];
+    const char *which = fusion ? "with fusion:" : "without fusion:";
+    if (s.passesSkipped)
+      out << llvm::formatv("  compile {0,-14} served from the compile cache "
+                           "(nabla passes and LLVM skipped), load {1:f2} s\n",
+                           which, s.codegenSeconds);
+    else
+      out << llvm::formatv(
+          "  compile {0,-14} nabla passes {1:f2} s, LLVM {2:f2} s{3}\n",
+          which, s.loweringSeconds, s.codegenSeconds,
+          s.cacheHit ? " (served from the compile cache)" : "");
+  }
   out << llvm::formatv(
       "  fusion: {0:f2}x fewer kernels, {1:f2}x fewer bytes written, step "
       "{2:f2}x as fast\n",

@@ -91,6 +91,7 @@ llvm::Expected<PreparedStep> prepareStep(const Source &source,
   prepared.stats.loweringSeconds = (*trainer)->getLoweringSeconds();
   prepared.stats.codegenSeconds = (*trainer)->getCompileInfo().codegenSeconds;
   prepared.stats.cacheHit = (*trainer)->getCompileInfo().cacheHit;
+  prepared.stats.passesSkipped = (*trainer)->getCompileInfo().passesSkipped;
   prepared.trainer = std::move(*trainer);
   if (auto e = prepared.trainer->initParameters(seed))
     return std::move(e);

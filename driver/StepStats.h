@@ -22,6 +22,7 @@ struct StepStats {
   double loweringSeconds = 0; // nabla's passes, down to the LLVM dialect
   double codegenSeconds = 0;  // LLVM, or loading from the compile cache
   bool cacheHit = false;
+  bool passesSkipped = false; // the cache hit was before nabla's passes
   /// On a GPU: the step's dispatches and their device time (from its
   /// timestamps), which replace the CPU's kernel statistics.
   bool onDevice = false;

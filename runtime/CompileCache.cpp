@@ -10,6 +10,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
+#include <dlfcn.h>
 
 namespace nabla {
 
@@ -31,6 +32,41 @@ std::string sha256Hex(llvm::ArrayRef<llvm::StringRef> parts) {
   auto digest = hasher.final();
   return llvm::toHex(llvm::ArrayRef<uint8_t>(digest.data(), digest.size()),
                      /*LowerCase=*/true);
+}
+
+/// "path size mtime" of a file, or nothing if it cannot be read.
+std::optional<std::string> fileStamp(const std::string &path) {
+  llvm::sys::fs::file_status status;
+  if (path.empty() || llvm::sys::fs::status(path, status) ||
+      !llvm::sys::fs::is_regular_file(status))
+    return std::nullopt;
+  return path + " " + std::to_string(status.getSize()) + " " +
+         std::to_string(status.getLastModificationTime()
+                            .time_since_epoch()
+                            .count());
+}
+
+/// This build of nabla: the binary holding this code (a program, or a
+/// shared library it was linked into) and the main program. A rebuilt
+/// compiler has a new modification time; a stale entry is never used.
+std::optional<std::string> buildIdentity() {
+  static const std::optional<std::string> identity =
+      []() -> std::optional<std::string> {
+    static int anchor;
+    std::string program =
+        llvm::sys::fs::getMainExecutable(nullptr, static_cast<void *>(&anchor));
+    auto stamp = fileStamp(program);
+    if (!stamp)
+      return std::nullopt;
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void *>(&buildIdentity), &info) &&
+        info.dli_fname && llvm::sys::path::is_absolute(info.dli_fname) &&
+        program != info.dli_fname)
+      if (auto library = fileStamp(info.dli_fname))
+        *stamp += "|" + *library;
+    return stamp;
+  }();
+  return identity;
 }
 
 } // namespace
@@ -57,6 +93,16 @@ std::optional<CompileCache> CompileCache::fromEnvironment() {
 
 std::string CompileCache::key(llvm::StringRef ir, llvm::StringRef target) {
   return sha256Hex({kFormat, LLVM_VERSION_STRING, target, ir});
+}
+
+std::optional<std::string> CompileCache::sourceKey(llvm::StringRef source,
+                                                   llvm::StringRef pipeline,
+                                                   llvm::StringRef target) {
+  std::optional<std::string> build = buildIdentity();
+  if (!build)
+    return std::nullopt;
+  return sha256Hex({kFormat, "source", *build, LLVM_VERSION_STRING, target,
+                    pipeline, source});
 }
 
 std::string CompileCache::pathOf(llvm::StringRef key) const {

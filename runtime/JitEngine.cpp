@@ -146,44 +146,83 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-} // namespace
-
-llvm::Expected<std::unique_ptr<JitEngine>>
-JitEngine::create(mlir::ModuleOp module) {
-  initializeLLVMOnce();
-  registerTranslations(module);
-  auto start = std::chrono::steady_clock::now();
+/// The host's LLVM target machine, as the JIT compiles for it.
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine() {
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
     return builder.takeError();
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto machine = builder->createTargetMachine();
+  return builder->createTargetMachine();
+}
+
+/// What the machine code depends on besides the IR: the target and how
+/// LLVM is asked to compile for it.
+std::string describe(const llvm::TargetMachine &tm) {
+  return tm.getTargetTriple().str() + "|" + tm.getTargetCPU().str() + "|" +
+         tm.getTargetFeatureString().str() + "|O3|" + kPreferVectorWidth;
+}
+
+} // namespace
+
+std::optional<std::string> JitEngine::sourceKey(mlir::ModuleOp module,
+                                                llvm::StringRef pipeline) {
+  if (!CompileCache::fromEnvironment())
+    return std::nullopt;
+  initializeLLVMOnce();
+  auto machine = hostMachine();
+  if (!machine) {
+    llvm::consumeError(machine.takeError());
+    return std::nullopt;
+  }
+  return CompileCache::sourceKey(irText(module), pipeline, describe(**machine));
+}
+
+std::unique_ptr<JitEngine> JitEngine::loadCached(llvm::StringRef key) {
+  auto start = std::chrono::steady_clock::now();
+  auto cache = CompileCache::fromEnvironment();
+  if (!cache)
+    return nullptr;
+  initializeLLVMOnce();
+  auto object = cache->load(key);
+  if (!object)
+    return nullptr;
+  auto loaded = loadObject(std::move(object));
+  if (!loaded) {
+    // An entry this LLVM cannot load is compiled again and replaced.
+    llvm::consumeError(loaded.takeError());
+    return nullptr;
+  }
+  std::unique_ptr<JitEngine> jit(new JitEngine());
+  jit->loaded = std::move(*loaded);
+  jit->info.cacheHit = true;
+  jit->info.passesSkipped = true; // unless create() found it by the final IR
+  jit->info.cacheEntry = cache->pathOf(key);
+  jit->info.codegenSeconds = secondsSince(start);
+  return jit;
+}
+
+llvm::Expected<std::unique_ptr<JitEngine>>
+JitEngine::create(mlir::ModuleOp module, llvm::StringRef sourceKey) {
+  initializeLLVMOnce();
+  registerTranslations(module);
+  auto start = std::chrono::steady_clock::now();
+  auto machine = hostMachine();
   if (!machine)
     return machine.takeError();
   std::unique_ptr<JitEngine> jit(new JitEngine());
 
   auto cache = CompileCache::fromEnvironment();
-  std::string key;
-  if (cache) {
-    llvm::TargetMachine &tm = **machine;
-    key = CompileCache::key(irText(module),
-                            tm.getTargetTriple().str() + "|" +
-                                tm.getTargetCPU().str() + "|" +
-                                tm.getTargetFeatureString().str() + "|O3|" +
-                                kPreferVectorWidth);
-    jit->info.cacheEntry = cache->pathOf(key);
-    if (auto object = cache->load(key)) {
-      auto loaded = loadObject(std::move(object));
-      if (loaded) {
-        jit->loaded = std::move(*loaded);
-        jit->info.cacheHit = true;
-        jit->info.codegenSeconds = secondsSince(start);
-        return jit;
-      }
-      // An entry this LLVM cannot load is compiled again and replaced.
-      llvm::consumeError(loaded.takeError());
+  std::string key = sourceKey.str();
+  if (cache && key.empty()) {
+    key = CompileCache::key(irText(module), describe(**machine));
+    if (auto hit = loadCached(key)) {
+      hit->info.passesSkipped = false;
+      hit->info.codegenSeconds = secondsSince(start);
+      return hit;
     }
   }
+  if (cache)
+    jit->info.cacheEntry = cache->pathOf(key);
 
   std::function<llvm::Error(llvm::Module *)> o3 =
       mlir::makeOptimizingTransformer(3, 0, machine->get());

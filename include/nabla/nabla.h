@@ -82,7 +82,8 @@ struct CompileOptions {
   /// Vulkan: time every dispatch with timestamp queries (`--profile`).
   bool profile = false;
   /// Called on every pass manager the compiler builds (nablac uses it to
-  /// apply --mlir-print-ir-after-all, --mlir-timing, ...).
+  /// apply --mlir-print-ir-after-all, --mlir-timing, ...). Set, it also
+  /// makes the passes run when the compile cache holds the model's code.
   std::function<void(mlir::PassManager &)> configurePassManager;
 };
 

@@ -56,10 +56,12 @@ protected:
   /// Compiles `text` and runs it on a fixed x; returns the output and
   /// whether the code came from the cache.
   std::pair<double, bool> compileAndRun(const char *text,
-                                        std::string *entry = nullptr) {
+                                        std::string *entry = nullptr,
+                                        const CompileOptions &options = {},
+                                        CompileInfo *info = nullptr) {
     auto source = Source::fromString(text, "cache.nb");
     EXPECT_TRUE(bool(source)) << llvm::toString(source.takeError());
-    auto model = Model::compile(**source, {});
+    auto model = Model::compile(**source, options);
     EXPECT_TRUE(bool(model)) << llvm::toString(model.takeError());
     EXPECT_FALSE(bool((*model)->initParameters(2)));
     Tensor x(ElementType::F32, {4, 3});
@@ -69,6 +71,8 @@ protected:
     EXPECT_TRUE(bool(out)) << llvm::toString(out.takeError());
     if (entry)
       *entry = (*model)->getCompileInfo().cacheEntry;
+    if (info)
+      *info = (*model)->getCompileInfo();
     return {(*out)[0].get(0), (*model)->getCompileInfo().cacheHit};
   }
 
@@ -81,10 +85,28 @@ TEST_F(CompileCacheTest, SecondCompileIsServedFromTheCache) {
   EXPECT_FALSE(firstHit);
   EXPECT_TRUE(llvm::sys::fs::exists(entry)) << entry;
   EXPECT_EQ(llvm::sys::path::parent_path(entry), directory);
-  auto [second, secondHit] = compileAndRun(kModel);
+  CompileInfo info;
+  auto [second, secondHit] = compileAndRun(kModel, nullptr, {}, &info);
   EXPECT_TRUE(secondHit);
-  EXPECT_EQ(second, first); // the same machine code
+  EXPECT_TRUE(info.passesSkipped); // found before lowering
+  EXPECT_EQ(second, first);        // the same machine code
   EXPECT_NE(first, 0.0);
+}
+
+TEST_F(CompileCacheTest, WatchedPassesRunAndTheFinalIRIsServed) {
+  // A caller that configures the pass manager (IR printing, timing) sees
+  // the passes run; LLVM's work is still served by the final IR's key.
+  int configured = 0;
+  CompileOptions watched;
+  watched.configurePassManager = [&](mlir::PassManager &) { ++configured; };
+  CompileInfo info;
+  auto [first, firstHit] = compileAndRun(kModel, nullptr, watched, &info);
+  EXPECT_FALSE(firstHit);
+  auto [second, secondHit] = compileAndRun(kModel, nullptr, watched, &info);
+  EXPECT_EQ(configured, 2);
+  EXPECT_TRUE(secondHit);
+  EXPECT_FALSE(info.passesSkipped);
+  EXPECT_EQ(second, first);
 }
 
 TEST_F(CompileCacheTest, ADifferentModelIsADifferentEntry) {
@@ -139,6 +161,23 @@ TEST(CompileCache, StoreAndLoadRoundTrip) {
   ASSERT_NE(loaded, nullptr);
   EXPECT_EQ(loaded->getBuffer(), llvm::StringRef("\0object\1", 8));
   llvm::sys::fs::remove_directories(dir);
+}
+
+TEST(CompileCache, SourceKeyNamesModulePipelineAndTarget) {
+  // This test binary exists, so the build can be identified.
+  auto key = CompileCache::sourceKey("module {}", "builtin.module(cse)", "t");
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ(key->size(), 64u);
+  EXPECT_EQ(key, CompileCache::sourceKey("module {}", "builtin.module(cse)",
+                                         "t"));
+  EXPECT_NE(key, CompileCache::sourceKey("module {} ", "builtin.module(cse)",
+                                         "t"));
+  EXPECT_NE(key, CompileCache::sourceKey("module {}", "builtin.module(cse{})",
+                                         "t"));
+  EXPECT_NE(key, CompileCache::sourceKey("module {}", "builtin.module(cse)",
+                                         "u"));
+  // Not the key of the same text as final IR.
+  EXPECT_NE(*key, CompileCache::key("module {}", "t"));
 }
 
 } // namespace

@@ -266,9 +266,15 @@ int main(int argc, char **argv) {
       inv.trainOverrides.push_back({flag->ArgStr.str(), *flag});
   if (seed.getNumOccurrences())
     inv.trainOverrides.push_back({"seed", std::to_string(seed)});
-  inv.configurePassManager = [](mlir::PassManager &pm) {
-    (void)mlir::applyPassManagerCLOptions(pm);
-    mlir::applyDefaultTimingPassManagerCLOptions(pm);
-  };
+  // Only a run given --mlir-* options watches the passes; the others may
+  // skip them when the compile cache holds the model's code.
+  bool watchPasses = false;
+  for (auto &[name, option] : cl::getRegisteredOptions())
+    watchPasses |= name.starts_with("mlir-") && option->getNumOccurrences();
+  if (watchPasses)
+    inv.configurePassManager = [](mlir::PassManager &pm) {
+      (void)mlir::applyPassManagerCLOptions(pm);
+      mlir::applyDefaultTimingPassManagerCLOptions(pm);
+    };
   return nabla::tools::runInvocation(inv, llvm::outs(), llvm::errs());
 }

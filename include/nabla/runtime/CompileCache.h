@@ -1,10 +1,16 @@
 //===- CompileCache.h - Compiled code kept on disk -------------*- C++ -*-===//
 //
 // The JIT's machine code for a module, stored under a hash of everything
-// that determines it: the final IR (in the LLVM dialect), the LLVM version,
-// the target triple, CPU and its features, and the cache format. A second
-// compile of the same model on the same machine loads the object file
-// instead of running LLVM's code generator.
+// that determines it, in one of two ways:
+// - the module as nabla's lowering receives it, the lowering pipeline (its
+//   textual form, options included), this build of nabla (the size and
+//   modification time of the binary it is linked into, as ccache identifies
+//   a compiler), the LLVM version, the target triple, CPU and its features,
+//   and the cache format. A hit skips nabla's passes and LLVM both: a second
+//   compile of a model costs its parse and the load of the object file.
+// - the final IR (in the LLVM dialect) and the same target and versions,
+//   where the passes must run anyway (a caller watches them: IR printing,
+//   pass timing); a hit skips LLVM's code generator.
 //
 // Where: $NABLA_CACHE_DIR if set, else $XDG_CACHE_HOME/nabla, else
 // ~/.cache/nabla. NABLA_CACHE=off turns the cache off. Each entry is
@@ -35,6 +41,12 @@ public:
 
   /// The key of an IR text compiled for `target` (triple, CPU, features).
   static std::string key(llvm::StringRef ir, llvm::StringRef target);
+  /// The key of a module not yet lowered (`source`) that `pipeline` lowers
+  /// and LLVM compiles for `target`, by this build of nabla; none when this
+  /// build cannot be identified (its binary cannot be found).
+  static std::optional<std::string> sourceKey(llvm::StringRef source,
+                                              llvm::StringRef pipeline,
+                                              llvm::StringRef target);
   /// The object stored under `key`, if there is one and it is intact.
   std::unique_ptr<llvm::MemoryBuffer> load(llvm::StringRef key) const;
   /// Stores `object` under `key` (atomically).

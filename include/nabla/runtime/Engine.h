@@ -21,6 +21,7 @@ namespace nabla {
 /// Vulkan, whose drivers compile SPIR-V themselves).
 struct CompileInfo {
   bool cacheHit = false;      // loaded from the compile cache
+  bool passesSkipped = false; // ... before lowering: nabla's passes not run
   double codegenSeconds = 0;  // LLVM -O3 and code generation, or the load
   std::string cacheEntry;     // the cache file, when the cache is on
   std::string cacheWarning;   // why the entry could not be stored, if so

@@ -9,6 +9,8 @@
 #include "llvm/Support/Error.h"
 
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace mlir {
 class ExecutionEngine;
@@ -24,7 +26,19 @@ namespace nabla {
 /// (CompileCache.h) when the same module was compiled before.
 class JitEngine : public Engine {
 public:
-  static llvm::Expected<std::unique_ptr<JitEngine>> create(mlir::ModuleOp module);
+  /// Compiles `module` (in the LLVM dialect). With the compile cache on, the
+  /// object is stored under `sourceKey` (see sourceKey()) or, when that is
+  /// empty, under the key of the module's text, which is looked up first.
+  static llvm::Expected<std::unique_ptr<JitEngine>>
+  create(mlir::ModuleOp module, llvm::StringRef sourceKey = {});
+  /// The cache key of `module`, not yet lowered, that `pipeline` (a pass
+  /// pipeline's textual form) will lower for this host; none when the
+  /// compile cache is off. See CompileCache.h.
+  static std::optional<std::string> sourceKey(mlir::ModuleOp module,
+                                              llvm::StringRef pipeline);
+  /// The engine stored under `key`, or null when the cache is off or has no
+  /// intact entry for it.
+  static std::unique_ptr<JitEngine> loadCached(llvm::StringRef key);
   ~JitEngine() override;
 
   const CompileInfo &getCompileInfo() const override { return info; }
