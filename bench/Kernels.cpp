@@ -180,6 +180,25 @@ void GEMM(benchmark::State &state, nabla::ElementType type) {
       benchmark::Counter::kIsRate);
 }
 
+/// The matmuls of W3's step (batch 256, 512x512 weights): the forward
+/// x @ w (NN), the weight gradient transpose(x) @ dy (TN) and the input
+/// gradient dy @ transpose(w) (NT).
+void Matmul(benchmark::State &state, const char *expression) {
+  auto source = sourceOf(std::string("model Mm(a: f32[256, 512], b: f32[512, "
+                                     "512]) {\n  return ") +
+                         expression + "\n}\n");
+  auto model = compile(*source, {});
+  nabla::Tensor a = randomTensor(nabla::ElementType::F32, {256, 512}, 1);
+  nabla::Tensor b = randomTensor(nabla::ElementType::F32, {512, 512}, 2);
+  const nabla::TensorInfo &out = model->getSignature().outputs[0];
+  nabla::Tensor c(out.type, out.shape);
+  for (auto _ : state)
+    runOrDie(*model, {&a, &b}, {&c}, state);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * 256 * 512 * 512 * state.iterations() / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
 void ELT(benchmark::State &state) {
   auto source = sourceOf("model Elt(x: f32[16777216], a: f32, b: f32) {\n"
                          "  return relu(x * a + b)\n}\n");
@@ -217,6 +236,12 @@ BENCHMARK(Copy)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(GEMM, f32, nabla::ElementType::F32)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(GEMM, bf16, nabla::ElementType::BF16)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(Matmul, NN, "a @ b")
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(Matmul, TN, "transpose(a) @ a")
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(Matmul, NT, "a @ transpose(b)")
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(ELT)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W4)->Arg(1)->Arg(128)->Unit(benchmark::kMicrosecond)->UseRealTime();

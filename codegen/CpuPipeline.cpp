@@ -40,6 +40,8 @@ std::string toLLVM(const nabla::CpuTarget &target) {
       "func.func(nabla-cpu-matmul-kernels{vector-bits=" +
       std::to_string(target.vectorBits) +
       " registers=" + std::to_string(target.vectorRegisters) +
+      "},nabla-cpu-vectorize-reductions{vector-bits=" +
+      std::to_string(target.vectorBits) +
       "},nabla-cpu-vectorize-elementwise{vector-bits=" +
       std::to_string(target.vectorBits) + "}),"
       "nabla-cpu-loop-order,"

@@ -129,6 +129,41 @@ def NablaCpuMatmulKernels : Pass<"nabla-cpu-matmul-kernels", "mlir::func::FuncOp
   ];
 }
 
+def NablaCpuVectorizeReductions
+    : Pass<"nabla-cpu-vectorize-reductions", "mlir::func::FuncOp"> {
+  let summary = "Vector code for float reductions (sums, norms, maxima)";
+  let description = [{
+    Vectorizes each `linalg.generic` reduction on float tensors of static
+    shape (f32 results; f32, f16 or bf16 inputs) whose inputs are read
+    contiguously along the innermost loop or broadcast along it, and whose
+    combiner is one upstream can split (addf, maximumf, minimumf, ...):
+
+    - the innermost loop is parallel (column sums: a bias gradient): tiles
+      of 1 x ... x L along it, the reduced loops innermost, so that each
+      tile of the result is a vector held in registers while the rows are
+      summed into it;
+    - the innermost loop is reduced (whole sums, norms, row sums): each
+      row (tile of the parallel loops) is summed into L partial sums, one
+      vector lane each, then the L lanes into the result.
+
+    L is 4 vectors of `vector-bits` / 32 lanes (independent sums, so the
+    adds' latency is hidden) where that divides the innermost size, else
+    one vector, else no change. The second form adds in another order than
+    the scalar loop (each lane sums every L-th element): the results differ
+    by rounding, and do not depend on the thread count. The outermost loop
+    over parallel tiles is marked `nabla.parallel`.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "256",
+           "Width of the target's vector registers (512 with AVX-512)">,
+  ];
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect", "mlir::tensor::TensorDialect",
+    "mlir::arith::ArithDialect"
+  ];
+}
+
 def NablaCpuVectorizeElementwise
     : Pass<"nabla-cpu-vectorize-elementwise", "mlir::func::FuncOp"> {
   let summary = "Vector code for elementwise float linalg.generic ops";

@@ -132,6 +132,47 @@ TEST(CpuKernels, MatmulWithBiasReluEpilogue) {
         << "at " << i;
 }
 
+TEST(CpuKernels, VectorReductionsMatchADoubleReference) {
+  // Each form of nabla-cpu-vectorize-reductions: a column sum (innermost
+  // loop parallel), a whole sum of squares and row maxima (innermost loop
+  // reduced, into 64 partial sums), and a row sum of 10 (left scalar).
+  constexpr int64_t R = 96, C = 320;
+  auto model = compileText(
+      "model Red(x: f32[96, 320], y: f32[96, 10]) {\n"
+      "  return sum(x, axis = 0), sum(x * x), max(x, axis = 1), "
+      "sum(y, axis = 1)\n}\n");
+  ASSERT_TRUE(model);
+  std::vector<double> x = uniform(R * C, 8, -2, 2), y = uniform(R * 10, 9, -2, 2);
+  auto out = run(*model, {{"x", f32({R, C}, x)}, {"y", f32({R, 10}, y)}});
+  ASSERT_EQ(out.size(), 4u);
+  // A sum of n f32 terms in any order is within n * 2^-24 * sum |term| of
+  // the exact sum (the classic bound for recursive summation).
+  auto bound = [](double n, double sumAbs) { return n * 6e-8 * sumAbs; };
+  double squares = 0;
+  for (int64_t c = 0; c < C; ++c) {
+    double column = 0, columnAbs = 0;
+    for (int64_t r = 0; r < R; ++r) {
+      column += x[r * C + c];
+      columnAbs += std::fabs(x[r * C + c]);
+    }
+    EXPECT_NEAR(out[0].get(c), column, bound(R, columnAbs)) << "column " << c;
+  }
+  for (int64_t r = 0; r < R; ++r) {
+    double maximum = -INFINITY, row = 0, rowAbs = 0;
+    for (int64_t c = 0; c < C; ++c) {
+      maximum = std::max(maximum, x[r * C + c]);
+      squares += x[r * C + c] * x[r * C + c];
+    }
+    for (int64_t k = 0; k < 10; ++k) {
+      row += y[r * 10 + k];
+      rowAbs += std::fabs(y[r * 10 + k]);
+    }
+    EXPECT_EQ(out[2].get(r), maximum) << "row " << r; // max rounds nothing
+    EXPECT_NEAR(out[3].get(r), row, bound(10, rowAbs)) << "row " << r;
+  }
+  EXPECT_NEAR(out[1].get(0), squares, bound(R * C, squares));
+}
+
 TEST(CpuKernels, TranscendentalsMatchLibm) {
   auto model = compileText(
       "model F(x: f32[4096], p: f32[4096]) {\n"
