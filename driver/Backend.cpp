@@ -32,6 +32,12 @@ void floatTypes(mlir::ModuleOp module, bool &f16, bool &bf16) {
 
 } // namespace
 
+CpuTarget nabla::jitCpuTarget() {
+  CpuTarget target = CpuTarget::host();
+  target.threads = getNumThreads() > 1;
+  return target;
+}
+
 llvm::Expected<DeviceChoice> nabla::parseDevice(llvm::StringRef text) {
   DeviceChoice choice;
   if (text == "cpu")
@@ -95,7 +101,7 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
     buildGpuPipeline(pm, GpuStage::SPIRV, target, options.fusion);
   } else {
     buildCpuPipeline(pm, CpuStage::LLVMDialect, options.fusion,
-                     CpuTarget::host());
+                     jitCpuTarget());
     // A module compiled before is loaded without running the passes, unless
     // the caller watches them (configurePassManager: IR printing, timing).
     if (!options.configurePassManager) {

@@ -248,7 +248,7 @@ static llvm::Error lower(mlir::ModuleOp module, CpuStage stage,
   mlir::PassManager pm(module->getContext());
   if (options.configurePassManager)
     options.configurePassManager(pm);
-  buildCpuPipeline(pm, stage, options.fusion, CpuTarget::host());
+  buildCpuPipeline(pm, stage, options.fusion, jitCpuTarget());
   return runWithSourceDiagnostics(pm, module, impl);
 }
 

@@ -1,5 +1,6 @@
 //===- StepStats.cpp - nablac stats and --emit=fused ----------------------===//
 #include "driver/StepStats.h"
+#include "driver/Backend.h"
 #include "driver/Gradcheck.h"
 
 #include "nabla/codegen/Passes.h"
@@ -30,7 +31,7 @@ lowerStep(mlir::MLIRContext &context, const Source &source,
   mlir::PassManager pm(&context);
   if (options.configurePassManager)
     options.configurePassManager(pm);
-  buildCpuPipeline(pm, stage, options.fusion, CpuTarget::host());
+  buildCpuPipeline(pm, stage, options.fusion, jitCpuTarget());
   if (mlir::failed(pm.run(**module)))
     return makeError("error: lowering the training step failed (a compiler "
                      "bug; please report it with the model)");

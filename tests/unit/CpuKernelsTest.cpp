@@ -198,7 +198,11 @@ TEST(CpuKernels, TranscendentalsMatchLibm) {
 }
 
 TEST(CpuKernels, OneAndTwoThreadsAgreeBitwise) {
-  auto model = compileText(R"(
+  // Compiled with 2 threads, the loops are OpenMP loops, run here on 1 and
+  // on 2 threads; compiled with 1, they are plain loops (jitCpuTarget).
+  // All three compute the same bits.
+  int before = getNumThreads();
+  const char *text = R"(
 layer Dense(x: f32[N, I], out: int, act = relu) -> f32[N, out] {
   param w: f32[I, out] = he
   param b: f32[out] = zeros
@@ -208,26 +212,35 @@ model Mlp(x: f32[256, 300], label: i32[256]) {
   logits = Dense(Dense(Dense(x, 512), 512), 10, act = identity)
   return cross_entropy(logits, label), softmax(logits, axis = 1)
 }
-)");
-  ASSERT_TRUE(model);
+)";
+  setNumThreads(2);
+  auto model = compileText(text);
+  setNumThreads(1);
+  auto sequential = compileText(text);
+  setNumThreads(before);
+  ASSERT_TRUE(model && sequential);
   std::vector<double> labels(256);
   for (int64_t i = 0; i < 256; ++i)
     labels[i] = i % 10;
   std::map<std::string, Tensor> in = {
       {"x", f32({256, 300}, uniform(256 * 300, 8, -1, 1))},
       {"label", Tensor::fromDoubles(ElementType::I32, {256}, labels)}};
-  int before = getNumThreads();
   setNumThreads(1);
   auto one = run(*model, in);
+  auto plain = run(*sequential, in);
   setNumThreads(2);
   auto two = run(*model, in);
   setNumThreads(before);
   ASSERT_EQ(one.size(), 2u);
   ASSERT_EQ(two.size(), 2u);
+  ASSERT_EQ(plain.size(), 2u);
   for (size_t r = 0; r < one.size(); ++r) {
     ASSERT_EQ(one[r].sizeInBytes(), two[r].sizeInBytes());
     EXPECT_EQ(std::memcmp(one[r].data(), two[r].data(), one[r].sizeInBytes()), 0)
         << "result " << r << " differs between 1 and 2 threads";
+    EXPECT_EQ(
+        std::memcmp(one[r].data(), plain[r].data(), one[r].sizeInBytes()), 0)
+        << "result " << r << " differs between OpenMP and plain loops";
   }
 }
 

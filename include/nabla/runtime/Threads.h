@@ -12,6 +12,9 @@
 namespace nabla {
 
 /// Threads each parallel loop of compiled code runs on from now on (n >= 1).
+/// Read when a model is compiled, too: compiled while the count is 1, its
+/// loops are plain loops (no OpenMP team per loop, which costs more than
+/// it gives on one thread) and stay on one thread whatever the count later.
 void setNumThreads(int n);
 
 /// Threads the next parallel loop will run on.
