@@ -99,12 +99,21 @@ bool worthPacking(linalg::MatmulOp op, Block block) {
 
 /// Tiles `op` to mr x nr x 1 and vectorizes the tile; false if it cannot.
 /// Appends the loops it made, outermost first, and the matmul to `panels`
-/// if its B should be packed.
+/// if its B should be packed; where C starts as a constant, maps the k loop
+/// to it in `starts`.
 bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
                        SmallVectorImpl<LoopLikeOpInterface> &loops,
-                       SmallVectorImpl<Panels> &panels) {
+                       SmallVectorImpl<Panels> &panels,
+                       DenseMap<Operation *, FloatAttr> &starts) {
   bool pack = worthPacking(op, block);
   Value b = op.getInputs()[1];
+  // C filled with a constant (the zeros a matmul sums into): the blocks
+  // cover C, so the accumulators start at the constant and C is written
+  // once, instead of filled, read back and written.
+  FloatAttr start;
+  if (auto fill = op.getOutputs()[0].getDefiningOp<linalg::FillOp>())
+    if (matchPattern(fill.getInputs()[0], m_Constant(&start)))
+      op.getOutputsMutable()[0].set(fill.getOutputs()[0]);
   scf::SCFTilingOptions options;
   options.setTileSizes({rewriter.getIndexAttr(block.mr),
                         rewriter.getIndexAttr(block.nr),
@@ -133,13 +142,42 @@ bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
       panels.push_back({columns, b, block.nr});
   }
   Operation *tile = tiled->tiledOps.front();
+  if (start)
+    starts[tiled->loops.back().getOperation()] = start;
   rewriter.setInsertionPoint(tile);
   auto vectorized = linalg::vectorize(rewriter, tile, {}, {}, false, false,
                                       false, /*createNamedContraction=*/true);
-  if (failed(vectorized))
-    return true; // tiled loops of scalar code still compute the same
+  if (failed(vectorized)) {
+    // Tiled loops of scalar code still compute the same, from C's start.
+    starts.erase(tiled->loops.back().getOperation());
+    if (start) {
+      rewriter.setInsertionPoint(tiled->loops.front());
+      Value cst = arith::ConstantOp::create(rewriter, op.getLoc(), start);
+      rewriter.modifyOpInPlace(tiled->loops.front(), [&] {
+        OpOperand &init = tiled->loops.front()->getOpOperands().back();
+        init.set(linalg::FillOp::create(rewriter, op.getLoc(), cst, init.get())
+                     .getResult(0));
+      });
+    }
+    return true;
+  }
   rewriter.replaceOp(tile, vectorized->replacements);
   return true;
+}
+
+/// Where the k loop's C block, now loop-carried vectors, is read before
+/// the loop, and C was a constant: the block starts at the constant.
+void startAtConstant(RewriterBase &rewriter, scf::ForOp k, FloatAttr start) {
+  for (OpOperand &init : k.getInitArgsMutable()) {
+    auto read = init.get().getDefiningOp<vector::TransferReadOp>();
+    if (!read)
+      continue;
+    rewriter.setInsertionPoint(read);
+    Value cst = arith::ConstantOp::create(
+        rewriter, read.getLoc(),
+        DenseElementsAttr::get(read.getVectorType(), start.getValue()));
+    rewriter.modifyOpInPlace(k, [&] { init.set(cst); });
+  }
 }
 
 /// The reads of B in `p`'s k loop, if each is one nr-wide row of a panel
@@ -285,9 +323,10 @@ struct NablaCpuMatmulKernelsPass
     func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
     SmallVector<LoopLikeOpInterface> loops;
     SmallVector<Panels> panels;
+    DenseMap<Operation *, FloatAttr> starts; // k loop -> C's constant
     for (linalg::MatmulOp op : matmuls)
       if (auto block = chooseBlock(op, lanes, registers))
-        blockAndVectorize(rewriter, op, *block, loops, panels);
+        blockAndVectorize(rewriter, op, *block, loops, panels, starts);
     if (loops.empty())
       return;
     // One row of the block per vector (vector<16xf32>, not vector<4x16>):
@@ -332,7 +371,10 @@ struct NablaCpuMatmulKernelsPass
     // loops made here, innermost first.)
     for (LoopLikeOpInterface loop : llvm::reverse(loops)) {
       moveLoopInvariantCode(loop);
-      hoistLoopInvariantSubsets(rewriter, loop);
+      FloatAttr start = starts.lookup(loop.getOperation());
+      LoopLikeOpInterface hoisted = hoistLoopInvariantSubsets(rewriter, loop);
+      if (auto k = dyn_cast<scf::ForOp>(hoisted.getOperation()); k && start)
+        startAtConstant(rewriter, k, start);
     }
     RewritePatternSet patterns(ctx);
     vector::populateVectorContractLoweringPatterns(

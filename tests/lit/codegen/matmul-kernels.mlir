@@ -5,12 +5,16 @@
 // columns outside rows (a panel of B serves every row block), then k one
 // at a time with the block's four rows carried in vector registers (four
 // vector<16xf32> iter_args, never a 2-D vector), one row of B loaded per
-// k and four FMAs with broadcast elements of A.
+// k and four FMAs with broadcast elements of A. C's zero fill is gone: the
+// registers start at zero and C is only written.
 // CHECK-LABEL: func.func @blocked
-// CHECK:         scf.for %[[J:.*]] = %c0 to %c64 step %c16
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK-DAG:     %[[EMPTY:.*]] = tensor.empty() : tensor<8x64xf32>
+// CHECK-NOT:     linalg.fill
+// CHECK:         scf.for %[[J:.*]] = %c0 to %c64 step %c16 iter_args(%{{.*}} = %[[EMPTY]])
 // CHECK:           scf.for %[[I:.*]] = %c0 to %c8 step %c4
-// CHECK-COUNT-4:     vector.transfer_read %{{.*}} : tensor<8x64xf32>, vector<16xf32>
-// CHECK:             scf.for %[[K:.*]] = %c0 to %c32 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-NOT:         vector.transfer_read %{{.*}} : tensor<8x64xf32>
+// CHECK:             scf.for %[[K:.*]] = %c0 to %c32 step %c1 iter_args(%{{.*}} = %[[ZERO]], %{{.*}} = %[[ZERO]], %{{.*}} = %[[ZERO]], %{{.*}} = %[[ZERO]]) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:               vector.transfer_read %arg1[%[[K]], %[[J]]]{{.*}} : tensor<32x64xf32>, vector<16xf32>
 // CHECK-COUNT-4:       vector.fma {{.*}} : vector<16xf32>
 // CHECK:             }
