@@ -14,10 +14,15 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
 
 namespace nabla {
 #define GEN_PASS_DEF_NABLACPUVECTORIZEELEMENTWISE
@@ -29,35 +34,82 @@ using namespace nabla;
 
 namespace {
 
-/// Whether every loop of `op` is parallel, it writes its results in order
-/// (identity maps) and reads its inputs contiguously: transposes and
-/// reductions are left alone.
-bool isContiguousElementwise(linalg::GenericOp op) {
-  if (op.getNumLoops() == 0 || op.getNumLoops() != op.getNumParallelLoops() ||
-      !readsContiguously(op, /*f32Results=*/false))
-    return false;
-  return llvm::all_of(op.getDpsInitsMutable(), [&](OpOperand &init) {
-    return op.getMatchingIndexingMap(&init).isIdentity();
-  });
+/// The loop a 2-D transposed read of `op` walks contiguously instead of
+/// the innermost: the last dim of an f32 input whose map has the innermost
+/// loop elsewhere (w[j, k] read in a loop nest over (k, j)). -1 when every
+/// input reads along the innermost loop or broadcasts; nullopt when an
+/// input reads some other way.
+std::optional<int64_t> transposedLoop(linalg::GenericOp op) {
+  unsigned inner = op.getNumLoops() - 1;
+  int64_t other = -1;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    auto type = dyn_cast<RankedTensorType>(input->get().getType());
+    if (!map.isProjectedPermutation() || !type)
+      return std::nullopt;
+    std::optional<unsigned> at = map.getResultPosition(
+        getAffineDimExpr(inner, op.getContext()));
+    if (!at || *at + 1 == map.getNumResults())
+      continue;
+    int64_t last = map.getDimPosition(map.getNumResults() - 1);
+    if (!type.getElementType().isF32() || (other >= 0 && other != last))
+      return std::nullopt;
+    other = last;
+  }
+  return other;
 }
 
-/// Tiles `op` to 1 x ... x 1 x width and vectorizes the tile. The loops
-/// over tiles write disjoint parts: the outermost is marked parallel.
-void vectorizeOp(RewriterBase &rewriter, linalg::GenericOp op, int64_t lanes) {
+/// The tile each vector op of `op` computes: 1 x ... x 1 x W where every
+/// loop is parallel, the results are written in order (identity maps) and
+/// the inputs read contiguously along the innermost loop, or broadcast;
+/// with 16 lanes, 16 x 16 over the two loops a 2-D transpose swaps (the
+/// packing of a transposed B: a 16 x 16 vector.transpose in registers).
+/// Reductions and other reads are left alone (nullopt).
+std::optional<SmallVector<int64_t>> tileShape(linalg::GenericOp op,
+                                              int64_t lanes) {
+  if (op.getNumLoops() == 0 || op.getNumLoops() != op.getNumParallelLoops() ||
+      !op.hasPureTensorSemantics())
+    return std::nullopt;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+    // 16-bit floats are computed in f32 later (arith-emulate-unsupported-
+    // floats and nabla-expand-bf16 work on vectors too).
+    Type element = type ? type.getElementType() : Type();
+    if (!type || !type.hasStaticShape() ||
+        !(element.isF32() || element.isF16() || element.isBF16()))
+      return std::nullopt;
+    if (op.isDpsInit(&operand) &&
+        !op.getMatchingIndexingMap(&operand).isIdentity())
+      return std::nullopt;
+  }
+  std::optional<int64_t> other = transposedLoop(op);
+  if (!other)
+    return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  int64_t width = vectorWidth(ranges.back(), lanes);
-  if (width == 0)
-    return;
+  SmallVector<int64_t> sizes(ranges.size(), 1);
+  if (*other < 0) {
+    sizes.back() = vectorWidth(ranges.back(), lanes);
+  } else if (lanes == 16 && ranges.back() % 16 == 0 &&
+             ranges[*other] % 16 == 0) {
+    // Only 16 x 16 f32 transposes have a good shuffle sequence upstream.
+    sizes.back() = sizes[*other] = 16;
+  } else {
+    return std::nullopt;
+  }
+  if (sizes.back() == 0)
+    return std::nullopt;
+  return sizes;
+}
+
+/// Tiles `op` to `sizes` and vectorizes the tile. The loops over tiles
+/// write disjoint parts: the outermost is marked parallel.
+void vectorizeOp(RewriterBase &rewriter, linalg::GenericOp op,
+                 ArrayRef<int64_t> sizes) {
   Operation *tile = op;
-  bool wholeOp = llvm::all_of(ArrayRef(ranges).drop_back(),
-                              [](int64_t r) { return r == 1; }) &&
-                 ranges.back() == width;
-  if (!wholeOp) {
-    SmallVector<OpFoldResult> sizes(ranges.size(), rewriter.getIndexAttr(1));
-    sizes.back() = rewriter.getIndexAttr(width);
+  if (op.getStaticLoopRanges() != sizes) {
     scf::SCFTilingOptions options;
-    options.setTileSizes(sizes).setLoopType(
-        scf::SCFTilingOptions::LoopType::ForOp);
+    options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), sizes))
+        .setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
     rewriter.setInsertionPoint(op);
     auto tiled = scf::tileUsingSCF(
         rewriter, cast<TilingInterface>(op.getOperation()), options);
@@ -68,6 +120,23 @@ void vectorizeOp(RewriterBase &rewriter, linalg::GenericOp op, int64_t lanes) {
       tiled->loops.front()->setAttr(nabla::attrs::kParallel,
                                     rewriter.getUnitAttr());
     tile = tiled->tiledOps.front();
+  }
+  // A W x W transposing tile as a 2-D op, so that its vector.transpose is
+  // one the shuffle lowering knows (16 x 16), not 1 x W x W (whose
+  // unit-dim patterns and transfer patterns rewrite each other forever).
+  if (llvm::count_if(sizes, [](int64_t s) { return s > 1; }) > 1) {
+    rewriter.setInsertionPoint(tile);
+    // Rank-reducing slices, which bufferize to views (a collapse_shape of
+    // a strided slice would be copied).
+    linalg::ControlDropUnitDims control;
+    control.rankReductionStrategy = linalg::ControlDropUnitDims::
+        RankReductionStrategy::ExtractInsertSlice;
+    auto dropped =
+        linalg::dropUnitDims(rewriter, cast<linalg::GenericOp>(tile), control);
+    if (succeeded(dropped)) {
+      rewriter.replaceOp(tile, dropped->replacements);
+      tile = dropped->resultOp.getOperation();
+    }
   }
   vectorizeTile(rewriter, tile);
 }
@@ -80,17 +149,25 @@ struct NablaCpuVectorizeElementwisePass
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
-    SmallVector<linalg::GenericOp> ops;
+    int64_t lanes = std::max<int64_t>(vectorBits / 32, 4);
+    SmallVector<std::pair<linalg::GenericOp, SmallVector<int64_t>>> ops;
     func.walk([&](linalg::GenericOp op) {
-      if (isContiguousElementwise(op))
-        ops.push_back(op);
+      if (auto sizes = tileShape(op, lanes))
+        ops.push_back({op, *sizes});
     });
     if (ops.empty())
       return;
     IRRewriter rewriter(ctx);
-    for (linalg::GenericOp op : ops)
-      vectorizeOp(rewriter, op, std::max<int64_t>(vectorBits / 32, 4));
-    if (failed(tidyVectorTransfers(func)))
+    for (auto &[op, sizes] : ops)
+      vectorizeOp(rewriter, op, sizes);
+    // Transposed reads become a read and a W x W vector.transpose (tidying
+    // lowers their permutation maps), then shuffles (16 x 16: the AVX-512
+    // sequence of unpacks and lane permutes).
+    RewritePatternSet transposes(ctx);
+    vector::populateVectorTransposeLoweringPatterns(
+        transposes, vector::VectorTransposeLowering::Shuffle16x16);
+    if (failed(tidyVectorTransfers(func)) ||
+        failed(applyPatternsGreedily(func, std::move(transposes))))
       return signalPassFailure();
   }
 };

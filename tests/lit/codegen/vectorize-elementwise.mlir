@@ -31,7 +31,27 @@ func.func @scale_shift_relu(%x: tensor<8x64xf32>, %a: tensor<f32>, %b: tensor<f3
   return %r : tensor<8x64xf32>
 }
 
-// A transpose reads x across the innermost loop: left scalar.
+// A transpose reads x across the innermost loop: with 16 lanes and sides
+// that 16 divides, 16 x 16 tiles, each read (16 rows), transposed by
+// shuffles in registers, and written; otherwise left scalar.
+// CHECK-LABEL: func.func @transpose_tiles
+// CHECK:         scf.for %[[I:.*]] = %c0 to %c64 step %c16
+// CHECK:           scf.for %[[J:.*]] = %c0 to %c32 step %c16
+// CHECK:             vector.transfer_read %arg0[%[[J]], %[[I]]]{{.*}} : tensor<32x64xf32>, vector<16x16xf32>
+// CHECK:             vector.shuffle
+// CHECK-NOT:         vector.transpose
+// CHECK:             vector.transfer_write {{.*}}[%[[I]], %[[J]]]{{.*}} : vector<16x16xf32>, tensor<64x32xf32>
+// CHECK:         } {nabla.parallel}
+func.func @transpose_tiles(%x: tensor<32x64xf32>) -> tensor<64x32xf32> {
+  %e = tensor.empty() : tensor<64x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<32x64xf32>) outs(%e : tensor<64x32xf32>) {
+  ^bb0(%xi: f32, %o: f32):
+    linalg.yield %xi : f32
+  } -> tensor<64x32xf32>
+  return %r : tensor<64x32xf32>
+}
+
 // CHECK-LABEL: func.func @transpose
 // CHECK:         linalg.generic
 // CHECK-NOT:     vector.
