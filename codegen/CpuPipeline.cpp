@@ -55,6 +55,7 @@ std::string toLLVM(const nabla::CpuTarget &target) {
       "buffer-results-to-out-params{hoist-static-allocs=true "
       "modify-public-functions=true},"
       "buffer-deallocation-pipeline,"
+      "func.func(nabla-cpu-nontemporal-stores),"
       "convert-linalg-to-parallel-loops,";
   if (target.threads)
     // canonicalize: convert-scf-to-openmp wraps each body in a

@@ -101,10 +101,46 @@ std::optional<SmallVector<int64_t>> tileShape(linalg::GenericOp op,
   return sizes;
 }
 
+/// The tensor a tile is part of: `v` through slices and the loops that
+/// carry it (nabla-lower-fused's row tiles).
+Value writtenTensor(Value v) {
+  while (true) {
+    if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>()) {
+      v = slice.getSource();
+      continue;
+    }
+    auto arg = dyn_cast<BlockArgument>(v);
+    auto loop = arg ? dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp())
+                    : scf::ForOp();
+    if (!loop || arg.getArgNumber() == 0)
+      return v;
+    v = loop.getInitArgs()[arg.getArgNumber() - 1];
+  }
+}
+
+/// Whether `op`'s results are streams too large for the caches, written
+/// in whole 64-byte lines: 16 x 32-bit vectors along rows that 16 divides
+/// (so that every vector starts a line of a 64-byte aligned buffer).
+bool writesWholeLines(linalg::GenericOp op, ArrayRef<int64_t> sizes,
+                      int64_t minBytes) {
+  if (minBytes <= 0 || sizes.back() != 16 ||
+      llvm::count_if(sizes, [](int64_t s) { return s > 1; }) != 1)
+    return false;
+  return llvm::all_of(op.getDpsInits(), [&](Value init) {
+    auto type = cast<RankedTensorType>(init.getType());
+    auto whole = cast<RankedTensorType>(writtenTensor(init).getType());
+    return type.getElementTypeBitWidth() == 32 &&
+           type.getShape().back() % 16 == 0 &&
+           whole.getShape().back() % 16 == 0 &&
+           whole.getNumElements() * 4 >= minBytes;
+  });
+}
+
 /// Tiles `op` to `sizes` and vectorizes the tile. The loops over tiles
-/// write disjoint parts: the outermost is marked parallel.
+/// write disjoint parts: the outermost is marked parallel (and
+/// nontemporal if `nontemporal`).
 void vectorizeOp(RewriterBase &rewriter, linalg::GenericOp op,
-                 ArrayRef<int64_t> sizes) {
+                 ArrayRef<int64_t> sizes, bool nontemporal) {
   Operation *tile = op;
   if (op.getStaticLoopRanges() != sizes) {
     scf::SCFTilingOptions options;
@@ -116,9 +152,13 @@ void vectorizeOp(RewriterBase &rewriter, linalg::GenericOp op,
     if (failed(tiled) || tiled->tiledOps.size() != 1)
       return;
     rewriter.replaceOp(op, tiled->replacements);
-    if (!tiled->loops.empty())
+    if (!tiled->loops.empty()) {
       tiled->loops.front()->setAttr(nabla::attrs::kParallel,
                                     rewriter.getUnitAttr());
+      if (nontemporal)
+        tiled->loops.front()->setAttr(nabla::attrs::kNontemporal,
+                                      rewriter.getUnitAttr());
+    }
     tile = tiled->tiledOps.front();
   }
   // A W x W transposing tile as a 2-D op, so that its vector.transpose is
@@ -159,7 +199,8 @@ struct NablaCpuVectorizeElementwisePass
       return;
     IRRewriter rewriter(ctx);
     for (auto &[op, sizes] : ops)
-      vectorizeOp(rewriter, op, sizes);
+      vectorizeOp(rewriter, op, sizes,
+                  writesWholeLines(op, sizes, nontemporalBytes));
     // Transposed reads become a read and a W x W vector.transpose (tidying
     // lowers their permutation maps), then shuffles (16 x 16: the AVX-512
     // sequence of unpacks and lane permutes).

@@ -81,7 +81,7 @@ LogicalResult NablaDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' must be a string";
     return success();
   }
-  if (name == attrs::kParallel) {
+  if (name == attrs::kParallel || name == attrs::kNontemporal) {
     if (!isa<UnitAttr>(attr.getValue()) || op->getNumRegions() == 0)
       return op->emitError() << "'" << name
                              << "' is a unit attribute on a loop";

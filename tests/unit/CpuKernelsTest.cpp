@@ -178,6 +178,29 @@ TEST(CpuKernels, VectorReductionsMatchADoubleReference) {
   EXPECT_NEAR(out[1].get(0), squares, bound(R * C, squares));
 }
 
+TEST(CpuKernels, LargeElementwiseResultsWithNontemporalStores) {
+  // 40 MiB of result: above nabla-cpu-vectorize-elementwise's 32 MiB, so
+  // written with stores that bypass the cache (64-byte aligned: the
+  // runtime's tensors start on cache lines). Every element is checked.
+  constexpr int64_t n = 10 << 20;
+  auto model = compileText("model Big(x: f32[" + std::to_string(n) +
+                           "], a: f32, b: f32) {\n  return relu(x * a + b)\n}\n");
+  ASSERT_TRUE(model);
+  std::vector<double> x = uniform(n, 11, -4, 4);
+  auto out = run(*model, {{"x", f32({n}, x)},
+                          {"a", f32({}, {1.5})},
+                          {"b", f32({}, {-0.25})}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(out[0].data()) % 64, 0u);
+  const float *y = static_cast<const float *>(out[0].data());
+  for (int64_t i = 0; i < n; ++i) {
+    // x * a + b in f32, rounded at each step as the kernel does (no FMA
+    // contraction: arith ops are not marked contractable).
+    float expected = std::max(0.0f, float(float(x[i]) * 1.5f) - 0.25f);
+    ASSERT_EQ(y[i], expected) << "at " << i;
+  }
+}
+
 TEST(CpuKernels, TranscendentalsMatchLibm) {
   auto model = compileText(
       "model F(x: f32[4096], p: f32[4096]) {\n"

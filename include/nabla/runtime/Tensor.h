@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <new>
 #include <vector>
 
 namespace nabla {
@@ -25,6 +26,28 @@ std::optional<ElementType> parseElementType(llvm::StringRef name);
 size_t elementSize(ElementType type);
 /// `f32[2, 3]`, or `f32` for a scalar: types in the language's words.
 std::string formatTensorType(ElementType type, llvm::ArrayRef<int64_t> shape);
+
+/// Allocates on 64-byte boundaries (a cache line, a 512-bit vector): the
+/// compiled kernels may then store whole lines (nabla-cpu-nontemporal-
+/// stores) without reading them first.
+template <typename T> struct CacheLineAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t kAlignment{64};
+  CacheLineAllocator() = default;
+  template <typename U> CacheLineAllocator(const CacheLineAllocator<U> &) {}
+  T *allocate(size_t n) {
+    return static_cast<T *>(::operator new(n * sizeof(T), kAlignment));
+  }
+  void deallocate(T *p, size_t n) {
+    ::operator delete(p, n * sizeof(T), kAlignment);
+  }
+  template <typename U> bool operator==(const CacheLineAllocator<U> &) const {
+    return true;
+  }
+  template <typename U> bool operator!=(const CacheLineAllocator<U> &) const {
+    return false;
+  }
+};
 
 class Tensor {
 public:
@@ -57,7 +80,7 @@ public:
 private:
   ElementType type = ElementType::F32;
   std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;
+  std::vector<uint8_t, CacheLineAllocator<uint8_t>> bytes;
 };
 
 } // namespace nabla
