@@ -41,8 +41,9 @@ struct Block {
 };
 
 /// The register block of C for `op`: of the mr x nr blocks dividing M x N
-/// whose accumulators fit in the target's registers, the one that loads
-/// the fewest vectors (mr broadcasts of A, nr / lanes rows of B) per FMA.
+/// (nr a multiple of 8, or all of a narrow N) whose accumulators fit in
+/// the target's registers, the one that loads the fewest vectors (mr
+/// broadcasts of A, nr / lanes rows of B) per FMA.
 std::optional<Block> chooseBlock(linalg::MatmulOp op, int64_t lanes,
                                  int64_t registers) {
   auto a = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
@@ -61,8 +62,13 @@ std::optional<Block> chooseBlock(linalg::MatmulOp op, int64_t lanes,
   int64_t budget = std::max<int64_t>(registers - kWorkingRegisters, 4);
   std::optional<Block> best;
   double bestCost = 0;
+  // Narrow results (a classifier's 10 columns) are one block wide: a
+  // vector of N lanes (LLVM splits it, e.g. 8 + 2) beats scalar loops.
+  SmallVector<int64_t> widths = {64, 48, 32, 16, 8};
+  if (n < 64 && n % 8 != 0 && n >= 4)
+    widths.push_back(n);
   for (int64_t mr : {8, 6, 4, 3, 2, 1}) {
-    for (int64_t nr : {64, 48, 32, 16, 8}) {
+    for (int64_t nr : widths) {
       if (m % mr != 0 || n % nr != 0)
         continue;
       int64_t vectors = (nr + lanes - 1) / lanes;

@@ -120,6 +120,26 @@ TEST(CpuKernels, MatmulOfTransposedA) {
   checkMatmul("transpose(a) @ b", true, false);
 }
 
+TEST(CpuKernels, MatmulWithTenColumns) {
+  // A classifier's output: a block of vector<10xf32> rows, not scalar loops.
+  auto model = compileText("model Head(a: f32[96, 208], b: f32[208, 10]) {\n"
+                           "  return a @ b\n}\n");
+  ASSERT_TRUE(model);
+  std::vector<double> a = uniform(M * K, 12, -1, 1), b = uniform(K * 10, 13, -1, 1);
+  auto out = run(*model, {{"a", f32({M, K}, a)}, {"b", f32({K, 10}, b)}});
+  ASSERT_EQ(out.size(), 1u);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < 10; ++j) {
+      double c = 0, scale = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        c += a[i * K + k] * b[k * 10 + j];
+        scale += std::fabs(a[i * K + k] * b[k * 10 + j]);
+      }
+      ASSERT_NEAR(out[0].get(i * 10 + j), c, 2e-5 * scale + 1e-30)
+          << "at " << i << ", " << j;
+    }
+}
+
 TEST(CpuKernels, MatmulWithBiasReluEpilogue) {
   auto model = compileText("model Dense(a: f32[96, 208], b: f32[208, 160], "
                            "c: f32[160]) {\n  return relu(a @ b + c)\n}\n");

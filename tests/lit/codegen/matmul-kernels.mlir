@@ -28,16 +28,31 @@ func.func @blocked(%a: tensor<8x32xf32>, %b: tensor<32x64xf32>) -> tensor<8x64xf
   return %r : tensor<8x64xf32>
 }
 
-// No column block divides 10: left to nabla-cpu-loop-order.
-// CHECK-LABEL: func.func @odd_columns
-// CHECK:         linalg.matmul
-// CHECK-NOT:     vector.fma
-func.func @odd_columns(%a: tensor<8x32xf32>, %b: tensor<32x10xf32>) -> tensor<8x10xf32> {
+// 10 columns (a classifier): no multiple of 8 divides them, so the block
+// is all 10 wide, one vector<10xf32> per row (LLVM splits it 8 + 2).
+// CHECK-LABEL: func.func @narrow_columns
+// CHECK:         scf.for {{.*}} to %c8 step %c4
+// CHECK:           scf.for {{.*}} iter_args({{.*}}) -> (vector<10xf32>, vector<10xf32>, vector<10xf32>, vector<10xf32>)
+// CHECK-COUNT-4:     vector.fma {{.*}} : vector<10xf32>
+// CHECK-NOT:     linalg.matmul
+func.func @narrow_columns(%a: tensor<8x32xf32>, %b: tensor<32x10xf32>) -> tensor<8x10xf32> {
   %cst = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<8x10xf32>
   %c = linalg.fill ins(%cst : f32) outs(%e : tensor<8x10xf32>) -> tensor<8x10xf32>
   %r = linalg.matmul ins(%a, %b : tensor<8x32xf32>, tensor<32x10xf32>) outs(%c : tensor<8x10xf32>) -> tensor<8x10xf32>
   return %r : tensor<8x10xf32>
+}
+
+// 3 columns: too narrow for a vector; left to nabla-cpu-loop-order.
+// CHECK-LABEL: func.func @odd_columns
+// CHECK:         linalg.matmul
+// CHECK-NOT:     vector.fma
+func.func @odd_columns(%a: tensor<8x32xf32>, %b: tensor<32x3xf32>) -> tensor<8x3xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x3xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<8x3xf32>) -> tensor<8x3xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<8x32xf32>, tensor<32x3xf32>) outs(%c : tensor<8x3xf32>) -> tensor<8x3xf32>
+  return %r : tensor<8x3xf32>
 }
 
 // One row (a fusion group's tile): 1 x 64 blocks, eight registers wide.
