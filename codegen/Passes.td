@@ -175,10 +175,17 @@ def NablaCpuVectorizeElementwise
     bias adds, scaling by a scalar), into 1 x ... x 1 x W tiles, W the
     widest of `vector-bits` / 32, or half of it down to 4, dividing the
     innermost size, and vectorizes each tile: one vector load per input,
-    a broadcast per scalar, one vector store. The outermost tile loop is
-    marked `nabla.parallel`. Transposes, reductions, integer types and
-    sizes W does not divide keep their scalar loops (LLVM's vectorizer
-    cannot prove their buffers disjoint and leaves them scalar).
+    a broadcast per scalar, one vector store. With 16 lanes, a generic
+    that reads an f32 input transposed (2-D, both sides multiples of 16:
+    the packing of a transposed matmul operand) is tiled 16 x 16 and its
+    transposes lowered to upstream's 16 x 16 shuffle sequence. The
+    outermost tile loop is marked `nabla.parallel`, and also
+    `nabla.nontemporal` where the tensor written (through the slices and
+    loops around the op) is at least `nontemporal-bytes` of 32-bit
+    elements in rows that 16 divides (see nabla-cpu-nontemporal-stores).
+    Other transposes, reductions, integer types and sizes W does not
+    divide keep their scalar loops (LLVM's vectorizer cannot prove their
+    buffers disjoint and leaves them scalar).
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "256",
