@@ -101,11 +101,30 @@ std::optional<SmallVector<int64_t>> tileShape(linalg::GenericOp op,
   return sizes;
 }
 
+/// Whether `offset` is a multiple of 16: a constant, or the index of a
+/// loop whose start and step are.
+bool multipleOf16(OpFoldResult offset) {
+  if (std::optional<int64_t> c = getConstantIntValue(offset))
+    return *c % 16 == 0;
+  auto loop = scf::getForInductionVarOwner(dyn_cast<Value>(offset));
+  if (!loop)
+    return false;
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  return lb && step && *lb % 16 == 0 && *step % 16 == 0;
+}
+
 /// The tensor a tile is part of: `v` through slices and the loops that
-/// carry it (nabla-lower-fused's row tiles).
+/// carry it (nabla-lower-fused's row tiles); null through a slice whose
+/// rows might not start on a 16-element boundary.
 Value writtenTensor(Value v) {
   while (true) {
     if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>()) {
+      if (slice.getSourceType().getRank() != slice.getType().getRank() ||
+          !multipleOf16(slice.getMixedOffsets().back()) ||
+          !llvm::all_of(slice.getStaticStrides(),
+                        [](int64_t s) { return s == 1; }))
+        return nullptr;
       v = slice.getSource();
       continue;
     }
@@ -128,7 +147,10 @@ bool writesWholeLines(linalg::GenericOp op, ArrayRef<int64_t> sizes,
     return false;
   return llvm::all_of(op.getDpsInits(), [&](Value init) {
     auto type = cast<RankedTensorType>(init.getType());
-    auto whole = cast<RankedTensorType>(writtenTensor(init).getType());
+    Value written = writtenTensor(init);
+    if (!written)
+      return false;
+    auto whole = cast<RankedTensorType>(written.getType());
     return type.getElementTypeBitWidth() == 32 &&
            type.getShape().back() % 16 == 0 &&
            whole.getShape().back() % 16 == 0 &&

@@ -40,3 +40,20 @@ func.func @small(%x: tensor<8x64xf32>) -> tensor<8x64xf32> {
   } -> tensor<8x64xf32>
   return %r : tensor<8x64xf32>
 }
+
+// Written into a slice that starts 3 floats into each row: the lines are
+// not aligned, so nothing is marked.
+// MARK-LABEL: func.func @misaligned
+// MARK-NOT:     nabla.nontemporal
+// MARK:         return
+func.func @misaligned(%x: tensor<64x64xf32>, %big: tensor<64x80xf32>) -> tensor<64x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %s = tensor.extract_slice %big[0, 3] [64, 64] [1, 1] : tensor<64x80xf32> to tensor<64x64xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<64x64xf32>) outs(%s : tensor<64x64xf32>) {
+  ^bb0(%xi: f32, %o: f32):
+    %y = arith.maximumf %xi, %zero : f32
+    linalg.yield %y : f32
+  } -> tensor<64x64xf32>
+  return %r : tensor<64x64xf32>
+}
