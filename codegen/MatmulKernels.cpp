@@ -85,6 +85,12 @@ std::optional<Block> chooseBlock(linalg::MatmulOp op, int64_t lanes,
   return best;
 }
 
+/// C filled with a constant before a matmul sums into it.
+struct CStart {
+  FloatAttr value;
+  linalg::FillOp fill;
+};
+
 /// A blocked matmul whose B may be packed: the loop over its column
 /// blocks, B, and the block's width.
 struct Panels {
@@ -110,16 +116,16 @@ bool worthPacking(linalg::MatmulOp op, Block block) {
 bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
                        SmallVectorImpl<LoopLikeOpInterface> &loops,
                        SmallVectorImpl<Panels> &panels,
-                       DenseMap<Operation *, FloatAttr> &starts) {
+                       DenseMap<Operation *, CStart> &starts) {
   bool pack = worthPacking(op, block);
   Value b = op.getInputs()[1];
-  // C filled with a constant (the zeros a matmul sums into): the blocks
-  // cover C, so the accumulators start at the constant and C is written
-  // once, instead of filled, read back and written.
-  FloatAttr start;
+  // C filled with a constant (the zeros a matmul sums into): once the
+  // block's reads of C are hoisted before the k loop, they become the
+  // constant, and the fill goes (startAtConstant).
+  CStart start;
   if (auto fill = op.getOutputs()[0].getDefiningOp<linalg::FillOp>())
-    if (matchPattern(fill.getInputs()[0], m_Constant(&start)))
-      op.getOutputsMutable()[0].set(fill.getOutputs()[0]);
+    if (matchPattern(fill.getInputs()[0], m_Constant(&start.value)))
+      start.fill = fill;
   scf::SCFTilingOptions options;
   options.setTileSizes({rewriter.getIndexAttr(block.mr),
                         rewriter.getIndexAttr(block.nr),
@@ -148,32 +154,22 @@ bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
       panels.push_back({columns, b, block.nr});
   }
   Operation *tile = tiled->tiledOps.front();
-  if (start)
-    starts[tiled->loops.back().getOperation()] = start;
   rewriter.setInsertionPoint(tile);
   auto vectorized = linalg::vectorize(rewriter, tile, {}, {}, false, false,
                                       false, /*createNamedContraction=*/true);
-  if (failed(vectorized)) {
-    // Tiled loops of scalar code still compute the same, from C's start.
-    starts.erase(tiled->loops.back().getOperation());
-    if (start) {
-      rewriter.setInsertionPoint(tiled->loops.front());
-      Value cst = arith::ConstantOp::create(rewriter, op.getLoc(), start);
-      rewriter.modifyOpInPlace(tiled->loops.front(), [&] {
-        OpOperand &init = tiled->loops.front()->getOpOperands().back();
-        init.set(linalg::FillOp::create(rewriter, op.getLoc(), cst, init.get())
-                     .getResult(0));
-      });
-    }
-    return true;
-  }
+  if (failed(vectorized))
+    return true; // tiled loops of scalar code still compute the same
   rewriter.replaceOp(tile, vectorized->replacements);
+  if (start.fill)
+    starts[tiled->loops.back().getOperation()] = start;
   return true;
 }
 
 /// Where the k loop's C block, now loop-carried vectors, is read before
-/// the loop, and C was a constant: the block starts at the constant.
-void startAtConstant(RewriterBase &rewriter, scf::ForOp k, FloatAttr start) {
+/// the loop, and C was filled with a constant: the block starts at the
+/// constant, and C, written whole by the blocks, need not be filled.
+void startAtConstant(RewriterBase &rewriter, scf::ForOp k, CStart start) {
+  bool started = false;
   for (OpOperand &init : k.getInitArgsMutable()) {
     auto read = init.get().getDefiningOp<vector::TransferReadOp>();
     if (!read)
@@ -181,9 +177,13 @@ void startAtConstant(RewriterBase &rewriter, scf::ForOp k, FloatAttr start) {
     rewriter.setInsertionPoint(read);
     Value cst = arith::ConstantOp::create(
         rewriter, read.getLoc(),
-        DenseElementsAttr::get(read.getVectorType(), start.getValue()));
+        DenseElementsAttr::get(read.getVectorType(), start.value.getValue()));
     rewriter.modifyOpInPlace(k, [&] { init.set(cst); });
+    started = true;
   }
+  // Only the kernel reads the fill (NablaToLinalg makes one per matmul).
+  if (started && start.fill->hasOneUse())
+    rewriter.replaceOp(start.fill, start.fill.getOutputs()[0]);
 }
 
 /// The reads of B in `p`'s k loop, if each is one nr-wide row of a panel
@@ -329,7 +329,7 @@ struct NablaCpuMatmulKernelsPass
     func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
     SmallVector<LoopLikeOpInterface> loops;
     SmallVector<Panels> panels;
-    DenseMap<Operation *, FloatAttr> starts; // k loop -> C's constant
+    DenseMap<Operation *, CStart> starts; // k loop -> C's constant fill
     for (linalg::MatmulOp op : matmuls)
       if (auto block = chooseBlock(op, lanes, registers))
         blockAndVectorize(rewriter, op, *block, loops, panels, starts);
@@ -377,9 +377,10 @@ struct NablaCpuMatmulKernelsPass
     // loops made here, innermost first.)
     for (LoopLikeOpInterface loop : llvm::reverse(loops)) {
       moveLoopInvariantCode(loop);
-      FloatAttr start = starts.lookup(loop.getOperation());
+      CStart start = starts.lookup(loop.getOperation());
       LoopLikeOpInterface hoisted = hoistLoopInvariantSubsets(rewriter, loop);
-      if (auto k = dyn_cast<scf::ForOp>(hoisted.getOperation()); k && start)
+      if (auto k = dyn_cast<scf::ForOp>(hoisted.getOperation());
+          k && start.fill)
         startAtConstant(rewriter, k, start);
     }
     RewritePatternSet patterns(ctx);
