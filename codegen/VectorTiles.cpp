@@ -19,10 +19,9 @@ int64_t vectorWidth(int64_t size, int64_t lanes) {
   return 0;
 }
 
-bool readsContiguously(linalg::GenericOp op, bool f32Results) {
+bool hasStaticFloatOperands(linalg::GenericOp op, bool f32Results) {
   if (op.getNumLoops() == 0 || !op.hasPureTensorSemantics())
     return false;
-  unsigned inner = op.getNumLoops() - 1;
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<RankedTensorType>(operand.get().getType());
     // 16-bit floats are computed in f32 later (arith-emulate-unsupported-
@@ -33,6 +32,15 @@ bool readsContiguously(linalg::GenericOp op, bool f32Results) {
       return false;
     if (f32Results && op.isDpsInit(&operand) && !element.isF32())
       return false;
+  }
+  return true;
+}
+
+bool readsContiguously(linalg::GenericOp op, bool f32Results) {
+  if (!hasStaticFloatOperands(op, f32Results))
+    return false;
+  unsigned inner = op.getNumLoops() - 1;
+  for (OpOperand &operand : op->getOpOperands()) {
     AffineMap map = op.getMatchingIndexingMap(&operand);
     if (!map.isProjectedPermutation())
       return false;

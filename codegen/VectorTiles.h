@@ -19,6 +19,10 @@ namespace nabla {
 /// divides `size`; 0 if none.
 int64_t vectorWidth(int64_t size, int64_t lanes);
 
+/// Whether `op` has loops and its operands are float tensors of static
+/// shape (f32, f16 or bf16; results f32 if `f32Results`).
+bool hasStaticFloatOperands(mlir::linalg::GenericOp op, bool f32Results);
+
 /// Whether the operands of `op` are float tensors of static shape (f32,
 /// f16 or bf16; results f32 if `f32Results`) and each input is read along
 /// the innermost loop contiguously or not at all (a broadcast), through a

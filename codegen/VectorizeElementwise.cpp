@@ -67,21 +67,12 @@ std::optional<int64_t> transposedLoop(linalg::GenericOp op) {
 /// Reductions and other reads are left alone (nullopt).
 std::optional<SmallVector<int64_t>> tileShape(linalg::GenericOp op,
                                               int64_t lanes) {
-  if (op.getNumLoops() == 0 || op.getNumLoops() != op.getNumParallelLoops() ||
-      !op.hasPureTensorSemantics())
+  if (!hasStaticFloatOperands(op, /*f32Results=*/false) ||
+      op.getNumLoops() != op.getNumParallelLoops())
     return std::nullopt;
-  for (OpOperand &operand : op->getOpOperands()) {
-    auto type = dyn_cast<RankedTensorType>(operand.get().getType());
-    // 16-bit floats are computed in f32 later (arith-emulate-unsupported-
-    // floats and nabla-expand-bf16 work on vectors too).
-    Type element = type ? type.getElementType() : Type();
-    if (!type || !type.hasStaticShape() ||
-        !(element.isF32() || element.isF16() || element.isBF16()))
+  for (OpOperand &init : op.getDpsInitsMutable())
+    if (!op.getMatchingIndexingMap(&init).isIdentity())
       return std::nullopt;
-    if (op.isDpsInit(&operand) &&
-        !op.getMatchingIndexingMap(&operand).isIdentity())
-      return std::nullopt;
-  }
   std::optional<int64_t> other = transposedLoop(op);
   if (!other)
     return std::nullopt;
