@@ -23,8 +23,11 @@ namespace nabla {
 namespace {
 
 /// nabla ops grouped into nabla.fused kernels (cse first: the training
-/// step repeats constants and scalar expressions per parameter).
-constexpr const char kFusion[] = "func.func(cse,nabla-fusion)";
+/// step repeats constants and scalar expressions per parameter), each run
+/// as soon as its inputs are ready (a weight's gradient and update while
+/// their inputs are in the caches).
+constexpr const char kFusion[] =
+    "func.func(cse,nabla-fusion,nabla-schedule-early)";
 
 /// nabla -> linalg on tensors, each fusion group one loop nest, tidied.
 constexpr const char kToLinalg[] =

@@ -224,11 +224,31 @@ void setInsertionPointAfterValue(RewriterBase &rewriter, Value v) {
     rewriter.setInsertionPointAfter(v.getDefiningOp());
 }
 
+/// Where the copy of B into panels goes: right before the loop nest of the
+/// matmul that reads them (at the level where B is defined), so that the
+/// panels are still in L2 when the kernel first reads them; not where B is
+/// defined, which for a weight is the start of the step, where all the
+/// packed weights of the step would be written before any is read.
+void setPackInsertionPoint(RewriterBase &rewriter, Value source,
+                           Operation *kernel) {
+  mlir::Block *defined = isa<BlockArgument>(source)
+                             ? cast<BlockArgument>(source).getOwner()
+                             : source.getDefiningOp()->getBlock();
+  Operation *nest = kernel;
+  while (nest && nest->getBlock() != defined)
+    nest = nest->getParentOp();
+  if (nest)
+    rewriter.setInsertionPoint(nest);
+  else
+    setInsertionPointAfterValue(rewriter, source);
+}
+
 /// Copies B (K x N) into panels (N / nr x K x nr): the k loop then reads
 /// each panel from consecutive addresses instead of rows N floats apart,
 /// which fall into a few cache sets when N is a large power of two (a
-/// 1024-wide B evicts itself from L2). The copy is made once, where B is
-/// defined, and is an elementwise generic (vectorized and parallel later).
+/// 1024-wide B evicts itself from L2). The copy is made once, before the
+/// matmul's loops, and is an elementwise generic (vectorized and parallel
+/// later).
 /// Where B is a transpose of W (x @ w^T in a backward pass), the panels
 /// are copied from W, and the transpose is no longer needed.
 void packPanels(RewriterBase &rewriter, Panels p) {
@@ -247,7 +267,7 @@ void packPanels(RewriterBase &rewriter, Panels p) {
   // W is N x K: split N into blocks x nr; B is K x N: split its columns.
   Value w = transposeSource(p.b);
   Value source = w ? w : p.b;
-  setInsertionPointAfterValue(rewriter, source);
+  setPackInsertionPoint(rewriter, source, p.columnLoop);
   Value split;
   AffineMap read;
   if (w) {

@@ -130,7 +130,29 @@ def Fusion : Pass<"nabla-fusion", "mlir::func::FuncOp"> {
   let dependentDialects = ["::nabla::NablaDialect"];
 }
 
-#endif // NABLA_PASSES_TD
+//===----------------------------------------------------------------------===//
+// Scheduling
+//===----------------------------------------------------------------------===//
+
+def ScheduleEarly : Pass<"nabla-schedule-early", "mlir::func::FuncOp"> {
+  let summary = "Run each kernel as soon as its inputs are computed";
+  let description = [{
+    Moves every op without side effects to right after the last op of the
+    function's body that produces one of its operands; ops that read only
+    the function's arguments stay where they are. Ops moved behind the
+    same producer keep their order.
+
+    Why: autodiff emits a step as the forward pass, then every input
+    gradient, then every weight gradient, then every update. A layer's
+    weight gradient `x^T @ dy` then runs long after `dy` was computed, and
+    its update long after that, each reading back from memory what was in
+    the caches. Scheduled early, the weight gradient runs right after its
+    `dy`, and the update right after the gradient. (No value is computed
+    earlier than it could be used, so peak memory does not grow for a
+    chain like this one: the gradient dies as soon as it is made.)
+  }];
+}
+
 
 //===----------------------------------------------------------------------===//
 // Mixed precision
@@ -175,3 +197,5 @@ def MixedPrecision : Pass<"nabla-mixed-precision", "mlir::func::FuncOp"> {
   ];
   let dependentDialects = ["::nabla::NablaDialect"];
 }
+
+#endif // NABLA_PASSES_TD

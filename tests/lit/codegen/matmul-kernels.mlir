@@ -105,3 +105,21 @@ func.func @wide(%a: tensor<32x16xf32>, %b: tensor<16x512xf32>) -> tensor<32x512x
   %r = linalg.matmul ins(%a, %b : tensor<32x16xf32>, tensor<16x512xf32>) outs(%c : tensor<32x512xf32>) -> tensor<32x512xf32>
   return %r : tensor<32x512xf32>
 }
+
+// B's panels are packed right before the matmul's loops, not where B is
+// defined (for a weight, the start of the step): packed just before the
+// kernel reads them, they are still in L2.
+// AVX512-LABEL: func.func @packed_before_its_kernel
+// AVX512:         %[[A:.*]] = linalg.add
+// AVX512:         tensor.expand_shape %arg1 {{.*}} into tensor<16x8x64xf32>
+// AVX512:         linalg.generic {{.*}} outs(%{{.*}} : tensor<8x16x64xf32>)
+// AVX512:         scf.for %{{.*}} = %c0 to %c512 step %c64
+func.func @packed_before_its_kernel(%a: tensor<32x16xf32>, %b: tensor<16x512xf32>) -> tensor<32x512xf32> {
+  %cst = arith.constant 0.0 : f32
+  %s = tensor.empty() : tensor<32x16xf32>
+  %a2 = linalg.add ins(%a, %a : tensor<32x16xf32>, tensor<32x16xf32>) outs(%s : tensor<32x16xf32>) -> tensor<32x16xf32>
+  %e = tensor.empty() : tensor<32x512xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<32x512xf32>) -> tensor<32x512xf32>
+  %r = linalg.matmul ins(%a2, %b : tensor<32x16xf32>, tensor<16x512xf32>) outs(%c : tensor<32x512xf32>) -> tensor<32x512xf32>
+  return %r : tensor<32x512xf32>
+}
