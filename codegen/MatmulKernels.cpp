@@ -269,7 +269,7 @@ void packPanels(RewriterBase &rewriter, Panels p) {
   Value source = w ? w : p.b;
   setPackInsertionPoint(rewriter, source, p.columnLoop);
   Value split;
-  AffineMap read;
+  AffineMap read, write = AffineMap::getMultiDimIdentityMap(3, ctx);
   if (w) {
     split = tensor::ExpandShapeOp::create(
         rewriter, loc, RankedTensorType::get({blocks, p.nr, k}, element), w,
@@ -279,12 +279,15 @@ void packPanels(RewriterBase &rewriter, Panels p) {
     split = tensor::ExpandShapeOp::create(
         rewriter, loc, RankedTensorType::get({k, blocks, p.nr}, element), p.b,
         ArrayRef<ReassociationIndices>{{0}, {1, 2}});
-    read = AffineMap::get(3, 0, {kk, jb, jj}, ctx);
+    // Loops (k, block, column): B is read row after row, each row
+    // written to every panel.
+    read = AffineMap::getMultiDimIdentityMap(3, ctx);
+    write = AffineMap::get(3, 0, {kk, jb, jj}, ctx);
   }
   Value empty = tensor::EmptyOp::create(rewriter, loc,
                                         ArrayRef<int64_t>{blocks, k, p.nr},
                                         element);
-  SmallVector<AffineMap> maps = {read, AffineMap::getMultiDimIdentityMap(3, ctx)};
+  SmallVector<AffineMap> maps = {read, write};
   SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
   auto packed = linalg::GenericOp::create(
       rewriter, loc, empty.getType(), ValueRange{split}, ValueRange{empty},

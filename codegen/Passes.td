@@ -169,9 +169,9 @@ def NablaCpuVectorizeElementwise
   let summary = "Vector code for elementwise float linalg.generic ops";
   let description = [{
     Tiles each all-parallel `linalg.generic` on f32, f16 or bf16 tensors
-    of static shape whose
-    result is written in order and whose inputs are read contiguously
-    along the innermost loop, or broadcast along it (elementwise chains,
+    of static shape whose results are written along the innermost loop
+    (in order, or permuted with that loop last, as a packing of B into
+    panels) and whose inputs are read contiguously along the innermost loop, or broadcast along it (elementwise chains,
     bias adds, scaling by a scalar), into 1 x ... x 1 x W tiles, W the
     widest of `vector-bits` / 32, or half of it down to 4, dividing the
     innermost size, and vectorizes each tile: one vector load per input,

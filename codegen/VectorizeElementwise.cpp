@@ -60,7 +60,8 @@ std::optional<int64_t> transposedLoop(linalg::GenericOp op) {
 }
 
 /// The tile each vector op of `op` computes: 1 x ... x 1 x W where every
-/// loop is parallel, the results are written in order (identity maps) and
+/// loop is parallel, the results are written along the innermost loop
+/// (permutation maps with that loop last: a packing of B into panels) and
 /// the inputs read contiguously along the innermost loop, or broadcast;
 /// with 16 lanes, 16 x 16 over the two loops a 2-D transpose swaps (the
 /// packing of a transposed B: a 16 x 16 vector.transpose in registers).
@@ -70,9 +71,12 @@ std::optional<SmallVector<int64_t>> tileShape(linalg::GenericOp op,
   if (!hasStaticFloatOperands(op, /*f32Results=*/false) ||
       op.getNumLoops() != op.getNumParallelLoops())
     return std::nullopt;
-  for (OpOperand &init : op.getDpsInitsMutable())
-    if (!op.getMatchingIndexingMap(&init).isIdentity())
+  unsigned inner = op.getNumLoops() - 1;
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    if (!map.isPermutation() || map.getDimPosition(inner) != inner)
       return std::nullopt;
+  }
   std::optional<int64_t> other = transposedLoop(op);
   if (!other)
     return std::nullopt;

@@ -80,3 +80,37 @@ func.func @narrow(%x: tensor<2x24xf32>) -> tensor<2x24xf32> {
   } -> tensor<2x24xf32>
   return %r : tensor<2x24xf32>
 }
+
+// A result written through a permutation that keeps the innermost loop
+// last (packing B into panels, row after row): still vector rows, read
+// from and written to the places the maps give.
+// CHECK-LABEL: func.func @permuted_result
+// CHECK:         scf.for %[[K:.*]] = %c0 to %c16 step %c1
+// CHECK:           scf.for %[[B:.*]] = %c0 to %c8 step %c1
+// CHECK:             scf.for %[[J:.*]] = %c0 to %c64 step %c16
+// CHECK:               %[[ROW:.*]] = vector.transfer_read %arg0[%[[K]], %[[B]], %[[J]]]{{.*}} : tensor<16x8x64xf32>, vector<16xf32>
+// CHECK:               vector.transfer_write %[[ROW]], %{{.*}}[%[[B]], %[[K]], %[[J]]]{{.*}} : vector<16xf32>, tensor<8x16x64xf32>
+// CHECK:         } {nabla.parallel}
+func.func @permuted_result(%x: tensor<16x8x64xf32>) -> tensor<8x16x64xf32> {
+  %e = tensor.empty() : tensor<8x16x64xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d1, d0, d2)>], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<16x8x64xf32>) outs(%e : tensor<8x16x64xf32>) {
+  ^bb0(%xi: f32, %o: f32):
+    linalg.yield %xi : f32
+  } -> tensor<8x16x64xf32>
+  return %r : tensor<8x16x64xf32>
+}
+
+// A result written across the innermost loop is left alone.
+// CHECK-LABEL: func.func @transposed_result
+// CHECK:         linalg.generic
+// CHECK-NOT:     vector.
+func.func @transposed_result(%x: tensor<16x64xf32>) -> tensor<64x16xf32> {
+  %e = tensor.empty() : tensor<64x16xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1, d0)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<16x64xf32>) outs(%e : tensor<64x16xf32>) {
+  ^bb0(%xi: f32, %o: f32):
+    linalg.yield %xi : f32
+  } -> tensor<64x16xf32>
+  return %r : tensor<64x16xf32>
+}
