@@ -1,5 +1,6 @@
 //===- KernelStats.cpp - Counting the kernels of a lowered step -----------===//
 #include "nabla/codegen/KernelStats.h"
+#include "nabla/ir/NablaDialect.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
@@ -27,7 +28,8 @@ KernelStats countKernels(func::FuncOp func) {
   for (Operation &op : func.getBody().front()) {
     if (!isKernel(op))
       continue;
-    ++stats.kernels;
+    if (!op.hasAttr(attrs::kPartialSums))
+      ++stats.kernels;
     for (Value result : op.getResults()) {
       bool returned = llvm::any_of(result.getUsers(), [](Operation *user) {
         return isa<func::ReturnOp>(user);

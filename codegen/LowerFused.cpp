@@ -18,6 +18,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -157,6 +158,141 @@ void mergeDuplicateTiles(RewriterBase &rewriter, Operation *loop) {
   }
 }
 
+/// Whether `slice` (an extract_slice or insert_slice) covers all of a
+/// tensor of the same type: tiling leaves such slices of the accumulators
+/// it does not tile.
+template <typename SliceOp> bool isWhole(SliceOp slice) {
+  return slice.getSourceType() == slice.getResultType() &&
+         slice.getSourceType().hasStaticShape() &&
+         areAllConstantIntValue(slice.getMixedOffsets(), 0) &&
+         areAllConstantIntValue(slice.getMixedStrides(), 1);
+}
+
+/// Replaces the whole-tensor slices of `loop`'s iter_arg `i` by the
+/// tensors themselves.
+void foldWholeSlices(RewriterBase &rewriter, scf::ForOp loop, unsigned i) {
+  BlockArgument acc = loop.getRegionIterArgs()[i];
+  for (Operation *user : llvm::make_early_inc_range(acc.getUsers())) {
+    if (auto read = dyn_cast<tensor::ExtractSliceOp>(user);
+        read && isWhole(read))
+      rewriter.replaceOp(read, acc);
+    else if (auto write = dyn_cast<tensor::InsertSliceOp>(user);
+             write && write.getDest() == acc && isWhole(write))
+      rewriter.replaceOp(write, write.getSource());
+  }
+}
+
+/// The sum `loop` accumulates in its iter_arg `i`: the linalg.generic that
+/// reads the iter_arg as its only init, whose result the loop yields there,
+/// and whose body adds into the init (acc + f(x)). Null if it is not that.
+linalg::GenericOp tiledSum(scf::ForOp loop, unsigned i) {
+  BlockArgument acc = loop.getRegionIterArgs()[i];
+  if (!acc.hasOneUse())
+    return nullptr;
+  auto sum = dyn_cast<linalg::GenericOp>(*acc.getUsers().begin());
+  if (!sum || sum.getNumDpsInits() != 1 || sum.getDpsInits()[0] != acc ||
+      loop.getYieldedValues()[i] != sum.getResult(0))
+    return nullptr;
+  BlockArgument into = sum.getMatchingBlockArgument(&sum.getDpsInitsMutable()[0]);
+  auto add = sum.getBody()->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add || !into.hasOneUse() ||
+      (add.getLhs() != into && add.getRhs() != into))
+    return nullptr;
+  return sum;
+}
+
+/// Makes the sum that `loop` (over tiles of the rows it reduces) carries in
+/// iter_arg `i` one partial sum per tile, added up after the loop: each
+/// iteration then writes only its own part, and the loop may run on
+/// several threads like the loops over rows of the other groups (a bias
+/// gradient or a norm in a matmul group otherwise leaves the matmul's
+/// loop sequential). The partial sums are in the same order whatever the
+/// threads, so the results do not depend on them.
+bool sumPerTile(RewriterBase &rewriter, scf::ForOp loop, unsigned i) {
+  foldWholeSlices(rewriter, loop, i);
+  linalg::GenericOp sum = tiledSum(loop, i);
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  auto accType = dyn_cast<RankedTensorType>(loop.getInitArgs()[i].getType());
+  if (!sum || !lb || !ub || !step || *step <= 0 || (*ub - *lb) % *step != 0 ||
+      !accType || !accType.hasStaticShape() ||
+      !isa<FloatType>(accType.getElementType()))
+    return false;
+  int64_t tiles = (*ub - *lb) / *step;
+  Location loc = loop.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  SmallVector<int64_t> shape = {tiles};
+  llvm::append_range(shape, accType.getShape());
+  auto partialType = RankedTensorType::get(shape, accType.getElementType());
+  Value init = loop.getInitArgs()[i];
+  SmallVector<OpOperand *> uses;
+  for (OpOperand &use : loop.getResult(i).getUses())
+    uses.push_back(&use);
+
+  rewriter.setInsertionPoint(loop);
+  Value partials = tensor::EmptyOp::create(rewriter, loc, shape,
+                                           accType.getElementType());
+  BlockArgument acc = loop.getRegionIterArgs()[i];
+  rewriter.modifyOpInPlace(loop, [&] {
+    loop.getInitArgsMutable()[i].set(partials);
+    acc.setType(partialType);
+    loop.getResult(i).setType(partialType);
+  });
+
+  // In the loop: this tile's partial sums start at zero.
+  rewriter.setInsertionPoint(sum);
+  Value fromStart = arith::SubIOp::create(
+      rewriter, loc, loop.getInductionVar(),
+      arith::ConstantIndexOp::create(rewriter, loc, *lb));
+  Value tile = arith::DivUIOp::create(
+      rewriter, loc, fromStart,
+      arith::ConstantIndexOp::create(rewriter, loc, *step));
+  SmallVector<OpFoldResult> offsets(shape.size(), rewriter.getIndexAttr(0));
+  offsets[0] = tile;
+  SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1)};
+  for (int64_t d : accType.getShape())
+    sizes.push_back(rewriter.getIndexAttr(d));
+  SmallVector<OpFoldResult> strides(shape.size(), rewriter.getIndexAttr(1));
+  Value part = tensor::ExtractSliceOp::create(rewriter, loc, accType, acc,
+                                              offsets, sizes, strides);
+  Value zero = arith::ConstantOp::create(
+      rewriter, loc, rewriter.getFloatAttr(accType.getElementType(), 0.0));
+  Value zeros =
+      linalg::FillOp::create(rewriter, loc, ValueRange{zero}, ValueRange{part})
+          .getResult(0);
+  rewriter.modifyOpInPlace(sum, [&] { sum.getDpsInitsMutable()[0].set(zeros); });
+  rewriter.setInsertionPointAfter(sum);
+  Value written = tensor::InsertSliceOp::create(rewriter, loc, sum.getResult(0),
+                                                acc, offsets, sizes, strides);
+  Operation *yield = loop.getBody()->getTerminator();
+  rewriter.modifyOpInPlace(yield, [&] { yield->setOperand(i, written); });
+
+  // After it: the accumulator's first value plus every tile's sums.
+  rewriter.setInsertionPointAfter(loop);
+  unsigned rank = shape.size();
+  SmallVector<AffineExpr> kept;
+  for (unsigned d = 1; d < rank; ++d)
+    kept.push_back(getAffineDimExpr(d, ctx));
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
+                                 AffineMap::get(rank, 0, kept, ctx)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators[0] = utils::IteratorType::reduction;
+  auto total = linalg::GenericOp::create(
+      rewriter, loc, accType, ValueRange{loop.getResult(i)}, ValueRange{init},
+      maps, iterators, [](OpBuilder &b, Location l, ValueRange args) {
+        linalg::YieldOp::create(b, l,
+                                arith::AddFOp::create(b, l, args[0], args[1])
+                                    .getResult());
+      });
+  total->setAttr(attrs::kPartialSums, rewriter.getUnitAttr());
+  for (OpOperand *use : uses)
+    rewriter.modifyOpInPlace(use->getOwner(),
+                             [&] { use->set(total.getResult(0)); });
+  return true;
+}
+
 /// Tiles the group's sink along its rows and fuses every producer of the
 /// group into the loop. Leaves the group as it is if it cannot.
 void tileGroup(RewriterBase &rewriter, FusedOp group, int64_t tileBytes) {
@@ -212,11 +348,6 @@ void tileGroup(RewriterBase &rewriter, FusedOp group, int64_t tileBytes) {
     return;
   // Fusion leaves slices of the originals it did not need in the loop.
   Operation *outer = result->loops.front();
-  // Tiles of rows of a parallel loop write disjoint rows: they may run on
-  // several threads (nabla-cpu-parallel decides). A loop over the rows a
-  // reduction sums may not.
-  if (!overReduction)
-    outer->setAttr(nabla::attrs::kParallel, rewriter.getUnitAttr());
   SmallVector<Operation *> nested;
   outer->walk([&](Operation *op) { nested.push_back(op); });
   for (Operation *op : llvm::reverse(nested))
@@ -225,6 +356,19 @@ void tileGroup(RewriterBase &rewriter, FusedOp group, int64_t tileBytes) {
   mergeDuplicateTiles(rewriter, outer);
   for (auto [original, replacement] : result->replacements)
     rewriter.replaceAllUsesWith(original, replacement);
+  // Tiles of rows of a parallel loop write disjoint rows: they may run on
+  // several threads (nabla-cpu-parallel decides). A loop over the rows a
+  // sum reduces may too once each tile has its own partial sums; other
+  // reductions over rows keep it sequential.
+  bool parallel = true;
+  if (overReduction) {
+    auto loop = cast<scf::ForOp>(outer);
+    for (unsigned i = 0, e = loop.getNumRegionIterArgs(); i < e; ++i)
+      if (llvm::is_contained(accumulators, loop.getInitArgs()[i]))
+        parallel &= sumPerTile(rewriter, loop, i);
+  }
+  if (parallel)
+    outer->setAttr(nabla::attrs::kParallel, rewriter.getUnitAttr());
   // The untiled originals are now dead.
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
     if (isOpTriviallyDead(&op))

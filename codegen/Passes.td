@@ -56,8 +56,10 @@ def NablaLowerFused : Pass<"nabla-lower-fused", "mlir::ModuleOp"> {
     group. First fuses the group's elementwise `linalg.generic` chains
     (never recomputing a value: a producer with other users is kept as an
     extra result). Then tiles the group's sink along its row dimension
-    (a parallel loop, or the reduction loop when the sink sums over the
-    rows) and fuses every producer of the group into that loop with
+    (a parallel loop, or the reduction loop when the sink reduces over
+    the rows: a sum then has one partial sum per tile, added up after the
+    loop by a generic marked `nabla.partial_sums`, so that the loop stays
+    parallel) and fuses every producer of the group into that loop with
     `scf` tile-and-fuse, so the values inside the group exist only one tile
     of rows at a time; a value the group yields is written once, tile by
     tile. The tile is the largest number of rows (dividing the row count,

@@ -87,6 +87,11 @@ LogicalResult NablaDialect::verifyOperationAttribute(Operation *op,
                              << "' is a unit attribute on a loop";
     return success();
   }
+  if (name == attrs::kPartialSums) {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError() << "'" << name << "' is a unit attribute";
+    return success();
+  }
   return op->emitError() << "unknown nabla attribute '" << name << "'";
 }
 

@@ -34,6 +34,10 @@ inline constexpr const char kGroup[] = "nabla.group";
 /// whose iterations write disjoint parts of their results, so that they
 /// may run on several threads (nabla-cpu-parallel).
 inline constexpr const char kParallel[] = "nabla.parallel";
+/// Added by nabla-lower-fused: on the op that adds up the partial sums the
+/// tiles of a group's loop over rows wrote, the tail of that group's
+/// kernel (not counted as a kernel of its own).
+inline constexpr const char kPartialSums[] = "nabla.partial_sums";
 /// Added by nabla-cpu-vectorize-elementwise: on the loop over the vector
 /// tiles of a result too large to stay in cache, whose stores of whole
 /// cache lines may bypass it (nabla-cpu-nontemporal-stores).

@@ -61,11 +61,17 @@ func.func @Scale(%x: tensor<4xf32> {nabla.input = "x"}, %w: tensor<4xf32> {nabla
 // CHECK:         %[[LP0:[0-9]+]] = llvm.extractvalue %{{[0-9]+}}[1]
 // CHECK-NEXT:    llvm.store %[[ZERO]], %[[LP0]] : f32, !llvm.ptr
 // The loss is a fusion group: one loop nest over tiles of rows that
-// subtracts, squares and accumulates without an intermediate tensor.
+// subtracts, squares and accumulates without an intermediate tensor, each
+// tile into its own partial sum; the partial sums are then added into the
+// loss.
 // CHECK:         %[[D:[0-9]+]] = llvm.fsub
 // CHECK-NEXT:    %[[SQ:[0-9]+]] = llvm.fmul %[[D]], %[[D]] : f32
 // CHECK-NEXT:    %[[ACC:[0-9]+]] = llvm.fadd %[[SQ]], %{{[0-9]+}} : f32
 // CHECK:         llvm.store %[[ACC]], %{{[0-9]+}} : f32, !llvm.ptr
+// CHECK:         %[[PART:[0-9]+]] = llvm.load %{{[0-9]+}} : !llvm.ptr -> f32
+// CHECK:         %[[SUM0:[0-9]+]] = llvm.load %{{[0-9]+}} : !llvm.ptr -> f32
+// CHECK-NEXT:    %[[SUM:[0-9]+]] = llvm.fadd %[[PART]], %[[SUM0]] : f32
+// CHECK:         llvm.store %[[SUM]], %{{[0-9]+}} : f32, !llvm.ptr
 // CHECK:         %[[SP:[0-9]+]] = llvm.extractvalue %{{[0-9]+}}[1]
 // CHECK-NEXT:    %[[S:[0-9]+]] = llvm.load %[[SP]] : !llvm.ptr -> f32
 // CHECK-NEXT:    %[[M:[0-9]+]] = llvm.fdiv %[[S]], %[[FOUR]] : f32
