@@ -192,8 +192,12 @@ void NegOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
   out.assign({neg(b, getLoc(), dy)});
 }
 
+// relu_grad reads relu's result, not its input (y > 0 exactly where
+// x > 0, NaN included): the backward pass then needs only the activation,
+// which the next layer's weight gradient reads anyway, and the forward
+// pass need not keep the pre-activation.
 void ReluOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
-  out.assign({ReluGradOp::create(b, getLoc(), getOperand(), dy)});
+  out.assign({ReluGradOp::create(b, getLoc(), getResult(), dy)});
 }
 
 void SigmoidOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {

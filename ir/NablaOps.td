@@ -366,6 +366,8 @@ def Nabla_ReluGradOp : Nabla_Op<"relu_grad", [Pure, SameOperandsAndResultType,
     `%dx = nabla.relu_grad %x, %dy : tensor<8x256xf32>`
     The derivative at 0 is 0, as in PyTorch. Differentiable in `dy` (it is
     linear there) and with zero derivative in `x` almost everywhere.
+    Autodiff passes relu's result as `x` (it is positive exactly where
+    relu's operand is), so the pre-activation need not be kept.
   }];
   let arguments = (ins Nabla_FloatTensor:$x, Nabla_FloatTensor:$dy);
   let results = (outs Nabla_FloatTensor:$result);

@@ -248,9 +248,11 @@ void Grouping::add(Operation *op) {
     deps.set(n);
     deps |= nodes[n].deps;
   }
+  // Groups the op could join alone (joining a group made before some
+  // other operand's group would make a cycle).
   SmallVector<unsigned> candidates;
   for (unsigned n : operands)
-    if (canJoin(nodes[n], op))
+    if (canJoin(nodes[n], op) && !makesCycle({n}, operands))
       candidates.push_back(n);
   // At most one matmul per group: keep the first matmul group seen.
   bool matmulTaken = false;

@@ -109,7 +109,9 @@ def Fusion : Pass<"nabla-fusion", "mlir::func::FuncOp"> {
       feeds, the op codegen tiles; it may join several such groups at once.
     - A matmul always starts a group (it is never fused into its producers,
       and a group holds at most one matmul); elementwise ops and
-      reductions after it are its epilogue.
+      reductions after it are its epilogue. An op that reads the roots of
+      two matmul groups (relu_grad of a forward activation and a backward
+      matmul) joins the first it can join without making a cycle.
     - Inside a group every value keeps the same leading (row) dimension
       and rank, so the whole group is tiled along rows: an op may read a
       group value only with the same rank and without broadcasting its

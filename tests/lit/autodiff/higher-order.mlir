@@ -9,19 +9,21 @@
 // f(w) = 0.5 * sum(relu(x @ w)^2), dw = x^T @ relu_grad(h, relu(h)), by
 // hand and returns <dw, v>, so @hvp_relu_grad returns the Hessian-vector
 // product H v. relu_grad is linear in its dy operand, whose adjoint is a
-// relu_grad again; its x operand gets nothing (relu'' = 0).
+// relu_grad again; its x operand gets nothing (relu'' = 0). relu's own
+// adjoint masks with relu's result (the same mask as its operand's).
 // CHECK-LABEL: func.func @hvp_relu_grad
 // CHECK-SAME:    (%[[W:[^:]+]]: tensor<4x3xf32> {nabla.param = "w"}, %[[X:[^:]+]]: tensor<8x4xf32> {nabla.input = "x"}, %[[V:[^:]+]]: tensor<4x3xf32> {nabla.input = "v"})
 // CHECK-SAME:    -> (tensor<f32>, tensor<4x3xf32> {nabla.grad = "w"})
 // CHECK-SAME:    attributes {nabla.gradient_of = "hvp_relu"}
 // CHECK:         %[[H:.*]] = nabla.matmul %[[X]], %[[W]]
+// CHECK:         %[[R:.*]] = nabla.relu %[[H]]
 // CHECK:         %[[XT:.*]] = nabla.transpose %[[X]] [1, 0]
 // CHECK:         %[[ONES:.*]] = nabla.broadcast_to %{{.*}} : tensor<1x1xf32> -> tensor<4x3xf32>
 // CHECK:         %[[DDW:.*]] = nabla.mul %[[ONES]], %[[V]]
 // CHECK:         %[[XTT:.*]] = nabla.transpose %[[XT]] [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
 // CHECK:         %[[DDH:.*]] = nabla.matmul %[[XTT]], %[[DDW]] : tensor<8x4xf32>, tensor<4x3xf32> -> tensor<8x3xf32>
 // CHECK:         %[[DR:.*]] = nabla.relu_grad %[[H]], %[[DDH]] : tensor<8x3xf32>
-// CHECK:         %[[DH:.*]] = nabla.relu_grad %[[H]], %[[DR]] : tensor<8x3xf32>
+// CHECK:         %[[DH:.*]] = nabla.relu_grad %[[R]], %[[DR]] : tensor<8x3xf32>
 // CHECK:         %[[XT2:.*]] = nabla.transpose %[[X]] [1, 0]
 // CHECK:         %[[HV:.*]] = nabla.matmul %[[XT2]], %[[DH]] : tensor<4x8xf32>, tensor<8x3xf32> -> tensor<4x3xf32>
 // CHECK-NEXT:    return %{{.*}}, %[[HV]] : tensor<f32>, tensor<4x3xf32>
@@ -79,10 +81,11 @@ func.func @hvp_tanh(%w: tensor<4x3xf32> {nabla.param = "w"}, %x: tensor<8x4xf32>
 // TWICE-SAME:    -> (tensor<f32>, tensor<4x3xf32> {nabla.output = "grad:w"}, tensor<4x3xf32> {nabla.grad = "w"})
 // TWICE-SAME:    attributes {nabla.gradient_of = "mlp_grad"}
 // TWICE:         %[[H:.*]] = nabla.matmul %[[X]], %[[W]]
+// TWICE:         %[[Y:.*]] = nabla.relu %[[H]]
 // TWICE:         %[[L:.*]] = nabla.mse
-// TWICE:         %[[G1:.*]] = nabla.relu_grad %[[H]]
+// TWICE:         %[[G1:.*]] = nabla.relu_grad %[[Y]]
 // TWICE:         %[[DW1:.*]] = nabla.matmul %{{.*}}, %[[G1]]
-// TWICE:         %[[G2:.*]] = nabla.relu_grad %[[H]]
+// TWICE:         %[[G2:.*]] = nabla.relu_grad %[[Y]]
 // TWICE-NOT:     nabla.relu_grad
 // TWICE:         %[[DW2:.*]] = nabla.matmul %{{.*}}, %[[G2]]
 // TWICE-NEXT:    return %[[L]], %[[DW1]], %[[DW2]] : tensor<f32>, tensor<4x3xf32>, tensor<4x3xf32>

@@ -183,12 +183,13 @@ func.func @f(%w: tensor<4xf32> {nabla.param = "w"}) -> tensor<f32> attributes {n
 
 // -----
 
-// relu: relu_grad masks dy with the forward *operand* (x > 0).
+// relu: relu_grad masks dy with the forward *result* (y > 0 exactly where
+// x > 0), so the backward pass needs only the activation.
 // CHECK-LABEL: func.func @f_grad
 // CHECK-SAME:    (%[[W:[^:]+]]: tensor<4xf32> {nabla.param = "w"})
 // CHECK:         %[[Y:.*]] = nabla.relu %[[W]]
 // CHECK:         %[[DY:.*]] = nabla.broadcast_to %{{.*}} : tensor<1xf32> -> tensor<4xf32>
-// CHECK:         %[[DW:.*]] = nabla.relu_grad %[[W]], %[[DY]] : tensor<4xf32>
+// CHECK:         %[[DW:.*]] = nabla.relu_grad %[[Y]], %[[DY]] : tensor<4xf32>
 // CHECK:         return %{{.*}}, %[[DW]] : tensor<f32>, tensor<4xf32>
 func.func @f(%w: tensor<4xf32> {nabla.param = "w"}) -> tensor<f32> attributes {nabla.model} {
   %0 = nabla.relu %w : tensor<4xf32>

@@ -116,3 +116,28 @@ func.func @transpose_between(%x: tensor<8x4xf32>) -> tensor<4x8xf32> {
   %2 = nabla.relu %1 : tensor<4x8xf32>
   return %2 : tensor<4x8xf32>
 }
+
+// -----
+
+// relu_grad reads the roots of two matmul groups: the forward one (the
+// activation) and the backward one (the incoming gradient). Joining the
+// forward group would make a cycle (the backward matmul depends on it), so
+// it joins the backward one as its epilogue.
+// CHECK-LABEL: func.func @joins_the_group_it_can
+// CHECK:         %[[F:.*]] = nabla.fused "group_0" kind = "matmul"
+// CHECK:           nabla.matmul
+// CHECK-NEXT:      nabla.relu
+// CHECK:         nabla.fused "group_1" kind = "matmul"(%{{.*}}, %{{.*}}, %[[F]])
+// CHECK:           nabla.matmul
+// CHECK-NEXT:      nabla.relu_grad
+// CHECK-NEXT:      nabla.yield
+func.func @joins_the_group_it_can(%x: tensor<8x4xf32>, %w: tensor<4x16xf32>, %w2: tensor<16x16xf32>)
+    -> tensor<8x16xf32> {
+  %0 = nabla.matmul %x, %w : tensor<8x4xf32>, tensor<4x16xf32> -> tensor<8x16xf32>
+  %y = nabla.relu %0 : tensor<8x16xf32>
+  %t = nabla.transpose %y [1, 0] : tensor<8x16xf32> -> tensor<16x8xf32>
+  %u = nabla.transpose %t [1, 0] : tensor<16x8xf32> -> tensor<8x16xf32>
+  %g = nabla.matmul %u, %w2 : tensor<8x16xf32>, tensor<16x16xf32> -> tensor<8x16xf32>
+  %r = nabla.relu_grad %y, %g : tensor<8x16xf32>
+  return %r : tensor<8x16xf32>
+}
