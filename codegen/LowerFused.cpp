@@ -193,8 +193,12 @@ linalg::GenericOp tiledSum(scf::ForOp loop, unsigned i) {
   if (!sum || sum.getNumDpsInits() != 1 || sum.getDpsInits()[0] != acc ||
       loop.getYieldedValues()[i] != sum.getResult(0))
     return nullptr;
-  BlockArgument into = sum.getMatchingBlockArgument(&sum.getDpsInitsMutable()[0]);
-  auto add = sum.getBody()->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  BlockArgument into =
+      sum.getMatchingBlockArgument(&sum.getDpsInitsMutable()[0]);
+  auto add = sum.getBody()
+                 ->getTerminator()
+                 ->getOperand(0)
+                 .getDefiningOp<arith::AddFOp>();
   if (!add || !into.hasOneUse() ||
       (add.getLhs() != into && add.getRhs() != into))
     return nullptr;
@@ -231,8 +235,8 @@ bool sumPerTile(RewriterBase &rewriter, scf::ForOp loop, unsigned i) {
     uses.push_back(&use);
 
   rewriter.setInsertionPoint(loop);
-  Value partials = tensor::EmptyOp::create(rewriter, loc, shape,
-                                           accType.getElementType());
+  Value partials =
+      tensor::EmptyOp::create(rewriter, loc, shape, accType.getElementType());
   BlockArgument acc = loop.getRegionIterArgs()[i];
   rewriter.modifyOpInPlace(loop, [&] {
     loop.getInitArgsMutable()[i].set(partials);
@@ -242,9 +246,9 @@ bool sumPerTile(RewriterBase &rewriter, scf::ForOp loop, unsigned i) {
 
   // In the loop: this tile's partial sums start at zero.
   rewriter.setInsertionPoint(sum);
-  Value fromStart = arith::SubIOp::create(
-      rewriter, loc, loop.getInductionVar(),
-      arith::ConstantIndexOp::create(rewriter, loc, *lb));
+  Value fromStart =
+      arith::SubIOp::create(rewriter, loc, loop.getInductionVar(),
+                            arith::ConstantIndexOp::create(rewriter, loc, *lb));
   Value tile = arith::DivUIOp::create(
       rewriter, loc, fromStart,
       arith::ConstantIndexOp::create(rewriter, loc, *step));
@@ -261,7 +265,8 @@ bool sumPerTile(RewriterBase &rewriter, scf::ForOp loop, unsigned i) {
   Value zeros =
       linalg::FillOp::create(rewriter, loc, ValueRange{zero}, ValueRange{part})
           .getResult(0);
-  rewriter.modifyOpInPlace(sum, [&] { sum.getDpsInitsMutable()[0].set(zeros); });
+  rewriter.modifyOpInPlace(sum,
+                           [&] { sum.getDpsInitsMutable()[0].set(zeros); });
   rewriter.setInsertionPointAfter(sum);
   Value written = tensor::InsertSliceOp::create(rewriter, loc, sum.getResult(0),
                                                 acc, offsets, sizes, strides);
@@ -282,9 +287,8 @@ bool sumPerTile(RewriterBase &rewriter, scf::ForOp loop, unsigned i) {
   auto total = linalg::GenericOp::create(
       rewriter, loc, accType, ValueRange{loop.getResult(i)}, ValueRange{init},
       maps, iterators, [](OpBuilder &b, Location l, ValueRange args) {
-        linalg::YieldOp::create(b, l,
-                                arith::AddFOp::create(b, l, args[0], args[1])
-                                    .getResult());
+        linalg::YieldOp::create(
+            b, l, arith::AddFOp::create(b, l, args[0], args[1]).getResult());
       });
   total->setAttr(attrs::kPartialSums, rewriter.getUnitAttr());
   for (OpOperand *use : uses)

@@ -38,8 +38,7 @@ bool movable(Operation *op) {
           op->hasTrait<OpTrait::IsIsolatedFromAbove>());
 }
 
-struct ScheduleEarlyPass
-    : nabla::impl::ScheduleEarlyBase<ScheduleEarlyPass> {
+struct ScheduleEarlyPass : nabla::impl::ScheduleEarlyBase<ScheduleEarlyPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (func.isExternal())
