@@ -16,7 +16,7 @@
 // [--benchmark_filter=GEMM] (Google Benchmark's own flags also apply).
 //
 //===----------------------------------------------------------------------===//
-#include "nabla/nabla.h"
+#include "nabla/Model.h"
 
 #include <benchmark/benchmark.h>
 #include <immintrin.h>

@@ -26,7 +26,6 @@
 
 namespace nabla {
 #define GEN_PASS_DEF_NABLATOLINALG
-#define GEN_PASS_DEF_NABLAPROTECTARGUMENTS
 #include "codegen/Passes.h.inc"
 } // namespace nabla
 
@@ -671,41 +670,6 @@ struct NablaToLinalgPass
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
-  }
-};
-
-struct NablaProtectArgumentsPass
-    : nabla::impl::NablaProtectArgumentsBase<NablaProtectArgumentsPass> {
-  void runOnOperation() override {
-    auto readOnly = BoolAttr::get(&getContext(), false);
-    for (auto func : getOperation().getOps<func::FuncOp>()) {
-      if (func.isExternal())
-        continue;
-      for (unsigned i = 0; i < func.getNumArguments(); ++i)
-        if (isa<TensorType>(func.getArgument(i).getType()))
-          func.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
-                          readOnly);
-      func.walk([](func::ReturnOp ret) { copyRepeatedResults(ret); });
-    }
-  }
-
-  /// A value returned twice gets a copy for its second place, so every
-  /// result has a buffer of its own (buffer-results-to-out-params assumes
-  /// it, and crashes otherwise).
-  static void copyRepeatedResults(func::ReturnOp ret) {
-    llvm::SmallPtrSet<Value, 8> seen;
-    OpBuilder b(ret);
-    for (OpOperand &operand : ret->getOpOperands()) {
-      Value v = operand.get();
-      auto type = dyn_cast<RankedTensorType>(v.getType());
-      if (!type || seen.insert(v).second)
-        continue;
-      Value init = tensor::EmptyOp::create(b, ret.getLoc(), type.getShape(),
-                                           type.getElementType());
-      operand.set(linalg::CopyOp::create(b, ret.getLoc(), ValueRange{v},
-                                         ValueRange{init})
-                      .getResult(0));
-    }
   }
 };
 

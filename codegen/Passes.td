@@ -29,11 +29,15 @@ def NablaToLinalg : Pass<"nabla-to-linalg", "mlir::ModuleOp"> {
 def NablaProtectArguments : Pass<"nabla-protect-arguments", "mlir::ModuleOp"> {
   let summary = "Mark model arguments read-only for bufferization";
   let description = [{
-    Sets `bufferization.writable = false` on every argument of every public
-    function, so one-shot bufferization never writes into a caller's input
-    or parameter buffer, and gives a value returned twice a copy for its
-    second place, so each result gets a buffer of its own.
+    Sets `bufferization.writable = false` on every tensor argument of every
+    function with a body, so one-shot bufferization never writes into a
+    caller's input or parameter buffer, and gives a value returned twice a
+    copy (`tensor.empty` + `linalg.copy`) for each later place, so each
+    result gets a buffer of its own. Other arguments and results, and
+    declarations, are left alone.
   }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
 }
 
 def NablaCpuLoopOrder : Pass<"nabla-cpu-loop-order", "mlir::ModuleOp"> {

@@ -129,16 +129,10 @@ struct MixedPrecisionPass
     if (func.isExternal())
       return;
     MLIRContext *ctx = &getContext();
-    Type low;
-    if (dtype == "bf16")
-      low = BFloat16Type::get(ctx);
-    else if (dtype == "f16")
-      low = Float16Type::get(ctx);
-    else {
-      func.emitError() << "nabla-mixed-precision: dtype must be bf16 or f16, "
-                          "got '" << dtype << "'";
-      return signalPassFailure();
-    }
+    if (dtype == nabla::Precision::F32)
+      return;
+    Type low = dtype == nabla::Precision::BF16 ? Type(BFloat16Type::get(ctx))
+                                               : Type(Float16Type::get(ctx));
     Caster caster(low);
     // Casts are inserted after the op being converted, never before it, so
     // a snapshot of the ops is the program order of the originals.

@@ -59,11 +59,12 @@ def TrainingStep : Pass<"nabla-training-step", "mlir::ModuleOp"> {
       @M_apply(params..., state..., sums..., lr, step) -> (params'..., state'..., grad_norm...)
     where the step's gradient is the mean of the k micro-batch gradients,
     so k micro-batches of b rows update like one batch of k*b rows.
-    @M and @M_grad are not changed.
+    @M and @M_grad are not changed (erase-sources erases them).
   }];
   let options = [
-    Option<"optimizer", "optimizer", "std::string", "\"sgd\"",
-           "sgd, momentum, nesterov, adam or adamw">,
+    Option<"optimizer", "optimizer", "::nabla::Optimizer",
+           "::nabla::Optimizer::Adam", "sgd, momentum, nesterov, adam or adamw",
+           "::nabla::clValues(::nabla::kOptimizerNames)">,
     Option<"momentum", "momentum", "double", "0.9", "Momentum (momentum, nesterov)">,
     Option<"beta1", "beta1", "double", "0.9", "Adam's beta1">,
     Option<"beta2", "beta2", "double", "0.999", "Adam's beta2">,
@@ -79,6 +80,9 @@ def TrainingStep : Pass<"nabla-training-step", "mlir::ModuleOp"> {
            "the gradients are divided by it before clipping and the update">,
     Option<"accumulate", "accumulate", "int64_t", "1",
            "Micro-batches per optimizer step">,
+    Option<"eraseSources", "erase-sources", "bool", "false",
+           "Erase @M and @M_grad once the step functions are built (what "
+           "nabla-train-pipeline compiles is the step alone)">,
   ];
   let dependentDialects = ["::nabla::NablaDialect"];
 }
@@ -194,8 +198,9 @@ def MixedPrecision : Pass<"nabla-mixed-precision", "mlir::func::FuncOp"> {
     goes back to the original value, so no round trips remain.
   }];
   let options = [
-    Option<"dtype", "dtype", "std::string", "\"bf16\"",
-           "The compute type: bf16 or f16">,
+    Option<"dtype", "dtype", "::nabla::Precision", "::nabla::Precision::BF16",
+           "The compute type: bf16 or f16 (f32 changes nothing)",
+           "::nabla::clValues(::nabla::kPrecisionNames)">,
   ];
   let dependentDialects = ["::nabla::NablaDialect"];
 }

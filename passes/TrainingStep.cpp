@@ -25,8 +25,6 @@ using namespace nabla;
 
 namespace {
 
-enum class Optimizer { SGD, Momentum, Nesterov, Adam, AdamW };
-
 struct StepOptions {
   Optimizer optimizer = Optimizer::SGD;
   double momentum = 0.9, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
@@ -473,31 +471,19 @@ struct TrainingStepPass : nabla::impl::TrainingStepBase<TrainingStepPass> {
 
   void runOnOperation() override {
     StepOptions opts;
-    auto kind = llvm::StringSwitch<std::optional<Optimizer>>(optimizer)
-                    .Case("sgd", Optimizer::SGD)
-                    .Case("momentum", Optimizer::Momentum)
-                    .Case("nesterov", Optimizer::Nesterov)
-                    .Case("adam", Optimizer::Adam)
-                    .Case("adamw", Optimizer::AdamW)
-                    .Default(std::nullopt);
-    if (!kind) {
-      getOperation().emitError()
-          << "nabla-training-step: unknown optimizer '" << optimizer
-          << "' (sgd, momentum, nesterov, adam, adamw)";
-      return signalPassFailure();
-    }
     if (accumulate < 1) {
       getOperation().emitError() << "nabla-training-step: accumulate must be "
                                     "at least 1";
       return signalPassFailure();
     }
-    opts.optimizer = *kind;
+    opts.optimizer = optimizer;
     opts.momentum = momentum;
     opts.beta1 = beta1;
     opts.beta2 = beta2;
     opts.eps = eps;
-    opts.weightDecay =
-        weightDecay >= 0 ? weightDecay : (*kind == Optimizer::AdamW ? 0.01 : 0);
+    opts.weightDecay = weightDecay >= 0
+                           ? weightDecay
+                           : (optimizer == Optimizer::AdamW ? 0.01 : 0);
     opts.clipNorm = clipNorm;
     opts.clipValue = clipValue;
     opts.accumulate = accumulate;
@@ -524,6 +510,15 @@ struct TrainingStepPass : nabla::impl::TrainingStepBase<TrainingStepPass> {
         builder.buildAccumulate((model + "_accumulate").str());
         builder.buildApply((model + "_apply").str());
       }
+    }
+    if (!eraseSources)
+      return;
+    for (func::FuncOp grad : grads) {
+      StringRef model =
+          grad->getAttrOfType<StringAttr>(attrs::kGradientOf).getValue();
+      if (auto source = getOperation().lookupSymbol<func::FuncOp>(model))
+        source.erase();
+      grad.erase();
     }
   }
 };

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/runtime/Checkpoint.h"
+#include "nabla/support/Error.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
@@ -88,9 +89,7 @@ static std::optional<ElementType> parseDtype(StringRef name) {
 //===----------------------------------------------------------------------===//
 
 static llvm::Error writeError(StringRef path, const llvm::Twine &why) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "cannot write checkpoint '" + path +
-                                     "': " + why);
+  return makeError("cannot write checkpoint '" + path + "': " + why);
 }
 
 /// The padded header text, or an error message.
@@ -245,9 +244,7 @@ llvm::Error writeCheckpoint(const Checkpoint &checkpoint, StringRef path) {
 //===----------------------------------------------------------------------===//
 
 static llvm::Error readError(StringRef path, const llvm::Twine &why) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "cannot read checkpoint '" + path +
-                                     "': " + why);
+  return makeError("cannot read checkpoint '" + path + "': " + why);
 }
 
 /// Whether JSON text nests brackets deeper than `limit` (outside strings).

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/runtime/Data.h"
+#include "nabla/support/Error.h"
 
 #include "nabla/runtime/Init.h"
 #include "nabla/runtime/Npy.h"
@@ -32,10 +33,6 @@ using llvm::Twine;
 
 namespace nabla {
 
-static llvm::Error fail(const Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 //===----------------------------------------------------------------------===//
 // Files, plain or gzipped
 //===----------------------------------------------------------------------===//
@@ -56,7 +53,9 @@ static bool isGzip(StringRef bytes) {
 
 /// Inflates a gzip stream (one or more members, as gzip allows) into `out`.
 static llvm::Error gunzip(StringRef in, StringRef path, std::string &out) {
-  auto corrupt = [&] { return fail(path + ": corrupt or truncated gzip data"); };
+  auto corrupt = [&] {
+    return makeError(path + ": corrupt or truncated gzip data");
+  };
   // The last member's trailer holds its size mod 2^32: a good first guess.
   // A corrupt trailer must not make us allocate gigabytes up front.
   size_t guess = in.size() * 4;
@@ -71,7 +70,7 @@ static llvm::Error gunzip(StringRef in, StringRef path, std::string &out) {
   z_stream zs;
   std::memset(&zs, 0, sizeof(zs));
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-    return fail(path + ": cannot initialize zlib");
+    return makeError(path + ": cannot initialize zlib");
   size_t produced = 0;
   const uint8_t *next = reinterpret_cast<const uint8_t *>(in.data());
   size_t left = in.size();
@@ -112,7 +111,7 @@ static llvm::Error gunzip(StringRef in, StringRef path, std::string &out) {
       continue;
     inflateEnd(&zs);
     if (rc == Z_MEM_ERROR)
-      return fail(path + ": out of memory while inflating gzip data");
+      return makeError(path + ": out of memory while inflating gzip data");
     return corrupt();
   }
 }
@@ -231,7 +230,7 @@ llvm::Expected<Dataset> readCsv(StringRef path, const CsvOptions &options) {
       continue;
     }
     if (blankLine)
-      return fail(path + ":" + Twine(blankLine) + ": blank line");
+      return makeError(path + ":" + Twine(blankLine) + ": blank line");
 
     auto countFields = [&] {
       return 1 + std::count(lineBegin, lineEnd, ',');
@@ -242,13 +241,15 @@ llvm::Expected<Dataset> readCsv(StringRef path, const CsvOptions &options) {
                          ? numColumns + options.targetColumn
                          : options.targetColumn;
       if (numColumns < 2)
-        return fail(path + ":" + Twine(line) +
-                    ": expected at least 2 fields (features and a target), "
-                    "found " +
-                    Twine(numColumns));
+        return makeError(
+            path + ":" + Twine(line) +
+            ": expected at least 2 fields (features and a target), "
+            "found " +
+            Twine(numColumns));
       if (targetColumn < 0 || targetColumn >= numColumns)
-        return fail(path + ": target column " + Twine(options.targetColumn) +
-                    " is out of range for " + Twine(numColumns) + " columns");
+        return makeError(path + ": target column " +
+                         Twine(options.targetColumn) + " is out of range for " +
+                         Twine(numColumns) + " columns");
       numFeatures = numColumns - 1;
       // Guess the row count from the line count to avoid regrowing.
       size_t lines = std::count(lineBegin, end, '\n') + 1;
@@ -263,9 +264,9 @@ llvm::Expected<Dataset> readCsv(StringRef path, const CsvOptions &options) {
     auto rowError = [&](const Twine &message) {
       int64_t fields = countFields();
       if (fields != numColumns)
-        return fail(path + ":" + Twine(line) + ": expected " +
-                    Twine(numColumns) + " fields, found " + Twine(fields));
-      return fail(path + ":" + Twine(line) + ": " + message);
+        return makeError(path + ":" + Twine(line) + ": expected " +
+                         Twine(numColumns) + " fields, found " + Twine(fields));
+      return makeError(path + ":" + Twine(line) + ": " + message);
     };
 
     const char *f = lineBegin;
@@ -338,7 +339,7 @@ llvm::Expected<Dataset> readCsv(StringRef path, const CsvOptions &options) {
     ++rows;
   }
   if (rows == 0)
-    return fail(path + ": no data rows");
+    return makeError(path + ": no data rows");
 
   Dataset data;
   data.features = Tensor(ElementType::F32, {rows, numFeatures});
@@ -378,7 +379,7 @@ static llvm::Error checkFinite(const Tensor &t, StringRef path) {
   const float *v = static_cast<const float *>(t.data());
   for (int64_t i = 0, n = t.getNumElements(); i < n; ++i)
     if (!std::isfinite(v[i]))
-      return fail(path + ": element " + Twine(i) + " is NaN/infinite");
+      return makeError(path + ": element " + Twine(i) + " is NaN/infinite");
   return llvm::Error::success();
 }
 
@@ -393,19 +394,20 @@ llvm::Expected<Dataset> readNpyDataset(StringRef featuresPath,
     return targets.takeError();
 
   if (features->getRank() < 1)
-    return fail(featuresPath +
-                ": features must have at least one dimension (the rows), "
-                "found a scalar");
+    return makeError(featuresPath +
+                     ": features must have at least one dimension (the rows), "
+                     "found a scalar");
   if (targets->getRank() < 1 || targets->getRank() > 2)
-    return fail(targetsPath + ": targets must be [N] or [N, T], found " +
-                targets->typeString());
+    return makeError(targetsPath + ": targets must be [N] or [N, T], found " +
+                     targets->typeString());
   int64_t rows = features->getShape()[0];
   int64_t targetRows = targets->getShape()[0];
   if (rows != targetRows)
-    return fail("row counts differ: " + featuresPath + " has " + Twine(rows) +
-                " rows, " + targetsPath + " has " + Twine(targetRows));
+    return makeError("row counts differ: " + featuresPath + " has " +
+                     Twine(rows) + " rows, " + targetsPath + " has " +
+                     Twine(targetRows));
   if (rows == 0)
-    return fail(featuresPath + ": no data rows");
+    return makeError(featuresPath + ": no data rows");
 
   Dataset data;
   // Features: any element type, flattened to [N, F] f32.
@@ -426,19 +428,19 @@ llvm::Expected<Dataset> readNpyDataset(StringRef featuresPath,
                    targets->getRank() == 1) ||
                   (numClasses > 0 && vector);
   if (numClasses > 0 && !vector)
-    return fail(targetsPath + ": class labels must be [N], found " +
-                targets->typeString());
+    return makeError(targetsPath + ": class labels must be [N], found " +
+                     targets->typeString());
   if (asLabels) {
     Tensor labels(ElementType::I32, {rows});
     for (int64_t i = 0; i < rows; ++i) {
       double v = targets->get(i);
       if (!std::isfinite(v) || v != std::trunc(v))
-        return fail(targetsPath + ": label " + numberText(v) + " at index " +
-                    Twine(i) + " is not a whole number");
+        return makeError(targetsPath + ": label " + numberText(v) +
+                         " at index " + Twine(i) + " is not a whole number");
       if (numClasses > 0 && (v < 0 || v >= double(numClasses)))
-        return fail(targetsPath + ": label " + numberText(v) +
-                    " at index " + Twine(i) + " is out of range [0, " +
-                    Twine(numClasses) + ")");
+        return makeError(targetsPath + ": label " + numberText(v) +
+                         " at index " + Twine(i) + " is out of range [0, " +
+                         Twine(numClasses) + ")");
       labels.set(i, v);
     }
     data.targets = std::move(labels);
@@ -470,38 +472,40 @@ static llvm::Expected<std::vector<int64_t>>
 parseIdxHeader(StringRef bytes, StringRef path, uint32_t magic,
                StringRef what, StringRef &data) {
   if (bytes.size() < 4)
-    return fail(path + ": not an IDX " + what + " file: it is truncated (" +
-                Twine(bytes.size()) + " bytes)");
+    return makeError(path + ": not an IDX " + what +
+                     " file: it is truncated (" + Twine(bytes.size()) +
+                     " bytes)");
   uint32_t found = bigEndian32(bytes.data());
   if (found != magic) {
     char buffer[64];
     std::snprintf(buffer, sizeof(buffer), "magic 0x%08x, expected 0x%08x",
                   found, magic);
-    return fail(path + ": not an IDX " + what + " file: " + buffer);
+    return makeError(path + ": not an IDX " + what + " file: " + buffer);
   }
   unsigned rank = magic & 0xff;
   size_t headerSize = 4 + 4 * size_t(rank);
   if (bytes.size() < headerSize)
-    return fail(path + ": truncated IDX header: expected " +
-                Twine(headerSize) + " bytes, found " + Twine(bytes.size()));
+    return makeError(path + ": truncated IDX header: expected " +
+                     Twine(headerSize) + " bytes, found " +
+                     Twine(bytes.size()));
   std::vector<int64_t> dims;
   uint64_t count = 1;
   for (unsigned i = 0; i < rank; ++i) {
     uint32_t d = bigEndian32(bytes.data() + 4 + 4 * i);
     if (i > 0 && d == 0)
-      return fail(path + ": dimension " + Twine(i) + " is 0");
+      return makeError(path + ": dimension " + Twine(i) + " is 0");
     dims.push_back(d);
     count *= d;
     if (count > (uint64_t(1) << 40))
-      return fail(path + ": dimensions are too large");
+      return makeError(path + ": dimensions are too large");
   }
   data = bytes.drop_front(headerSize);
   if (data.size() < count)
-    return fail(path + ": truncated: expected " + Twine(count) +
-                " bytes of data, found " + Twine(data.size()));
+    return makeError(path + ": truncated: expected " + Twine(count) +
+                     " bytes of data, found " + Twine(data.size()));
   if (data.size() > count)
-    return fail(path + ": " + Twine(data.size() - count) +
-                " extra bytes after the data");
+    return makeError(path + ": " + Twine(data.size() - count) +
+                     " extra bytes after the data");
   return std::move(dims);
 }
 
@@ -525,11 +529,11 @@ llvm::Expected<Dataset> readIdx(StringRef imagesPath, StringRef labelsPath) {
 
   int64_t rows = (*imageDims)[0];
   if ((*labelDims)[0] != rows)
-    return fail("counts differ: " + imagesPath + " has " + Twine(rows) +
-                " images, " + labelsPath + " has " + Twine((*labelDims)[0]) +
-                " labels");
+    return makeError("counts differ: " + imagesPath + " has " + Twine(rows) +
+                     " images, " + labelsPath + " has " +
+                     Twine((*labelDims)[0]) + " labels");
   if (rows == 0)
-    return fail(imagesPath + ": no images");
+    return makeError(imagesPath + ": no images");
 
   int64_t width = (*imageDims)[1] * (*imageDims)[2];
   Dataset data;

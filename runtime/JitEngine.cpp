@@ -9,6 +9,7 @@
 #include "nabla/runtime/JitEngine.h"
 #include "nabla/runtime/CompileCache.h"
 #include "nabla/runtime/Threads.h"
+#include "nabla/support/Error.h"
 #include "runtime/JitAllocator.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -322,8 +323,7 @@ llvm::Error printLLVMIR(mlir::ModuleOp module, llvm::raw_ostream &os) {
   llvm::LLVMContext context;
   auto llvmModule = mlir::translateModuleToLLVMIR(module, context);
   if (!llvmModule)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "cannot translate the module to LLVM IR");
+    return makeError("cannot translate the module to LLVM IR");
   llvmModule->print(os, nullptr);
   return llvm::Error::success();
 }

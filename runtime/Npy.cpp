@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/runtime/Npy.h"
+#include "nabla/support/Error.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -21,8 +22,7 @@ using llvm::StringRef;
 namespace nabla {
 
 static llvm::Error bad(StringRef name, const llvm::Twine &why) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 name + ": not a valid .npy file: " + why);
+  return makeError(name + ": not a valid .npy file: " + why);
 }
 
 /// The value of `'key': value` in the header dict, as raw text.

@@ -1,5 +1,6 @@
 //===- Signature.cpp - What a compiled model takes and returns ------------===//
 #include "nabla/runtime/Signature.h"
+#include "nabla/support/Error.h"
 
 #include "nabla/ir/NablaOps.h"
 
@@ -21,14 +22,10 @@ int Signature::findArg(llvm::StringRef name, bool isParam) const {
   return -1;
 }
 
-static llvm::Error sigError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 static llvm::Expected<TensorInfo> tensorInfo(Type type, llvm::StringRef name) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !tensor.hasStaticShape())
-    return sigError("'" + name + "' is not a tensor with a static shape");
+    return makeError("'" + name + "' is not a tensor with a static shape");
   TensorInfo info;
   info.name = name.str();
   info.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
@@ -39,7 +36,8 @@ static llvm::Expected<TensorInfo> tensorInfo(Type type, llvm::StringRef name) {
   else if (et.isF64()) info.type = ElementType::F64;
   else if (et.isInteger(32)) info.type = ElementType::I32;
   else if (et.isInteger(1)) info.type = ElementType::I1;
-  else return sigError("'" + name + "' has an unsupported element type");
+  else
+    return makeError("'" + name + "' has an unsupported element type");
   return info;
 }
 
@@ -89,9 +87,9 @@ llvm::Expected<Signature> readSignature(func::FuncOp func) {
   for (unsigned i = 0; i < type.getNumInputs(); ++i) {
     auto role = roleOf(func.getArgAttrDict(i));
     if (!role)
-      return sigError("argument " + llvm::Twine(i) + " of @" + sig.function +
-                      " has no nabla.input, nabla.param, nabla.state or "
-                      "nabla.hyper name");
+      return makeError("argument " + llvm::Twine(i) + " of @" + sig.function +
+                       " has no nabla.input, nabla.param, nabla.state or "
+                       "nabla.hyper name");
     auto info = tensorInfo(type.getInput(i), role->second);
     if (!info)
       return info.takeError();

@@ -40,7 +40,7 @@ int main(int argc, char **argv) {
   CompileOptions compile;
   compile.dims["N"] = 32;
   TrainOptions options;
-  options.optimizer = "adam";
+  options.step.optimizer = nabla::Optimizer::Adam;
   options.lr = 1e-3;
   auto trainer = Trainer::create(**source, compile, options);
   if (!trainer)

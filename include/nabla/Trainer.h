@@ -3,7 +3,7 @@
 //   nabla::CompileOptions compile;
 //   compile.dims["N"] = 32;                  // the batch size
 //   nabla::TrainOptions train;
-//   train.optimizer = "adam";
+//   train.step.optimizer = nabla::Optimizer::Adam;
 //   train.lr = 1e-3;
 //   auto trainer = nabla::Trainer::create(*source, compile, train);
 //   (*trainer)->initParameters(/*seed=*/0);
@@ -19,29 +19,31 @@
 #define NABLA_TRAINER_H
 
 #include "nabla/LossScaler.h"
-#include "nabla/nabla.h"
+#include "nabla/Model.h"
 #include "nabla/runtime/Checkpoint.h"
 #include "nabla/runtime/Engine.h"
 
 namespace nabla {
 
-struct TrainOptions {
-  std::string optimizer = "adam"; // sgd, momentum, nesterov, adam, adamw
+/// How to train: the training step's settings (TrainPipelineSettings: the
+/// optimizer and its hyper-parameters as nabla-training-step's options, the
+/// precision) and what the step takes at run time.
+struct TrainOptions : TrainPipelineSettings {
   double lr = 1e-3;
-  double momentum = 0.9, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  double weightDecay = -1; // -1: 0, or 0.01 for adamw (torch's defaults)
-  double clipNorm = 0, clipValue = 0; // 0: off
-  int64_t accumulate = 1;             // micro-batches per step
   /// Check the loss and gradients of every step; on a NaN or infinity the
   /// step is not applied and locateNonFinite() can name the op that made
   /// it. Off by default: then nothing extra is compiled or run.
   bool checkNumerics = false;
-  /// Mixed precision: "f32" (off), "bf16" or "f16". Matmuls and elementwise
-  /// ops compute in 16 bits; losses, softmax, reductions and the optimizer
-  /// stay f32, and the parameters (master weights) and state are f32.
-  std::string precision = "f32";
   /// Loss scaling (needed with f16, whose small gradients underflow).
   LossScaler lossScale = LossScaler::none();
+
+  /// The settings the step is built with (loss scaling on when lossScale
+  /// is).
+  TrainPipelineSettings pipelineSettings() const {
+    TrainPipelineSettings settings = *this;
+    settings.step.lossScaling = lossScale.enabled();
+    return settings;
+  }
 };
 
 struct StepResult {
@@ -57,15 +59,6 @@ struct StepResult {
   /// The L2 norm of each parameter's gradient (before clipping), by name.
   std::vector<std::pair<std::string, double>> gradNorms;
 };
-
-/// The module nabla-training-step makes for `source`, in nabla ops:
-/// `<model>_train_step` (and `_accumulate`, `_apply` with accumulation);
-/// `model` receives the model's name. Trainer::create compiles it; tools
-/// print it or count its kernels.
-llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-buildTrainingStep(mlir::MLIRContext &context, const Source &source,
-                  const CompileOptions &compile, const TrainOptions &train,
-                  std::string &model);
 
 class Trainer {
 public:
@@ -118,9 +111,15 @@ private:
   Trainer() = default;
   llvm::Error callFunction(llvm::StringRef name, std::vector<Tensor *> args,
                            std::vector<Tensor *> outputs);
+  /// Calls @M_<function> ("train_step", "accumulate", "apply") with its
+  /// arguments and results bound by role and name; `batch` holds the
+  /// micro-batch's inputs in the order of inputNames.
+  llvm::Error callBound(llvm::StringRef function, std::vector<Tensor> &batch);
 
   TrainOptions options;
   Signature stepSignature; // @M_train_step (names of state slots, inputs)
+  /// The step functions' signatures: "train_step", "accumulate", "apply".
+  std::map<std::string, Signature> signatures;
   std::string model;
   std::vector<std::string> names, inputNames;
   std::vector<Tensor> params, nextParams, state, nextState, sums, nextSums;

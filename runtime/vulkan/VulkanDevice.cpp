@@ -1,5 +1,6 @@
 //===- VulkanDevice.cpp - Instance, device, queue and memory --------------===//
 #include "VulkanDevice.h"
+#include "nabla/support/Error.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -40,21 +41,18 @@ const char *vk::resultName(VkResult result) {
 llvm::Error vk::check(VkResult result, const llvm::Twine &what) {
   if (result == VK_SUCCESS)
     return llvm::Error::success();
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "error: " + what + " failed: " +
-                                     resultName(result));
+  return makeError("error: " + what + " failed: " + resultName(result));
 }
 
 namespace {
 
 llvm::Error noVulkan(VkResult result) {
-  return llvm::createStringError(
-      llvm::inconvertibleErrorCode(),
+  return makeError(
       llvm::Twine("error: no Vulkan device: creating a Vulkan instance "
                   "failed (") +
-          resultName(result) +
-          "); install a Vulkan driver (on a machine without a GPU, Mesa's "
-          "lavapipe: apt install mesa-vulkan-drivers) or use --device cpu");
+      resultName(result) +
+      "); install a Vulkan driver (on a machine without a GPU, Mesa's "
+      "lavapipe: apt install mesa-vulkan-drivers) or use --device cpu");
 }
 
 llvm::Expected<VkInstance> createInstance() {
@@ -81,8 +79,7 @@ llvm::Expected<std::vector<VkPhysicalDevice>> physicalDevices(VkInstance instanc
                      "listing Vulkan devices"))
     return std::move(e);
   if (devices.empty())
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
+    return makeError(
         "error: no Vulkan device: the Vulkan loader found no device (on a "
         "machine without a GPU, install Mesa's lavapipe: apt install "
         "mesa-vulkan-drivers) or use --device cpu");
@@ -222,8 +219,7 @@ llvm::Expected<std::unique_ptr<Device>> Device::open(int index) {
   if (!devices)
     return devices.takeError();
   if (index >= static_cast<int>(devices->size()))
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
+    return makeError(
         llvm::formatv("error: no Vulkan device {0}: this machine has {1} "
                       "(see nablac devices)",
                       index, devices->size()));
@@ -243,9 +239,8 @@ llvm::Expected<std::unique_ptr<Device>> Device::open(int index) {
   bool timestamps = false;
   auto family = computeQueueFamily(d->physical, &timestamps);
   if (!family)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "error: Vulkan device " + d->info.name +
-                                       " has no compute queue");
+    return makeError("error: Vulkan device " + d->info.name +
+                     " has no compute queue");
   d->queueFamily = *family;
   VkPhysicalDeviceProperties props;
   vkGetPhysicalDeviceProperties(d->physical, &props);

@@ -8,7 +8,7 @@
 #ifndef NABLA_RUNTIME_VULKAN_VULKANDEVICE_H
 #define NABLA_RUNTIME_VULKAN_VULKANDEVICE_H
 
-#include "nabla/runtime/Vulkan.h"
+#include "nabla/runtime/VulkanEngine.h"
 
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/Twine.h"

@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "VulkanDevice.h"
+#include "nabla/support/Error.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -45,8 +46,7 @@ using namespace nabla;
 namespace {
 
 llvm::Error fail(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 "error: " + message);
+  return makeError("error: " + message);
 }
 
 std::string describeLoc(Location loc) {

@@ -19,6 +19,18 @@ config.substitutions.append(("%examples", os.path.join(config.nabla_src_root, "e
 config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
+# The CPU target the JIT picks on this machine (codegen/cpu/CpuPipeline.cpp,
+# CpuTarget::host), as nabla-cpu-pipeline options: tests that compare
+# nablac's output with nabla-opt's name it.
+def host_has_avx512f():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " avx512f" in line for line in f)
+    except OSError:
+        return False
+config.substitutions.append(("%cpu_target",
+    "vector-bits=512 registers=32" if host_has_avx512f() else "vector-bits=256 registers=16"))
+
 # The JIT's compile cache of the tests lives in the build tree, not in the
 # user's ~/.cache (cached and fresh code compute the same: see
 # tests/unit/CompileCacheTest.cpp).

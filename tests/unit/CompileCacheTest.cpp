@@ -5,8 +5,8 @@
 // model is a different entry; NABLA_CACHE=off writes nothing.
 //
 //===----------------------------------------------------------------------===//
-#include "nabla/nabla.h"
 #include "nabla/runtime/CompileCache.h"
+#include "nabla/Model.h"
 #include "nabla/runtime/JitEngine.h"
 
 #include "llvm/Support/FileSystem.h"

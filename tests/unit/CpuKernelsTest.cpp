@@ -18,7 +18,7 @@
 // large negative arguments underflows to denormals).
 //
 //===----------------------------------------------------------------------===//
-#include "nabla/nabla.h"
+#include "nabla/Model.h"
 #include "runtime/JitAllocator.h"
 
 #include <gtest/gtest.h>

@@ -86,8 +86,8 @@ TEST_P(FusionAgrees, OnParametersAfterTenSteps) {
     options.dims["N"] = 24;
     options.fusion = fusion;
     TrainOptions train;
-    train.optimizer = "adam";
-    train.clipNorm = 1.0; // exercises the norm groups too
+    train.step.optimizer = nabla::Optimizer::Adam;
+    train.step.clipNorm = 1.0; // exercises the norm groups too
     auto trainer = Trainer::create(*source, options, train);
     ASSERT_TRUE(bool(trainer)) << llvm::toString(trainer.takeError());
     ASSERT_FALSE(bool((*trainer)->initParameters(3)));

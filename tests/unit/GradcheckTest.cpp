@@ -2,7 +2,7 @@
 //
 // Every differentiable op, in several shapes and broadcasting cases, and
 // composite models, go through nabla-autodiff and are compared with central
-// differences in f64 (driver/Gradcheck.h explains the step and tolerance:
+// differences in f64 (nabla/Gradcheck.h explains the step and tolerance:
 // |ad - fd| <= 1e-5 + 1e-3 |fd|, while f64 differences are good to ~1e-9).
 // Each loss weighs the op's output with a random input `c`, so the adjoint
 // reaching the op is not uniform. Parameters are drawn away from the points
@@ -10,7 +10,7 @@
 // data; log, sqrt, div and pow get positive operands through their inits.
 //
 //===----------------------------------------------------------------------===//
-#include "driver/Gradcheck.h"
+#include "nabla/Gradcheck.h"
 #include "nabla/ir/NablaOps.h"
 #include "nabla/passes/Passes.h"
 

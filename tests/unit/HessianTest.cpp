@@ -8,8 +8,8 @@
 // whose error is O(eps^2) ~ 1e-10 relative; we allow 1e-6.
 //
 //===----------------------------------------------------------------------===//
+#include "nabla/Model.h"
 #include "nabla/ir/NablaOps.h"
-#include "nabla/nabla.h"
 #include "nabla/passes/Passes.h"
 #include "nabla/runtime/Init.h"
 

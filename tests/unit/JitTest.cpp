@@ -10,7 +10,7 @@
 // relative plus 1e-6 absolute (for values near zero).
 //
 //===----------------------------------------------------------------------===//
-#include "nabla/nabla.h"
+#include "nabla/Model.h"
 
 #include <gtest/gtest.h>
 

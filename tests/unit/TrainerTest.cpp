@@ -80,41 +80,45 @@ struct Reference {
 
   void step(Vec g) {
     ++t;
-    if (o.clipValue > 0)
+    if (o.step.clipValue > 0)
       for (double &x : g)
-        x = std::min(std::max(x, -o.clipValue), o.clipValue);
-    if (o.clipNorm > 0) {
+        x = std::min(std::max(x, -o.step.clipValue), o.step.clipValue);
+    if (o.step.clipNorm > 0) {
       double norm = 0;
       for (double x : g)
         norm += x * x;
       norm = std::sqrt(norm);
-      double factor = std::min(1.0, o.clipNorm / (norm + 1e-6));
+      double factor = std::min(1.0, o.step.clipNorm / (norm + 1e-6));
       for (double &x : g)
         x *= factor;
     }
-    double wd = o.weightDecay < 0 ? (o.optimizer == "adamw" ? 0.01 : 0)
-                                  : o.weightDecay;
+    double wd = o.step.weightDecay < 0
+                    ? (o.step.optimizer == nabla::Optimizer::AdamW ? 0.01 : 0)
+                    : o.step.weightDecay;
     buf.resize(p.size(), 0);
     m.resize(p.size(), 0);
     v.resize(p.size(), 0);
     for (size_t i = 0; i < p.size(); ++i) {
       double gi = g[i];
-      if (o.optimizer != "adamw")
+      if (o.step.optimizer != nabla::Optimizer::AdamW)
         gi += wd * p[i];
-      if (o.optimizer == "sgd") {
+      if (o.step.optimizer == nabla::Optimizer::SGD) {
         p[i] -= o.lr * gi;
-      } else if (o.optimizer == "momentum" || o.optimizer == "nesterov") {
-        buf[i] = t == 1 ? gi : o.momentum * buf[i] + gi;
-        double d = o.optimizer == "nesterov" ? gi + o.momentum * buf[i] : buf[i];
+      } else if (o.step.optimizer == nabla::Optimizer::Momentum ||
+                 o.step.optimizer == nabla::Optimizer::Nesterov) {
+        buf[i] = t == 1 ? gi : o.step.momentum * buf[i] + gi;
+        double d = o.step.optimizer == nabla::Optimizer::Nesterov
+                       ? gi + o.step.momentum * buf[i]
+                       : buf[i];
         p[i] -= o.lr * d;
       } else {
-        if (o.optimizer == "adamw")
+        if (o.step.optimizer == nabla::Optimizer::AdamW)
           p[i] *= 1 - o.lr * wd;
-        m[i] = o.beta1 * m[i] + (1 - o.beta1) * gi;
-        v[i] = o.beta2 * v[i] + (1 - o.beta2) * gi * gi;
-        double mhat = m[i] / (1 - std::pow(o.beta1, t));
-        double vhat = v[i] / (1 - std::pow(o.beta2, t));
-        p[i] -= o.lr * mhat / (std::sqrt(vhat) + o.eps);
+        m[i] = o.step.beta1 * m[i] + (1 - o.step.beta1) * gi;
+        v[i] = o.step.beta2 * v[i] + (1 - o.step.beta2) * gi * gi;
+        double mhat = m[i] / (1 - std::pow(o.step.beta1, t));
+        double vhat = v[i] / (1 - std::pow(o.step.beta2, t));
+        p[i] -= o.lr * mhat / (std::sqrt(vhat) + o.step.eps);
       }
     }
   }
@@ -177,9 +181,10 @@ void compareSteps(TrainOptions o, const std::string &what) {
 }
 
 TEST(Trainer, Optimizers) {
-  for (const char *name : {"sgd", "momentum", "nesterov", "adam", "adamw"}) {
+  for (const EnumName<Optimizer> &entry : kOptimizerNames) {
+    const char *name = entry.name;
     TrainOptions o;
-    o.optimizer = name;
+    o.step.optimizer = entry.value;
     o.lr = std::string(name).find("adam") == 0 ? 0.05 : 0.1;
     compareSteps(o, name);
   }
@@ -187,43 +192,43 @@ TEST(Trainer, Optimizers) {
 
 TEST(Trainer, WeightDecay) {
   TrainOptions o;
-  o.optimizer = "sgd";
+  o.step.optimizer = nabla::Optimizer::SGD;
   o.lr = 0.1;
-  o.weightDecay = 0.05;
+  o.step.weightDecay = 0.05;
   compareSteps(o, "sgd + weight decay");
-  o.optimizer = "adamw";
+  o.step.optimizer = nabla::Optimizer::AdamW;
   o.lr = 0.05;
-  o.weightDecay = 0.1;
+  o.step.weightDecay = 0.1;
   compareSteps(o, "adamw, weight decay 0.1");
 }
 
 TEST(Trainer, Clipping) {
   TrainOptions o;
-  o.optimizer = "sgd";
+  o.step.optimizer = nabla::Optimizer::SGD;
   o.lr = 0.1;
-  o.clipNorm = 0.05; // below the gradient norms here, so it bites
+  o.step.clipNorm = 0.05; // below the gradient norms here, so it bites
   compareSteps(o, "clip by norm");
-  o.clipNorm = 0;
-  o.clipValue = 0.02;
+  o.step.clipNorm = 0;
+  o.step.clipValue = 0.02;
   compareSteps(o, "clip by value");
   // Adam's step lr * m / sqrt(v) ignores the gradient's scale, so the f32
   // relative error of a tiny clipped gradient (up to ~1e-4 here) becomes an
   // absolute error lr * 1e-4 in the parameter: a small lr keeps it inside
   // the 1e-6 bound.
-  o.optimizer = "adam";
+  o.step.optimizer = nabla::Optimizer::Adam;
   o.lr = 0.005;
-  o.clipNorm = 0.05;
-  o.clipValue = 0.03;
+  o.step.clipNorm = 0.05;
+  o.step.clipValue = 0.03;
   compareSteps(o, "adam with both clips");
 }
 
 // k micro-batches of b rows update like one batch of k*b rows.
 TEST(Trainer, AccumulationEqualsTheBigBatch) {
   TrainOptions big;
-  big.optimizer = "momentum";
+  big.step.optimizer = nabla::Optimizer::Momentum;
   big.lr = 0.1;
   TrainOptions small = big;
-  small.accumulate = 3;
+  small.step.accumulate = 3;
   auto one = makeTrainer(big, 6);
   auto three = makeTrainer(small, 2);
   ASSERT_TRUE(one && three);
@@ -247,7 +252,7 @@ TEST(Trainer, AccumulationEqualsTheBigBatch) {
 // M steps: exactly the parameters of N + M uninterrupted steps.
 TEST(Trainer, ResumeFromACheckpointIsExact) {
   TrainOptions o;
-  o.optimizer = "adam";
+  o.step.optimizer = nabla::Optimizer::Adam;
   o.lr = 0.05;
   auto straight = makeTrainer(o, 4);
   auto first = makeTrainer(o, 4);
@@ -275,7 +280,7 @@ TEST(Trainer, ResumeFromACheckpointIsExact) {
 
   // A checkpoint from another optimizer is refused with a reason.
   TrainOptions sgd = o;
-  sgd.optimizer = "sgd";
+  sgd.step.optimizer = nabla::Optimizer::SGD;
   auto other = makeTrainer(sgd, 4);
   llvm::Error e = other->restore(*read);
   ASSERT_TRUE(bool(e));

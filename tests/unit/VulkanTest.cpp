@@ -24,10 +24,10 @@
 // Each test is skipped, saying why, only when there is no Vulkan device.
 //
 //===----------------------------------------------------------------------===//
-#include "driver/Gradcheck.h"
+#include "nabla/Gradcheck.h"
+#include "nabla/Model.h"
 #include "nabla/Trainer.h"
-#include "nabla/nabla.h"
-#include "nabla/runtime/Vulkan.h"
+#include "nabla/runtime/VulkanEngine.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -151,8 +151,8 @@ void compareTraining(const char *file, const TrainOptions &train, int steps,
     auto sig = (*source)->check(options);
     ASSERT_TRUE(!!sig) << llvm::toString(sig.takeError());
     for (int s = 0; s < steps; ++s) {
-      std::vector<std::map<std::string, Tensor>> micro(train.accumulate);
-      for (int64_t m = 0; m < train.accumulate; ++m)
+      std::vector<std::map<std::string, Tensor>> micro(train.step.accumulate);
+      for (int64_t m = 0; m < train.step.accumulate; ++m)
         fillRandomInputs(*sig, 100 * s + m, micro[m]);
       auto result = (*trainer)->step(micro);
       ASSERT_TRUE(!!result) << llvm::toString(result.takeError());
@@ -179,8 +179,8 @@ void compareTraining(const char *file, const TrainOptions &train, int steps,
 TEST(Vulkan, AdamWithClippingMatchesCpu) {
   REQUIRE_VULKAN();
   TrainOptions train;
-  train.optimizer = "adam";
-  train.clipNorm = 0.5;
+  train.step.optimizer = nabla::Optimizer::Adam;
+  train.step.clipNorm = 0.5;
   compareTraining("examples/digits.nb", train, 5, 1e-5, 1e-5);
   compareTraining("tests/unit/models/small_residual.nb", train, 5, 1e-5, 1e-5);
 }
@@ -188,10 +188,10 @@ TEST(Vulkan, AdamWithClippingMatchesCpu) {
 TEST(Vulkan, MomentumWithAccumulationMatchesCpu) {
   REQUIRE_VULKAN();
   TrainOptions train;
-  train.optimizer = "momentum";
+  train.step.optimizer = nabla::Optimizer::Momentum;
   train.lr = 0.05;
-  train.clipValue = 0.1;
-  train.accumulate = 2;
+  train.step.clipValue = 0.1;
+  train.step.accumulate = 2;
   compareTraining("tests/unit/models/small_residual.nb", train, 4, 1e-5, 1e-5);
 }
 
@@ -202,7 +202,7 @@ TEST(Vulkan, MixedPrecisionF16MatchesCpu) {
   if (!(*devices)[0].float16)
     GTEST_SKIP() << (*devices)[0].name << " has no 16-bit floats";
   TrainOptions train;
-  train.precision = "f16";
+  train.precision = nabla::Precision::F16;
   train.lossScale = LossScaler::dynamic();
   compareTraining("examples/digits.nb", train, 3, 1e-2, 1e-4);
 }
@@ -219,7 +219,7 @@ TEST(Vulkan, MixedPrecisionBF16MatchesCpu) {
   if (!(*devices)[0].int16)
     GTEST_SKIP() << (*devices)[0].name << " has no 16-bit integers";
   TrainOptions train;
-  train.precision = "bf16";
+  train.precision = nabla::Precision::BF16;
   compareTraining("examples/digits.nb", train, 3, 1e-2, 1e-4);
   compareTraining("tests/unit/models/small_residual.nb", train, 3, 1e-2, 1e-4);
 }

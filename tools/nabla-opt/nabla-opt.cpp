@@ -1,7 +1,7 @@
 //===- nabla-opt.cpp - The MLIR driver with every nabla pass --------------===//
 #include "nabla/codegen/Passes.h"
 #include "nabla/ir/NablaDialect.h"
-#include "nabla/passes/Passes.h"
+#include "nabla/passes/Pipelines.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -14,6 +14,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   nabla::registerCodegenPasses();
   nabla::registerNablaPasses();
+  nabla::registerTrainPipeline();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);

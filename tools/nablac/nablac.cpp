@@ -1,10 +1,13 @@
 //===- nablac.cpp - The nabla command-line compiler -----------------------===//
 //
-// A thin main: parses the command line and calls the library (nabla.h and
-// driver/Commands.h). Anything worth testing lives in a library.
+// A thin main: parses the command line and calls the commands' library
+// (tools/nablac/Commands.h) over the API (api/). Anything worth testing
+// lives in a library.
 //
 //===----------------------------------------------------------------------===//
-#include "driver/Commands.h"
+#include "tools/nablac/Commands.h"
+#include "tools/nablac/TrainCommand.h"
+#include "tools/nablac/TrainSettings.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -14,6 +17,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <deque>
+
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("nablac options");
@@ -22,9 +27,7 @@ static cl::list<std::string> positional(cl::Positional,
                                         cl::desc("[COMMAND] FILE.nb"),
                                         cl::cat(category));
 static cl::opt<std::string>
-    emit("emit",
-         cl::desc("Print a stage instead of running: tokens, ast, nabla, grad, "
-                  "mixed, fused, linalg, llvm-dialect, llvm, gpu or spirv"),
+    emit("emit", cl::desc("Print a stage instead of running (see main)"),
          cl::value_desc("stage"), cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("Write --emit output to FILE"),
                                    cl::value_desc("FILE"), cl::init("-"),
@@ -91,43 +94,31 @@ static cl::opt<int64_t> maxElements(
 // Training options: their values are passed as text to the library, which
 // checks them like the settings of a model's train block.
 static cl::OptionCategory trainCategory("nablac train / eval options");
-struct TrainFlag {
-  const char *name, *desc, *value;
-};
-static const TrainFlag kTrainFlags[] = {
-    {"data", "Training data: FILE.csv[.gz], IDX images, or FILE.npy", "FILE"},
-    {"labels", "Targets for IDX images or .npy features", "FILE"},
-    {"test-data", "Held-out data (instead of --split)", "FILE"},
-    {"test-labels", "Targets of --test-data", "FILE"},
-    {"classes", "Number of classes (default: from the model)", "N"},
-    {"split", "Fraction held out for evaluation (default 0.2)", "F"},
-    {"scale", "Feature scaling: none, standardize, minmax, divide", "KIND"},
-    {"divisor", "Divisor for --scale divide", "X"},
-    {"epochs", "Epochs (default 10)", "E"},
-    {"batch", "Batch size (default 32)", "B"},
-    {"optimizer", "sgd, momentum, nesterov, adam (default) or adamw", "NAME"},
-    {"lr", "Learning rate (default 0.001)", "X"},
-    {"momentum", "Momentum for momentum/nesterov (default 0.9)", "X"},
-    {"weight-decay", "Weight decay (default 0; 0.01 for adamw)", "X"},
-    {"clip-norm", "Clip the global gradient norm to X", "X"},
-    {"clip-value", "Clip each gradient element to [-X, X]", "X"},
-    {"accumulate", "Micro-batches per optimizer step (default 1)", "K"},
-    {"precision", "Compute in f32 (default), bf16 or f16 (f32 master weights)", "f32|bf16|f16"},
-    {"loss-scale", "Loss scaling: none (default), dynamic, or a factor", "none|dynamic|X"},
-    {"max-steps", "Stop after this many steps", "N"},
-    {"checkpoint", "Write a checkpoint after each epoch (train); read it (eval)", "PATH"},
-    {"resume", "Continue training from a checkpoint", "PATH"},
-    {"metrics", "Append one JSON line per epoch to FILE", "FILE"},
-    {"grad-report", "Print the gradient norm of every layer every K steps", "K"},
-    {"log-dir", "Write per-step and per-epoch CSV logs and run.svg to DIR", "DIR"},
-    {"on-nonfinite", "With --check-numerics: stop (default) or skip the step", "stop|skip"},
-};
+// One flag per setting of the table (tools/nablac/TrainSettings.cpp), with
+// its default in the help; registered in main, before parsing.
 static std::vector<std::unique_ptr<cl::opt<std::string>>> trainFlags;
-static cl::opt<bool> checkNumerics(
-    "check-numerics",
-    cl::desc("train: on a NaN or infinity, stop and name the op and line "
-             "that made it"),
-    cl::cat(trainCategory));
+static std::vector<std::unique_ptr<cl::opt<bool>>> trainSwitches;
+// llvm::cl keeps references to names and help texts: they live here.
+static std::deque<std::string> trainFlagText;
+
+static void registerTrainFlags() {
+  nabla::tools::TrainConfig defaults;
+  for (const nabla::tools::TrainSetting &s : nabla::tools::trainSettings()) {
+    if (s.name == "seed")
+      continue; // nablac's own --seed, passed on below
+    std::string value = s.get(defaults);
+    llvm::StringRef flag = trainFlagText.emplace_back(s.flag());
+    llvm::StringRef desc = trainFlagText.emplace_back(
+        s.help + (value.empty() ? "" : " (default " + value + ")"));
+    if (s.type == nabla::tools::TrainSetting::Type::Switch) {
+      trainSwitches.push_back(std::make_unique<cl::opt<bool>>(
+          flag, cl::desc(desc), cl::cat(trainCategory)));
+      continue;
+    }
+    trainFlags.push_back(std::make_unique<cl::opt<std::string>>(
+        flag, cl::desc(desc), cl::value_desc(s.value), cl::cat(trainCategory)));
+  }
+}
 
 static const char *const kOverview = R"(nablac: the nabla compiler
 
@@ -182,10 +173,10 @@ $NABLA_CACHE_DIR; NABLA_CACHE=off compiles every time.
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  for (const TrainFlag &f : kTrainFlags)
-    trainFlags.push_back(std::make_unique<cl::opt<std::string>>(
-        llvm::StringRef(f.name), cl::desc(f.desc), cl::value_desc(f.value),
-        cl::cat(trainCategory)));
+  registerTrainFlags();
+  static const std::string emitHelp =
+      "Print a stage instead of running: " + nabla::stageNames();
+  emit.setDescription(emitHelp);
   mlir::registerPassManagerCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
   mlir::registerMLIRContextCLOptions();
@@ -259,8 +250,10 @@ int main(int argc, char **argv) {
   inv.tolerance = tolerance;
   inv.maxElements = maxElements;
   inv.reportSteps = reportSteps;
-  if (checkNumerics)
-    inv.trainOverrides.push_back({"check-numerics", "true"});
+  for (auto &flag : trainSwitches)
+    if (flag->getNumOccurrences())
+      inv.trainOverrides.push_back(
+          {flag->ArgStr.str(), *flag ? "true" : "false"});
   for (auto &flag : trainFlags)
     if (flag->getNumOccurrences())
       inv.trainOverrides.push_back({flag->ArgStr.str(), *flag});

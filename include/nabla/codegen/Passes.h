@@ -4,6 +4,7 @@
 
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
 namespace arith { class ArithDialect; }
@@ -64,13 +65,44 @@ enum class GpuStage {
 void buildGpuPipeline(mlir::OpPassManager &pm, GpuStage stage,
                       const GpuTarget &target, bool fusion = true);
 
-/// Parses `text` (mlir-opt's --pass-pipeline syntax, without the
-/// surrounding builtin.module(...)) onto `pm`. The pipelines are built in,
-/// so one that does not parse is a bug: it aborts with the parser's words.
-void addPipeline(mlir::OpPassManager &pm, llvm::StringRef text);
+/// nabla-cpu-pipeline's options: how far to go and the target (the
+/// baseline one by default, so its output does not depend on the machine).
+struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
+  CpuPipelineOptions();
+  Option<CpuStage> to{
+      *this, "to", llvm::cl::desc("The last stage"),
+      llvm::cl::init(CpuStage::LLVMDialect),
+      llvm::cl::values(
+          clEnumValN(CpuStage::Fused, "fused", "nabla ops in fused groups"),
+          clEnumValN(CpuStage::Linalg, "linalg", "linalg on tensors"),
+          clEnumValN(CpuStage::LLVMDialect, "llvm-dialect",
+                     "the LLVM dialect, ready to translate"))};
+  Option<bool> fusion{*this, "fusion", llvm::cl::desc("Run nabla-fusion"),
+                      llvm::cl::init(true)};
+  Option<int64_t> vectorBits{*this, "vector-bits",
+                             llvm::cl::desc("Vector width (512: AVX-512)")};
+  Option<int64_t> registers{*this, "registers",
+                            llvm::cl::desc("Vector registers")};
+  Option<bool> threads{*this, "threads",
+                       llvm::cl::desc("OpenMP loops over the cores")};
+  CpuTarget target() const;
+};
 
-/// Registers the nabla codegen passes and the `nabla-cpu-pipeline`
-/// pipeline (for nabla-opt).
+/// nabla-gpu-pipeline's options (the baseline Vulkan 1.1 target).
+struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
+  GpuPipelineOptions();
+  Option<GpuStage> to{
+      *this, "to", llvm::cl::desc("The last stage"),
+      llvm::cl::values(
+          clEnumValN(GpuStage::Kernels, "kernels",
+                     "bufferized, outlined gpu.module kernels"),
+          clEnumValN(GpuStage::SPIRV, "spirv", "kernels as spirv.module"))};
+  Option<bool> fusion{*this, "fusion", llvm::cl::desc("Run nabla-fusion"),
+                      llvm::cl::init(true)};
+};
+
+/// Registers the nabla codegen passes and the nabla-cpu-pipeline and
+/// nabla-gpu-pipeline pipelines (for nabla-opt).
 void registerCodegenPasses();
 
 } // namespace nabla

@@ -3,6 +3,7 @@
 #define NABLA_PASSES_PASSES_H
 
 #include "nabla/ir/NablaDialect.h"
+#include "nabla/passes/Enums.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"

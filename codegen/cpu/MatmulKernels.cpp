@@ -1,0 +1,430 @@
+//===- MatmulKernels.cpp - Register-blocked, vectorized matmuls -----------===//
+//
+// nabla-cpu-matmul-kernels: see Passes.td. The steps are upstream's:
+// scf tiling, linalg vectorization, hoisting of loop-invariant subsets
+// (the C block becomes a loop-carried vector), and the lowering of
+// vector.contract to outer products.
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/codegen/Passes.h"
+#include "nabla/ir/NablaDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
+
+namespace nabla {
+#define GEN_PASS_DEF_NABLACPUMATMULKERNELS
+#include "codegen/Passes.h.inc"
+} // namespace nabla
+
+using namespace mlir;
+
+namespace {
+
+/// Registers the k step needs besides the C block: the row of B, a
+/// broadcast element of A, and slack for the compiler.
+constexpr int64_t kWorkingRegisters = 8;
+
+struct Block {
+  int64_t mr, nr;
+};
+
+/// The register block of C for `op`: of the mr x nr blocks dividing M x N
+/// (nr a multiple of 8, or all of a narrow N) whose accumulators fit in
+/// the target's registers, the one that loads the fewest vectors (mr
+/// broadcasts of A, nr / lanes rows of B) per FMA.
+std::optional<Block> chooseBlock(linalg::MatmulOp op, int64_t lanes,
+                                 int64_t registers) {
+  auto a = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
+  auto b = dyn_cast<RankedTensorType>(op.getInputs()[1].getType());
+  auto c = dyn_cast<RankedTensorType>(op.getOutputs()[0].getType());
+  if (!a || !b || !c || !a.hasStaticShape() || !b.hasStaticShape() ||
+      !c.hasStaticShape())
+    return std::nullopt;
+  // f32 sums; the inputs may be 16-bit (mixed precision), widened as they
+  // are loaded.
+  auto input = [](Type t) { return t.isF32() || t.isF16() || t.isBF16(); };
+  if (!input(a.getElementType()) || !input(b.getElementType()) ||
+      !c.getElementType().isF32())
+    return std::nullopt;
+  int64_t m = c.getDimSize(0), n = c.getDimSize(1);
+  int64_t budget = std::max<int64_t>(registers - kWorkingRegisters, 4);
+  std::optional<Block> best;
+  double bestCost = 0;
+  // Narrow results (a classifier's 10 columns) are one block wide: a
+  // vector of N lanes (LLVM splits it, e.g. 8 + 2) beats scalar loops.
+  SmallVector<int64_t> widths = {64, 48, 32, 16, 8};
+  if (n < 64 && n % 8 != 0 && n >= 4)
+    widths.push_back(n);
+  for (int64_t mr : {8, 6, 4, 3, 2, 1}) {
+    for (int64_t nr : widths) {
+      if (m % mr != 0 || n % nr != 0)
+        continue;
+      int64_t vectors = (nr + lanes - 1) / lanes;
+      if (mr * vectors > budget)
+        continue;
+      // Vector loads per FMA; ties go to the first found (more rows).
+      double cost = double(mr + vectors) / double(mr * vectors);
+      if (!best || cost < bestCost) {
+        best = Block{mr, nr};
+        bestCost = cost;
+      }
+    }
+  }
+  return best;
+}
+
+/// C filled with a constant before a matmul sums into it.
+struct CStart {
+  FloatAttr value;
+  linalg::FillOp fill;
+};
+
+/// A blocked matmul whose B may be packed: the loop over its column
+/// blocks, B, and the block's width.
+struct Panels {
+  scf::ForOp columnLoop;
+  Value b;
+  int64_t nr;
+};
+
+/// Whether packing B pays: each panel of B is then read by enough row
+/// blocks (here or in the loops around the matmul, which run it again on
+/// other rows) to amortize one copy of B.
+bool worthPacking(linalg::MatmulOp op, Block block) {
+  auto b = cast<RankedTensorType>(op.getInputs()[1].getType());
+  int64_t m =
+      cast<RankedTensorType>(op.getOutputs()[0].getType()).getDimSize(0);
+  bool inLoop = op->getParentOfType<LoopLikeOpInterface>() != nullptr;
+  return b.getDimSize(0) >= 16 && (inLoop || m / block.mr >= 4);
+}
+
+/// Tiles `op` to mr x nr x 1 and vectorizes the tile; false if it cannot.
+/// Appends the loops it made, outermost first, and the matmul to `panels`
+/// if its B should be packed; where C starts as a constant, maps the k loop
+/// to it in `starts`.
+bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
+                       SmallVectorImpl<LoopLikeOpInterface> &loops,
+                       SmallVectorImpl<Panels> &panels,
+                       DenseMap<Operation *, CStart> &starts) {
+  bool pack = worthPacking(op, block);
+  Value b = op.getInputs()[1];
+  // C filled with a constant (the zeros a matmul sums into): once the
+  // block's reads of C are hoisted before the k loop, they become the
+  // constant, and the fill goes (startAtConstant).
+  CStart start;
+  if (auto fill = op.getOutputs()[0].getDefiningOp<linalg::FillOp>())
+    if (matchPattern(fill.getInputs()[0], m_Constant(&start.value)))
+      start.fill = fill;
+  scf::SCFTilingOptions options;
+  options.setTileSizes({rewriter.getIndexAttr(block.mr),
+                        rewriter.getIndexAttr(block.nr),
+                        rewriter.getIndexAttr(1)});
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+  // Columns of C outside rows: the k x nr panel of B (k x 64 bytes) stays
+  // in L2 while every row block of A passes over it, so B is read from
+  // memory once, not once per row block.
+  options.setInterchange({1, 0, 2});
+  rewriter.setInsertionPoint(op);
+  auto tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled) || tiled->tiledOps.size() != 1)
+    return false;
+  rewriter.replaceOp(op, tiled->replacements);
+  for (LoopLikeOpInterface loop : tiled->loops)
+    loops.push_back(loop);
+  // Each column block writes its own columns of C: the loop over them may
+  // run on several threads (nabla-cpu-parallel decides).
+  auto columns =
+      tiled->loops.empty()
+          ? scf::ForOp()
+          : dyn_cast<scf::ForOp>(tiled->loops.front().getOperation());
+  if (columns) {
+    columns->setAttr(nabla::attrs::kParallel, rewriter.getUnitAttr());
+    if (pack)
+      panels.push_back({columns, b, block.nr});
+  }
+  Operation *tile = tiled->tiledOps.front();
+  rewriter.setInsertionPoint(tile);
+  auto vectorized = linalg::vectorize(rewriter, tile, {}, {}, false, false,
+                                      false, /*createNamedContraction=*/true);
+  if (failed(vectorized))
+    return true; // tiled loops of scalar code still compute the same
+  rewriter.replaceOp(tile, vectorized->replacements);
+  if (start.fill)
+    starts[tiled->loops.back().getOperation()] = start;
+  return true;
+}
+
+/// Where the k loop's C block, now loop-carried vectors, is read before
+/// the loop, and C was filled with a constant: the block starts at the
+/// constant, and C, written whole by the blocks, need not be filled.
+void startAtConstant(RewriterBase &rewriter, scf::ForOp k, CStart start) {
+  bool started = false;
+  for (OpOperand &init : k.getInitArgsMutable()) {
+    auto read = init.get().getDefiningOp<vector::TransferReadOp>();
+    if (!read)
+      continue;
+    rewriter.setInsertionPoint(read);
+    Value cst = arith::ConstantOp::create(
+        rewriter, read.getLoc(),
+        DenseElementsAttr::get(read.getVectorType(), start.value.getValue()));
+    rewriter.modifyOpInPlace(k, [&] { init.set(cst); });
+    started = true;
+  }
+  // Only the kernel reads the fill (NablaToLinalg makes one per matmul).
+  if (started && start.fill->hasOneUse())
+    rewriter.replaceOp(start.fill, start.fill.getOutputs()[0]);
+}
+
+/// The reads of B in `p`'s k loop, if each is one nr-wide row of a panel
+/// (B[k, j : j + nr], j the column loop's index); empty otherwise.
+SmallVector<vector::TransferReadOp> panelReads(Panels p) {
+  SmallVector<vector::TransferReadOp> reads;
+  bool ok = true;
+  p.columnLoop.walk([&](vector::TransferReadOp read) {
+    if (read.getBase() != p.b)
+      return;
+    auto type = read.getVectorType();
+    ok &= type.getRank() == 1 && type.getDimSize(0) == p.nr &&
+          read.getPermutationMap().isMinorIdentity() &&
+          read.getIndices().size() == 2 &&
+          read.getIndices()[1] == p.columnLoop.getInductionVar();
+    reads.push_back(read);
+  });
+  if (!ok)
+    reads.clear();
+  return reads;
+}
+
+/// The source of a 2-D transpose (linalg.transpose, permutation [1, 0])
+/// that defines `v`, or null.
+Value transposeSource(Value v) {
+  auto t = v.getDefiningOp<linalg::TransposeOp>();
+  if (!t || t.getPermutation() != ArrayRef<int64_t>{1, 0} ||
+      !t.hasPureTensorSemantics())
+    return nullptr;
+  return t.getInput();
+}
+
+/// Sets the insertion point right after `v` is defined.
+void setInsertionPointAfterValue(RewriterBase &rewriter, Value v) {
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    rewriter.setInsertionPointToStart(arg.getOwner());
+  else
+    rewriter.setInsertionPointAfter(v.getDefiningOp());
+}
+
+/// Where the copy of B into panels goes: right before the loop nest of the
+/// matmul that reads them (at the level where B is defined), so that the
+/// panels are still in L2 when the kernel first reads them; not where B is
+/// defined, which for a weight is the start of the step, where all the
+/// packed weights of the step would be written before any is read.
+void setPackInsertionPoint(RewriterBase &rewriter, Value source,
+                           Operation *kernel) {
+  mlir::Block *defined = isa<BlockArgument>(source)
+                             ? cast<BlockArgument>(source).getOwner()
+                             : source.getDefiningOp()->getBlock();
+  Operation *nest = kernel;
+  while (nest && nest->getBlock() != defined)
+    nest = nest->getParentOp();
+  if (nest)
+    rewriter.setInsertionPoint(nest);
+  else
+    setInsertionPointAfterValue(rewriter, source);
+}
+
+/// Copies B (K x N) into panels (N / nr x K x nr): the k loop then reads
+/// each panel from consecutive addresses instead of rows N floats apart,
+/// which fall into a few cache sets when N is a large power of two (a
+/// 1024-wide B evicts itself from L2). The copy is made once, before the
+/// matmul's loops, and is an elementwise generic (vectorized and parallel
+/// later).
+/// Where B is a transpose of W (x @ w^T in a backward pass), the panels
+/// are copied from W, and the transpose is no longer needed.
+void packPanels(RewriterBase &rewriter, Panels p) {
+  auto type = dyn_cast<RankedTensorType>(p.b.getType());
+  if (!type || !type.hasStaticShape() || type.getDimSize(1) % p.nr != 0)
+    return;
+  SmallVector<vector::TransferReadOp> reads = panelReads(p);
+  if (reads.empty())
+    return;
+  int64_t k = type.getDimSize(0), blocks = type.getDimSize(1) / p.nr;
+  Type element = type.getElementType();
+  Location loc = p.b.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  AffineExpr jb, kk, jj;
+  bindDims(ctx, jb, kk, jj);
+  // W is N x K: split N into blocks x nr; B is K x N: split its columns.
+  Value w = transposeSource(p.b);
+  Value source = w ? w : p.b;
+  setPackInsertionPoint(rewriter, source, p.columnLoop);
+  Value split;
+  AffineMap read, write = AffineMap::getMultiDimIdentityMap(3, ctx);
+  if (w) {
+    split = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({blocks, p.nr, k}, element), w,
+        ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    read = AffineMap::get(3, 0, {jb, jj, kk}, ctx);
+  } else {
+    split = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({k, blocks, p.nr}, element), p.b,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+    // Loops (k, block, column): B is read row after row, each row
+    // written to every panel.
+    read = AffineMap::getMultiDimIdentityMap(3, ctx);
+    write = AffineMap::get(3, 0, {kk, jb, jj}, ctx);
+  }
+  Value empty = tensor::EmptyOp::create(
+      rewriter, loc, ArrayRef<int64_t>{blocks, k, p.nr}, element);
+  SmallVector<AffineMap> maps = {read, write};
+  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+  auto packed = linalg::GenericOp::create(
+      rewriter, loc, empty.getType(), ValueRange{split}, ValueRange{empty},
+      maps, iterators, [](OpBuilder &b, Location l, ValueRange args) {
+        linalg::YieldOp::create(b, l, args[0]);
+      });
+  for (vector::TransferReadOp read : reads) {
+    rewriter.setInsertionPoint(read);
+    Value nr = arith::ConstantIndexOp::create(rewriter, read.getLoc(), p.nr);
+    Value block = arith::DivUIOp::create(rewriter, read.getLoc(),
+                                         p.columnLoop.getInductionVar(), nr);
+    Value zero = arith::ConstantIndexOp::create(rewriter, read.getLoc(), 0);
+    rewriter.replaceOpWithNewOp<vector::TransferReadOp>(
+        read, read.getVectorType(), packed.getResult(0),
+        ValueRange{block, read.getIndices()[0], zero}, read.getPadding(),
+        ArrayRef<bool>{true});
+  }
+}
+
+/// The kernel reads A one element at a time (broadcast to a vector); where
+/// A is a transpose of X (x^T @ dy, a weight gradient), it reads X[k, i]
+/// instead of A[i, k], and the transpose is no longer needed.
+void readThroughTransposes(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<vector::TransferReadOp> reads;
+  func.walk([&](vector::TransferReadOp read) {
+    if (transposeSource(read.getBase()) && read.getIndices().size() == 2 &&
+        read.getVectorType().getNumElements() == 1 &&
+        read.getVectorType().getRank() == 1 && !read.getMask())
+      reads.push_back(read);
+  });
+  for (vector::TransferReadOp read : reads) {
+    rewriter.setInsertionPoint(read);
+    rewriter.replaceOpWithNewOp<vector::TransferReadOp>(
+        read, read.getVectorType(), transposeSource(read.getBase()),
+        ValueRange{read.getIndices()[1], read.getIndices()[0]},
+        read.getPadding(), ArrayRef<bool>{true});
+  }
+}
+
+/// Transposes the kernels no longer read, which bufferization would
+/// otherwise still compute.
+void eraseDeadTransposes(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<linalg::TransposeOp> dead;
+  func.walk([&](linalg::TransposeOp t) {
+    if (t->use_empty() && t.hasPureTensorSemantics())
+      dead.push_back(t);
+  });
+  for (linalg::TransposeOp t : dead)
+    rewriter.eraseOp(t);
+}
+
+struct NablaCpuMatmulKernelsPass
+    : nabla::impl::NablaCpuMatmulKernelsBase<NablaCpuMatmulKernelsPass> {
+  using NablaCpuMatmulKernelsBase::NablaCpuMatmulKernelsBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    int64_t lanes = std::max<int64_t>(vectorBits / 32, 1);
+    MLIRContext *ctx = &getContext();
+    IRRewriter rewriter(ctx);
+    SmallVector<linalg::MatmulOp> matmuls;
+    func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
+    SmallVector<LoopLikeOpInterface> loops;
+    SmallVector<Panels> panels;
+    DenseMap<Operation *, CStart> starts; // k loop -> C's constant fill
+    for (linalg::MatmulOp op : matmuls)
+      if (auto block = chooseBlock(op, lanes, registers))
+        blockAndVectorize(rewriter, op, *block, loops, panels, starts);
+    if (loops.empty())
+      return;
+    // One row of the block per vector (vector<16xf32>, not vector<4x16>):
+    // a 2-D vector carried by the k loop becomes an LLVM array, which LLVM
+    // keeps in memory, not registers.
+    {
+      RewritePatternSet patterns(ctx);
+      vector::UnrollVectorOptions unroll;
+      unroll.setNativeShapeFn(
+          [](Operation *op) -> std::optional<SmallVector<int64_t>> {
+            if (auto contract = dyn_cast<vector::ContractionOp>(op)) {
+              auto acc = dyn_cast<VectorType>(contract.getAccType());
+              if (!acc || acc.getRank() != 2)
+                return std::nullopt;
+              return SmallVector<int64_t>{1, acc.getDimSize(1), 1};
+            }
+            VectorType type;
+            if (auto read = dyn_cast<vector::TransferReadOp>(op))
+              type = read.getVectorType();
+            else if (auto write = dyn_cast<vector::TransferWriteOp>(op))
+              type = write.getVectorType();
+            if (!type || type.getRank() != 2)
+              return std::nullopt;
+            return SmallVector<int64_t>{1, type.getDimSize(1)};
+          });
+      vector::populateVectorUnrollPatterns(patterns, unroll);
+      vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+      tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+      vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+      vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+      if (failed(applyPatternsGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+    }
+    // The reads of B now name B itself (the slices folded into them).
+    for (Panels &p : panels)
+      packPanels(rewriter, p);
+    // (The only vector reads so far are the kernels'.)
+    readThroughTransposes(rewriter, func);
+    eraseDeadTransposes(rewriter, func);
+    // The C block: its slice and vector read/write are invariant in the k
+    // loop; hoisting them makes the block a loop-carried vector. (Only the
+    // loops made here, innermost first.)
+    for (LoopLikeOpInterface loop : llvm::reverse(loops)) {
+      moveLoopInvariantCode(loop);
+      CStart start = starts.lookup(loop.getOperation());
+      LoopLikeOpInterface hoisted = hoistLoopInvariantSubsets(rewriter, loop);
+      if (auto k = dyn_cast<scf::ForOp>(hoisted.getOperation());
+          k && start.fill)
+        startAtConstant(rewriter, k, start);
+    }
+    RewritePatternSet patterns(ctx);
+    vector::populateVectorContractLoweringPatterns(
+        patterns, vector::VectorContractLowering::OuterProduct);
+    vector::populateVectorOuterProductLoweringPatterns(patterns);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateVectorBroadcastLoweringPatterns(patterns);
+    vector::populateVectorTransposeLoweringPatterns(
+        patterns, vector::VectorTransposeLowering::EltWise);
+    vector::populateVectorShapeCastLoweringPatterns(patterns);
+    // Transfers of slices become transfers of the whole tensor, so that the
+    // C block is read from and written into C in place.
+    tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+    scf::ForOp::getCanonicalizationPatterns(patterns, ctx); // dead iter_args
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,75 @@
+//===- VectorTiles.cpp - Shared by the CPU vectorizing passes -------------===//
+#include "codegen/cpu/VectorTiles.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+namespace nabla {
+
+int64_t vectorWidth(int64_t size, int64_t lanes) {
+  for (int64_t width = lanes; width >= 4; width /= 2)
+    if (size % width == 0)
+      return width;
+  return 0;
+}
+
+bool hasStaticFloatOperands(linalg::GenericOp op, bool f32Results) {
+  if (op.getNumLoops() == 0 || !op.hasPureTensorSemantics())
+    return false;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+    // 16-bit floats are computed in f32 later (arith-emulate-unsupported-
+    // floats and nabla-expand-bf16 work on vectors too).
+    Type element = type ? type.getElementType() : Type();
+    if (!type || !type.hasStaticShape() ||
+        !(element.isF32() || element.isF16() || element.isBF16()))
+      return false;
+    if (f32Results && op.isDpsInit(&operand) && !element.isF32())
+      return false;
+  }
+  return true;
+}
+
+bool readsContiguously(linalg::GenericOp op, bool f32Results) {
+  if (!hasStaticFloatOperands(op, f32Results))
+    return false;
+  unsigned inner = op.getNumLoops() - 1;
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (!map.isProjectedPermutation())
+      return false;
+    for (unsigned r = 0; r < map.getNumResults(); ++r)
+      if (map.getDimPosition(r) == inner && r + 1 != map.getNumResults())
+        return false;
+  }
+  return true;
+}
+
+void vectorizeTile(RewriterBase &rewriter, Operation *op) {
+  rewriter.setInsertionPoint(op);
+  auto vectorized = linalg::vectorize(rewriter, op);
+  if (succeeded(vectorized))
+    rewriter.replaceOp(op, vectorized->replacements);
+}
+
+LogicalResult tidyVectorTransfers(func::FuncOp func) {
+  MLIRContext *ctx = func.getContext();
+  RewritePatternSet patterns(ctx);
+  // Transfers of slices become transfers of the whole tensor (in place
+  // once bufferized); broadcast reads become a load and a broadcast.
+  tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+  vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+  vector::populateVectorBroadcastLoweringPatterns(patterns);
+  vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+  vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+  vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+  return applyPatternsGreedily(func, std::move(patterns));
+}
+
+} // namespace nabla

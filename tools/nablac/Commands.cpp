@@ -1,0 +1,573 @@
+//===- Commands.cpp - What nablac's commands do ---------------------------===//
+#include "tools/nablac/Commands.h"
+#include "nabla/support/Error.h"
+
+#include "nabla/Backend.h"
+#include "nabla/Gradcheck.h"
+#include "nabla/Model.h"
+#include "nabla/runtime/Npy.h"
+#include "nabla/runtime/Threads.h"
+#include "nabla/runtime/VulkanEngine.h"
+#include "tools/nablac/Profile.h"
+#include "tools/nablac/StepStats.h"
+#include "tools/nablac/TrainCommand.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <cmath>
+
+namespace nabla::tools {
+
+namespace {
+
+llvm::Error usageError(const llvm::Twine &message) {
+  return makeError("error: " + message);
+}
+
+/// `N=128` pairs from --dim.
+llvm::Error parseDims(llvm::ArrayRef<std::string> specs,
+                      std::map<std::string, int64_t> &dims) {
+  for (llvm::StringRef spec : specs) {
+    auto [name, value] = spec.split('=');
+    int64_t size;
+    if (name.empty() || value.getAsInteger(10, size) || size <= 0)
+      return usageError("--dim " + spec +
+                        ": expected NAME=SIZE with a positive integer size");
+    dims[name.str()] = size;
+  }
+  return llvm::Error::success();
+}
+
+std::string formatNumber(double v, bool json) {
+  if (json && !std::isfinite(v))
+    return "null"; // JSON has no NaN or infinity
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), json ? "%.9g" : "%g", v);
+  return buffer;
+}
+
+/// numpy-style nested brackets, one row of the last dim per line.
+void printNested(const Tensor &t, size_t dim, int64_t &index, int indent,
+                 llvm::raw_ostream &os) {
+  const auto &shape = t.getShape();
+  if (dim == shape.size()) {
+    os << formatNumber(t.get(index++), false);
+    return;
+  }
+  os << "[";
+  for (int64_t i = 0; i < shape[dim]; ++i) {
+    if (i > 0) {
+      os << ",";
+      if (dim + 1 < shape.size())
+        os << "\n" << std::string(indent + dim + 1, ' ');
+      else
+        os << " ";
+    }
+    printNested(t, dim + 1, index, indent, os);
+  }
+  os << "]";
+}
+
+int fail(llvm::Error err, llvm::raw_ostream &errs) {
+  std::string text = llvm::toString(std::move(err));
+  // Messages from the libraries ("file:line: what") get the same "error:"
+  // as the command's own; diagnostics already carry theirs.
+  llvm::StringRef t(text);
+  if (!t.starts_with("error:") && !t.contains(": error:"))
+    text = "error: " + text;
+  errs << text << "\n";
+  return 1;
+}
+
+int runCheck(const Source &source, const CompileOptions &options,
+             llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  auto sig = source.check(options);
+  if (!sig)
+    return fail(sig.takeError(), err);
+  out << "model " << sig->function << ": ok\n";
+  for (const ArgInfo &arg : sig->args)
+    out << (arg.isParam ? "  param  " : "  input  ") << arg.name << ": "
+        << arg.typeString()
+        << (arg.isParam ? " = " + arg.init.kind : std::string()) << "\n";
+  for (const TensorInfo &o : sig->outputs)
+    out << "  output " << o.name << ": " << o.typeString() << "\n";
+  return 0;
+}
+
+/// The train block and flags of `inv`, with N bound to the batch size
+/// unless --dim gave it.
+llvm::Expected<TrainConfig> stepConfig(const Invocation &inv,
+                                       const Source &source,
+                                       CompileOptions &options) {
+  auto config = makeConfig(source, inv.trainOverrides);
+  if (!config)
+    return config.takeError();
+  options.dims.emplace("N", config->batch);
+  return config;
+}
+
+std::string formatBytes(int64_t bytes) {
+  if (bytes >= (1 << 20))
+    return llvm::formatv("{0:f2} MiB", bytes / double(1 << 20)).str();
+  if (bytes >= (1 << 10))
+    return llvm::formatv("{0:f1} KiB", bytes / double(1 << 10)).str();
+  return llvm::formatv("{0} B", bytes).str();
+}
+
+double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+int runStats(const Invocation &inv, const Source &source,
+             CompileOptions options, llvm::raw_ostream &out,
+             llvm::raw_ostream &err) {
+  auto config = stepConfig(inv, source, options);
+  if (!config)
+    return fail(config.takeError(), err);
+  int64_t steps = inv.reportSteps > 0 ? inv.reportSteps : 200;
+  auto measured =
+      measureFusion(source, options, config->train, steps, config->seed);
+  if (!measured)
+    return fail(measured.takeError(), err);
+  const std::array<StepStats, 2> &stats = *measured;
+  out << llvm::formatv("training step of {0} (batch {1}, {2}), median of {3} "
+                       "steps:\n",
+                       source.getName(), config->batch,
+                       toString(config->train.step.optimizer), steps);
+  if (stats[0].onDevice) {
+    // On a GPU: what the device ran; the step time includes the submit,
+    // the wait and the transfers of the batch and the loss.
+    out << "  on " << options.device
+        << "       dispatches  device time   step time   compile\n";
+    for (bool fusion : {false, true})
+      out << llvm::formatv(
+          "  {0,-14} {1,11}  {2,8:f3} ms  {3,7:f3} ms  {4,6:f2} s\n",
+          fusion ? "with fusion" : "without fusion", stats[fusion].dispatches,
+          1e3 * stats[fusion].deviceSeconds, 1e3 * stats[fusion].medianSeconds,
+          stats[fusion].compileSeconds);
+    return 0;
+  }
+  out << "                  kernels  intermediate writes   step time   "
+         "compile\n";
+  for (bool fusion : {false, true})
+    out << llvm::formatv("  {0,-14} {1,8}  {2,19}  {3,7:f3} ms  {4,6:f2} s\n",
+                         fusion ? "with fusion" : "without fusion",
+                         stats[fusion].kernels.kernels,
+                         formatBytes(stats[fusion].kernels.intermediateBytes),
+                         1e3 * stats[fusion].medianSeconds,
+                         stats[fusion].compileSeconds);
+  for (bool fusion : {false, true}) {
+    const StepStats &s = stats[fusion];
+    const char *which = fusion ? "with fusion:" : "without fusion:";
+    if (s.passesSkipped)
+      out << llvm::formatv("  compile {0,-14} served from the compile cache "
+                           "(nabla passes and LLVM skipped), load {1:f2} s\n",
+                           which, s.codegenSeconds);
+    else
+      out << llvm::formatv(
+          "  compile {0,-14} nabla passes {1:f2} s, LLVM {2:f2} s{3}\n", which,
+          s.loweringSeconds, s.codegenSeconds,
+          s.cacheHit ? " (served from the compile cache)" : "");
+  }
+  out << llvm::formatv(
+      "  fusion: {0:f2}x fewer kernels, {1:f2}x fewer bytes written, step "
+      "{2:f2}x as fast\n",
+      ratio(stats[0].kernels.kernels, stats[1].kernels.kernels),
+      ratio(stats[0].kernels.intermediateBytes,
+            stats[1].kernels.intermediateBytes),
+      ratio(stats[0].medianSeconds, stats[1].medianSeconds));
+  return 0;
+}
+
+int runEmit(const Invocation &inv, const Source &source, CompileOptions options,
+            llvm::raw_ostream &err) {
+  auto stage = parseStage(inv.emitStage);
+  if (!stage)
+    return fail(usageError("unknown --emit stage '" + inv.emitStage +
+                           "' (stages: " + stageNames() + ")"),
+                err);
+  std::error_code ec;
+  llvm::ToolOutputFile file(inv.outputPath, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail(
+        usageError("cannot write '" + inv.outputPath + "': " + ec.message()),
+        err);
+  // Stages of the training step (mixed, fused) are built with the model's
+  // train block and the flags; the others do not read them.
+  TrainOptions train;
+  if (*stage == Stage::Mixed || *stage == Stage::Fused) {
+    auto config = stepConfig(inv, source, options);
+    if (!config)
+      return fail(config.takeError(), err);
+    train = config->train;
+  }
+  if (auto e =
+          source.emit(*stage, options, file.os(), train.pipelineSettings()))
+    return fail(std::move(e), err);
+  file.keep();
+  return 0;
+}
+
+/// Parses every --input, checks the names against the model's inputs and
+/// infers named dims from the data. With `random`, inputs not given are
+/// left out (gradcheck draws them).
+llvm::Expected<std::vector<InputValue>> prepareInputs(const Invocation &inv,
+                                                      const Source &source,
+                                                      CompileOptions &options,
+                                                      bool random = false) {
+  std::vector<InputValue> values;
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const std::string &text : inv.inputs) {
+    auto value = parseInput(text);
+    if (!value)
+      return value.takeError();
+    if (shapes.count(value->name))
+      return usageError("--input " + value->name + " is given twice");
+    shapes[value->name] =
+        value->array ? value->array->getShape()
+                     : std::vector<int64_t>{-1, (int64_t)value->values.size()};
+    values.push_back(std::move(*value));
+  }
+  auto names = source.inputNames(options.model);
+  if (!names)
+    return names.takeError();
+  for (const InputValue &v : values)
+    if (!llvm::is_contained(*names, v.name))
+      return usageError("the model has no input '" + v.name +
+                        "' (its inputs: " + llvm::join(*names, ", ") + ")");
+  if (!random)
+    for (const std::string &name : *names)
+      if (!shapes.count(name))
+        return usageError("missing --input " + name + "=...");
+  if (auto e = source.inferDims(shapes, options))
+    return std::move(e);
+  return values;
+}
+
+/// Turns parsed inputs into tensors of the shapes the model declares.
+llvm::Expected<std::map<std::string, Tensor>>
+inputTensors(std::vector<InputValue> &values, const Signature &sig) {
+  std::map<std::string, Tensor> tensors;
+  for (InputValue &v : values) {
+    const ArgInfo &arg = sig.args[sig.findArg(v.name, false)];
+    if (v.array) {
+      tensors[v.name] = std::move(*v.array);
+      continue;
+    }
+    // A flat list fills the declared shape in row-major order.
+    Tensor t(arg.type, arg.shape);
+    if ((int64_t)v.values.size() != t.getNumElements())
+      return usageError("--input " + v.name + " has " +
+                        llvm::Twine(v.values.size()) + " values but " +
+                        arg.typeString() + " needs " +
+                        llvm::Twine(t.getNumElements()));
+    for (auto [i, x] : llvm::enumerate(v.values)) {
+      if (arg.type == ElementType::I32 && x != std::trunc(x))
+        return usageError(
+            "--input " + v.name + ": value " + formatNumber(x, false) +
+            " is not a whole number, but the input is " + arg.typeString());
+      t.set(i, x);
+    }
+    tensors[v.name] = std::move(t);
+  }
+  return tensors;
+}
+
+/// Compiles, initializes and runs the model on the command line's inputs.
+llvm::Expected<std::pair<std::unique_ptr<Model>, std::vector<Tensor>>>
+compileAndRun(const Invocation &inv, const Source &source,
+              CompileOptions &options) {
+  auto values = prepareInputs(inv, source, options);
+  if (!values)
+    return values.takeError();
+  auto model = Model::compile(source, options);
+  if (!model)
+    return model.takeError();
+  if (auto e = (*model)->initParameters(inv.seed))
+    return std::move(e);
+  auto tensors = inputTensors(*values, (*model)->getSignature());
+  if (!tensors)
+    return tensors.takeError();
+  auto outputs = (*model)->run(*tensors);
+  if (!outputs)
+    return outputs.takeError();
+  return std::make_pair(std::move(*model), std::move(*outputs));
+}
+
+int runModel(const Invocation &inv, const Source &source,
+             CompileOptions &options, llvm::raw_ostream &out,
+             llvm::raw_ostream &err) {
+  auto result = compileAndRun(inv, source, options);
+  if (!result)
+    return fail(result.takeError(), err);
+  std::vector<std::string> names;
+  for (const TensorInfo &o : result->first->getSignature().outputs)
+    names.push_back(o.name);
+  printOutputs(names, result->second, inv.json, out);
+  if (inv.profile)
+    printProfile(result->first->getEngine().getLastProfile(), "the model", out);
+  return 0;
+}
+
+void printJsonTensor(const Tensor &t, llvm::raw_ostream &os) {
+  os << "{\"shape\": ["
+     << llvm::join(llvm::map_range(t.getShape(),
+                                   [](int64_t d) { return std::to_string(d); }),
+                   ", ")
+     << "], \"data\": [";
+  for (int64_t k = 0; k < t.getNumElements(); ++k)
+    os << (k ? ", " : "") << formatNumber(t.get(k), true);
+  os << "]}";
+}
+
+int runGrad(const Invocation &inv, const Source &source,
+            CompileOptions &options, llvm::raw_ostream &out,
+            llvm::raw_ostream &err) {
+  options.gradients = true;
+  auto result = compileAndRun(inv, source, options);
+  if (!result)
+    return fail(result.takeError(), err);
+  const Signature &sig = result->first->getSignature();
+  const std::vector<Tensor> &values = result->second;
+  if (inv.json) {
+    out << "{\"loss\": " << formatNumber(values[0].get(0), true)
+        << ", \"grads\": {";
+    bool first = true;
+    for (auto [info, t] : llvm::zip(sig.outputs, values)) {
+      if (info.gradOf.empty())
+        continue;
+      out << (first ? "" : ", ") << "\"" << info.gradOf << "\": ";
+      printJsonTensor(t, out);
+      first = false;
+    }
+    out << "}}\n";
+    return 0;
+  }
+  out << "loss = " << formatNumber(values[0].get(0), false) << "\n";
+  for (auto [info, t] : llvm::zip(sig.outputs, values)) {
+    if (info.gradOf.empty())
+      continue;
+    std::string label = "dL/d" + info.gradOf + " = ";
+    out << label;
+    int64_t index = 0;
+    printNested(t, 0, index, label.size(), out);
+    out << "\n";
+  }
+  if (inv.profile)
+    printProfile(result->first->getEngine().getLastProfile(),
+                 "the loss and gradients", out);
+  return 0;
+}
+
+int runGradcheck(const Invocation &inv, const Source &source,
+                 CompileOptions &options, llvm::raw_ostream &out,
+                 llvm::raw_ostream &err) {
+  bool random = inv.randomInputs;
+  // Missing inputs are reported below, with the hint about random ones.
+  auto values = prepareInputs(inv, source, options, /*random=*/true);
+  if (!values)
+    return fail(values.takeError(), err);
+  // Shapes come from the f32 model; the check promotes to f64 itself.
+  auto sig = source.check(options);
+  if (!sig)
+    return fail(sig.takeError(), err);
+  auto inputs = inputTensors(*values, *sig);
+  if (!inputs)
+    return fail(inputs.takeError(), err);
+  if (!random)
+    for (const ArgInfo &arg : sig->args)
+      if (!arg.isParam && !inputs->count(arg.name))
+        return fail(usageError("missing --input " + arg.name +
+                               "=... (or pass --inputs random)"),
+                    err);
+  GradcheckOptions check;
+  check.seed = inv.seed;
+  check.rtol = inv.tolerance;
+  check.maxElements = inv.maxElements;
+  auto report = gradcheck(source, options, std::move(*inputs), check);
+  if (!report)
+    return fail(report.takeError(), err);
+  out << "gradcheck " << sig->function << ": f64, central differences, h = "
+      << "1e-6*max(1, |w|); pass when |ad - fd| <= "
+      << llvm::format("%g + %g", check.atol, check.rtol) << "*|fd|\n";
+  bool ok = true;
+  for (const ParamCheck &p : *report) {
+    out << llvm::format("  %-32s %-14s %5lld/%-5lld checked  max abs err "
+                        "%.2e  max rel err %.2e  %s\n",
+                        p.name.c_str(), p.type.c_str(), (long long)p.checked,
+                        (long long)p.total, p.maxAbsError, p.maxRelError,
+                        p.ok ? "ok" : "FAILED");
+    ok = ok && p.ok;
+  }
+  if (!ok) {
+    err << "error: some gradients differ from finite differences\n";
+    return 1;
+  }
+  out << "all " << report->size() << " parameters ok\n";
+  return 0;
+}
+
+} // namespace
+
+llvm::Expected<InputValue> parseInput(llvm::StringRef text) {
+  auto [name, value] = text.split('=');
+  if (name.empty() || value.empty() || !text.contains('='))
+    return usageError("--input " + text +
+                      ": expected NAME=v1,v2,... or NAME=file.npy");
+  InputValue input;
+  input.name = name.str();
+  if (value.ends_with(".npy")) {
+    auto array = readNpy(value);
+    if (!array)
+      return usageError("--input " + name + ": " +
+                        llvm::toString(array.takeError()));
+    for (int64_t i = 0; i < array->getNumElements(); ++i)
+      if (!std::isfinite(array->get(i)))
+        return usageError("--input " + name + ": " + value +
+                          " holds a NaN or infinity at flat index " +
+                          llvm::Twine(i));
+    input.array = std::move(*array);
+    return input;
+  }
+  llvm::SmallVector<llvm::StringRef> parts;
+  value.split(parts, ',');
+  for (auto [i, part] : llvm::enumerate(parts)) {
+    double v;
+    llvm::StringRef trimmed = part.trim();
+    if (trimmed.getAsDouble(v))
+      return usageError("--input " + name + ": '" + trimmed + "' (value " +
+                        llvm::Twine(i + 1) + ") is not a number");
+    if (!std::isfinite(v))
+      return usageError("--input " + name + ": value " + llvm::Twine(i + 1) +
+                        " is " + trimmed + "; inputs must be finite");
+    input.values.push_back(v);
+  }
+  return input;
+}
+
+void printOutputs(llvm::ArrayRef<std::string> names,
+                  llvm::ArrayRef<Tensor> values, bool json,
+                  llvm::raw_ostream &os) {
+  if (json) {
+    os << "{\"outputs\": {";
+    for (auto [i, t] : llvm::enumerate(values)) {
+      os << (i ? ", " : "") << "\"" << names[i] << "\": ";
+      printJsonTensor(t, os);
+    }
+    os << "}}\n";
+    return;
+  }
+  for (auto [i, t] : llvm::enumerate(values)) {
+    os << names[i] << " = ";
+    if (t.getRank() > 0)
+      os << t.typeString() << " ";
+    int64_t index = 0;
+    int indent =
+        names[i].size() + 3 + (t.getRank() > 0 ? t.typeString().size() + 1 : 0);
+    printNested(t, 0, index, indent, os);
+    os << "\n";
+  }
+}
+
+int listDevices(llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  auto devices = listVulkanDevices();
+  if (!devices)
+    return fail(devices.takeError(), err);
+  out << "cpu         the host CPU (LLVM JIT)\n";
+  for (const VulkanDeviceInfo &d : *devices) {
+    out << llvm::format("vulkan:%-5u", d.index) << d.name << " (" << d.type
+        << ", Vulkan " << d.apiVersion << ", " << d.driver << ")\n";
+    out << llvm::format("            %.0f MiB device-local memory, ",
+                        d.deviceLocalBytes / 1048576.0)
+        << llvm::format("largest tensor %.0f MiB, ",
+                        d.maxStorageBufferBytes / 1048576.0)
+        << "max workgroup " << d.maxWorkgroupInvocations << " invocations";
+    if (d.subgroupSize)
+      out << ", subgroup size " << d.subgroupSize;
+    out << "\n            f16: " << (d.float16 ? "yes" : "no")
+        << ", int64: " << (d.int64 ? "yes" : "no")
+        << ", int16: " << (d.int16 ? "yes" : "no")
+        << ", subgroup arithmetic: " << (d.subgroupArithmetic ? "yes" : "no")
+        << ", cooperative matrix: " << (d.cooperativeMatrix ? "yes" : "no")
+        << ", timestamps: " << (d.timestamps ? "yes" : "no") << "\n";
+  }
+  return 0;
+}
+
+int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
+                  llvm::raw_ostream &err) {
+  CompileOptions options;
+  options.model = inv.model;
+  options.requireScalarLoss = inv.forTraining;
+  options.configurePassManager = inv.configurePassManager;
+  options.fusion = inv.fusion;
+  options.device = inv.device;
+  options.profile = inv.profile;
+  auto device = parseDevice(inv.device);
+  if (!device)
+    return fail(device.takeError(), err);
+  if (inv.profile && !device->vulkan)
+    return fail(usageError("--profile times the dispatches of a GPU: use it "
+                           "with --device vulkan (on the CPU, nablac stats "
+                           "times the training step)"),
+                err);
+  if (inv.threads < 0)
+    return fail(usageError("--num-threads must be 1 or more"), err);
+  if (!applyThreadsFromEnvironment())
+    return fail(usageError("NABLA_NUM_THREADS must be a number, 1 or more"),
+                err);
+  if (inv.threads > 0)
+    setNumThreads(inv.threads);
+  if (auto e = parseDims(inv.dims, options.dims))
+    return fail(std::move(e), err);
+  auto source = Source::fromFile(inv.file);
+  if (!source)
+    return fail(source.takeError(), err);
+  if (inv.command == "check")
+    return runCheck(**source, options, out, err);
+  if (inv.command == "emit")
+    return runEmit(inv, **source, options, err);
+  if (inv.command == "stats")
+    return runStats(inv, **source, options, out, err);
+  if (inv.command == "grad")
+    return runGrad(inv, **source, options, out, err);
+  if (inv.command == "gradcheck")
+    return runGradcheck(inv, **source, options, out, err);
+  if (inv.command == "train" || inv.command == "eval" ||
+      inv.command == "grad-report") {
+    auto config = makeConfig(**source, inv.trainOverrides);
+    if (!config)
+      return fail(config.takeError(), err);
+    config->gradReportJson = inv.json;
+    if (inv.command == "grad-report") {
+      // The gradient after `steps` updates: train steps + 1, report the last.
+      config->reportOnly = true;
+      config->maxSteps = inv.reportSteps + 1;
+      config->gradReportEvery = inv.reportSteps + 1;
+      config->epochs = std::max<int64_t>(config->epochs, 1 << 20);
+      config->checkpoint.clear();
+      config->metrics.clear();
+    }
+    if (inv.command == "eval") {
+      if (config->checkpoint.empty())
+        return fail(usageError("eval needs --checkpoint PATH"), err);
+      auto result = evaluate(**source, *config, options, config->checkpoint);
+      if (!result)
+        return fail(result.takeError(), err);
+      out << llvm::format("loss %.4f", result->loss);
+      if (result->hasAccuracy)
+        out << llvm::format("  accuracy %.2f%%", 100 * result->accuracy);
+      out << "\n";
+      return 0;
+    }
+    auto summary = train(**source, *config, options, out, err);
+    if (!summary)
+      return fail(summary.takeError(), err);
+    return 0;
+  }
+  return runModel(inv, **source, options, out, err);
+}
+
+} // namespace nabla::tools

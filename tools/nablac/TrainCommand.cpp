@@ -1,0 +1,629 @@
+//===- TrainCommand.cpp - nablac train and nablac eval --------------------===//
+//
+// The training set-up comes from the model file's `train { ... }` block,
+// then the command line overrides it. Data: the model's first input gets
+// the features, its second the targets (class labels for an i32 input).
+//
+//===----------------------------------------------------------------------===//
+#include "tools/nablac/TrainCommand.h"
+#include "nabla/support/Error.h"
+#include "tools/nablac/TrainSettings.h"
+
+#include "tools/nablac/GradReport.h"
+#include "tools/nablac/Profile.h"
+#include "tools/nablac/RunLog.h"
+
+#include "nabla/Trainer.h"
+#include "nabla/runtime/Checkpoint.h"
+#include "nabla/runtime/Data.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cmath>
+
+namespace nabla::tools {
+
+namespace {
+
+llvm::Error usage(const llvm::Twine &message) {
+  return makeError("error: " + message);
+}
+
+//===----------------------------------------------------------------------===//
+// The train block
+//===----------------------------------------------------------------------===//
+
+/// Reads the `train { ... }` settings into `config` through the settings
+/// table; errors point at the setting or its value.
+llvm::Error readTrainBlock(const Source &source, TrainConfig &config) {
+  llvm::SmallString<256> dir = llvm::sys::path::parent_path(source.getName());
+  for (const TrainBlockSetting &written : source.trainSettings()) {
+    const TrainSetting *setting = findTrainSetting(written.name);
+    if (!setting || written.name != setting->name) {
+      std::vector<std::string> names;
+      for (const TrainSetting &s : trainSettings())
+        names.push_back(s.name);
+      return source.errorAt(
+          written.loc, "unknown train setting '" + written.name +
+                           "' (settings: " + llvm::join(names, ", ") + ")");
+    }
+    using Kind = TrainBlockSetting::Kind;
+    std::string value = written.value;
+    bool isText = written.kind == Kind::Name || written.kind == Kind::String;
+    bool isNumber =
+        written.kind == Kind::Number || written.kind == Kind::Integer;
+    std::optional<std::string> problem;
+    if (setting->type == TrainSetting::Type::Path ||
+        setting->type == TrainSetting::Type::Text) {
+      if (!isText && !(setting->type == TrainSetting::Type::Text && isNumber))
+        problem = "a name or a string";
+    } else if (setting->type == TrainSetting::Type::Switch) {
+      if (written.kind != Kind::Name)
+        problem = "true or false";
+    } else if (!isNumber) {
+      problem = setting->type == TrainSetting::Type::Integer ? "an integer"
+                                                             : "a number";
+    }
+    // Paths are relative to the model file.
+    if (setting->type == TrainSetting::Type::Path && !value.empty() &&
+        !llvm::sys::path::is_absolute(value)) {
+      llvm::SmallString<256> full = dir;
+      llvm::sys::path::append(full, value);
+      value = std::string(full);
+    }
+    if (!problem)
+      problem = setting->set(config, value);
+    if (problem)
+      return source.errorAt(written.valueLoc,
+                            "'" + written.name + "' must be " + *problem);
+  }
+  return llvm::Error::success();
+}
+
+/// What no single setting can check.
+llvm::Error checkConfig(const TrainConfig &c) {
+  if (c.data.empty())
+    return usage("no training data: give --data FILE or a `data = \"...\"` "
+                 "setting in the model's train block");
+  return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Data
+//===----------------------------------------------------------------------===//
+
+bool hasSuffix(llvm::StringRef path, llvm::StringRef suffix) {
+  return path.ends_with(suffix) || path.ends_with((suffix + ".gz").str());
+}
+
+llvm::Expected<Dataset> load(llvm::StringRef data, llvm::StringRef labels,
+                             int64_t classes) {
+  if (hasSuffix(data, ".npy")) {
+    if (labels.empty())
+      return usage(data + ": a .npy data set needs its targets: labels = "
+                          "\"FILE.npy\"");
+    return readNpyDataset(data, labels, classes);
+  }
+  if (!labels.empty())
+    return readIdx(data, labels);
+  CsvOptions csv;
+  csv.numClasses = classes;
+  return readCsv(data, csv);
+}
+
+struct Data {
+  Dataset train, test;
+};
+
+llvm::Expected<Data> loadData(const TrainConfig &c, int64_t classes) {
+  auto all = load(c.data, c.labels, classes);
+  if (!all)
+    return all.takeError();
+  Data d;
+  if (!c.testData.empty()) {
+    auto test = load(c.testData, c.testLabels, classes);
+    if (!test)
+      return test.takeError();
+    d.train = std::move(*all);
+    d.test = std::move(*test);
+  } else if (c.split > 0) {
+    std::tie(d.train, d.test) = splitDataset(*all, c.split, c.seed);
+  } else {
+    d.train = std::move(*all);
+  }
+  if (d.test.getNumRows() > 0 &&
+      d.test.features.getShape()[1] != d.train.features.getShape()[1])
+    return usage("the test set has " +
+                 llvm::Twine(d.test.features.getShape()[1]) +
+                 " features per row but the training set has " +
+                 llvm::Twine(d.train.features.getShape()[1]));
+  Scaler::Kind kind = c.scale == "standardize" ? Scaler::Kind::Standardize
+                      : c.scale == "minmax"    ? Scaler::Kind::MinMax
+                      : c.scale == "divide"    ? Scaler::Kind::Divide
+                                               : Scaler::Kind::None;
+  Scaler scaler = Scaler::fit(kind, d.train, c.divisor);
+  scaler.apply(d.train);
+  if (d.test.getNumRows() > 0)
+    scaler.apply(d.test);
+  return d;
+}
+
+/// Which model inputs take the features and the targets, and checks that
+/// the data fits their declared shapes (with N, the batch, left out).
+struct Binding {
+  std::string features, targets;
+  std::vector<int64_t> featureShape; // without the batch dim
+  bool classification = false;
+  int64_t classes = 0;
+};
+
+llvm::Expected<Binding> bindInputs(const Source &source,
+                                   const CompileOptions &options) {
+  CompileOptions probe = options;
+  probe.dims["N"] = probe.dims.count("N") ? probe.dims["N"] : 1;
+  auto sig = source.check(probe);
+  if (!sig)
+    return sig.takeError();
+  std::vector<const ArgInfo *> inputs;
+  for (const ArgInfo &a : sig->args)
+    if (!a.isParam)
+      inputs.push_back(&a);
+  if (inputs.size() != 2)
+    return usage("model " + sig->function + " has " +
+                 llvm::Twine(inputs.size()) +
+                 " inputs; training needs two: the features and the targets");
+  Binding b;
+  b.features = inputs[0]->name;
+  b.targets = inputs[1]->name;
+  b.featureShape.assign(inputs[0]->shape.begin() + 1, inputs[0]->shape.end());
+  b.classification = inputs[1]->type == ElementType::I32;
+  b.classes = inputs[1]->classes;
+  return b;
+}
+
+/// Reshapes a [B, F] batch to the model's [B, ...] input.
+Tensor reshapeRows(const Tensor &t, const std::vector<int64_t> &rowShape) {
+  std::vector<int64_t> shape = {t.getShape()[0]};
+  shape.insert(shape.end(), rowShape.begin(), rowShape.end());
+  Tensor r(t.getElementType(), shape);
+  std::memcpy(r.data(), t.data(), t.sizeInBytes());
+  return r;
+}
+
+llvm::Error checkFeatures(const Dataset &d, const Binding &b,
+                          llvm::StringRef file) {
+  int64_t want = 1;
+  for (int64_t s : b.featureShape)
+    want *= s;
+  int64_t have = d.features.getShape()[1];
+  if (want != have)
+    return usage(file + ": rows have " + llvm::Twine(have) +
+                 " features, but the model's input '" + b.features +
+                 "' takes " + llvm::Twine(want) + " per row");
+  if (!b.classification && d.targets.getElementType() == ElementType::I32)
+    return usage("the model's targets '" + b.targets +
+                 "' are floats, but the data has class labels");
+  if (b.classification && d.targets.getElementType() != ElementType::I32)
+    return usage("the model's targets '" + b.targets +
+                 "' are class labels (i32), but the data has float targets "
+                 "(set `classes` in the train block)");
+  return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Evaluation
+//===----------------------------------------------------------------------===//
+
+/// Forward models for chunks of the test set: one of `chunk` rows and one
+/// for the remainder, so every row counts exactly once.
+struct Evaluator {
+  std::unique_ptr<Model> full, rest;
+  int64_t chunk = 0;
+
+  static llvm::Expected<Evaluator>
+  create(const Source &source, CompileOptions options, int64_t rows) {
+    Evaluator e;
+    e.chunk = std::min<int64_t>(rows, 1000);
+    options.dims["N"] = e.chunk;
+    auto full = Model::compile(source, options);
+    if (!full)
+      return full.takeError();
+    e.full = std::move(*full);
+    if (int64_t r = rows % e.chunk) {
+      options.dims["N"] = r;
+      auto rest = Model::compile(source, options);
+      if (!rest)
+        return rest.takeError();
+      e.rest = std::move(*rest);
+    }
+    return std::move(e);
+  }
+
+  llvm::Expected<EvalResult>
+  run(const Dataset &data, const Binding &b,
+      const std::function<Tensor *(llvm::StringRef)> &params) {
+    EvalResult result;
+    int64_t rows = data.getNumRows(), correct = 0;
+    double lossSum = 0;
+    int64_t f = data.features.getShape()[1];
+    // The current parameters, once per evaluation (not per chunk).
+    for (Model *m : {full.get(), rest.get()})
+      if (m)
+        for (const ArgInfo &a : m->getSignature().args)
+          if (a.isParam)
+            *m->getParameter(a.name) = params(a.name)->convertTo(
+                m->getParameter(a.name)->getElementType());
+    for (int64_t start = 0; start < rows; start += chunk) {
+      int64_t n = std::min(chunk, rows - start);
+      Model &m = n == chunk ? *full : *rest;
+      Tensor x(ElementType::F32, {n, f});
+      std::memcpy(x.data(),
+                  static_cast<const char *>(data.features.data()) +
+                      start * f * 4,
+                  n * f * 4);
+      std::vector<int64_t> tshape = data.targets.getShape();
+      tshape[0] = n;
+      Tensor y(data.targets.getElementType(), tshape);
+      size_t rowBytes = y.sizeInBytes() / n;
+      std::memcpy(y.data(),
+                  static_cast<const char *>(data.targets.data()) +
+                      start * rowBytes,
+                  n * rowBytes);
+      auto out =
+          m.run({{b.features, reshapeRows(x, b.featureShape)}, {b.targets, y}});
+      if (!out)
+        return out.takeError();
+      lossSum += (*out)[0].get(0) * n;
+      // Accuracy: the argmax of the second output, [n, C], against labels.
+      if (b.classification && out->size() > 1 &&
+          (*out)[1].getShape() == std::vector<int64_t>{n, b.classes}) {
+        result.hasAccuracy = true;
+        const Tensor &logits = (*out)[1];
+        for (int64_t i = 0; i < n; ++i) {
+          int64_t best = 0;
+          for (int64_t c = 1; c < b.classes; ++c)
+            if (logits.get(i * b.classes + c) >
+                logits.get(i * b.classes + best))
+              best = c;
+          correct += best == static_cast<int64_t>(y.get(i));
+        }
+      }
+    }
+    result.loss = lossSum / rows;
+    result.accuracy = rows ? double(correct) / rows : 0;
+    return result;
+  }
+};
+
+std::string formatSeconds(double s) {
+  char buffer[32];
+  if (s >= 60)
+    std::snprintf(buffer, sizeof(buffer), "%dm%02ds", int(s) / 60, int(s) % 60);
+  else
+    std::snprintf(buffer, sizeof(buffer), "%.1fs", s);
+  return buffer;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// nablac train
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
+                                   const CompileOptions &baseOptions,
+                                   llvm::raw_ostream &out,
+                                   llvm::raw_ostream &progress) {
+  if (auto e = checkConfig(config))
+    return std::move(e);
+  CompileOptions options = baseOptions;
+  options.dims["N"] = config.batch;
+  options.requireScalarLoss = true;
+  auto binding = bindInputs(source, options);
+  if (!binding)
+    return binding.takeError();
+  int64_t classes = config.classes > 0 ? config.classes : binding->classes;
+  if (binding->classification && config.classes > 0 && binding->classes > 0 &&
+      config.classes != binding->classes)
+    return usage("classes = " + llvm::Twine(config.classes) +
+                 " but the model's cross_entropy has " +
+                 llvm::Twine(binding->classes) + " classes");
+  auto data = loadData(config, binding->classification ? classes : 0);
+  if (!data)
+    return data.takeError();
+  if (auto e = checkFeatures(data->train, *binding, config.data))
+    return std::move(e);
+  int64_t stepsPerEpoch =
+      data->train.getNumRows() / (config.batch * config.train.step.accumulate);
+  if (stepsPerEpoch == 0)
+    return usage(
+        "the training set has " + llvm::Twine(data->train.getNumRows()) +
+        " rows, fewer than one step (batch " + llvm::Twine(config.batch) +
+        " x accumulate " + llvm::Twine(config.train.step.accumulate) + ")");
+
+  auto trainer = Trainer::create(source, options, config.train);
+  if (!trainer)
+    return trainer.takeError();
+  if (auto e = (*trainer)->initParameters(config.seed))
+    return std::move(e);
+  std::optional<Evaluator> evaluator;
+  if (data->test.getNumRows() > 0 && !config.reportOnly) {
+    auto ev = Evaluator::create(source, baseOptions, data->test.getNumRows());
+    if (!ev)
+      return ev.takeError();
+    evaluator = std::move(*ev);
+  }
+
+  if (!config.resume.empty()) {
+    auto checkpoint = readCheckpoint(config.resume);
+    if (!checkpoint)
+      return checkpoint.takeError();
+    if (auto e = (*trainer)->restore(*checkpoint))
+      return usage(config.resume + ": " + llvm::toString(std::move(e)));
+    out << "resumed from " << config.resume << " at step "
+        << (*trainer)->getStep() << "\n";
+  }
+
+  std::unique_ptr<llvm::raw_fd_ostream> metrics;
+  if (!config.metrics.empty()) {
+    std::error_code ec;
+    metrics = std::make_unique<llvm::raw_fd_ostream>(
+        config.metrics, ec, llvm::sys::fs::OF_Append | llvm::sys::fs::OF_Text);
+    if (ec)
+      return usage("cannot open '" + config.metrics + "': " + ec.message());
+  }
+  bool terminal = llvm::sys::Process::StandardErrIsDisplayed();
+  std::optional<RunLog> log;
+  if (!config.logDir.empty()) {
+    auto opened = RunLog::open(config.logDir);
+    if (!opened)
+      return opened.takeError();
+    log = std::move(*opened);
+  }
+
+  if (!config.reportOnly)
+    out << "training " << source.getName() << ": " << data->train.getNumRows()
+        << " rows, " << data->test.getNumRows() << " held out; "
+        << toString(config.train.step.optimizer) << " lr "
+        << llvm::format("%g", config.train.lr) << ", batch " << config.batch;
+  if (config.train.step.accumulate > 1 && !config.reportOnly)
+    out << " x " << config.train.step.accumulate << " accumulated";
+  if (!config.reportOnly)
+    out << ", " << config.epochs << " epochs\n";
+  std::optional<GradReport> lastReport;
+
+  TrainSummary summary;
+  auto accessor = [&](llvm::StringRef name) {
+    return (*trainer)->getParameter(name);
+  };
+  int64_t totalSteps = stepsPerEpoch * config.epochs;
+  int64_t start = (*trainer)->getStep();
+  if (config.maxSteps >= 0)
+    totalSteps = std::min(totalSteps, start + config.maxSteps);
+  for (int64_t epoch = start / stepsPerEpoch;
+       epoch < config.epochs && (*trainer)->getStep() < totalSteps; ++epoch) {
+    auto begin = std::chrono::steady_clock::now();
+    BatchIterator batches(data->train, config.batch, /*shuffle=*/true,
+                          config.seed, epoch);
+    // A resumed run skips the batches its checkpoint already took.
+    int64_t skip = ((*trainer)->getStep() - epoch * stepsPerEpoch) *
+                   config.train.step.accumulate;
+    Tensor x, y;
+    for (int64_t i = 0; i < skip; ++i)
+      batches.next(x, y);
+    double lossSum = 0;
+    int64_t steps = 0, examples = 0;
+    auto lastDraw = begin - std::chrono::seconds(1);
+    while ((*trainer)->getStep() <
+           std::min(totalSteps, (epoch + 1) * stepsPerEpoch)) {
+      std::vector<std::map<std::string, Tensor>> micro;
+      for (int64_t k = 0; k < config.train.step.accumulate; ++k) {
+        if (!batches.next(x, y))
+          break;
+        micro.push_back(
+            {{binding->features, reshapeRows(x, binding->featureShape)},
+             {binding->targets, y}});
+      }
+      if ((int64_t)micro.size() < config.train.step.accumulate)
+        break;
+      auto r = (*trainer)->step(micro);
+      if (!r)
+        return r.takeError();
+      if (r->skipped) {
+        // Dynamic loss scaling: the scale was too large; it has halved.
+        progress << llvm::formatv(
+            "note: step {0} overflowed at loss scale {1}; skipped, the scale "
+            "is now {2}\n",
+            (*trainer)->getStep() + 1, r->lossScale,
+            (*trainer)->getLossScaler().getScale());
+        continue;
+      }
+      if (r->nonFinite) {
+        if (config.onNonFinite == "skip") {
+          progress << "warning: step " << (*trainer)->getStep() + 1
+                   << " has a non-finite loss or gradient; skipped\n";
+          continue;
+        }
+        return (*trainer)->locateNonFinite(source, micro[0]);
+      }
+      if (!std::isfinite(r->loss))
+        return usage("the loss became " +
+                     llvm::Twine(r->loss > 0 ? "inf" : "NaN") + " at step " +
+                     llvm::Twine((*trainer)->getStep()) +
+                     " (try a smaller learning rate, or --clip-norm)");
+      int64_t done = (*trainer)->getStep();
+      if (config.gradReportEvery > 0 && done % config.gradReportEvery == 0) {
+        // The step's gradient was taken after done - 1 updates.
+        GradReport report = makeGradReport(done - 1, r->gradNorms,
+                                           lastReport ? &*lastReport : nullptr);
+        if (terminal)
+          progress << "\r" << std::string(78, ' ') << "\r";
+        if (config.gradReportJson)
+          printGradReportJson(report, out);
+        else
+          printGradReport(report, out);
+        lastReport = report;
+      }
+      if (log)
+        log->step(done, r->loss,
+                  makeGradReport(done - 1, r->gradNorms, nullptr));
+      lossSum += r->loss;
+      ++steps;
+      examples += config.batch * config.train.step.accumulate;
+      // The bar is redrawn at most ten times a second: writing to the
+      // terminal every step would cost more than a small model's step.
+      auto now = std::chrono::steady_clock::now();
+      if (terminal && now - lastDraw > std::chrono::milliseconds(100)) {
+        lastDraw = now;
+        double secs = std::chrono::duration<double>(now - begin).count();
+        int64_t inEpoch = (*trainer)->getStep() - epoch * stepsPerEpoch;
+        int width = 24, filled = int(width * inEpoch / stepsPerEpoch);
+        double eta =
+            secs / std::max<int64_t>(steps, 1) * (stepsPerEpoch - inEpoch);
+        progress << llvm::format("\repoch %lld [", (long long)epoch + 1)
+                 << std::string(filled, '#') << std::string(width - filled, '.')
+                 << llvm::format("] step %lld  loss %.4f  %.0f ex/s  ETA %s  ",
+                                 (long long)(*trainer)->getStep(), r->loss,
+                                 examples / std::max(secs, 1e-9),
+                                 formatSeconds(eta).c_str());
+        progress.flush();
+      }
+    }
+    if (terminal)
+      progress << "\r" << std::string(78, ' ') << "\r";
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - begin)
+            .count();
+    EpochResult result;
+    result.epoch = epoch + 1;
+    result.trainLoss = steps ? lossSum / steps : NAN;
+    result.seconds = seconds;
+    if (evaluator) {
+      auto ev = evaluator->run(data->test, *binding, accessor);
+      if (!ev)
+        return ev.takeError();
+      result.test = *ev;
+    }
+    if (config.reportOnly) {
+      summary.epochs.push_back(result);
+      continue;
+    }
+    out << llvm::format("epoch %lld  train loss %.4f", (long long)result.epoch,
+                        result.trainLoss);
+    if (evaluator) {
+      out << llvm::format("  test loss %.4f", result.test.loss);
+      if (result.test.hasAccuracy)
+        out << llvm::format("  test accuracy %.2f%%",
+                            100 * result.test.accuracy);
+    }
+    out << llvm::format("  (%s, %.0f examples/s)\n",
+                        formatSeconds(seconds).c_str(),
+                        examples / std::max(seconds, 1e-9));
+    out.flush();
+    if (metrics) {
+      *metrics << "{\"epoch\": " << result.epoch << ", \"train_loss\": "
+               << llvm::format("%.9g", result.trainLoss);
+      if (evaluator) {
+        *metrics << ", \"test_loss\": "
+                 << llvm::format("%.9g", result.test.loss);
+        if (result.test.hasAccuracy)
+          *metrics << ", \"test_accuracy\": "
+                   << llvm::format("%.9g", result.test.accuracy);
+      }
+      *metrics << ", \"seconds\": " << llvm::format("%.3f", seconds) << "}\n";
+      metrics->flush();
+    }
+    if (log) {
+      log->epoch(result.epoch, result.trainLoss, result.test.loss,
+                 result.test.accuracy, evaluator.has_value(), seconds);
+      if (auto e = log->plot(llvm::sys::path::filename(source.getName())))
+        return std::move(e);
+    }
+    if (!config.checkpoint.empty()) {
+      auto c = (*trainer)->toCheckpoint();
+      if (!c)
+        return c.takeError();
+      c->metadata["epoch"] = std::to_string(result.epoch);
+      if (auto e = writeCheckpoint(*c, config.checkpoint))
+        return std::move(e);
+    }
+    summary.epochs.push_back(result);
+  }
+  if (options.profile)
+    printProfile((*trainer)->getEngine().getLastProfile(),
+                 "the last training step", out);
+  summary.steps = (*trainer)->getStep();
+  for (const std::string &name : (*trainer)->getParameterNames())
+    summary.parameters[name] = *(*trainer)->getParameter(name);
+  return summary;
+}
+
+llvm::Expected<EvalResult> evaluate(const Source &source, TrainConfig config,
+                                    const CompileOptions &baseOptions,
+                                    llvm::StringRef checkpointPath) {
+  auto checkpoint = readCheckpoint(checkpointPath);
+  if (!checkpoint)
+    return checkpoint.takeError();
+  CompileOptions options = baseOptions;
+  auto binding = bindInputs(source, options);
+  if (!binding)
+    return binding.takeError();
+  int64_t classes = config.classes > 0 ? config.classes : binding->classes;
+  auto data = loadData(config, binding->classification ? classes : 0);
+  if (!data)
+    return data.takeError();
+  // Without a held-out set, evaluate on all the data.
+  Dataset &eval = data->test.getNumRows() > 0 ? data->test : data->train;
+  if (auto e = checkFeatures(eval, *binding, config.data))
+    return std::move(e);
+  auto evaluator = Evaluator::create(source, options, eval.getNumRows());
+  if (!evaluator)
+    return evaluator.takeError();
+  std::string missing;
+  auto accessor = [&](llvm::StringRef name) -> Tensor * {
+    auto it = checkpoint->tensors.find("param:" + name.str());
+    if (it == checkpoint->tensors.end()) {
+      missing = name.str();
+      return nullptr;
+    }
+    return &it->second;
+  };
+  for (const ArgInfo &a : evaluator->full->getSignature().args)
+    if (a.isParam && !accessor(a.name))
+      return usage(checkpointPath + ": no parameter '" + missing + "'");
+  return evaluator->run(eval, *binding, accessor);
+}
+
+/// A command-line flag's value, through the settings table.
+llvm::Error setFromFlag(TrainConfig &c, llvm::StringRef flag,
+                        llvm::StringRef value) {
+  const TrainSetting *setting = findTrainSetting(flag);
+  if (!setting)
+    return usage("unknown training option --" + flag);
+  if (auto problem = setting->set(c, value.trim()))
+    return usage("--" + setting->flag() + " " + value + ": must be " +
+                 *problem);
+  return llvm::Error::success();
+}
+
+llvm::Expected<TrainConfig>
+makeConfig(const Source &source,
+           llvm::ArrayRef<std::pair<std::string, std::string>> overrides) {
+  TrainConfig config;
+  if (auto e = readTrainBlock(source, config))
+    return std::move(e);
+  // Command-line flags win over the block.
+  for (const auto &[key, value] : overrides)
+    if (auto e = setFromFlag(config, key, value))
+      return std::move(e);
+  return config;
+}
+
+} // namespace nabla::tools

@@ -1,0 +1,74 @@
+//===- TrainCommand.h - nablac train and nablac eval ------------*- C++ -*-===//
+#ifndef NABLA_TRAINCOMMAND_H
+#define NABLA_TRAINCOMMAND_H
+
+#include "nabla/Trainer.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nabla::tools {
+
+/// Everything `nablac train` needs beyond the model: from the model file's
+/// train block, then command-line flags.
+struct TrainConfig {
+  std::string data, labels, testData, testLabels;
+  int64_t classes = 0;        // 0: from the model's cross_entropy
+  double split = 0.2;         // held out when there is no test_data
+  std::string scale = "none"; // none, standardize, minmax, divide
+  double divisor = 1;
+  int64_t epochs = 10, batch = 32;
+  int64_t seed = 0;
+  TrainOptions train;
+  std::string checkpoint, resume, metrics, logDir;
+  int64_t maxSteps = -1; // stop after this many steps (-1: all epochs)
+  /// Print the per-layer gradient report every this many steps (0: never).
+  int64_t gradReportEvery = 0;
+  bool gradReportJson = false;
+  /// Only the report (nablac grad-report): no epoch lines or evaluation.
+  bool reportOnly = false;
+  /// What to do when a step's loss or gradients are not finite, with
+  /// train.checkNumerics: "stop" (and name the op) or "skip" the step.
+  std::string onNonFinite = "stop";
+};
+
+/// The train block of `source`, then `overrides` (flag name, value), e.g.
+/// {"lr", "0.01"}, {"epochs", "5"}. Errors name the setting and position.
+llvm::Expected<TrainConfig>
+makeConfig(const Source &source,
+           llvm::ArrayRef<std::pair<std::string, std::string>> overrides);
+
+struct EvalResult {
+  double loss = 0, accuracy = 0;
+  bool hasAccuracy = false;
+};
+
+struct EpochResult {
+  int64_t epoch = 0;
+  double trainLoss = 0, seconds = 0;
+  EvalResult test;
+};
+
+struct TrainSummary {
+  std::vector<EpochResult> epochs;
+  int64_t steps = 0;
+  std::map<std::string, Tensor> parameters;
+};
+
+/// Trains as `nablac train` does, printing a line per epoch to `out` and a
+/// progress bar to `progress` when that is a terminal.
+llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
+                                   const CompileOptions &options,
+                                   llvm::raw_ostream &out,
+                                   llvm::raw_ostream &progress);
+
+/// Evaluates the parameters of a checkpoint on the held-out data (or all
+/// the data when nothing is held out).
+llvm::Expected<EvalResult> evaluate(const Source &source, TrainConfig config,
+                                    const CompileOptions &options,
+                                    llvm::StringRef checkpoint);
+
+} // namespace nabla::tools
+
+#endif // NABLA_TRAINCOMMAND_H
