@@ -10,6 +10,7 @@
 
 include "NablaDialect.td"
 include "NablaInterfaces.td"
+include "NablaTraits.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -38,6 +39,7 @@ def Nabla_ConstantOp : Nabla_Op<"constant", [ConstantLike, Pure,
 }
 
 def Nabla_CastOp : Nabla_Op<"cast", [Pure, SameOperandsAndResultShape,
+    Nabla_Elementwise,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "convert every element to another element type";
   let description = [{
@@ -56,7 +58,8 @@ def Nabla_CastOp : Nabla_Op<"cast", [Pure, SameOperandsAndResultShape,
 //===----------------------------------------------------------------------===//
 
 class Nabla_BinaryOp<string mnemonic, list<Trait> traits = []>
-    : Nabla_Op<mnemonic, !listconcat([Pure, DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>], traits)> {
+    : Nabla_Op<mnemonic, !listconcat([Pure, Nabla_Elementwise,
+        DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>], traits)> {
   let arguments = (ins Nabla_NumericTensor:$lhs, Nabla_NumericTensor:$rhs);
   let results = (outs Nabla_NumericTensor:$result);
   let assemblyFormat = [{
@@ -75,7 +78,7 @@ class Nabla_BinaryOp<string mnemonic, list<Trait> traits = []>
   }];
 }
 
-def Nabla_AddOp : Nabla_BinaryOp<"add", [Commutative]> {
+def Nabla_AddOp : Nabla_BinaryOp<"add", [Commutative, Nabla_FollowOperands]> {
   let summary = "elementwise sum with broadcasting";
   let description = [{
     `%z = nabla.add %x, %b : tensor<8x10xf32>, tensor<10xf32> -> tensor<8x10xf32>`
@@ -86,7 +89,7 @@ def Nabla_AddOp : Nabla_BinaryOp<"add", [Commutative]> {
   let hasFolder = 1;
 }
 
-def Nabla_SubOp : Nabla_BinaryOp<"sub"> {
+def Nabla_SubOp : Nabla_BinaryOp<"sub", [Nabla_FollowOperands]> {
   let summary = "elementwise difference with broadcasting";
   let description = [{
     `%z = nabla.sub %x, %y : tensor<4xf32>, tensor<f32> -> tensor<4xf32>`
@@ -95,7 +98,7 @@ def Nabla_SubOp : Nabla_BinaryOp<"sub"> {
   let hasFolder = 1;
 }
 
-def Nabla_MulOp : Nabla_BinaryOp<"mul", [Commutative]> {
+def Nabla_MulOp : Nabla_BinaryOp<"mul", [Commutative, Nabla_FollowOperands]> {
   let summary = "elementwise product with broadcasting";
   let description = [{
     `%z = nabla.mul %w, %x : tensor<2xf32>, tensor<2xf32> -> tensor<2xf32>`
@@ -104,7 +107,7 @@ def Nabla_MulOp : Nabla_BinaryOp<"mul", [Commutative]> {
   let hasFolder = 1;
 }
 
-def Nabla_DivOp : Nabla_BinaryOp<"div"> {
+def Nabla_DivOp : Nabla_BinaryOp<"div", [Nabla_FollowOperands]> {
   let summary = "elementwise quotient with broadcasting";
   let description = [{
     `%z = nabla.div %x, %n : tensor<4xf32>, tensor<f32> -> tensor<4xf32>`
@@ -113,7 +116,7 @@ def Nabla_DivOp : Nabla_BinaryOp<"div"> {
   let hasFolder = 1;
 }
 
-def Nabla_PowOp : Nabla_BinaryOp<"pow"> {
+def Nabla_PowOp : Nabla_BinaryOp<"pow", [Nabla_KeepF32]> {
   let summary = "elementwise power with broadcasting";
   let description = [{
     `%z = nabla.pow %x, %two : tensor<f32>, tensor<f32> -> tensor<f32>`
@@ -122,7 +125,7 @@ def Nabla_PowOp : Nabla_BinaryOp<"pow"> {
   let hasFolder = 1;
 }
 
-def Nabla_MaxOp : Nabla_BinaryOp<"max", [Commutative]> {
+def Nabla_MaxOp : Nabla_BinaryOp<"max", [Commutative, Nabla_FollowOperands]> {
   let summary = "elementwise maximum with broadcasting";
   let description = [{
     `%z = nabla.max %x, %y : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>`
@@ -136,38 +139,39 @@ def Nabla_MaxOp : Nabla_BinaryOp<"max", [Commutative]> {
 
 class Nabla_UnaryOp<string mnemonic, Type operandType, list<Trait> traits = []>
     : Nabla_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType,
-                                      DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>], traits)> {
+        Nabla_Elementwise,
+        DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>], traits)> {
   let arguments = (ins operandType:$operand);
   let results = (outs operandType:$result);
   let assemblyFormat = "$operand attr-dict `:` type($result)";
 }
 
-def Nabla_NegOp : Nabla_UnaryOp<"neg", Nabla_NumericTensor> {
+def Nabla_NegOp : Nabla_UnaryOp<"neg", Nabla_NumericTensor, [Nabla_FollowOperands]> {
   let summary = "elementwise negation";
   let description = [{ `%y = nabla.neg %x : tensor<4xf32>` (folds `-(-x)` to `x`) }];
   let hasFolder = 1;
 }
-def Nabla_ReluOp : Nabla_UnaryOp<"relu", Nabla_FloatTensor> {
+def Nabla_ReluOp : Nabla_UnaryOp<"relu", Nabla_FloatTensor, [Nabla_FollowOperands]> {
   let summary = "max(x, 0) elementwise";
   let description = [{ `%y = nabla.relu %x : tensor<8x256xf32>` }];
 }
-def Nabla_SigmoidOp : Nabla_UnaryOp<"sigmoid", Nabla_FloatTensor> {
+def Nabla_SigmoidOp : Nabla_UnaryOp<"sigmoid", Nabla_FloatTensor, [Nabla_FollowOperands]> {
   let summary = "1 / (1 + exp(-x)) elementwise";
   let description = [{ `%y = nabla.sigmoid %x : tensor<8x256xf32>` }];
 }
-def Nabla_TanhOp : Nabla_UnaryOp<"tanh", Nabla_FloatTensor> {
+def Nabla_TanhOp : Nabla_UnaryOp<"tanh", Nabla_FloatTensor, [Nabla_FollowOperands]> {
   let summary = "hyperbolic tangent elementwise";
   let description = [{ `%y = nabla.tanh %x : tensor<8x256xf32>` }];
 }
-def Nabla_ExpOp : Nabla_UnaryOp<"exp", Nabla_FloatTensor> {
+def Nabla_ExpOp : Nabla_UnaryOp<"exp", Nabla_FloatTensor, [Nabla_KeepF32]> {
   let summary = "e^x elementwise";
   let description = [{ `%y = nabla.exp %x : tensor<4xf32>` }];
 }
-def Nabla_LogOp : Nabla_UnaryOp<"log", Nabla_FloatTensor> {
+def Nabla_LogOp : Nabla_UnaryOp<"log", Nabla_FloatTensor, [Nabla_KeepF32]> {
   let summary = "natural logarithm elementwise";
   let description = [{ `%y = nabla.log %x : tensor<4xf32>` }];
 }
-def Nabla_SqrtOp : Nabla_UnaryOp<"sqrt", Nabla_FloatTensor> {
+def Nabla_SqrtOp : Nabla_UnaryOp<"sqrt", Nabla_FloatTensor, [Nabla_KeepF32]> {
   let summary = "square root elementwise";
   let description = [{ `%y = nabla.sqrt %x : tensor<4xf32>` }];
 }
@@ -176,8 +180,9 @@ def Nabla_SqrtOp : Nabla_UnaryOp<"sqrt", Nabla_FloatTensor> {
 // Reductions
 //===----------------------------------------------------------------------===//
 
-class Nabla_ReduceOp<string mnemonic, Type operandType>
-    : Nabla_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
+class Nabla_ReduceOp<string mnemonic, Type operandType, list<Trait> traits = []>
+    : Nabla_Op<mnemonic, !listconcat([Pure, Nabla_Reduction, Nabla_KeepF32,
+        DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>], traits)> {
   let arguments = (ins operandType:$operand, DenseI64ArrayAttr:$axes,
                        UnitAttr:$keepdims);
   let results = (outs operandType:$result);
@@ -208,7 +213,7 @@ def Nabla_SumOp : Nabla_ReduceOp<"sum", Nabla_NumericTensor> {
     Axes are sorted, distinct and in range; an empty list reduces nothing.
   }];
 }
-def Nabla_MeanOp : Nabla_ReduceOp<"mean", Nabla_FloatTensor> {
+def Nabla_MeanOp : Nabla_ReduceOp<"mean", Nabla_FloatTensor, [Nabla_Composite]> {
   let summary = "arithmetic mean over the given axes";
   let description = [{
     `%m = nabla.mean %x axes = [0, 1] : tensor<8x10xf32> -> tensor<f32>`
@@ -225,7 +230,8 @@ def Nabla_ReduceMaxOp : Nabla_ReduceOp<"reduce_max", Nabla_NumericTensor> {
 // Linear algebra and data movement
 //===----------------------------------------------------------------------===//
 
-def Nabla_MatmulOp : Nabla_Op<"matmul", [Pure,
+def Nabla_MatmulOp : Nabla_Op<"matmul", [Pure, Nabla_MatmulLike,
+    Nabla_ComputeIn16Bits,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "matrix product of two 2-D (or batched 3-D) tensors";
   let description = [{
@@ -241,7 +247,7 @@ def Nabla_MatmulOp : Nabla_Op<"matmul", [Pure,
   let hasVerifier = 1;
 }
 
-def Nabla_TransposeOp : Nabla_Op<"transpose", [Pure,
+def Nabla_TransposeOp : Nabla_Op<"transpose", [Pure, Nabla_MovesData,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "permute the dimensions of a tensor";
   let description = [{
@@ -258,7 +264,7 @@ def Nabla_TransposeOp : Nabla_Op<"transpose", [Pure,
   let hasFolder = 1;
 }
 
-def Nabla_ReshapeOp : Nabla_Op<"reshape", [Pure,
+def Nabla_ReshapeOp : Nabla_Op<"reshape", [Pure, Nabla_MovesData,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "the same elements in row-major order, another shape";
   let description = [{
@@ -273,6 +279,7 @@ def Nabla_ReshapeOp : Nabla_Op<"reshape", [Pure,
 }
 
 def Nabla_BroadcastToOp : Nabla_Op<"broadcast_to", [Pure,
+    Nabla_Elementwise, Nabla_MovesData,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "repeat a tensor along broadcast dimensions";
   let description = [{
@@ -291,7 +298,8 @@ def Nabla_BroadcastToOp : Nabla_Op<"broadcast_to", [Pure,
 //===----------------------------------------------------------------------===//
 
 class Nabla_SoftmaxLikeOp<string mnemonic>
-    : Nabla_Op<mnemonic, [Pure, SameOperandsAndResultType,
+    : Nabla_Op<mnemonic, [Pure, SameOperandsAndResultType, Nabla_Reduction,
+                          Nabla_Composite, Nabla_KeepF32,
                           DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let arguments = (ins Nabla_FloatTensor:$operand, I64Attr:$axis);
   let results = (outs Nabla_FloatTensor:$result);
@@ -308,7 +316,8 @@ def Nabla_LogSoftmaxOp : Nabla_SoftmaxLikeOp<"log_softmax"> {
   let description = [{ `%p = nabla.log_softmax %x axis = 1 : tensor<8x10xf32>` }];
 }
 
-def Nabla_MseOp : Nabla_Op<"mse", [Pure,
+def Nabla_MseOp : Nabla_Op<"mse", [Pure, Nabla_Reduction,
+    Nabla_Composite, Nabla_KeepF32,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "mean squared error, mean((pred - target)^2)";
   let description = [{
@@ -323,7 +332,8 @@ def Nabla_MseOp : Nabla_Op<"mse", [Pure,
   let hasVerifier = 1;
 }
 
-def Nabla_CrossEntropyOp : Nabla_Op<"cross_entropy", [Pure,
+def Nabla_CrossEntropyOp : Nabla_Op<"cross_entropy", [Pure, Nabla_Reduction,
+    Nabla_Composite, Nabla_KeepF32,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "mean negative log-likelihood of integer labels under softmax(logits)";
   let description = [{
@@ -339,7 +349,8 @@ def Nabla_CrossEntropyOp : Nabla_Op<"cross_entropy", [Pure,
   let hasVerifier = 1;
 }
 
-def Nabla_BinaryCrossEntropyOp : Nabla_Op<"binary_cross_entropy", [Pure,
+def Nabla_BinaryCrossEntropyOp : Nabla_Op<"binary_cross_entropy", [Pure, Nabla_Reduction,
+    Nabla_Composite, Nabla_KeepF32,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "mean of -(t log p + (1 - t) log(1 - p))";
   let description = [{
@@ -360,6 +371,7 @@ def Nabla_BinaryCrossEntropyOp : Nabla_Op<"binary_cross_entropy", [Pure,
 //===----------------------------------------------------------------------===//
 
 def Nabla_ReluGradOp : Nabla_Op<"relu_grad", [Pure, SameOperandsAndResultType,
+    Nabla_Elementwise, Nabla_FollowOperands,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "the adjoint of relu: dy where x > 0, else 0";
   let description = [{
@@ -374,7 +386,7 @@ def Nabla_ReluGradOp : Nabla_Op<"relu_grad", [Pure, SameOperandsAndResultType,
   let assemblyFormat = "$x `,` $dy attr-dict `:` type($result)";
 }
 
-def Nabla_CompareOp : Nabla_Op<"compare", [Pure]> {
+def Nabla_CompareOp : Nabla_Op<"compare", [Pure, Nabla_Elementwise]> {
   let summary = "elementwise comparison with broadcasting, giving i1";
   let description = [{
     `%m = nabla.compare "gt", %a, %b : tensor<4xf32>, tensor<f32> -> tensor<4xi1>`
@@ -390,7 +402,7 @@ def Nabla_CompareOp : Nabla_Op<"compare", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Nabla_OneHotOp : Nabla_Op<"one_hot", [Pure]> {
+def Nabla_OneHotOp : Nabla_Op<"one_hot", [Pure, Nabla_Elementwise]> {
   let summary = "rows of the identity matrix picked by integer labels";
   let description = [{
     `%o = nabla.one_hot %labels : tensor<8xi32> -> tensor<8x10xf32>`
