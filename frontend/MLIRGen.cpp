@@ -197,6 +197,7 @@ private:
   static const Builtin *findBuiltin(StringRef name);
   template <typename OpTy> static Val unary(Generator &g, BuiltinCall &c);
   static Val identity(Generator &g, BuiltinCall &c);
+  static Val gelu(Generator &g, BuiltinCall &c);
   static Val softmaxLike(Generator &g, BuiltinCall &c);
   static Val reduction(Generator &g, BuiltinCall &c);
   static Val maximum(Generator &g, BuiltinCall &c);
@@ -900,6 +901,23 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
       {"exp", {required("x")}, unary<ExpOp>},
       {"log", {required("x")}, unary<LogOp>},
       {"sqrt", {required("x")}, unary<SqrtOp>},
+      {"abs", {required("x")}, unary<AbsOp>},
+      {"square", {required("x")}, unary<SquareOp>},
+      {"rsqrt", {required("x")}, unary<RsqrtOp>},
+      {"erf", {required("x")}, unary<ErfOp>},
+      {"silu", {required("x")}, unary<SiluOp>},
+      {"selu", {required("x")}, unary<SeluOp>},
+      {"gelu", {required("x"), optional("approximate")}, gelu},
+      {"leaky_relu",
+       {required("x"), optional("slope", 0.01)},
+       unary<LeakyReluOp>},
+      {"elu", {required("x"), optional("alpha", 1.0)}, unary<EluOp>},
+      {"softplus",
+       {required("x"), optional("beta", 1.0), optional("threshold", 20.0)},
+       unary<SoftplusOp>},
+      {"clamp",
+       {required("x"), required("lo"), required("hi")},
+       unary<ClampOp>},
       // Elementwise functions of two tensors.
       {"maximum", {required("a"), required("b")}, maximum},
       // Reductions and normalizations.
@@ -1016,6 +1034,33 @@ Val Generator::identity(Generator &g, BuiltinCall &c) {
   if (!x.ok())
     return {};
   return Val::ofTensor(x.tensor, c.loc());
+}
+
+/// gelu(x, approximate = "none"), or "tanh" (as PyTorch spells them).
+Val Generator::gelu(Generator &g, BuiltinCall &c) {
+  Val x = g.tensorArg(c, 0);
+  if (!x.ok())
+    return {};
+  if (!isa<FloatType>(x.type().getElementType()))
+    return g.fail(c.loc(),
+                  "gelu needs a float tensor, got " + formatType(x.type()));
+  std::string approximate = "none";
+  if (const Expr *e = c.arg(1)) {
+    Val v = g.eval(*e, c.scope);
+    if (!v.ok())
+      return {};
+    bool known =
+        v.kind == Val::Kind::String && (v.name == "none" || v.name == "tanh");
+    if (!known)
+      return g.fail(e->getLoc(),
+                    "'approximate' of gelu must be \"none\" or \"tanh\", got " +
+                        (v.kind == Val::Kind::String ? "\"" + v.name + "\""
+                                                     : describe(v)));
+    approximate = v.name;
+  }
+  return Val::ofTensor(GeluOp::create(g.builder, g.loc(c.loc()), x.tensor,
+                                      g.builder.getStringAttr(approximate)),
+                       c.loc());
 }
 
 Val Generator::softmaxLike(Generator &g, BuiltinCall &c) {

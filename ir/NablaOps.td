@@ -177,6 +177,116 @@ def Nabla_SqrtOp : Nabla_UnaryOp<"sqrt", Nabla_FloatTensor, [Nabla_KeepF32]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Activations and other unary functions (PyTorch's definitions)
+//===----------------------------------------------------------------------===//
+
+def Nabla_AbsOp : Nabla_UnaryOp<"abs", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "|x| elementwise";
+  let description = [{
+    `%y = nabla.abs %x : tensor<4xf32>`
+    The derivative at 0 is 0 (sign(0)), as torch.abs's.
+  }];
+}
+def Nabla_SquareOp : Nabla_UnaryOp<"square", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "x * x elementwise";
+  let description = [{ `%y = nabla.square %x : tensor<4xf32>` }];
+}
+def Nabla_RsqrtOp : Nabla_UnaryOp<"rsqrt", Nabla_FloatTensor, [Nabla_KeepF32]> {
+  let summary = "1 / sqrt(x) elementwise";
+  let description = [{
+    `%y = nabla.rsqrt %x : tensor<4xf32>`
+    Kept in f32 under mixed precision, as autocast keeps torch.rsqrt.
+  }];
+}
+def Nabla_ErfOp : Nabla_UnaryOp<"erf", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "the error function elementwise";
+  let description = [{
+    `%y = nabla.erf %x : tensor<4xf32>`
+    erf(x) = 2/sqrt(pi) * integral of exp(-t^2) from 0 to x. Lowered to a
+    rational approximation in f32 (within 5e-7 of the exact value, so no
+    libm call and no SPIR-V extension is needed) and to libm's erf in f64.
+  }];
+}
+def Nabla_SiluOp : Nabla_UnaryOp<"silu", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "x * sigmoid(x) elementwise (swish)";
+  let description = [{ `%y = nabla.silu %x : tensor<8x256xf32>` }];
+}
+def Nabla_SeluOp : Nabla_UnaryOp<"selu", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "scale * (x > 0 ? x : alpha * (exp(x) - 1)) elementwise";
+  let description = [{
+    `%y = nabla.selu %x : tensor<8x256xf32>`
+    With torch.nn.SELU's constants alpha = 1.6732632423543772 and
+    scale = 1.0507009873554805 (self-normalizing networks, paired with
+    `lecun` initialisation).
+  }];
+}
+// gelu's `approximate`, as PyTorch spells it.
+def Nabla_GeluApproximation : ConfinedAttr<StrAttr, [AttrConstraint<CPred<
+    "::llvm::cast<::mlir::StringAttr>($_self).getValue() == \"none\" || "
+    "::llvm::cast<::mlir::StringAttr>($_self).getValue() == \"tanh\"">,
+    "\"none\" or \"tanh\"">]>;
+def Nabla_GeluOp : Nabla_UnaryOp<"gelu", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "x * Phi(x) elementwise, exactly or with tanh";
+  let description = [{
+    `%y = nabla.gelu %x approximate = "none" : tensor<8x256xf32>`
+    `%y = nabla.gelu %x approximate = "tanh" : tensor<8x256xf32>`
+    As torch.nn.functional.gelu: "none" is x / 2 * (1 + erf(x / sqrt(2)));
+    "tanh" is x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))).
+  }];
+  let arguments = (ins Nabla_FloatTensor:$operand,
+                       Nabla_GeluApproximation:$approximate);
+  let assemblyFormat = [{
+    $operand `approximate` `=` $approximate attr-dict `:` type($result)
+  }];
+}
+def Nabla_LeakyReluOp : Nabla_UnaryOp<"leaky_relu", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "x > 0 ? x : slope * x elementwise";
+  let description = [{
+    `%y = nabla.leaky_relu %x slope = 1.000000e-02 : tensor<8x256xf32>`
+    The derivative at 0 is `slope`, as torch.nn.functional.leaky_relu's.
+  }];
+  let arguments = (ins Nabla_FloatTensor:$operand, F64Attr:$slope);
+  let assemblyFormat = "$operand `slope` `=` $slope attr-dict `:` type($result)";
+}
+def Nabla_EluOp : Nabla_UnaryOp<"elu", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "x > 0 ? x : alpha * (exp(x) - 1) elementwise";
+  let description = [{
+    `%y = nabla.elu %x alpha = 1.000000e+00 : tensor<8x256xf32>`
+    As torch.nn.functional.elu; the derivative at 0 is `alpha`.
+  }];
+  let arguments = (ins Nabla_FloatTensor:$operand, F64Attr:$alpha);
+  let assemblyFormat = "$operand `alpha` `=` $alpha attr-dict `:` type($result)";
+}
+def Nabla_SoftplusOp : Nabla_UnaryOp<"softplus", Nabla_FloatTensor, [Nabla_KeepF32]> {
+  let summary = "log(1 + exp(beta * x)) / beta, linear above a threshold";
+  let description = [{
+    `%y = nabla.softplus %x beta = 1.000000e+00 threshold = 2.000000e+01 : tensor<4xf32>`
+    As torch.nn.functional.softplus: where beta * x > threshold the result
+    is x (the two agree there to f32 precision). Kept in f32 under mixed
+    precision, as autocast keeps softplus.
+  }];
+  let arguments = (ins Nabla_FloatTensor:$operand, F64Attr:$beta,
+                       F64Attr:$threshold);
+  let assemblyFormat = [{
+    $operand `beta` `=` $beta `threshold` `=` $threshold attr-dict `:`
+    type($result)
+  }];
+}
+def Nabla_ClampOp : Nabla_UnaryOp<"clamp", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "min(max(x, lo), hi) elementwise";
+  let description = [{
+    `%y = nabla.clamp %x lo = -1.000000e+00 hi = 1.000000e+00 : tensor<4xf32>`
+    As torch.clamp: NaN stays NaN, and lo > hi gives hi everywhere. The
+    derivative is 1 where lo <= x <= hi (bounds included, as PyTorch's) and
+    0 elsewhere.
+  }];
+  let arguments = (ins Nabla_FloatTensor:$operand, F64Attr:$lo, F64Attr:$hi);
+  let assemblyFormat = [{
+    $operand `lo` `=` $lo `hi` `=` $hi attr-dict `:` type($result)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 
