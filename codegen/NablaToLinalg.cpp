@@ -161,17 +161,18 @@ struct BinaryLowering : OpRewritePattern<NablaOp> {
   }
 };
 
-/// Lowers a unary nabla op with a scalar body built by `Derived::scalar`.
+/// Lowers a unary nabla op with a scalar body built by `Derived::apply`
+/// (which may read the op's attributes).
 template <typename NablaOp, typename Derived>
 struct UnaryLowering : OpRewritePattern<NablaOp> {
   using OpRewritePattern<NablaOp>::OpRewritePattern;
   LogicalResult matchAndRewrite(NablaOp op,
                                 PatternRewriter &rewriter) const override {
-    Value result = buildElementwise(
-        rewriter, op.getLoc(), {op.getOperand()}, op.getType(),
-        [&](OpBuilder &b, Location loc, ValueRange args) {
-          return Derived::apply(b, loc, args[0]);
-        });
+    Value result =
+        buildElementwise(rewriter, op.getLoc(), {op.getOperand()}, op.getType(),
+                         [&](OpBuilder &b, Location loc, ValueRange args) {
+                           return Derived::apply(op, b, loc, args[0]);
+                         });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -180,7 +181,9 @@ struct UnaryLowering : OpRewritePattern<NablaOp> {
 #define NABLA_UNARY(NAME, OP, EXPR)                                            \
   struct NAME : UnaryLowering<OP, NAME> {                                      \
     using UnaryLowering::UnaryLowering;                                        \
-    static Value apply(OpBuilder &b, Location loc, Value x) { return EXPR; }   \
+    static Value apply(OP, OpBuilder &b, Location loc, Value x) {              \
+      return EXPR;                                                             \
+    }                                                                          \
   };
 
 NABLA_UNARY(NegLowering, NegOp,
@@ -205,6 +208,133 @@ NABLA_UNARY(ExpLowering, ExpOp, math::ExpOp::create(b, loc, x))
 NABLA_UNARY(LogLowering, LogOp, math::LogOp::create(b, loc, x))
 NABLA_UNARY(SqrtLowering, SqrtOp, math::SqrtOp::create(b, loc, x))
 #undef NABLA_UNARY
+
+//===----------------------------------------------------------------------===//
+// Activations: each a scalar formula in the element type, with PyTorch's
+// definitions. Only arith and the math ops that SPIR-V has (exp, expm1,
+// log1p, tanh, rsqrt, absf) appear, so the same body serves Vulkan.
+//===----------------------------------------------------------------------===//
+
+/// Scalar arithmetic on floats of one type inside a loop body.
+struct Scalar {
+  OpBuilder &b;
+  Location loc;
+  Type type;
+
+  Value c(double v) { return constantScalar(b, loc, type, v); }
+  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
+  Value gt(Value x, Value y) {
+    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, y);
+  }
+  Value select(Value cond, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, cond, x, y);
+  }
+  /// x > 0 ? x : negative (NaN takes `negative`, which keeps it NaN).
+  Value positiveOr(Value x, Value negative) {
+    return select(gt(x, c(0.0)), x, negative);
+  }
+};
+
+/// erf(x): libm's in f64; in narrower types, a rational approximation
+/// computed in f32 (Eigen's generic_fast_erf_float, within 5e-7 of erf
+/// on all of f32: erf is +-1 to f32 precision beyond |x| = 4).
+Value erfScalar(OpBuilder &b, Location loc, Value x) {
+  Type type = x.getType();
+  if (type.isF64())
+    return math::ErfOp::create(b, loc, x);
+  Type f32 = b.getF32Type();
+  if (type != f32)
+    x = arith::ExtFOp::create(b, loc, f32, x);
+  Scalar s{b, loc, f32};
+  x = arith::MinimumFOp::create(
+      b, loc, arith::MaximumFOp::create(b, loc, x, s.c(-4.0)), s.c(4.0));
+  Value x2 = s.mul(x, x);
+  auto horner = [&](ArrayRef<double> coefficients) {
+    Value p = s.c(coefficients.front());
+    for (double k : coefficients.drop_front())
+      p = s.add(s.mul(x2, p), s.c(k));
+    return p;
+  };
+  Value p = s.mul(x, horner({-2.72614225801306e-10, 2.77068142495902e-08,
+                             -2.10102402082508e-06, -5.69250639462346e-05,
+                             -7.34990630326855e-04, -2.95459980854025e-03,
+                             -1.60960333262415e-02}));
+  Value q = horner({-1.45660718464996e-05, -2.13374055278905e-04,
+                    -1.68282697438203e-03, -7.37332916720468e-03,
+                    -1.42647390514189e-02});
+  Value result = s.div(p, q);
+  if (type != f32)
+    result = arith::TruncFOp::create(b, loc, type, result);
+  return result;
+}
+
+// torch.nn.SELU's constants.
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+
+#define NABLA_ACTIVATION(NAME, OP, BODY)                                       \
+  struct NAME : UnaryLowering<OP, NAME> {                                      \
+    using UnaryLowering::UnaryLowering;                                        \
+    static Value apply(OP op, OpBuilder &b, Location loc, Value x) {           \
+      [[maybe_unused]] Scalar s{b, loc, x.getType()};                          \
+      BODY                                                                     \
+    }                                                                          \
+  };
+
+NABLA_ACTIVATION(AbsLowering, AbsOp, return math::AbsFOp::create(b, loc, x);)
+NABLA_ACTIVATION(SquareLowering, SquareOp, return s.mul(x, x);)
+NABLA_ACTIVATION(RsqrtLowering, RsqrtOp,
+                 return math::RsqrtOp::create(b, loc, x);)
+NABLA_ACTIVATION(ErfLowering, ErfOp, return erfScalar(b, loc, x);)
+// x / (1 + exp(-x)), as torch.nn.functional.silu.
+NABLA_ACTIVATION(SiluLowering, SiluOp, {
+  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+  return s.div(x, s.add(s.c(1.0), e));
+})
+NABLA_ACTIVATION(SeluLowering, SeluOp, {
+  Value negative = s.mul(s.c(kSeluAlpha), math::ExpM1Op::create(b, loc, x));
+  return s.mul(s.c(kSeluScale), s.positiveOr(x, negative));
+})
+NABLA_ACTIVATION(EluLowering, EluOp, {
+  double alpha = op.getAlpha().convertToDouble();
+  return s.positiveOr(x, s.mul(s.c(alpha), math::ExpM1Op::create(b, loc, x)));
+})
+NABLA_ACTIVATION(LeakyReluLowering, LeakyReluOp, {
+  return s.positiveOr(x, s.mul(x, s.c(op.getSlope().convertToDouble())));
+})
+// log1p(exp(beta x)) / beta, or x where beta x > threshold.
+NABLA_ACTIVATION(SoftplusLowering, SoftplusOp, {
+  double beta = op.getBeta().convertToDouble();
+  Value bx = s.mul(x, s.c(beta));
+  Value soft =
+      s.div(math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, bx)),
+            s.c(beta));
+  double threshold = op.getThreshold().convertToDouble();
+  return s.select(s.gt(bx, s.c(threshold)), x, soft);
+})
+// min(max(x, lo), hi): NaN stays NaN, lo > hi gives hi (torch.clamp).
+NABLA_ACTIVATION(ClampLowering, ClampOp, {
+  Value low =
+      arith::MaximumFOp::create(b, loc, x, s.c(op.getLo().convertToDouble()));
+  return arith::MinimumFOp::create(b, loc, low,
+                                   s.c(op.getHi().convertToDouble()));
+})
+NABLA_ACTIVATION(GeluLowering, GeluOp, {
+  Value half = s.mul(s.c(0.5), x);
+  if (op.getApproximate() == "tanh") {
+    // sqrt(2 / pi) * (x + 0.044715 x^3)
+    Value cube = s.mul(s.mul(x, x), x);
+    Value inner =
+        s.mul(s.c(0.7978845608028654), s.add(x, s.mul(s.c(0.044715), cube)));
+    return s.mul(half, s.add(s.c(1.0), math::TanhOp::create(b, loc, inner)));
+  }
+  Value erf = erfScalar(b, loc, s.mul(x, s.c(0.7071067811865476)));
+  return s.mul(half, s.add(s.c(1.0), erf));
+})
+#undef NABLA_ACTIVATION
 
 struct CastLowering : OpRewritePattern<CastOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -652,14 +782,16 @@ struct NablaToLinalgPass
         BinaryLowering<MulOp, arith::MulFOp, arith::MulIOp>,
         BinaryLowering<DivOp, arith::DivFOp, arith::DivSIOp>,
         BinaryLowering<MaxOp, arith::MaximumFOp, arith::MaxSIOp>,
-        BinaryLowering<PowOp, math::PowFOp, math::IPowIOp>,
-        NegLowering, ReluLowering, SigmoidLowering, TanhLowering, ExpLowering,
-        LogLowering, SqrtLowering, CastLowering, BroadcastToLowering,
-        ConstantLowering, SumLowering, ReduceMaxLowering, MeanExpansion,
-        SoftmaxExpansion, LogSoftmaxExpansion, MseExpansion,
+        BinaryLowering<PowOp, math::PowFOp, math::IPowIOp>, NegLowering,
+        ReluLowering, SigmoidLowering, TanhLowering, ExpLowering, LogLowering,
+        SqrtLowering, AbsLowering, SquareLowering, RsqrtLowering, ErfLowering,
+        SiluLowering, SeluLowering, GeluLowering, LeakyReluLowering,
+        EluLowering, SoftplusLowering, ClampLowering, CastLowering,
+        BroadcastToLowering, ConstantLowering, SumLowering, ReduceMaxLowering,
+        MeanExpansion, SoftmaxExpansion, LogSoftmaxExpansion, MseExpansion,
         BinaryCrossEntropyExpansion, CrossEntropyLowering, MatmulLowering,
-        TransposeLowering, ReshapeLowering, ReluGradLowering,
-        CompareLowering, OneHotLowering>(ctx);
+        TransposeLowering, ReshapeLowering, ReluGradLowering, CompareLowering,
+        OneHotLowering>(ctx);
 
     ConversionTarget target(*ctx);
     target.addIllegalDialect<NablaDialect>();

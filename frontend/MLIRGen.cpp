@@ -33,20 +33,12 @@ using llvm::StringRef;
 namespace nabla {
 namespace {
 
-/// Built-in functions that map one tensor to one tensor of the same type.
-const char *const kUnaryBuiltins[] = {"relu", "sigmoid", "tanh", "exp",
-                                      "log",  "sqrt",    "identity"};
 /// Initializers a `param` may name.
 const char *const kInits[] = {"zeros",         "ones",         "xavier",
                               "xavier_normal", "xavier_uniform", "he",
                               "he_normal",     "he_uniform",   "lecun",
                               "lecun_normal",  "lecun_uniform", "normal",
                               "uniform"};
-/// Built-ins other than the unary ones.
-const char *const kOtherBuiltins[] = {
-    "softmax", "log_softmax", "sum",  "mean",       "max",
-    "maximum", "transpose",   "reshape", "broadcast_to", "cast",
-    "mse",     "cross_entropy", "binary_cross_entropy"};
 
 bool isOneOf(StringRef name, llvm::ArrayRef<const char *> list) {
   return llvm::any_of(list, [&](const char *s) { return name == s; });
@@ -124,6 +116,48 @@ struct BoundArgs {
   std::vector<SMLoc> locs;
 };
 
+/// A parameter of a built-in function. Arguments bind by position or by
+/// keyword (`softmax(x, axis = 0)`); an optional one that is not given
+/// takes `defaultValue`, or, without one, a default its builder computes
+/// (all axes, the reversed permutation).
+struct BuiltinParam {
+  const char *name;
+  bool required;
+  std::optional<double> defaultValue;
+};
+
+BuiltinParam required(const char *name) { return {name, true, std::nullopt}; }
+BuiltinParam optional(const char *name,
+                      std::optional<double> defaultValue = std::nullopt) {
+  return {name, false, defaultValue};
+}
+
+class Generator;
+struct BuiltinCall;
+
+/// A built-in function: its name, its parameters in order, and the builder
+/// that checks the bound arguments and emits its ops.
+struct Builtin {
+  const char *name;
+  std::vector<BuiltinParam> params;
+  Val (*build)(Generator &gen, BuiltinCall &call);
+};
+
+/// A call of a built-in, its arguments bound to the builtin's parameters.
+struct BuiltinCall {
+  const Builtin &builtin;
+  const CallExpr &call;
+  BoundArgs bound;
+  Scope &scope;
+
+  StringRef name() const { return builtin.name; }
+  SMLoc loc() const { return call.getLoc(); }
+  /// The argument bound to parameter `i`, or null where it is defaulted.
+  const Expr *arg(unsigned i) const { return bound.exprs[i]; }
+  /// Where to point at parameter `i`: its argument, else the call.
+  SMLoc argLoc(unsigned i) const { return arg(i) ? arg(i)->getLoc() : loc(); }
+};
+
 class Generator {
 public:
   Generator(MLIRContext &ctx, const ast::Module &module,
@@ -156,8 +190,27 @@ private:
   Val evalUnary(const UnaryExpr &expr, Scope &scope);
   Val evalBinary(const BinaryExpr &expr, Scope &scope);
   Val evalCall(const CallExpr &expr, Scope &scope);
-  Val callBuiltin(StringRef name, const CallExpr &call, Scope &scope);
-  Val callUnary(StringRef name, mlir::Value x, SMLoc loc);
+  Val callBuiltin(const Builtin &builtin, const CallExpr &call, Scope &scope);
+
+  // Built-in functions: the table (builtins()) and the builders it names.
+  static llvm::ArrayRef<Builtin> builtins();
+  static const Builtin *findBuiltin(StringRef name);
+  template <typename OpTy> static Val unary(Generator &g, BuiltinCall &c);
+  static Val identity(Generator &g, BuiltinCall &c);
+  static Val gelu(Generator &g, BuiltinCall &c);
+  static Val softmaxLike(Generator &g, BuiltinCall &c);
+  static Val reduction(Generator &g, BuiltinCall &c);
+  static Val maximum(Generator &g, BuiltinCall &c);
+  static Val transpose(Generator &g, BuiltinCall &c);
+  static Val reshape(Generator &g, BuiltinCall &c);
+  static Val broadcastTo(Generator &g, BuiltinCall &c);
+  static Val castTo(Generator &g, BuiltinCall &c);
+  static Val crossEntropy(Generator &g, BuiltinCall &c);
+  static Val pairLoss(Generator &g, BuiltinCall &c);
+  // Arguments of built-ins, evaluated and checked.
+  Val tensorArg(BuiltinCall &c, unsigned i, Type elementType = Type());
+  Val floatArg(BuiltinCall &c, unsigned i);
+  std::optional<double> numberArg(BuiltinCall &c, unsigned i);
 
   // Helpers.
   std::optional<BoundArgs> bindArgs(const CallExpr &call, StringRef callee,
@@ -715,8 +768,7 @@ Val Generator::evalIdent(const IdentExpr &expr, Scope &scope) {
   }
   if (isOneOf(expr.name, kInits))
     return Val::ofName(Val::Kind::Init, expr.name, expr.getLoc());
-  if (isOneOf(expr.name, kUnaryBuiltins) || isOneOf(expr.name, kOtherBuiltins) ||
-      module.lookup(expr.name))
+  if (findBuiltin(expr.name) || module.lookup(expr.name))
     return Val::ofName(Val::Kind::Function, expr.name, expr.getLoc());
   if (parseDType(expr.name))
     return Val::ofName(Val::Kind::DType, expr.name, expr.getLoc());
@@ -828,278 +880,416 @@ Val Generator::evalCall(const CallExpr &call, Scope &scope) {
                                      "' is a model; only layers can be called");
     return callLayer(*fn, call, scope);
   }
-  if (isOneOf(callee, kUnaryBuiltins) || isOneOf(callee, kOtherBuiltins))
-    return callBuiltin(callee, call, scope);
+  if (const Builtin *builtin = findBuiltin(callee))
+    return callBuiltin(*builtin, call, scope);
   return fail(call.getLoc(), "unknown function '" + callee + "'");
 }
 
-Val Generator::callUnary(StringRef name, mlir::Value x, SMLoc l) {
-  if (name == "identity")
-    return Val::ofTensor(x, l);
-  auto type = cast<RankedTensorType>(x.getType());
-  if (!isa<FloatType>(type.getElementType()))
-    return fail(l, name + " needs a float tensor, got " + formatType(type));
-  Location ml = loc(l);
-  mlir::Value out;
-  if (name == "relu") out = ReluOp::create(builder, ml, x);
-  else if (name == "sigmoid") out = SigmoidOp::create(builder, ml, x);
-  else if (name == "tanh") out = TanhOp::create(builder, ml, x);
-  else if (name == "exp") out = ExpOp::create(builder, ml, x);
-  else if (name == "log") out = LogOp::create(builder, ml, x);
-  else if (name == "sqrt") out = SqrtOp::create(builder, ml, x);
-  return Val::ofTensor(out, l);
+//===----------------------------------------------------------------------===//
+// Built-in functions
+//===----------------------------------------------------------------------===//
+
+/// Every built-in function, one entry each: adding one is a line here and
+/// its builder.
+llvm::ArrayRef<Builtin> Generator::builtins() {
+  static const Builtin table[] = {
+      // Elementwise functions of one float tensor.
+      {"identity", {required("x")}, identity},
+      {"relu", {required("x")}, unary<ReluOp>},
+      {"sigmoid", {required("x")}, unary<SigmoidOp>},
+      {"tanh", {required("x")}, unary<TanhOp>},
+      {"exp", {required("x")}, unary<ExpOp>},
+      {"log", {required("x")}, unary<LogOp>},
+      {"sqrt", {required("x")}, unary<SqrtOp>},
+      {"abs", {required("x")}, unary<AbsOp>},
+      {"square", {required("x")}, unary<SquareOp>},
+      {"rsqrt", {required("x")}, unary<RsqrtOp>},
+      {"erf", {required("x")}, unary<ErfOp>},
+      {"silu", {required("x")}, unary<SiluOp>},
+      {"selu", {required("x")}, unary<SeluOp>},
+      {"gelu", {required("x"), optional("approximate")}, gelu},
+      {"leaky_relu",
+       {required("x"), optional("slope", 0.01)},
+       unary<LeakyReluOp>},
+      {"elu", {required("x"), optional("alpha", 1.0)}, unary<EluOp>},
+      {"softplus",
+       {required("x"), optional("beta", 1.0), optional("threshold", 20.0)},
+       unary<SoftplusOp>},
+      {"clamp",
+       {required("x"), required("lo"), required("hi")},
+       unary<ClampOp>},
+      // Elementwise functions of two tensors.
+      {"maximum", {required("a"), required("b")}, maximum},
+      // Reductions and normalizations.
+      {"sum",
+       {required("x"), optional("axis"), optional("keepdims", 0)},
+       reduction},
+      {"mean",
+       {required("x"), optional("axis"), optional("keepdims", 0)},
+       reduction},
+      {"max",
+       {required("x"), optional("axis"), optional("keepdims", 0)},
+       reduction},
+      {"softmax", {required("x"), optional("axis", -1)}, softmaxLike},
+      {"log_softmax", {required("x"), optional("axis", -1)}, softmaxLike},
+      // Layout and types.
+      {"transpose", {required("x"), optional("perm")}, transpose},
+      {"reshape", {required("x"), required("shape")}, reshape},
+      {"broadcast_to", {required("x"), required("shape")}, broadcastTo},
+      {"cast", {required("x"), required("dtype")}, castTo},
+      // Losses.
+      {"mse", {required("input"), required("target")}, pairLoss},
+      {"cross_entropy", {required("input"), required("target")}, crossEntropy},
+      {"binary_cross_entropy",
+       {required("input"), required("target")},
+       pairLoss},
+  };
+  return table;
 }
 
-Val Generator::callBuiltin(StringRef name, const CallExpr &call,
+const Builtin *Generator::findBuiltin(StringRef name) {
+  for (const Builtin &b : builtins())
+    if (name == b.name)
+      return &b;
+  return nullptr;
+}
+
+Val Generator::callBuiltin(const Builtin &builtin, const CallExpr &call,
                            Scope &scope) {
-  SMLoc l = call.getLoc();
-  Location ml = loc(l);
-  auto tensorArg = [&](const Expr *e, Type et = Type()) -> Val {
-    Val v = eval(*e, scope);
-    if (!v.ok())
-      return {};
-    return asTensor(v, et ? et : defaultFloat(), e->getLoc());
-  };
-  auto floatArg = [&](const Expr *e) -> Val {
-    Val t = tensorArg(e);
-    if (t.ok() && !isa<FloatType>(t.type().getElementType()))
-      return fail(e->getLoc(), name + " needs a float tensor, got " +
-                                   formatType(t.type()));
-    return t;
-  };
-
-  if (isOneOf(name, kUnaryBuiltins)) {
-    auto bound = bindArgs(call, name, {"x"}, {true});
-    if (!bound)
-      return {};
-    Val x = tensorArg(bound->exprs[0]);
-    if (!x.ok())
-      return {};
-    return callUnary(name, x.tensor, l);
+  std::vector<std::string> names;
+  SmallVector<bool> isRequired;
+  for (const BuiltinParam &p : builtin.params) {
+    names.push_back(p.name);
+    isRequired.push_back(p.required);
   }
-
-  if (name == "softmax" || name == "log_softmax") {
-    auto bound = bindArgs(call, name, {"x", "axis"}, {true, false});
-    if (!bound)
-      return {};
-    Val x = floatArg(bound->exprs[0]);
-    if (!x.ok())
-      return {};
-    int64_t axis = -1;
-    if (bound->exprs[1]) {
-      auto a = evalInt(bound->exprs[1], scope, "an axis");
-      if (!a)
-        return {};
-      axis = *a;
-    }
-    int64_t rank = x.type().getRank();
-    int64_t norm = normalizeAxis(axis, rank);
-    if (norm < 0)
-      return fail(bound->exprs[1] ? bound->exprs[1]->getLoc() : l,
-                  "axis " + std::to_string(axis) + " is out of range for " +
-                      formatType(x.type()));
-    mlir::Value out =
-        name == "softmax"
-            ? SoftmaxOp::create(builder, ml, x.tensor, norm).getResult()
-            : LogSoftmaxOp::create(builder, ml, x.tensor, norm).getResult();
-    return Val::ofTensor(out, l);
-  }
-
-  if (name == "sum" || name == "mean" || name == "max") {
-    auto bound =
-        bindArgs(call, name, {"x", "axis", "keepdims"}, {true, false, false});
-    if (!bound)
-      return {};
-    Val x = name == "mean" ? floatArg(bound->exprs[0])
-                           : tensorArg(bound->exprs[0]);
-    if (!x.ok())
-      return {};
-    int64_t rank = x.type().getRank();
-    SmallVector<int64_t> axes;
-    if (const Expr *e = bound->exprs[1]) {
-      auto list = evalIntList(e, scope, "an axis");
-      if (!list)
-        return {};
-      for (int64_t a : *list) {
-        int64_t norm = normalizeAxis(a, rank);
-        if (norm < 0)
-          return fail(e->getLoc(), "axis " + std::to_string(a) +
-                                       " is out of range for " +
-                                       formatType(x.type()));
-        if (llvm::is_contained(axes, norm))
-          return fail(e->getLoc(), "axis " + std::to_string(a) +
-                                       " is given twice");
-        axes.push_back(norm);
-      }
-      llvm::sort(axes);
-    } else {
-      axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-    }
-    bool keepdims = false;
-    if (const Expr *e = bound->exprs[2]) {
-      auto k = evalInt(e, scope, "keepdims (0 or 1)");
-      if (!k)
-        return {};
-      keepdims = *k != 0;
-    }
-    mlir::Value out;
-    if (name == "sum")
-      out = SumOp::create(builder, ml, x.tensor, axes, keepdims);
-    else if (name == "mean")
-      out = MeanOp::create(builder, ml, x.tensor, axes, keepdims);
-    else
-      out = ReduceMaxOp::create(builder, ml, x.tensor, axes, keepdims);
-    return Val::ofTensor(out, l);
-  }
-
-  if (name == "maximum") {
-    auto bound = bindArgs(call, name, {"a", "b"}, {true, true});
-    if (!bound)
-      return {};
-    Val a = tensorArg(bound->exprs[0]);
-    if (!a.ok())
-      return {};
-    Val b = tensorArg(bound->exprs[1], a.type().getElementType());
-    if (!b.ok())
-      return {};
-    ShapeResult r = inferBroadcast(a.type(), b.type(), "maximum");
-    if (auto *msg = std::get_if<std::string>(&r))
-      return fail(l, *msg);
-    return Val::ofTensor(MaxOp::create(builder, ml, a.tensor, b.tensor), l);
-  }
-
-  if (name == "transpose") {
-    auto bound = bindArgs(call, name, {"x", "perm"}, {true, false});
-    if (!bound)
-      return {};
-    Val x = tensorArg(bound->exprs[0]);
-    if (!x.ok())
-      return {};
-    int64_t rank = x.type().getRank();
-    SmallVector<int64_t> perm;
-    if (const Expr *e = bound->exprs[1]) {
-      auto list = evalIntList(e, scope, "a permutation");
-      if (!list)
-        return {};
-      perm = *list;
-      SmallVector<int64_t> sorted = perm;
-      llvm::sort(sorted);
-      if (!llvm::equal(sorted, llvm::seq<int64_t>(0, rank)))
-        return fail(e->getLoc(), "perm must list each axis of " +
-                                     formatType(x.type()) + " once");
-    } else {
-      for (int64_t i = rank - 1; i >= 0; --i)
-        perm.push_back(i);
-    }
-    SmallVector<int64_t> shape;
-    for (int64_t p : perm)
-      shape.push_back(x.type().getDimSize(p));
-    auto type = RankedTensorType::get(shape, x.type().getElementType());
-    return Val::ofTensor(
-        TransposeOp::create(builder, ml, type, x.tensor, perm), l);
-  }
-
-  if (name == "reshape" || name == "broadcast_to") {
-    auto bound = bindArgs(call, name, {"x", "shape"}, {true, true});
-    if (!bound)
-      return {};
-    Val x = tensorArg(bound->exprs[0]);
-    if (!x.ok())
-      return {};
-    auto shape = evalIntList(bound->exprs[1], scope, "a dimension");
-    if (!shape)
-      return {};
-    SMLoc shapeLoc = bound->exprs[1]->getLoc();
-    int64_t total = numElements(x.type().getShape());
-    if (name == "reshape") {
-      // One -1 takes whatever size makes the element counts agree.
-      int64_t known = 1, unknown = -1;
-      for (auto [i, d] : llvm::enumerate(*shape)) {
-        if (d == -1 && unknown < 0)
-          unknown = i;
-        else if (d <= 0)
-          return fail(shapeLoc, "bad dimension " + std::to_string(d) +
-                                    " in reshape (sizes are positive; one "
-                                    "may be -1)");
-        else
-          known *= d;
-      }
-      if (unknown >= 0 && known > 0 && total % known == 0)
-        (*shape)[unknown] = total / known;
-      auto type = RankedTensorType::get(*shape, x.type().getElementType());
-      if (unknown >= 0 ? total % known != 0 : known != total)
-        return fail(shapeLoc, "cannot reshape " + formatType(x.type()) + " (" +
-                                  std::to_string(total) + " elements) to " +
-                                  formatType(type));
-      return Val::ofTensor(ReshapeOp::create(builder, ml, type, x.tensor), l);
-    }
-    for (int64_t d : *shape)
-      if (d <= 0)
-        return fail(shapeLoc, "bad dimension " + std::to_string(d) +
-                                  " in broadcast_to");
-    auto type = RankedTensorType::get(*shape, x.type().getElementType());
-    if (!isBroadcastableTo(x.type().getShape(), *shape))
-      return fail(l, "cannot broadcast " + formatType(x.type()) + " to " +
-                         formatType(type));
-    return Val::ofTensor(BroadcastToOp::create(builder, ml, type, x.tensor), l);
-  }
-
-  if (name == "cast") {
-    auto bound = bindArgs(call, name, {"x", "dtype"}, {true, true});
-    if (!bound)
-      return {};
-    Val x = tensorArg(bound->exprs[0]);
-    if (!x.ok())
-      return {};
-    Val d = eval(*bound->exprs[1], scope);
-    if (!d.ok())
-      return {};
-    if (d.kind != Val::Kind::DType)
-      return fail(bound->exprs[1]->getLoc(),
-                  "cast needs a type (f32, f16, bf16, i32 or i1), got " +
-                      describe(d));
-    auto type = RankedTensorType::get(x.type().getShape(),
-                                      elementType(*parseDType(d.name)));
-    return Val::ofTensor(CastOp::create(builder, ml, type, x.tensor), l);
-  }
-
-  // Losses.
-  auto bound = bindArgs(call, name, {"input", "target"}, {true, true});
+  auto bound = bindArgs(call, builtin.name, names, isRequired);
   if (!bound)
     return {};
-  Val a = floatArg(bound->exprs[0]);
+  BuiltinCall c{builtin, call, std::move(*bound), scope};
+  return builtin.build(*this, c);
+}
+
+Val Generator::tensorArg(BuiltinCall &c, unsigned i, Type et) {
+  const Expr *e = c.arg(i);
+  Val v = eval(*e, c.scope);
+  if (!v.ok())
+    return {};
+  return asTensor(v, et ? et : defaultFloat(), e->getLoc());
+}
+
+Val Generator::floatArg(BuiltinCall &c, unsigned i) {
+  Val t = tensorArg(c, i);
+  if (t.ok() && !isa<FloatType>(t.type().getElementType()))
+    return fail(c.arg(i)->getLoc(), c.name() + " needs a float tensor, got " +
+                                        formatType(t.type()));
+  return t;
+}
+
+/// A compile-time number, or the parameter's default when not given.
+std::optional<double> Generator::numberArg(BuiltinCall &c, unsigned i) {
+  const Expr *e = c.arg(i);
+  if (!e) {
+    assert(c.builtin.params[i].defaultValue &&
+           "an optional number parameter needs a default");
+    return c.builtin.params[i].defaultValue;
+  }
+  Val v = eval(*e, c.scope);
+  if (!v.ok())
+    return std::nullopt;
+  if (v.kind != Val::Kind::Number) {
+    diags.error(e->getLoc(), "'" + std::string(c.builtin.params[i].name) +
+                                 "' of " + c.name().str() +
+                                 " must be a number, got " + describe(v));
+    return std::nullopt;
+  }
+  return v.number;
+}
+
+/// An elementwise function of one float tensor. Its other parameters are
+/// numbers (leaky_relu's slope), passed to the op as the f64 attributes of
+/// the same names.
+template <typename OpTy> Val Generator::unary(Generator &g, BuiltinCall &c) {
+  Val x = g.tensorArg(c, 0);
+  if (!x.ok())
+    return {};
+  if (!isa<FloatType>(x.type().getElementType()))
+    return g.fail(c.loc(), c.name() + " needs a float tensor, got " +
+                               formatType(x.type()));
+  SmallVector<NamedAttribute> attrs;
+  for (unsigned i = 1; i < c.builtin.params.size(); ++i) {
+    std::optional<double> v = g.numberArg(c, i);
+    if (!v)
+      return {};
+    attrs.push_back(g.builder.getNamedAttr(c.builtin.params[i].name,
+                                           g.builder.getF64FloatAttr(*v)));
+  }
+  return Val::ofTensor(OpTy::create(g.builder, g.loc(c.loc()),
+                                    TypeRange{x.type()}, ValueRange{x.tensor},
+                                    attrs),
+                       c.loc());
+}
+
+Val Generator::identity(Generator &g, BuiltinCall &c) {
+  Val x = g.tensorArg(c, 0);
+  if (!x.ok())
+    return {};
+  return Val::ofTensor(x.tensor, c.loc());
+}
+
+/// gelu(x, approximate = "none"), or "tanh" (as PyTorch spells them).
+Val Generator::gelu(Generator &g, BuiltinCall &c) {
+  Val x = g.tensorArg(c, 0);
+  if (!x.ok())
+    return {};
+  if (!isa<FloatType>(x.type().getElementType()))
+    return g.fail(c.loc(),
+                  "gelu needs a float tensor, got " + formatType(x.type()));
+  std::string approximate = "none";
+  if (const Expr *e = c.arg(1)) {
+    Val v = g.eval(*e, c.scope);
+    if (!v.ok())
+      return {};
+    bool known =
+        v.kind == Val::Kind::String && (v.name == "none" || v.name == "tanh");
+    if (!known)
+      return g.fail(e->getLoc(),
+                    "'approximate' of gelu must be \"none\" or \"tanh\", got " +
+                        (v.kind == Val::Kind::String ? "\"" + v.name + "\""
+                                                     : describe(v)));
+    approximate = v.name;
+  }
+  return Val::ofTensor(GeluOp::create(g.builder, g.loc(c.loc()), x.tensor,
+                                      g.builder.getStringAttr(approximate)),
+                       c.loc());
+}
+
+Val Generator::softmaxLike(Generator &g, BuiltinCall &c) {
+  Val x = g.floatArg(c, 0);
+  if (!x.ok())
+    return {};
+  int64_t axis = -1;
+  if (c.arg(1)) {
+    auto a = g.evalInt(c.arg(1), c.scope, "an axis");
+    if (!a)
+      return {};
+    axis = *a;
+  }
+  int64_t rank = x.type().getRank();
+  int64_t norm = normalizeAxis(axis, rank);
+  if (norm < 0)
+    return g.fail(c.argLoc(1), "axis " + std::to_string(axis) +
+                                   " is out of range for " +
+                                   formatType(x.type()));
+  Location ml = g.loc(c.loc());
+  mlir::Value out =
+      c.name() == "softmax"
+          ? SoftmaxOp::create(g.builder, ml, x.tensor, norm).getResult()
+          : LogSoftmaxOp::create(g.builder, ml, x.tensor, norm).getResult();
+  return Val::ofTensor(out, c.loc());
+}
+
+Val Generator::reduction(Generator &g, BuiltinCall &c) {
+  StringRef name = c.name();
+  Val x = name == "mean" ? g.floatArg(c, 0) : g.tensorArg(c, 0);
+  if (!x.ok())
+    return {};
+  int64_t rank = x.type().getRank();
+  SmallVector<int64_t> axes;
+  if (const Expr *e = c.arg(1)) {
+    auto list = g.evalIntList(e, c.scope, "an axis");
+    if (!list)
+      return {};
+    for (int64_t a : *list) {
+      int64_t norm = normalizeAxis(a, rank);
+      if (norm < 0)
+        return g.fail(e->getLoc(), "axis " + std::to_string(a) +
+                                       " is out of range for " +
+                                       formatType(x.type()));
+      if (llvm::is_contained(axes, norm))
+        return g.fail(e->getLoc(),
+                      "axis " + std::to_string(a) + " is given twice");
+      axes.push_back(norm);
+    }
+    llvm::sort(axes);
+  } else {
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  }
+  bool keepdims = false;
+  if (const Expr *e = c.arg(2)) {
+    auto k = g.evalInt(e, c.scope, "keepdims (0 or 1)");
+    if (!k)
+      return {};
+    keepdims = *k != 0;
+  }
+  Location ml = g.loc(c.loc());
+  mlir::Value out;
+  if (name == "sum")
+    out = SumOp::create(g.builder, ml, x.tensor, axes, keepdims);
+  else if (name == "mean")
+    out = MeanOp::create(g.builder, ml, x.tensor, axes, keepdims);
+  else
+    out = ReduceMaxOp::create(g.builder, ml, x.tensor, axes, keepdims);
+  return Val::ofTensor(out, c.loc());
+}
+
+Val Generator::maximum(Generator &g, BuiltinCall &c) {
+  Val a = g.tensorArg(c, 0);
+  if (!a.ok())
+    return {};
+  Val b = g.tensorArg(c, 1, a.type().getElementType());
+  if (!b.ok())
+    return {};
+  ShapeResult r = inferBroadcast(a.type(), b.type(), "maximum");
+  if (auto *msg = std::get_if<std::string>(&r))
+    return g.fail(c.loc(), *msg);
+  return Val::ofTensor(
+      MaxOp::create(g.builder, g.loc(c.loc()), a.tensor, b.tensor), c.loc());
+}
+
+Val Generator::transpose(Generator &g, BuiltinCall &c) {
+  Val x = g.tensorArg(c, 0);
+  if (!x.ok())
+    return {};
+  int64_t rank = x.type().getRank();
+  SmallVector<int64_t> perm;
+  if (const Expr *e = c.arg(1)) {
+    auto list = g.evalIntList(e, c.scope, "a permutation");
+    if (!list)
+      return {};
+    perm = *list;
+    SmallVector<int64_t> sorted = perm;
+    llvm::sort(sorted);
+    if (!llvm::equal(sorted, llvm::seq<int64_t>(0, rank)))
+      return g.fail(e->getLoc(), "perm must list each axis of " +
+                                     formatType(x.type()) + " once");
+  } else {
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(x.type().getDimSize(p));
+  auto type = RankedTensorType::get(shape, x.type().getElementType());
+  return Val::ofTensor(
+      TransposeOp::create(g.builder, g.loc(c.loc()), type, x.tensor, perm),
+      c.loc());
+}
+
+Val Generator::reshape(Generator &g, BuiltinCall &c) {
+  Val x = g.tensorArg(c, 0);
+  if (!x.ok())
+    return {};
+  auto shape = g.evalIntList(c.arg(1), c.scope, "a dimension");
+  if (!shape)
+    return {};
+  SMLoc shapeLoc = c.arg(1)->getLoc();
+  int64_t total = numElements(x.type().getShape());
+  // One -1 takes whatever size makes the element counts agree.
+  int64_t known = 1, unknown = -1;
+  for (auto [i, d] : llvm::enumerate(*shape)) {
+    if (d == -1 && unknown < 0)
+      unknown = i;
+    else if (d <= 0)
+      return g.fail(shapeLoc, "bad dimension " + std::to_string(d) +
+                                  " in reshape (sizes are positive; one "
+                                  "may be -1)");
+    else
+      known *= d;
+  }
+  if (unknown >= 0 && known > 0 && total % known == 0)
+    (*shape)[unknown] = total / known;
+  auto type = RankedTensorType::get(*shape, x.type().getElementType());
+  if (unknown >= 0 ? total % known != 0 : known != total)
+    return g.fail(shapeLoc, "cannot reshape " + formatType(x.type()) + " (" +
+                                std::to_string(total) + " elements) to " +
+                                formatType(type));
+  return Val::ofTensor(
+      ReshapeOp::create(g.builder, g.loc(c.loc()), type, x.tensor), c.loc());
+}
+
+Val Generator::broadcastTo(Generator &g, BuiltinCall &c) {
+  Val x = g.tensorArg(c, 0);
+  if (!x.ok())
+    return {};
+  auto shape = g.evalIntList(c.arg(1), c.scope, "a dimension");
+  if (!shape)
+    return {};
+  for (int64_t d : *shape)
+    if (d <= 0)
+      return g.fail(c.arg(1)->getLoc(),
+                    "bad dimension " + std::to_string(d) + " in broadcast_to");
+  auto type = RankedTensorType::get(*shape, x.type().getElementType());
+  if (!isBroadcastableTo(x.type().getShape(), *shape))
+    return g.fail(c.loc(), "cannot broadcast " + formatType(x.type()) + " to " +
+                               formatType(type));
+  return Val::ofTensor(
+      BroadcastToOp::create(g.builder, g.loc(c.loc()), type, x.tensor),
+      c.loc());
+}
+
+Val Generator::castTo(Generator &g, BuiltinCall &c) {
+  Val x = g.tensorArg(c, 0);
+  if (!x.ok())
+    return {};
+  Val d = g.eval(*c.arg(1), c.scope);
+  if (!d.ok())
+    return {};
+  if (d.kind != Val::Kind::DType)
+    return g.fail(c.arg(1)->getLoc(),
+                  "cast needs a type (f32, f16, bf16, i32 or i1), got " +
+                      describe(d));
+  auto type = RankedTensorType::get(x.type().getShape(),
+                                    g.elementType(*parseDType(d.name)));
+  return Val::ofTensor(
+      CastOp::create(g.builder, g.loc(c.loc()), type, x.tensor), c.loc());
+}
+
+Val Generator::crossEntropy(Generator &g, BuiltinCall &c) {
+  Val a = g.floatArg(c, 0);
   if (!a.ok())
     return {};
   auto scalarType = RankedTensorType::get({}, a.type().getElementType());
-  if (name == "cross_entropy") {
-    Val labels = tensorArg(bound->exprs[1], builder.getI32Type());
-    if (!labels.ok())
-      return {};
-    auto lt = labels.type(), at = a.type();
-    if (at.getRank() != 2 || lt.getRank() != 1 ||
-        !lt.getElementType().isInteger(32) ||
-        at.getDimSize(0) != lt.getDimSize(0))
-      return fail(l, "cross_entropy needs logits f32[N, C] and integer labels "
-                     "i32[N], got " +
-                         formatType(at) + " and " + formatType(lt));
-    return Val::ofTensor(CrossEntropyOp::create(builder, ml, scalarType,
-                                                a.tensor, labels.tensor),
-                         l);
-  }
-  Val b = tensorArg(bound->exprs[1], a.type().getElementType());
+  Val labels = g.tensorArg(c, 1, g.builder.getI32Type());
+  if (!labels.ok())
+    return {};
+  auto lt = labels.type(), at = a.type();
+  if (at.getRank() != 2 || lt.getRank() != 1 ||
+      !lt.getElementType().isInteger(32) ||
+      at.getDimSize(0) != lt.getDimSize(0))
+    return g.fail(c.loc(),
+                  "cross_entropy needs logits f32[N, C] and integer labels "
+                  "i32[N], got " +
+                      formatType(at) + " and " + formatType(lt));
+  return Val::ofTensor(CrossEntropyOp::create(g.builder, g.loc(c.loc()),
+                                              scalarType, a.tensor,
+                                              labels.tensor),
+                       c.loc());
+}
+
+/// mse and binary_cross_entropy: a float input and a target of its type.
+Val Generator::pairLoss(Generator &g, BuiltinCall &c) {
+  Val a = g.floatArg(c, 0);
+  if (!a.ok())
+    return {};
+  auto scalarType = RankedTensorType::get({}, a.type().getElementType());
+  Val b = g.tensorArg(c, 1, a.type().getElementType());
   if (!b.ok())
     return {};
   if (a.type() != b.type())
-    return fail(l, name + " needs input and target of the same type, got " +
-                       formatType(a.type()) + " and " + formatType(b.type()));
+    return g.fail(c.loc(), c.name() +
+                               " needs input and target of the same type, "
+                               "got " +
+                               formatType(a.type()) + " and " +
+                               formatType(b.type()));
+  Location ml = g.loc(c.loc());
   mlir::Value out =
-      name == "mse"
-          ? MseOp::create(builder, ml, scalarType, a.tensor, b.tensor)
+      c.name() == "mse"
+          ? MseOp::create(g.builder, ml, scalarType, a.tensor, b.tensor)
                 .getResult()
-          : BinaryCrossEntropyOp::create(builder, ml, scalarType, a.tensor,
+          : BinaryCrossEntropyOp::create(g.builder, ml, scalarType, a.tensor,
                                          b.tensor)
                 .getResult();
-  return Val::ofTensor(out, l);
+  return Val::ofTensor(out, c.loc());
 }
 
 //===----------------------------------------------------------------------===//

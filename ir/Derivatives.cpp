@@ -226,6 +226,151 @@ void SqrtOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
   out.assign({div(b, l, dy, mul(b, l, scalar(b, l, dy, 2.0), getResult()))});
 }
 
+//===----------------------------------------------------------------------===//
+// Activations, with PyTorch's derivatives (at kinks too: abs'(0) = 0,
+// leaky_relu'(0) = slope, elu'(0) = alpha, clamp' = 1 on the bounds).
+//===----------------------------------------------------------------------===//
+
+void AbsOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  Value x = getOperand(), zero = scalar(b, l, x, 0.0);
+  Value sign =
+      sub(b, l, mask(b, l, "gt", x, zero, x), mask(b, l, "lt", x, zero, x));
+  out.assign({mul(b, l, dy, sign)});
+}
+
+void SquareOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  out.assign({mul(b, l, dy, mul(b, l, scalar(b, l, dy, 2.0), getOperand()))});
+}
+
+// y = x^(-1/2):  dx = dy * (-1/2) y^3.
+void RsqrtOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  Value y = getResult();
+  Value cube = mul(b, l, mul(b, l, y, y), y);
+  out.assign({mul(b, l, dy, mul(b, l, scalar(b, l, y, -0.5), cube))});
+}
+
+// erf'(x) = 2/sqrt(pi) exp(-x^2).
+void ErfOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  Value x = getOperand();
+  Value gauss = ExpOp::create(b, l, neg(b, l, mul(b, l, x, x)));
+  out.assign(
+      {mul(b, l, dy, mul(b, l, scalar(b, l, x, 1.1283791670955126), gauss))});
+}
+
+// silu'(x) = s (1 + x (1 - s)), s = sigmoid(x).
+void SiluOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  Value x = getOperand(), one = scalar(b, l, x, 1.0);
+  Value s = SigmoidOp::create(b, l, x);
+  Value d = mul(b, l, s, add(b, l, one, mul(b, l, x, sub(b, l, one, s))));
+  out.assign({mul(b, l, dy, d)});
+}
+
+/// The derivative of scale * elu(x, alpha) given y, its value:
+/// scale where x > 0, else scale * alpha * exp(x) = y + scale * alpha
+/// (from y, which never overflows, where exp(x) would for large x).
+static Value eluDerivative(OpBuilder &b, Location l, Value x, Value y,
+                           double alpha, double scale) {
+  Value positive = mask(b, l, "gt", x, scalar(b, l, x, 0.0), x);
+  Value negative = add(b, l, y, scalar(b, l, y, scale * alpha));
+  Value rest = sub(b, l, scalar(b, l, x, 1.0), positive);
+  // No `* 1` (see SoftplusOp's rule).
+  if (scale != 1.0)
+    positive = mul(b, l, positive, scalar(b, l, x, scale));
+  return add(b, l, positive, mul(b, l, rest, negative));
+}
+
+void EluOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  double alpha = getAlpha().convertToDouble();
+  out.assign({mul(b, l, dy,
+                  eluDerivative(b, l, getOperand(), getResult(), alpha, 1.0))});
+}
+
+void SeluOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  // torch.nn.SELU's constants.
+  const double alpha = 1.6732632423543772848170429916717;
+  const double scale = 1.0507009873554804934193349852946;
+  out.assign({mul(
+      b, l, dy, eluDerivative(b, l, getOperand(), getResult(), alpha, scale))});
+}
+
+// slope + (1 - slope) [x > 0].
+void LeakyReluOp::buildVjp(OpBuilder &b, Value dy,
+                           SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  Value x = getOperand();
+  double slope = getSlope().convertToDouble();
+  Value positive = mask(b, l, "gt", x, scalar(b, l, x, 0.0), x);
+  Value d = add(b, l, scalar(b, l, x, slope),
+                mul(b, l, positive, scalar(b, l, x, 1.0 - slope)));
+  out.assign({mul(b, l, dy, d)});
+}
+
+// sigmoid(beta x), or 1 where beta x > threshold (the linear part).
+void SoftplusOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  Value x = getOperand();
+  double beta = getBeta().convertToDouble();
+  // No `x * 1`: it folds away, and nabla-lower-fused cannot yet inline a
+  // group that yields one of its own inputs.
+  Value bx = beta == 1.0 ? x : mul(b, l, x, scalar(b, l, x, beta));
+  Value linear = mask(b, l, "gt", bx,
+                      scalar(b, l, x, getThreshold().convertToDouble()), x);
+  Value rest = sub(b, l, scalar(b, l, x, 1.0), linear);
+  Value d = add(b, l, linear, mul(b, l, rest, SigmoidOp::create(b, l, bx)));
+  out.assign({mul(b, l, dy, d)});
+}
+
+// 1 where lo <= x <= hi, as torch.clamp's (both bounds pass the gradient).
+void ClampOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  Value x = getOperand();
+  Value inside = mul(
+      b, l, mask(b, l, "ge", x, scalar(b, l, x, getLo().convertToDouble()), x),
+      mask(b, l, "le", x, scalar(b, l, x, getHi().convertToDouble()), x));
+  out.assign({mul(b, l, dy, inside)});
+}
+
+// "none": Phi(x) + x phi(x), the normal distribution's cdf and density.
+// "tanh": with t = tanh(u), u = k (x + c x^3), k = sqrt(2 / pi),
+// d/dx [x/2 (1 + t)] = (1 + t) / 2 + x/2 (1 - t^2) k (1 + 3 c x^2).
+void GeluOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  Value x = getOperand();
+  auto k = [&](double v) { return scalar(b, l, x, v); };
+  Value x2 = mul(b, l, x, x);
+  Value d;
+  if (getApproximate() == "tanh") {
+    const double kappa = 0.044715, beta = 0.7978845608028654;
+    Value u =
+        mul(b, l, k(beta), add(b, l, x, mul(b, l, k(kappa), mul(b, l, x2, x))));
+    Value t = TanhOp::create(b, l, u);
+    Value left = mul(b, l, k(0.5), add(b, l, k(1.0), t));
+    Value du =
+        mul(b, l, k(beta), add(b, l, k(1.0), mul(b, l, k(3 * kappa), x2)));
+    Value right =
+        mul(b, l,
+            mul(b, l, mul(b, l, k(0.5), x), sub(b, l, k(1.0), mul(b, l, t, t))),
+            du);
+    d = add(b, l, left, right);
+  } else {
+    Value cdf =
+        mul(b, l, k(0.5),
+            add(b, l, k(1.0),
+                ErfOp::create(b, l, mul(b, l, x, k(0.7071067811865476)))));
+    Value pdf = mul(b, l, k(0.3989422804014327),
+                    ExpOp::create(b, l, mul(b, l, k(-0.5), x2)));
+    d = add(b, l, cdf, mul(b, l, x, pdf));
+  }
+  out.assign({mul(b, l, dy, d)});
+}
+
 // Float-to-float casts pass the adjoint back in the operand's type; casts
 // from or to integers have no gradient.
 void CastOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {

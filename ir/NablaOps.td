@@ -10,6 +10,7 @@
 
 include "NablaDialect.td"
 include "NablaInterfaces.td"
+include "NablaTraits.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -38,6 +39,7 @@ def Nabla_ConstantOp : Nabla_Op<"constant", [ConstantLike, Pure,
 }
 
 def Nabla_CastOp : Nabla_Op<"cast", [Pure, SameOperandsAndResultShape,
+    Nabla_Elementwise,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "convert every element to another element type";
   let description = [{
@@ -56,7 +58,8 @@ def Nabla_CastOp : Nabla_Op<"cast", [Pure, SameOperandsAndResultShape,
 //===----------------------------------------------------------------------===//
 
 class Nabla_BinaryOp<string mnemonic, list<Trait> traits = []>
-    : Nabla_Op<mnemonic, !listconcat([Pure, DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>], traits)> {
+    : Nabla_Op<mnemonic, !listconcat([Pure, Nabla_Elementwise,
+        DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>], traits)> {
   let arguments = (ins Nabla_NumericTensor:$lhs, Nabla_NumericTensor:$rhs);
   let results = (outs Nabla_NumericTensor:$result);
   let assemblyFormat = [{
@@ -75,7 +78,7 @@ class Nabla_BinaryOp<string mnemonic, list<Trait> traits = []>
   }];
 }
 
-def Nabla_AddOp : Nabla_BinaryOp<"add", [Commutative]> {
+def Nabla_AddOp : Nabla_BinaryOp<"add", [Commutative, Nabla_FollowOperands]> {
   let summary = "elementwise sum with broadcasting";
   let description = [{
     `%z = nabla.add %x, %b : tensor<8x10xf32>, tensor<10xf32> -> tensor<8x10xf32>`
@@ -86,7 +89,7 @@ def Nabla_AddOp : Nabla_BinaryOp<"add", [Commutative]> {
   let hasFolder = 1;
 }
 
-def Nabla_SubOp : Nabla_BinaryOp<"sub"> {
+def Nabla_SubOp : Nabla_BinaryOp<"sub", [Nabla_FollowOperands]> {
   let summary = "elementwise difference with broadcasting";
   let description = [{
     `%z = nabla.sub %x, %y : tensor<4xf32>, tensor<f32> -> tensor<4xf32>`
@@ -95,7 +98,7 @@ def Nabla_SubOp : Nabla_BinaryOp<"sub"> {
   let hasFolder = 1;
 }
 
-def Nabla_MulOp : Nabla_BinaryOp<"mul", [Commutative]> {
+def Nabla_MulOp : Nabla_BinaryOp<"mul", [Commutative, Nabla_FollowOperands]> {
   let summary = "elementwise product with broadcasting";
   let description = [{
     `%z = nabla.mul %w, %x : tensor<2xf32>, tensor<2xf32> -> tensor<2xf32>`
@@ -104,7 +107,7 @@ def Nabla_MulOp : Nabla_BinaryOp<"mul", [Commutative]> {
   let hasFolder = 1;
 }
 
-def Nabla_DivOp : Nabla_BinaryOp<"div"> {
+def Nabla_DivOp : Nabla_BinaryOp<"div", [Nabla_FollowOperands]> {
   let summary = "elementwise quotient with broadcasting";
   let description = [{
     `%z = nabla.div %x, %n : tensor<4xf32>, tensor<f32> -> tensor<4xf32>`
@@ -113,7 +116,7 @@ def Nabla_DivOp : Nabla_BinaryOp<"div"> {
   let hasFolder = 1;
 }
 
-def Nabla_PowOp : Nabla_BinaryOp<"pow"> {
+def Nabla_PowOp : Nabla_BinaryOp<"pow", [Nabla_KeepF32]> {
   let summary = "elementwise power with broadcasting";
   let description = [{
     `%z = nabla.pow %x, %two : tensor<f32>, tensor<f32> -> tensor<f32>`
@@ -122,7 +125,7 @@ def Nabla_PowOp : Nabla_BinaryOp<"pow"> {
   let hasFolder = 1;
 }
 
-def Nabla_MaxOp : Nabla_BinaryOp<"max", [Commutative]> {
+def Nabla_MaxOp : Nabla_BinaryOp<"max", [Commutative, Nabla_FollowOperands]> {
   let summary = "elementwise maximum with broadcasting";
   let description = [{
     `%z = nabla.max %x, %y : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>`
@@ -136,48 +139,160 @@ def Nabla_MaxOp : Nabla_BinaryOp<"max", [Commutative]> {
 
 class Nabla_UnaryOp<string mnemonic, Type operandType, list<Trait> traits = []>
     : Nabla_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType,
-                                      DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>], traits)> {
+        Nabla_Elementwise,
+        DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>], traits)> {
   let arguments = (ins operandType:$operand);
   let results = (outs operandType:$result);
   let assemblyFormat = "$operand attr-dict `:` type($result)";
 }
 
-def Nabla_NegOp : Nabla_UnaryOp<"neg", Nabla_NumericTensor> {
+def Nabla_NegOp : Nabla_UnaryOp<"neg", Nabla_NumericTensor, [Nabla_FollowOperands]> {
   let summary = "elementwise negation";
   let description = [{ `%y = nabla.neg %x : tensor<4xf32>` (folds `-(-x)` to `x`) }];
   let hasFolder = 1;
 }
-def Nabla_ReluOp : Nabla_UnaryOp<"relu", Nabla_FloatTensor> {
+def Nabla_ReluOp : Nabla_UnaryOp<"relu", Nabla_FloatTensor, [Nabla_FollowOperands]> {
   let summary = "max(x, 0) elementwise";
   let description = [{ `%y = nabla.relu %x : tensor<8x256xf32>` }];
 }
-def Nabla_SigmoidOp : Nabla_UnaryOp<"sigmoid", Nabla_FloatTensor> {
+def Nabla_SigmoidOp : Nabla_UnaryOp<"sigmoid", Nabla_FloatTensor, [Nabla_FollowOperands]> {
   let summary = "1 / (1 + exp(-x)) elementwise";
   let description = [{ `%y = nabla.sigmoid %x : tensor<8x256xf32>` }];
 }
-def Nabla_TanhOp : Nabla_UnaryOp<"tanh", Nabla_FloatTensor> {
+def Nabla_TanhOp : Nabla_UnaryOp<"tanh", Nabla_FloatTensor, [Nabla_FollowOperands]> {
   let summary = "hyperbolic tangent elementwise";
   let description = [{ `%y = nabla.tanh %x : tensor<8x256xf32>` }];
 }
-def Nabla_ExpOp : Nabla_UnaryOp<"exp", Nabla_FloatTensor> {
+def Nabla_ExpOp : Nabla_UnaryOp<"exp", Nabla_FloatTensor, [Nabla_KeepF32]> {
   let summary = "e^x elementwise";
   let description = [{ `%y = nabla.exp %x : tensor<4xf32>` }];
 }
-def Nabla_LogOp : Nabla_UnaryOp<"log", Nabla_FloatTensor> {
+def Nabla_LogOp : Nabla_UnaryOp<"log", Nabla_FloatTensor, [Nabla_KeepF32]> {
   let summary = "natural logarithm elementwise";
   let description = [{ `%y = nabla.log %x : tensor<4xf32>` }];
 }
-def Nabla_SqrtOp : Nabla_UnaryOp<"sqrt", Nabla_FloatTensor> {
+def Nabla_SqrtOp : Nabla_UnaryOp<"sqrt", Nabla_FloatTensor, [Nabla_KeepF32]> {
   let summary = "square root elementwise";
   let description = [{ `%y = nabla.sqrt %x : tensor<4xf32>` }];
+}
+
+//===----------------------------------------------------------------------===//
+// Activations and other unary functions (PyTorch's definitions)
+//===----------------------------------------------------------------------===//
+
+def Nabla_AbsOp : Nabla_UnaryOp<"abs", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "|x| elementwise";
+  let description = [{
+    `%y = nabla.abs %x : tensor<4xf32>`
+    The derivative at 0 is 0 (sign(0)), as torch.abs's.
+  }];
+}
+def Nabla_SquareOp : Nabla_UnaryOp<"square", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "x * x elementwise";
+  let description = [{ `%y = nabla.square %x : tensor<4xf32>` }];
+}
+def Nabla_RsqrtOp : Nabla_UnaryOp<"rsqrt", Nabla_FloatTensor, [Nabla_KeepF32]> {
+  let summary = "1 / sqrt(x) elementwise";
+  let description = [{
+    `%y = nabla.rsqrt %x : tensor<4xf32>`
+    Kept in f32 under mixed precision, as autocast keeps torch.rsqrt.
+  }];
+}
+def Nabla_ErfOp : Nabla_UnaryOp<"erf", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "the error function elementwise";
+  let description = [{
+    `%y = nabla.erf %x : tensor<4xf32>`
+    erf(x) = 2/sqrt(pi) * integral of exp(-t^2) from 0 to x. Lowered to a
+    rational approximation in f32 (within 5e-7 of the exact value, so no
+    libm call and no SPIR-V extension is needed) and to libm's erf in f64.
+  }];
+}
+def Nabla_SiluOp : Nabla_UnaryOp<"silu", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "x * sigmoid(x) elementwise (swish)";
+  let description = [{ `%y = nabla.silu %x : tensor<8x256xf32>` }];
+}
+def Nabla_SeluOp : Nabla_UnaryOp<"selu", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "scale * (x > 0 ? x : alpha * (exp(x) - 1)) elementwise";
+  let description = [{
+    `%y = nabla.selu %x : tensor<8x256xf32>`
+    With torch.nn.SELU's constants alpha = 1.6732632423543772 and
+    scale = 1.0507009873554805 (self-normalizing networks, paired with
+    `lecun` initialisation).
+  }];
+}
+// gelu's `approximate`, as PyTorch spells it.
+def Nabla_GeluApproximation : ConfinedAttr<StrAttr, [AttrConstraint<CPred<
+    "::llvm::cast<::mlir::StringAttr>($_self).getValue() == \"none\" || "
+    "::llvm::cast<::mlir::StringAttr>($_self).getValue() == \"tanh\"">,
+    "\"none\" or \"tanh\"">]>;
+def Nabla_GeluOp : Nabla_UnaryOp<"gelu", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "x * Phi(x) elementwise, exactly or with tanh";
+  let description = [{
+    `%y = nabla.gelu %x approximate = "none" : tensor<8x256xf32>`
+    `%y = nabla.gelu %x approximate = "tanh" : tensor<8x256xf32>`
+    As torch.nn.functional.gelu: "none" is x / 2 * (1 + erf(x / sqrt(2)));
+    "tanh" is x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))).
+  }];
+  let arguments = (ins Nabla_FloatTensor:$operand,
+                       Nabla_GeluApproximation:$approximate);
+  let assemblyFormat = [{
+    $operand `approximate` `=` $approximate attr-dict `:` type($result)
+  }];
+}
+def Nabla_LeakyReluOp : Nabla_UnaryOp<"leaky_relu", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "x > 0 ? x : slope * x elementwise";
+  let description = [{
+    `%y = nabla.leaky_relu %x slope = 1.000000e-02 : tensor<8x256xf32>`
+    The derivative at 0 is `slope`, as torch.nn.functional.leaky_relu's.
+  }];
+  let arguments = (ins Nabla_FloatTensor:$operand, F64Attr:$slope);
+  let assemblyFormat = "$operand `slope` `=` $slope attr-dict `:` type($result)";
+}
+def Nabla_EluOp : Nabla_UnaryOp<"elu", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "x > 0 ? x : alpha * (exp(x) - 1) elementwise";
+  let description = [{
+    `%y = nabla.elu %x alpha = 1.000000e+00 : tensor<8x256xf32>`
+    As torch.nn.functional.elu; the derivative at 0 is `alpha`.
+  }];
+  let arguments = (ins Nabla_FloatTensor:$operand, F64Attr:$alpha);
+  let assemblyFormat = "$operand `alpha` `=` $alpha attr-dict `:` type($result)";
+}
+def Nabla_SoftplusOp : Nabla_UnaryOp<"softplus", Nabla_FloatTensor, [Nabla_KeepF32]> {
+  let summary = "log(1 + exp(beta * x)) / beta, linear above a threshold";
+  let description = [{
+    `%y = nabla.softplus %x beta = 1.000000e+00 threshold = 2.000000e+01 : tensor<4xf32>`
+    As torch.nn.functional.softplus: where beta * x > threshold the result
+    is x (the two agree there to f32 precision). Kept in f32 under mixed
+    precision, as autocast keeps softplus.
+  }];
+  let arguments = (ins Nabla_FloatTensor:$operand, F64Attr:$beta,
+                       F64Attr:$threshold);
+  let assemblyFormat = [{
+    $operand `beta` `=` $beta `threshold` `=` $threshold attr-dict `:`
+    type($result)
+  }];
+}
+def Nabla_ClampOp : Nabla_UnaryOp<"clamp", Nabla_FloatTensor, [Nabla_FollowOperands]> {
+  let summary = "min(max(x, lo), hi) elementwise";
+  let description = [{
+    `%y = nabla.clamp %x lo = -1.000000e+00 hi = 1.000000e+00 : tensor<4xf32>`
+    As torch.clamp: NaN stays NaN, and lo > hi gives hi everywhere. The
+    derivative is 1 where lo <= x <= hi (bounds included, as PyTorch's) and
+    0 elsewhere.
+  }];
+  let arguments = (ins Nabla_FloatTensor:$operand, F64Attr:$lo, F64Attr:$hi);
+  let assemblyFormat = [{
+    $operand `lo` `=` $lo `hi` `=` $hi attr-dict `:` type($result)
+  }];
 }
 
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 
-class Nabla_ReduceOp<string mnemonic, Type operandType>
-    : Nabla_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
+class Nabla_ReduceOp<string mnemonic, Type operandType, list<Trait> traits = []>
+    : Nabla_Op<mnemonic, !listconcat([Pure, Nabla_Reduction, Nabla_KeepF32,
+        DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>], traits)> {
   let arguments = (ins operandType:$operand, DenseI64ArrayAttr:$axes,
                        UnitAttr:$keepdims);
   let results = (outs operandType:$result);
@@ -208,7 +323,7 @@ def Nabla_SumOp : Nabla_ReduceOp<"sum", Nabla_NumericTensor> {
     Axes are sorted, distinct and in range; an empty list reduces nothing.
   }];
 }
-def Nabla_MeanOp : Nabla_ReduceOp<"mean", Nabla_FloatTensor> {
+def Nabla_MeanOp : Nabla_ReduceOp<"mean", Nabla_FloatTensor, [Nabla_Composite]> {
   let summary = "arithmetic mean over the given axes";
   let description = [{
     `%m = nabla.mean %x axes = [0, 1] : tensor<8x10xf32> -> tensor<f32>`
@@ -225,7 +340,8 @@ def Nabla_ReduceMaxOp : Nabla_ReduceOp<"reduce_max", Nabla_NumericTensor> {
 // Linear algebra and data movement
 //===----------------------------------------------------------------------===//
 
-def Nabla_MatmulOp : Nabla_Op<"matmul", [Pure,
+def Nabla_MatmulOp : Nabla_Op<"matmul", [Pure, Nabla_MatmulLike,
+    Nabla_ComputeIn16Bits,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "matrix product of two 2-D (or batched 3-D) tensors";
   let description = [{
@@ -241,7 +357,7 @@ def Nabla_MatmulOp : Nabla_Op<"matmul", [Pure,
   let hasVerifier = 1;
 }
 
-def Nabla_TransposeOp : Nabla_Op<"transpose", [Pure,
+def Nabla_TransposeOp : Nabla_Op<"transpose", [Pure, Nabla_MovesData,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "permute the dimensions of a tensor";
   let description = [{
@@ -258,7 +374,7 @@ def Nabla_TransposeOp : Nabla_Op<"transpose", [Pure,
   let hasFolder = 1;
 }
 
-def Nabla_ReshapeOp : Nabla_Op<"reshape", [Pure,
+def Nabla_ReshapeOp : Nabla_Op<"reshape", [Pure, Nabla_MovesData,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "the same elements in row-major order, another shape";
   let description = [{
@@ -273,6 +389,7 @@ def Nabla_ReshapeOp : Nabla_Op<"reshape", [Pure,
 }
 
 def Nabla_BroadcastToOp : Nabla_Op<"broadcast_to", [Pure,
+    Nabla_Elementwise, Nabla_MovesData,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "repeat a tensor along broadcast dimensions";
   let description = [{
@@ -291,7 +408,8 @@ def Nabla_BroadcastToOp : Nabla_Op<"broadcast_to", [Pure,
 //===----------------------------------------------------------------------===//
 
 class Nabla_SoftmaxLikeOp<string mnemonic>
-    : Nabla_Op<mnemonic, [Pure, SameOperandsAndResultType,
+    : Nabla_Op<mnemonic, [Pure, SameOperandsAndResultType, Nabla_Reduction,
+                          Nabla_Composite, Nabla_KeepF32,
                           DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let arguments = (ins Nabla_FloatTensor:$operand, I64Attr:$axis);
   let results = (outs Nabla_FloatTensor:$result);
@@ -308,7 +426,8 @@ def Nabla_LogSoftmaxOp : Nabla_SoftmaxLikeOp<"log_softmax"> {
   let description = [{ `%p = nabla.log_softmax %x axis = 1 : tensor<8x10xf32>` }];
 }
 
-def Nabla_MseOp : Nabla_Op<"mse", [Pure,
+def Nabla_MseOp : Nabla_Op<"mse", [Pure, Nabla_Reduction,
+    Nabla_Composite, Nabla_KeepF32,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "mean squared error, mean((pred - target)^2)";
   let description = [{
@@ -323,7 +442,8 @@ def Nabla_MseOp : Nabla_Op<"mse", [Pure,
   let hasVerifier = 1;
 }
 
-def Nabla_CrossEntropyOp : Nabla_Op<"cross_entropy", [Pure,
+def Nabla_CrossEntropyOp : Nabla_Op<"cross_entropy", [Pure, Nabla_Reduction,
+    Nabla_Composite, Nabla_KeepF32,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "mean negative log-likelihood of integer labels under softmax(logits)";
   let description = [{
@@ -339,7 +459,8 @@ def Nabla_CrossEntropyOp : Nabla_Op<"cross_entropy", [Pure,
   let hasVerifier = 1;
 }
 
-def Nabla_BinaryCrossEntropyOp : Nabla_Op<"binary_cross_entropy", [Pure,
+def Nabla_BinaryCrossEntropyOp : Nabla_Op<"binary_cross_entropy", [Pure, Nabla_Reduction,
+    Nabla_Composite, Nabla_KeepF32,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "mean of -(t log p + (1 - t) log(1 - p))";
   let description = [{
@@ -360,6 +481,7 @@ def Nabla_BinaryCrossEntropyOp : Nabla_Op<"binary_cross_entropy", [Pure,
 //===----------------------------------------------------------------------===//
 
 def Nabla_ReluGradOp : Nabla_Op<"relu_grad", [Pure, SameOperandsAndResultType,
+    Nabla_Elementwise, Nabla_FollowOperands,
     DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
   let summary = "the adjoint of relu: dy where x > 0, else 0";
   let description = [{
@@ -374,7 +496,7 @@ def Nabla_ReluGradOp : Nabla_Op<"relu_grad", [Pure, SameOperandsAndResultType,
   let assemblyFormat = "$x `,` $dy attr-dict `:` type($result)";
 }
 
-def Nabla_CompareOp : Nabla_Op<"compare", [Pure]> {
+def Nabla_CompareOp : Nabla_Op<"compare", [Pure, Nabla_Elementwise]> {
   let summary = "elementwise comparison with broadcasting, giving i1";
   let description = [{
     `%m = nabla.compare "gt", %a, %b : tensor<4xf32>, tensor<f32> -> tensor<4xi1>`
@@ -390,7 +512,7 @@ def Nabla_CompareOp : Nabla_Op<"compare", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Nabla_OneHotOp : Nabla_Op<"one_hot", [Pure]> {
+def Nabla_OneHotOp : Nabla_Op<"one_hot", [Pure, Nabla_Elementwise]> {
   let summary = "rows of the identity matrix picked by integer labels";
   let description = [{
     `%o = nabla.one_hot %labels : tensor<8xi32> -> tensor<8x10xf32>`

@@ -27,18 +27,20 @@ namespace {
 
 enum class OpClass { Constant, Elementwise, Reduction, Matmul, Barrier };
 
+/// The op's loop structure, from its traits (ir/NablaTraits.td).
 OpClass classify(Operation *op) {
   if (isa<ConstantOp>(op))
     return OpClass::Constant;
-  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, NegOp, ReluOp, SigmoidOp,
-          TanhOp, ExpOp, LogOp, SqrtOp, CastOp, ReluGradOp, CompareOp,
-          BroadcastToOp, OneHotOp>(op))
+  switch (getLoopKind(op)) {
+  case LoopKind::Elementwise:
     return OpClass::Elementwise;
-  if (isa<SumOp, MeanOp, ReduceMaxOp, SoftmaxOp, LogSoftmaxOp, MseOp,
-          CrossEntropyOp, BinaryCrossEntropyOp>(op))
+  case LoopKind::Reduction:
     return OpClass::Reduction;
-  if (isa<MatmulOp>(op))
+  case LoopKind::MatmulLike:
     return OpClass::Matmul;
+  case LoopKind::Other:
+    break;
+  }
   return OpClass::Barrier; // transpose, reshape, anything not nabla
 }
 
@@ -302,8 +304,7 @@ void Grouping::materialize(func::FuncOp func) {
       continue;
     // A lone softmax or loss is a group too: it expands into several
     // loops that belong together.
-    bool composite = isa<SoftmaxOp, LogSoftmaxOp, MeanOp, MseOp, CrossEntropyOp,
-                         BinaryCrossEntropyOp>(node.ops.front());
+    bool composite = node.ops.front()->hasTrait<nabla::OpTrait::Composite>();
     if (node.ops.size() < 2 && !composite)
       continue;
     llvm::sort(node.ops, [&](Operation *a, Operation *b) {

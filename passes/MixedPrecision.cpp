@@ -21,17 +21,20 @@ namespace {
 
 enum class Precision { Low, Follow, Layout, F32, Keep };
 
+/// The op's precision policy, from its traits (ir/NablaTraits.td).
 Precision precisionOf(Operation *op) {
-  if (isa<MatmulOp>(op))
+  switch (getPrecisionPolicy(op)) {
+  case PrecisionPolicy::ComputeIn16Bits:
     return Precision::Low;
-  if (isa<AddOp, SubOp, MulOp, DivOp, MaxOp, NegOp, ReluOp, ReluGradOp,
-          SigmoidOp, TanhOp>(op))
+  case PrecisionPolicy::FollowOperands:
     return Precision::Follow;
-  if (isa<TransposeOp, ReshapeOp, BroadcastToOp>(op))
+  case PrecisionPolicy::MovesData:
     return Precision::Layout;
-  if (isa<ExpOp, LogOp, SqrtOp, PowOp, SumOp, MeanOp, ReduceMaxOp, SoftmaxOp,
-          LogSoftmaxOp, MseOp, CrossEntropyOp, BinaryCrossEntropyOp>(op))
+  case PrecisionPolicy::KeepF32:
     return Precision::F32;
+  case PrecisionPolicy::Unchanged:
+    break;
+  }
   return Precision::Keep;
 }
 

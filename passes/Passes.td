@@ -122,8 +122,12 @@ def Fusion : Pass<"nabla-fusion", "mlir::func::FuncOp"> {
       rows. A reduction over the rows (sum over the batch, a loss, a norm)
       may end a group but nothing inside the group may use its result;
       softmax over the rows is never fused.
-    - `nabla.transpose` and `nabla.reshape` change the layout and are
-      never fused: they separate groups.
+    - What an op is comes from its traits (ir/NablaTraits.td):
+      `Nabla_Elementwise`, `Nabla_Reduction` and `Nabla_MatmulLike` ops
+      can be grouped; ops with none of them (`nabla.transpose` and
+      `nabla.reshape`, which change the layout) are never fused: they
+      separate groups. A `Nabla_Composite` op (softmax, mean, a loss) is a
+      group even alone.
     - An op never joins a group if that would make the groups cyclic (a
       group that depends, through other ops, on the one it would join).
   }];
@@ -168,29 +172,31 @@ def MixedPrecision : Pass<"nabla-mixed-precision", "mlir::func::FuncOp"> {
   let summary = "Compute in f16 or bf16, keeping f32 where precision matters";
   let description = [{
     Runs on a model's gradient function (forward and backward, before
-    nabla-training-step), in the spirit of PyTorch's autocast. Each op with
-    f32 values is put in one of these lists:
+    nabla-training-step), in the spirit of PyTorch's autocast. Each op
+    states its policy with a trait in its ODS line (ir/NablaTraits.td);
+    the pass lists no ops:
 
-    - Low precision (computed in `dtype`): `matmul`, which accumulates in
-      f32 when lowered (16-bit inputs, an f32 sum, one rounding of the
-      result). Its f32 operands are cast to `dtype`.
-    - Follow (16 bits if an operand was computed in 16 bits, else f32,
-      like autocast's elementwise ops that take the widest input type):
-      `add`, `sub`, `mul`, `div`, `max`, `neg`, `relu`, `relu_grad`,
-      `sigmoid`, `tanh`. So a matmul's bias and activation run in 16 bits,
-      but arithmetic on the f32 loss (`loss * 1e-3`) stays f32.
-    - Layout ops (`transpose`, `reshape`, `broadcast_to`) keep their
+    - `Nabla_ComputeIn16Bits` (computed in `dtype`): `matmul`, which
+      accumulates in f32 when lowered (16-bit inputs, an f32 sum, one
+      rounding of the result). Its f32 operands are cast to `dtype`.
+    - `Nabla_FollowOperands` (16 bits if an operand was computed in 16
+      bits, else f32, like autocast's elementwise ops that take the widest
+      input type): e.g. `add`, `sub`, `mul`, `div`, `max`, `neg`, `relu`,
+      `relu_grad`, `sigmoid`, `tanh`. So a matmul's bias and activation run
+      in 16 bits, but arithmetic on the f32 loss (`loss * 1e-3`) stays f32.
+    - `Nabla_MovesData` (`transpose`, `reshape`, `broadcast_to`) keep their
       operand's precision: 16 bits if the operand already is (or already
       has a 16-bit copy), f32 otherwise, so an f32 sum is never rounded
       just to be reshaped.
-    - f32 (their 16-bit operands are cast back to f32): `exp`, `log`,
-      `sqrt`, `pow`, the reductions `sum`, `mean`, `reduce_max` (so bias
-      gradients and norms accumulate in f32), `softmax`, `log_softmax`, and
-      the losses `mse`, `cross_entropy`, `binary_cross_entropy`.
-    - Everything else (constants, `compare`, `one_hot`, the function's
-      results) sees its operands in their original type: the gradients
-      the function returns are f32, so the optimizer that follows updates
-      f32 master weights with f32 state.
+    - `Nabla_KeepF32` (their 16-bit operands are cast back to f32): e.g.
+      `exp`, `log`, `sqrt`, `pow`, the reductions `sum`, `mean`,
+      `reduce_max` (so bias gradients and norms accumulate in f32),
+      `softmax`, `log_softmax`, and the losses `mse`, `cross_entropy`,
+      `binary_cross_entropy`.
+    - Ops with no policy (constants, `cast`, `compare`, `one_hot`, the
+      function's results) see their operands in their original type: the
+      gradients the function returns are f32, so the optimizer that follows
+      updates f32 master weights with f32 state.
 
     Each value is cast at most once to each type, right after it is
     defined: a parameter is cast to 16 bits once per step, however many

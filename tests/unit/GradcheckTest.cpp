@@ -125,6 +125,62 @@ TEST(Gradcheck, EveryOp) {
     expectGradientsMatch(c);
 }
 
+// The activations and unary functions, one model each, in f64 (the
+// default tolerance holds: each rule is exact, and central differences
+// are good to ~1e-9). Ops with kinks (abs, clamp, leaky_relu, elu and
+// selu at 0, clamp at its bounds, softplus at its threshold) are checked
+// at literal points at least 0.1 away from them, so no difference
+// straddles a kink (h = 1e-6); both sides of each kink are covered.
+const Case kActivations[] = {
+    {"abs", R"(model M(c: f32[6]) {
+      param a: f32[6] = [-1.5, -0.7, -0.2, 0.3, 0.9, 2.1]
+      return sum(abs(a) * c) })"},
+    {"square", R"(model M(c: f32[2, 3]) {
+      param a: f32[2, 3] = normal
+      return sum(square(a) * c) })"},
+    {"rsqrt", R"(model M(c: f32[5]) {
+      param a: f32[5] = uniform(low = 0.3, high = 3)
+      return sum(rsqrt(a) * c) })"},
+    {"erf", R"(model M(c: f32[6]) {
+      param a: f32[6] = normal(std = 1.5)
+      return sum(erf(a) * c) })"},
+    {"silu", R"(model M(c: f32[6]) {
+      param a: f32[6] = normal(std = 3)
+      return sum(silu(a) * c) })"},
+    {"selu", R"(model M(c: f32[6]) {
+      param a: f32[6] = [-3.0, -1.1, -0.1, 0.1, 0.8, 2.5]
+      return sum(selu(a) * c) })"},
+    {"gelu_exact", R"(model M(c: f32[8]) {
+      param a: f32[8] = normal(std = 2)
+      return sum(gelu(a) * c) })"},
+    {"gelu_tanh", R"(model M(c: f32[8]) {
+      param a: f32[8] = normal(std = 2)
+      return sum(gelu(a, approximate = "tanh") * c) })"},
+    {"leaky_relu", R"(model M(c: f32[6]) {
+      param a: f32[6] = [-2.0, -0.5, -0.1, 0.1, 0.4, 1.7]
+      return sum(leaky_relu(a) * c) + sum(leaky_relu(a, slope = 0.2) * c) })"},
+    {"elu", R"(model M(c: f32[6]) {
+      param a: f32[6] = [-2.5, -0.9, -0.1, 0.2, 0.6, 3.0]
+      return sum(elu(a) * c) + sum(elu(a, alpha = 0.5) * c) })"},
+    // beta = 2, threshold = 1: the linear part starts at x = 0.5.
+    {"softplus", R"(model M(c: f32[6]) {
+      param a: f32[6] = [-4.0, -1.0, 0.0, 0.3, 0.7, 2.0]
+      return sum(softplus(a) * c) + sum(softplus(a, beta = 2, threshold = 1) * c) })"},
+    {"clamp", R"(model M(c: f32[7]) {
+      param a: f32[7] = [-2.0, -0.6, -0.4, 0.0, 0.4, 0.6, 2.0]
+      return sum(clamp(a, -0.5, 0.5) * c) })"},
+    // Compositions: each rule's adjoint feeds the next one's.
+    {"chain", R"(model M(c: f32[2, 4]) {
+      param a: f32[2, 4] = normal
+      param b: f32[4] = uniform(low = 0.5, high = 2)
+      return sum(silu(gelu(a) * b) * c) + sum(softplus(selu(a) + rsqrt(b)) * c) })"},
+};
+
+TEST(Gradcheck, Activations) {
+  for (const Case &c : kActivations)
+    expectGradientsMatch(c);
+}
+
 // Composite models: the failure modes the background lesson is about.
 const Case kModels[] = {
     {"relu_mlp", R"(

@@ -131,6 +131,66 @@ model M(a: f32[2, 3], b: f32[3], c: f32[2, 1]) {
   expectClose(out[13], affine, "affine");
 }
 
+/// The activations against PyTorch's definitions, written out in double.
+/// Points cover both sides of each kink, the kink itself (abs,
+/// leaky_relu, elu and selu at 0, clamp's bounds), and softplus's linear
+/// part. erf is a rational approximation good to 5e-7 absolute, which
+/// gelu multiplies by |x| / 2 <= 1.5 here: inside the 1e-6 absolute
+/// tolerance.
+TEST(Jit, ActivationsMatchPyTorchFormulas) {
+  std::vector<double> x = {-3.0, -1.2, -0.5, -0.01, 0.0, 0.3, 1.7, 2.5};
+  std::vector<double> p = {0.04, 0.5, 1.0, 2.0, 3.5, 7.0, 10.0, 100.0};
+  auto out = compileAndRun(R"(
+model M(x: f32[8], p: f32[8]) {
+  return abs(x), square(x), rsqrt(p), erf(x), silu(x), selu(x), gelu(x),
+         gelu(x, approximate = "tanh"), leaky_relu(x),
+         leaky_relu(x, slope = 0.2), elu(x), elu(x, alpha = 0.5),
+         softplus(x), softplus(x, beta = 2, threshold = 1),
+         clamp(x, -0.5, 0.5), softplus(p * 3)
+})",
+                           {{"x", f32({8}, x)}, {"p", f32({8}, p)}});
+  ASSERT_EQ(out.size(), 16u);
+  const double seluAlpha = 1.6732632423543772848170429916717;
+  const double seluScale = 1.0507009873554804934193349852946;
+  const double pi = 3.141592653589793;
+  auto elu = [](double v, double alpha) {
+    return v > 0 ? v : alpha * std::expm1(v);
+  };
+  auto softplus = [](double v, double beta, double threshold) {
+    return v * beta > threshold ? v : std::log1p(std::exp(beta * v)) / beta;
+  };
+  std::vector<std::vector<double>> expected(16);
+  for (double v : x) {
+    expected[0].push_back(std::fabs(v));
+    expected[1].push_back(v * v);
+    expected[3].push_back(std::erf(v));
+    expected[4].push_back(v / (1 + std::exp(-v)));
+    expected[5].push_back(seluScale * elu(v, seluAlpha));
+    expected[6].push_back(0.5 * v * (1 + std::erf(v / std::sqrt(2.0))));
+    expected[7].push_back(
+        0.5 * v *
+        (1 + std::tanh(std::sqrt(2 / pi) * (v + 0.044715 * v * v * v))));
+    expected[8].push_back(v > 0 ? v : 0.01 * v);
+    expected[9].push_back(v > 0 ? v : 0.2 * v);
+    expected[10].push_back(elu(v, 1.0));
+    expected[11].push_back(elu(v, 0.5));
+    expected[12].push_back(softplus(v, 1, 20));
+    expected[13].push_back(softplus(v, 2, 1));
+    expected[14].push_back(std::min(std::max(v, -0.5), 0.5));
+  }
+  for (double v : p) {
+    expected[2].push_back(1 / std::sqrt(v));
+    expected[15].push_back(softplus(3 * v, 1, 20)); // 300: the linear part
+  }
+  const char *names[] = {
+      "abs",        "square",         "rsqrt", "erf",
+      "silu",       "selu",           "gelu",  "gelu_tanh",
+      "leaky_relu", "leaky_relu_0.2", "elu",   "elu_0.5",
+      "softplus",   "softplus_2_1",   "clamp", "softplus_big"};
+  for (int i = 0; i < 16; ++i)
+    expectClose(out[i], expected[i], names[i]);
+}
+
 TEST(Jit, ReductionsOverAxes) {
   std::vector<double> x = {1, -2, 3, 4, 5, -6}; // [2, 3]
   auto out = compileAndRun(R"(

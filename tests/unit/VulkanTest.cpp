@@ -132,6 +132,18 @@ TEST(Vulkan, GradientsMatchCpu) {
   compareRun("tests/unit/models/small_residual.nb", true);
 }
 
+/// Every activation (abs, square, rsqrt, erf, silu, selu, gelu both ways,
+/// leaky_relu, elu, softplus, clamp) and its derivative rule: forward
+/// values and gradients as on the CPU. The GPU runs the same scalar bodies
+/// (erf is a rational function in arith on both), but its exp, tanh and
+/// rsqrt are the driver's, a few ulp from the CPU's polynomials: well
+/// inside the 1e-5 relative of compareRun.
+TEST(Vulkan, ActivationsMatchCpu) {
+  REQUIRE_VULKAN();
+  compareRun("tests/unit/models/activations.nb", false);
+  compareRun("tests/unit/models/activations.nb", true);
+}
+
 /// Trains `file` `steps` steps on each device from the same parameters and
 /// batches; compares the losses and grad norms of every step and the
 /// parameters at the end.

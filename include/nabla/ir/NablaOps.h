@@ -4,6 +4,7 @@
 
 #include "nabla/ir/NablaDialect.h"
 #include "nabla/ir/NablaInterfaces.h"
+#include "nabla/ir/NablaTraits.h"
 #include "nabla/ir/ShapeUtils.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"

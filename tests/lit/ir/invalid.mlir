@@ -168,6 +168,24 @@ func.func @tanh_on_unranked(%x: tensor<*xf32>) {
 
 // -----
 
+// gelu's approximation is PyTorch's "none" or "tanh".
+func.func @gelu_unknown_approximation(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'nabla.gelu' op attribute 'approximate' failed to satisfy constraint: string attribute "none" or "tanh"}}
+  %0 = nabla.gelu %x approximate = "erf" : tensor<4xf32>
+  return
+}
+
+// -----
+
+// leaky_relu's slope is a number.
+func.func @leaky_relu_slope_not_a_number(%x: tensor<4xf32>) {
+  // expected-error @+1 {{invalid kind of attribute specified}}
+  %0 = nabla.leaky_relu %x slope = "steep" : tensor<4xf32>
+  return
+}
+
+// -----
+
 // relu_grad's x, dy and result have one type.
 func.func @relu_grad_type_mismatch(%x: tensor<4xf32>, %dy: tensor<4xf16>) {
   // expected-error @+1 {{'nabla.relu_grad' op requires the same type for all operands and results}}

@@ -146,6 +146,38 @@ func.func @unary(%x: tensor<8x256xf32>, %h: tensor<4xf16>, %b: tensor<4xbf16>,
   return
 }
 
+// Activations print their parameters by name, as in the language
+// (f64 attributes, printed exactly).
+// CHECK-LABEL: func.func @activations
+// CHECK-SAME:    (%[[X:.*]]: tensor<8x256xf32>, %[[H:.*]]: tensor<4xf16>)
+// CHECK:         nabla.abs %[[X]] : tensor<8x256xf32>
+// CHECK:         nabla.square %[[H]] : tensor<4xf16>
+// CHECK:         nabla.rsqrt %[[X]] : tensor<8x256xf32>
+// CHECK:         nabla.erf %[[X]] : tensor<8x256xf32>
+// CHECK:         nabla.silu %[[X]] : tensor<8x256xf32>
+// CHECK:         nabla.selu %[[H]] : tensor<4xf16>
+// CHECK:         nabla.gelu %[[X]] approximate = "none" : tensor<8x256xf32>
+// CHECK:         nabla.gelu %[[X]] approximate = "tanh" : tensor<8x256xf32>
+// CHECK:         nabla.leaky_relu %[[X]] slope = 1.000000e-02 : tensor<8x256xf32>
+// CHECK:         nabla.elu %[[X]] alpha = 1.000000e+00 : tensor<8x256xf32>
+// CHECK:         nabla.softplus %[[X]] beta = 1.000000e+00 threshold = 2.000000e+01 : tensor<8x256xf32>
+// CHECK:         nabla.clamp %[[X]] lo = -5.000000e-01 hi = 5.000000e-01 : tensor<8x256xf32>
+func.func @activations(%x: tensor<8x256xf32>, %h: tensor<4xf16>) {
+  %0 = nabla.abs %x : tensor<8x256xf32>
+  %1 = nabla.square %h : tensor<4xf16>
+  %2 = nabla.rsqrt %x : tensor<8x256xf32>
+  %3 = nabla.erf %x : tensor<8x256xf32>
+  %4 = nabla.silu %x : tensor<8x256xf32>
+  %5 = nabla.selu %h : tensor<4xf16>
+  %6 = nabla.gelu %x approximate = "none" : tensor<8x256xf32>
+  %7 = nabla.gelu %x approximate = "tanh" : tensor<8x256xf32>
+  %8 = nabla.leaky_relu %x slope = 0.01 : tensor<8x256xf32>
+  %9 = nabla.elu %x alpha = 1.0 : tensor<8x256xf32>
+  %10 = nabla.softplus %x beta = 1.0 threshold = 20.0 : tensor<8x256xf32>
+  %11 = nabla.clamp %x lo = -0.5 hi = 0.5 : tensor<8x256xf32>
+  return
+}
+
 // Reductions drop the reduced axes, or keep them as size 1 with keepdims;
 // all axes give a rank-0 result; an empty axis list reduces nothing.
 // CHECK-LABEL: func.func @reductions
