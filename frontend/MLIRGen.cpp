@@ -34,10 +34,10 @@ namespace nabla {
 namespace {
 
 /// Initializers a `param` may name.
-const char *const kInits[] = {"zeros",         "ones",         "xavier",
+const char *const kInits[] = {"zeros",         "ones",           "xavier",
                               "xavier_normal", "xavier_uniform", "he",
-                              "he_normal",     "he_uniform",   "lecun",
-                              "lecun_normal",  "lecun_uniform", "normal",
+                              "he_normal",     "he_uniform",     "lecun",
+                              "lecun_normal",  "lecun_uniform",  "normal",
                               "uniform"};
 
 bool isOneOf(StringRef name, llvm::ArrayRef<const char *> list) {
