@@ -12,7 +12,6 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -49,24 +48,6 @@ void addToLinalg(OpPassManager &pm) {
   pm.addPass(createNablaLowerFused());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-}
-
-/// Bufferized as the runtime wants: arguments stay read-only; results
-/// become out-parameters so the runtime owns every buffer it sees.
-void addBufferize(OpPassManager &pm) {
-  pm.addPass(createNablaProtectArguments());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-}
-
-void addResultsToOutParams(OpPassManager &pm) {
-  bufferization::BufferResultsToOutParamsPassOptions out;
-  out.hoistStaticAllocs = true;
-  out.modifyPublicFunctions = true;
-  pm.addPass(bufferization::createBufferResultsToOutParamsPass(out));
 }
 
 /// linalg on tensors -> LLVM dialect. (No linalg-fuse-elementwise-ops:

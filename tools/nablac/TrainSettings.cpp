@@ -4,9 +4,9 @@
 #include "tools/nablac/TrainCommand.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <cstdio>
 
 namespace nabla::tools {
 
@@ -17,7 +17,12 @@ using Problem = std::optional<std::string>; // what a bad value must be
 
 template <typename T> using Field = T &(*)(TrainConfig &);
 
-std::string show(double v) { return llvm::formatv("{0}", v).str(); }
+/// 0.001, 1e-08, -1: as a user would write it.
+std::string show(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
 
 /// A float setting; `ok` says whether a value is allowed, `must` what it
 /// must be otherwise.

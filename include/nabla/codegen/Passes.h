@@ -65,6 +65,14 @@ enum class GpuStage {
 void buildGpuPipeline(mlir::OpPassManager &pm, GpuStage stage,
                       const GpuTarget &target, bool fusion = true);
 
+/// Bufferizes as the runtimes want: arguments read-only
+/// (nabla-protect-arguments), then one-shot bufferization with identity
+/// layouts at function boundaries.
+void addBufferize(mlir::OpPassManager &pm);
+/// Results become out-parameters (static allocations hoisted), so the
+/// runtime owns every buffer the function sees.
+void addResultsToOutParams(mlir::OpPassManager &pm);
+
 /// nabla-cpu-pipeline's options: how far to go and the target (the
 /// baseline one by default, so its output does not depend on the machine).
 struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
