@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/Model.h"
+#include "nabla/runtime/Files.h"
 #include "nabla/support/Error.h"
 
 #include "nabla/Backend.h"
@@ -103,10 +104,11 @@ Source::~Source() = default;
 const ast::Module &Source::getAST() const { return *impl->module; }
 
 llvm::Expected<std::unique_ptr<Source>> Source::fromFile(llvm::StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  // A model is text: 16 MiB is far beyond any, and a bound on the rest.
+  auto buffer = readRegularFile(path, /*maxBytes=*/16 << 20, /*isText=*/true);
   if (!buffer)
     return makeError("error: cannot read '" + path +
-                     "': " + buffer.getError().message());
+                     "': " + llvm::toString(buffer.takeError()));
   return fromString((*buffer)->getBuffer(), path);
 }
 
@@ -530,6 +532,8 @@ Model::run(const std::map<std::string, Tensor> &inputs) {
       return makeError("error: input '" + arg.name + "' must be " +
                        arg.typeString() + ", got " + t.typeString());
     converted.push_back(t.convertTo(arg.type));
+    if (auto e = checkLabels(arg, converted.back()))
+      return std::move(e);
   }
 
   auto inputPtrs = [](std::vector<Tensor> &tensors) {

@@ -274,6 +274,8 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
         return makeError("error: input '" + arg.name + "' must be " +
                          arg.typeString() + ", got " + it->second.typeString());
       converted.push_back(it->second.convertTo(arg.type));
+      if (auto e = checkLabels(arg, converted.back()))
+        return std::move(e);
     }
     inputs.push_back(std::move(converted));
   }
@@ -524,14 +526,10 @@ llvm::Error Trainer::load(llvm::StringRef path) {
 
 llvm::Error Trainer::restore(const Checkpoint &c) {
   auto take = [&](const std::string &key, Tensor &into) -> llvm::Error {
-    auto it = c.tensors.find(key);
-    if (it == c.tensors.end())
-      return makeError("error: the checkpoint has no tensor '" + key + "'");
-    if (it->second.getShape() != into.getShape())
-      return makeError("error: checkpoint tensor '" + key + "' is " +
-                       it->second.typeString() + " but the model needs " +
-                       into.typeString());
-    into = it->second.convertTo(into.getElementType());
+    auto t = checkpointTensor(c, key, into.getElementType(), into.getShape());
+    if (!t)
+      return makeError("error: " + llvm::toString(t.takeError()));
+    into = **t;
     return llvm::Error::success();
   };
   auto optimizer = c.metadata.find("optimizer");

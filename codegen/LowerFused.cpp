@@ -385,6 +385,13 @@ void inlineGroup(RewriterBase &rewriter, FusedOp group) {
   Block &body = group.getBlock();
   auto yield = cast<YieldOp>(body.getTerminator());
   SmallVector<Value> results = yield.getValues();
+  // A result that folded to one of the group's own arguments (-(-x),
+  // 1.0 * x, a cast to the same type) is that argument's input outside:
+  // the block argument dies with the block.
+  for (Value &result : results)
+    if (auto arg = dyn_cast<BlockArgument>(result);
+        arg && arg.getOwner() == &body)
+      result = group.getInputs()[arg.getArgNumber()];
   auto name = rewriter.getStringAttr(group.getName());
   for (Operation &op : body.without_terminator())
     if (isa<linalg::LinalgOp, LoopLikeOpInterface>(op))

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/runtime/Checkpoint.h"
+#include "nabla/runtime/Files.h"
 #include "nabla/support/Error.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -367,10 +368,9 @@ static llvm::Expected<Entry> parseEntry(StringRef path, StringRef name,
 }
 
 llvm::Expected<Checkpoint> readCheckpoint(StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto buffer = readRegularFile(path);
   if (!buffer)
-    return readError(path, buffer.getError().message());
+    return readError(path, llvm::toString(buffer.takeError()));
   StringRef bytes = (*buffer)->getBuffer();
 
   if (bytes.size() < 8)
@@ -443,6 +443,20 @@ llvm::Expected<Checkpoint> readCheckpoint(StringRef path) {
     checkpoint.tensors.emplace(std::move(entry.name), std::move(tensor));
   }
   return checkpoint;
+}
+
+llvm::Expected<const Tensor *> checkpointTensor(const Checkpoint &checkpoint,
+                                                StringRef key, ElementType type,
+                                                llvm::ArrayRef<int64_t> shape) {
+  auto it = checkpoint.tensors.find(key.str());
+  if (it == checkpoint.tensors.end())
+    return makeError("the checkpoint has no tensor '" + key + "'");
+  const Tensor &t = it->second;
+  Tensor needed(type, std::vector<int64_t>(shape.begin(), shape.end()));
+  if (t.getElementType() != type || t.getShape() != needed.getShape())
+    return makeError("checkpoint tensor '" + key + "' is " + t.typeString() +
+                     " but the model needs " + needed.typeString());
+  return &t;
 }
 
 } // namespace nabla

@@ -1,5 +1,6 @@
 //===- CompileCache.cpp - Compiled code kept on disk ----------------------===//
 #include "nabla/runtime/CompileCache.h"
+#include "nabla/runtime/Files.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
@@ -113,10 +114,12 @@ std::string CompileCache::pathOf(llvm::StringRef key) const {
 
 std::unique_ptr<llvm::MemoryBuffer>
 CompileCache::load(llvm::StringRef key) const {
-  auto file = llvm::MemoryBuffer::getFile(pathOf(key), /*IsText=*/false,
-                                          /*RequiresNullTerminator=*/false);
-  if (!file)
+  // An entry that is not a plain file (a symlink to /dev/zero) is a miss.
+  auto file = readRegularFile(pathOf(key));
+  if (!file) {
+    llvm::consumeError(file.takeError());
     return nullptr;
+  }
   llvm::StringRef contents = (*file)->getBuffer();
   if (!contents.consume_front(kMagic) || contents.size() < kHashSize)
     return nullptr;

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/runtime/Data.h"
+#include "nabla/runtime/Files.h"
 #include "nabla/support/Error.h"
 
 #include "nabla/runtime/Init.h"
@@ -117,12 +118,10 @@ static llvm::Error gunzip(StringRef in, StringRef path, std::string &out) {
 }
 
 static llvm::Expected<FileBytes> loadFile(StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto buffer = readRegularFile(path);
   if (!buffer)
-    return llvm::createStringError(buffer.getError(),
-                                   path + ": cannot read: " +
-                                       buffer.getError().message());
+    return makeError(path +
+                     ": cannot read: " + llvm::toString(buffer.takeError()));
   FileBytes file;
   file.buffer = std::move(*buffer);
   StringRef raw = file.buffer->getBuffer();

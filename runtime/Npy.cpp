@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/runtime/Npy.h"
+#include "nabla/runtime/Files.h"
 #include "nabla/support/Error.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -153,11 +154,10 @@ llvm::Expected<Tensor> parseNpy(StringRef bytes, StringRef name) {
 }
 
 llvm::Expected<Tensor> readNpy(StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+  auto buffer = readRegularFile(path);
   if (!buffer)
-    return llvm::createStringError(buffer.getError(),
-                                   path + ": cannot read: " +
-                                       buffer.getError().message());
+    return makeError(path +
+                     ": cannot read: " + llvm::toString(buffer.takeError()));
   return parseNpy((*buffer)->getBuffer(), path);
 }
 

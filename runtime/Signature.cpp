@@ -125,4 +125,19 @@ llvm::Expected<Signature> readSignature(func::FuncOp func) {
   return sig;
 }
 
+llvm::Error checkLabels(const ArgInfo &arg, const Tensor &values) {
+  if (arg.classes <= 0)
+    return llvm::Error::success();
+  for (int64_t i = 0; i < values.getNumElements(); ++i) {
+    double label = values.get(i);
+    if (!(label >= 0 && label < arg.classes))
+      return makeError("error: input '" + arg.name + "' holds the label " +
+                       llvm::Twine(int64_t(label)) + " (element " +
+                       llvm::Twine(i) + "), outside [0, " +
+                       llvm::Twine(arg.classes) +
+                       "): the classes of its cross_entropy");
+  }
+  return llvm::Error::success();
+}
+
 } // namespace nabla

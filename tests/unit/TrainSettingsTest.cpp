@@ -114,7 +114,8 @@ TEST(TrainSettings, BadValuesNameTheSettingAndWhatItMustBe) {
   auto block = fromBlock("batch = 2.5");
   ASSERT_FALSE(bool(block));
   EXPECT_NE(llvm::toString(block.takeError())
-                .find("m.nb:6:11: error: 'batch' must be a positive integer"),
+                .find("m.nb:6:11: error: 'batch' must be an integer from 1 to "
+                      "16777216"),
             std::string::npos);
   auto split = fromBlock("split = 1");
   ASSERT_FALSE(bool(split));

@@ -515,6 +515,16 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
                 err);
   if (inv.threads < 0)
     return fail(usageError("--num-threads must be 1 or more"), err);
+  if (inv.maxElements < 1)
+    return fail(usageError("--max-elements must be 1 or more, not " +
+                           llvm::Twine(inv.maxElements)),
+                err);
+  if (!(inv.tolerance > 0) || !std::isfinite(inv.tolerance))
+    return fail(usageError("--tol must be a positive number"), err);
+  if (inv.reportSteps < 0)
+    return fail(usageError("--steps must be 0 or more, not " +
+                           llvm::Twine(inv.reportSteps)),
+                err);
   if (!applyThreadsFromEnvironment())
     return fail(usageError("NABLA_NUM_THREADS must be a number, 1 or more"),
                 err);

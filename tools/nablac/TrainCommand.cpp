@@ -111,8 +111,22 @@ llvm::Expected<Dataset> load(llvm::StringRef data, llvm::StringRef labels,
                           "\"FILE.npy\"");
     return readNpyDataset(data, labels, classes);
   }
-  if (!labels.empty())
-    return readIdx(data, labels);
+  if (!labels.empty()) {
+    auto idx = readIdx(data, labels);
+    if (!idx || classes <= 0)
+      return idx;
+    // IDX labels are bytes: each must name one of the model's classes (a
+    // label of 255 for 10 classes trained to a loss of 0 before).
+    const Tensor &targets = idx->targets;
+    for (int64_t i = 0; i < targets.getNumElements(); ++i) {
+      double label = targets.get(i);
+      if (label < 0 || label >= classes)
+        return usage(labels + ": label " + llvm::Twine(int64_t(label)) +
+                     " of item " + llvm::Twine(i) + " is out of range [0, " +
+                     llvm::Twine(classes) + ")");
+    }
+    return idx;
+  }
   CsvOptions csv;
   csv.numClasses = classes;
   return readCsv(data, csv);
@@ -586,18 +600,20 @@ llvm::Expected<EvalResult> evaluate(const Source &source, TrainConfig config,
   auto evaluator = Evaluator::create(source, options, eval.getNumRows());
   if (!evaluator)
     return evaluator.takeError();
-  std::string missing;
+  // Every parameter checked (name, element type, shape) before any runs.
+  std::map<std::string, Tensor *> params;
+  for (const ArgInfo &a : evaluator->full->getSignature().args) {
+    if (!a.isParam)
+      continue;
+    auto t = checkpointTensor(*checkpoint, "param:" + a.name, a.type, a.shape);
+    if (!t)
+      return usage(checkpointPath + ": " + llvm::toString(t.takeError()));
+    params[a.name] = const_cast<Tensor *>(*t);
+  }
   auto accessor = [&](llvm::StringRef name) -> Tensor * {
-    auto it = checkpoint->tensors.find("param:" + name.str());
-    if (it == checkpoint->tensors.end()) {
-      missing = name.str();
-      return nullptr;
-    }
-    return &it->second;
+    auto it = params.find(name.str());
+    return it == params.end() ? nullptr : it->second;
   };
-  for (const ArgInfo &a : evaluator->full->getSignature().args)
-    if (a.isParam && !accessor(a.name))
-      return usage(checkpointPath + ": no parameter '" + missing + "'");
   return evaluator->run(eval, *binding, accessor);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace nabla::tools {
 
@@ -47,14 +48,15 @@ TrainSetting number(const char *name, const char *help, Field<double> field,
 }
 
 TrainSetting integer(const char *name, const char *value, const char *help,
-                     Field<int64_t> field, int64_t min, const char *must) {
+                     Field<int64_t> field, int64_t min, const char *must,
+                     int64_t max = std::numeric_limits<int64_t>::max()) {
   return {name,
           Type::Integer,
           value,
           help,
           [=](TrainConfig &c, llvm::StringRef text) -> Problem {
             int64_t v;
-            if (text.trim().getAsInteger(10, v) || v < min)
+            if (text.trim().getAsInteger(10, v) || v < min || v > max)
               return std::string(must);
             field(c) = v;
             return std::nullopt;
@@ -121,6 +123,11 @@ TrainSetting enumChoice(const char *name, const char *help,
           }};
 }
 
+// Bounds that keep batch x accumulate (rows a step reads) far from
+// overflowing; either is beyond any data set a step can hold in memory.
+constexpr int64_t kMaxBatch = int64_t(1) << 24;
+constexpr int64_t kMaxAccumulate = int64_t(1) << 16;
+
 bool positive(double v) { return v > 0; }
 bool nonNegative(double v) { return v >= 0; }
 bool fraction(double v) { return v >= 0 && v < 1; }
@@ -159,7 +166,7 @@ std::vector<TrainSetting> makeTable() {
       "a non-negative integer"));
   t.push_back(integer(
       "batch", "B", "Batch size", [](C &c) -> int64_t & { return c.batch; }, 1,
-      "a positive integer"));
+      "an integer from 1 to 16777216", kMaxBatch));
   t.push_back(integer(
       "max_steps", "N", "Stop after this many steps (-1: all)",
       [](C &c) -> int64_t & { return c.maxSteps; }, -1,
@@ -207,7 +214,7 @@ std::vector<TrainSetting> makeTable() {
   t.push_back(integer(
       "accumulate", "K", "Micro-batches per optimizer step",
       [](C &c) -> int64_t & { return c.train.step.accumulate; }, 1,
-      "a positive integer"));
+      "an integer from 1 to 65536", kMaxAccumulate));
   t.push_back(enumChoice<Precision>(
       "precision",
       "What matmuls and elementwise ops compute in (f32 "

@@ -29,6 +29,17 @@ struct Checkpoint {
   std::map<std::string, std::string> metadata;
 };
 
+/// The tensor `key` of `checkpoint`, checked to be exactly what the model
+/// needs: present, of element type `type` and of shape `shape` (no
+/// conversion: an f16 or i32 tensor for an f32 parameter, or a [2048] one
+/// for a [64, 32] one, is an error naming the key, what it holds and what
+/// is needed). Every load of a checkpoint (resume, eval, the API) goes
+/// through here.
+llvm::Expected<const Tensor *> checkpointTensor(const Checkpoint &checkpoint,
+                                                llvm::StringRef key,
+                                                ElementType type,
+                                                llvm::ArrayRef<int64_t> shape);
+
 /// Writes `checkpoint` to `path` atomically. dtypes: F32, F16, BF16, F64,
 /// I32, BOOL.
 llvm::Error writeCheckpoint(const Checkpoint &checkpoint, llvm::StringRef path);

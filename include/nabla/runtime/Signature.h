@@ -47,6 +47,11 @@ struct Signature {
   int findArg(llvm::StringRef name, bool isParam) const;
 };
 
+/// For an input used as cross_entropy labels (arg.classes > 0): an error
+/// unless every value of `values` names a class, in [0, classes). Out of
+/// range, a label would silently add nothing to the loss.
+llvm::Error checkLabels(const ArgInfo &arg, const Tensor &values);
+
 /// Reads the signature of a nabla model function.
 llvm::Expected<Signature> readSignature(mlir::func::FuncOp func);
 
