@@ -463,6 +463,12 @@ Model::fromModule(mlir::ModuleOp module, Signature signature,
   if (auto e = (*engine)->prepare(signature.function))
     return makeError("error: JIT compilation failed: " +
                      llvm::toString(std::move(e)));
+  uint64_t bytes = 0;
+  for (const ArgInfo &arg : signature.args)
+    if (arg.isParam)
+      bytes += arg.sizeInBytes();
+  if (auto e = checkFitsInMemory(bytes, "the parameters"))
+    return std::move(e);
   std::unique_ptr<Model> model(new Model());
   model->signature = std::move(signature);
   model->engine = std::move(*engine);

@@ -112,6 +112,14 @@ Trainer::create(const Source &source, const CompileOptions &compile,
 
   // Buffers: two of each parameter and state tensor (written, then
   // swapped), accumulated gradient sums, and the step's scalar outputs.
+  uint64_t bytes = 0;
+  for (const ArgInfo &arg : trainer->stepSignature.args)
+    if (arg.role == TensorInfo::Role::Param ||
+        arg.role == TensorInfo::Role::State)
+      bytes += arg.sizeInBytes() *
+               (arg.isParam && train.step.accumulate > 1 ? 4 : 2);
+  if (auto e = checkFitsInMemory(bytes, "the parameters and optimizer state"))
+    return std::move(e);
   for (const ArgInfo &arg : trainer->stepSignature.args) {
     using Role = TensorInfo::Role;
     if (arg.role == Role::Param) {

@@ -20,6 +20,7 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -32,6 +33,9 @@ using llvm::StringRef;
 
 namespace nabla {
 namespace {
+
+/// The most elements a declared tensor may have (2^32: 16 GiB of f32).
+constexpr int64_t kMaxElements = int64_t(1) << 32;
 
 /// Initializers a `param` may name.
 const char *const kInits[] = {"zeros",         "ones",           "xavier",
@@ -1369,6 +1373,25 @@ std::optional<RankedTensorType> Generator::resolveType(const TypeExpr &type,
       return std::nullopt;
     }
     shape.push_back(static_cast<int64_t>(v.number));
+  }
+  // Sizes are checked before anything is allocated or multiplied again:
+  // f32[4294967296, 4294967296] overflowed the element count.
+  int64_t elements = 1;
+  for (int64_t d : shape) {
+    std::optional<int64_t> product = llvm::checkedMul(elements, d);
+    if (!product || *product > kMaxElements) {
+      diags.error(type.loc,
+                  "a tensor of shape [" +
+                      llvm::join(llvm::map_range(shape,
+                                                 [](int64_t s) {
+                                                   return std::to_string(s);
+                                                 }),
+                                 ", ") +
+                      "] has more than " + std::to_string(kMaxElements) +
+                      " elements, the most a tensor may have");
+      return std::nullopt;
+    }
+    elements = *product;
   }
   return RankedTensorType::get(shape, elementType(type.dtype));
 }

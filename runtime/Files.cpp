@@ -47,4 +47,13 @@ readRegularFile(llvm::StringRef path, uint64_t maxBytes, bool isText) {
   return std::move(*buffer);
 }
 
+llvm::Error flushOrError(llvm::raw_fd_ostream &os, const llvm::Twine &path) {
+  os.flush();
+  if (!os.has_error())
+    return llvm::Error::success();
+  std::error_code ec = os.error();
+  os.clear_error();
+  return makeError("error: cannot write '" + path + "': " + ec.message());
+}
+
 } // namespace nabla

@@ -11,6 +11,7 @@
 #include "nabla/support/Error.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -119,14 +120,22 @@ llvm::Expected<Tensor> parseNpy(StringRef bytes, StringRef name) {
     return bad(name, "unsupported element type '" + *descr +
                          "' (use float32, float64, float16, int32, int64, "
                          "uint8, int8 or bool, little-endian)");
-  Tensor t(kind->to, shape);
-  int64_t n = t.getNumElements();
-  if (data.size() != static_cast<size_t>(n) * kind->size)
+  // The payload is checked against the shape before anything is
+  // allocated: a 128-byte file may claim shape (2^40, 64).
+  uint64_t n = 1;
+  for (int64_t d : shape) {
+    auto product = llvm::checkedMulUnsigned(n, uint64_t(d));
+    if (!product || *product > (uint64_t(1) << 40))
+      return bad(name, "shape " + *shapeText + " is too large");
+    n = *product;
+  }
+  if (data.size() != n * kind->size)
     return bad(name, "shape " + *shapeText + " needs " +
                          llvm::Twine(n * kind->size) + " bytes of data, found " +
                          llvm::Twine(data.size()));
+  Tensor t(kind->to, shape);
   const char *p = data.data();
-  for (int64_t i = 0; i < n; ++i, p += kind->size) {
+  for (int64_t i = 0; i < int64_t(n); ++i, p += kind->size) {
     StringRef d = kind->descr;
     if (d == "<f4" || d == "<i4" || d == "<f2") {
       std::memcpy(static_cast<char *>(t.data()) + i * kind->size, p,

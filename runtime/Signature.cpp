@@ -125,6 +125,13 @@ llvm::Expected<Signature> readSignature(func::FuncOp func) {
   return sig;
 }
 
+uint64_t TensorInfo::sizeInBytes() const {
+  uint64_t bytes = elementSize(type);
+  for (int64_t d : shape)
+    bytes *= uint64_t(d);
+  return bytes;
+}
+
 llvm::Error checkLabels(const ArgInfo &arg, const Tensor &values) {
   if (arg.classes <= 0)
     return llvm::Error::success();

@@ -1,12 +1,15 @@
 //===- Tensor.cpp - Host tensors ------------------------------------------===//
 #include "nabla/runtime/Tensor.h"
+#include "nabla/support/Error.h"
 
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
 
 #include <cassert>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <unistd.h>
 
 namespace nabla {
 
@@ -167,5 +170,21 @@ std::string formatTensorType(ElementType type, llvm::ArrayRef<int64_t> shape) {
 }
 
 std::string Tensor::typeString() const { return formatTensorType(type, shape); }
+
+llvm::Error checkFitsInMemory(uint64_t bytes, const llvm::Twine &what) {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return llvm::Error::success(); // unknown: let the allocation decide
+  uint64_t memory = uint64_t(pages) * uint64_t(pageSize);
+  if (bytes <= memory)
+    return llvm::Error::success();
+  auto gib = [](uint64_t b) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f GiB", b / double(1ull << 30));
+    return std::string(text);
+  };
+  return makeError("error: " + what + " need " + gib(bytes) +
+                   ", more than this machine's " + gib(memory) + " of memory");
+}
 
 } // namespace nabla

@@ -1,5 +1,6 @@
 //===- Commands.cpp - What nablac's commands do ---------------------------===//
 #include "tools/nablac/Commands.h"
+#include "nabla/runtime/Files.h"
 #include "nabla/support/Error.h"
 
 #include "nabla/Backend.h"
@@ -205,6 +206,8 @@ int runEmit(const Invocation &inv, const Source &source, CompileOptions options,
   }
   if (auto e =
           source.emit(*stage, options, file.os(), train.pipelineSettings()))
+    return fail(std::move(e), err);
+  if (auto e = flushOrError(file.os(), inv.outputPath))
     return fail(std::move(e), err);
   file.keep();
   return 0;

@@ -1,5 +1,6 @@
 //===- RunLog.cpp - CSV logs and an SVG plot of a training run ------------===//
 #include "tools/nablac/RunLog.h"
+#include "nabla/runtime/Files.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -90,16 +91,35 @@ void RunLog::step(int64_t step, double loss, const GradReport &gradients) {
   }
 }
 
-void RunLog::epoch(int64_t epoch, double trainLoss, double testLoss,
-                   double testAccuracy, bool hasTest, double seconds) {
+llvm::Error RunLog::epoch(int64_t epoch, double trainLoss, double testLoss,
+                          double testAccuracy, bool hasTest, double seconds) {
   std::string line = std::to_string(epoch) + "," + num(trainLoss) + ",";
   line += hasTest ? num(testLoss) + "," + num(testAccuracy) : std::string(",");
   line += "," + num(seconds) + "\n";
   *epochs << line;
-  // Epoch boundaries are where a reader looks: flush everything there.
-  epochs->flush();
-  steps->flush();
-  gradNorms->flush();
+  // Epoch boundaries are where a reader looks: flush everything there. On
+  // a full disk at most the lines of this epoch are lost.
+  llvm::Error first = llvm::Error::success();
+  for (auto [out, name] : {std::pair{epochs.get(), "epochs.csv"},
+                           {steps.get(), "steps.csv"},
+                           {gradNorms.get(), "grad_norms.csv"}}) {
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, name);
+    llvm::Error e = flushOrError(*out, path);
+    if (!first)
+      first = std::move(e);
+    else
+      llvm::consumeError(std::move(e));
+  }
+  return first;
+}
+
+RunLog::~RunLog() {
+  for (llvm::raw_fd_ostream *out : {steps.get(), epochs.get(), gradNorms.get()})
+    if (out) {
+      out->flush();
+      out->clear_error();
+    }
 }
 
 llvm::Error RunLog::plot(llvm::StringRef title) const {
@@ -110,7 +130,7 @@ llvm::Error RunLog::plot(llvm::StringRef title) const {
   if (ec)
     return ioError(path, ec);
   os << renderRunSvg(title, losses, layers, norms);
-  return llvm::Error::success();
+  return flushOrError(os, path);
 }
 
 std::string renderRunSvg(

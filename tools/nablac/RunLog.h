@@ -26,10 +26,18 @@ class RunLog {
 public:
   /// Creates DIR (and parents) and starts the CSV files afresh.
   static llvm::Expected<RunLog> open(llvm::StringRef dir);
+  RunLog() = default;
+  RunLog(RunLog &&) = default;
+  RunLog &operator=(RunLog &&) = default;
+  /// Already failing (a full disk that epoch() reported), the files keep
+  /// what they could take; the streams do not abort the process.
+  ~RunLog();
 
   void step(int64_t step, double loss, const GradReport &gradients);
-  void epoch(int64_t epoch, double trainLoss, double testLoss,
-             double testAccuracy, bool hasTest, double seconds);
+  /// Writes the epoch's line and flushes every file: a write error (a
+  /// full disk) names the file.
+  llvm::Error epoch(int64_t epoch, double trainLoss, double testLoss,
+                    double testAccuracy, bool hasTest, double seconds);
   /// Writes DIR/run.svg from everything logged so far.
   llvm::Error plot(llvm::StringRef title) const;
 

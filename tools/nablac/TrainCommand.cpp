@@ -16,6 +16,7 @@
 #include "nabla/Trainer.h"
 #include "nabla/runtime/Checkpoint.h"
 #include "nabla/runtime/Data.h"
+#include "nabla/runtime/Files.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -541,6 +542,16 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                         formatSeconds(seconds).c_str(),
                         examples / std::max(seconds, 1e-9));
     out.flush();
+    // The checkpoint first: a full disk that stops the logs below must not
+    // cost the epoch's checkpoint.
+    if (!config.checkpoint.empty()) {
+      auto c = (*trainer)->toCheckpoint();
+      if (!c)
+        return c.takeError();
+      c->metadata["epoch"] = std::to_string(result.epoch);
+      if (auto e = writeCheckpoint(*c, config.checkpoint))
+        return std::move(e);
+    }
     if (metrics) {
       *metrics << "{\"epoch\": " << result.epoch << ", \"train_loss\": "
                << llvm::format("%.9g", result.trainLoss);
@@ -552,20 +563,15 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                    << llvm::format("%.9g", result.test.accuracy);
       }
       *metrics << ", \"seconds\": " << llvm::format("%.3f", seconds) << "}\n";
-      metrics->flush();
-    }
-    if (log) {
-      log->epoch(result.epoch, result.trainLoss, result.test.loss,
-                 result.test.accuracy, evaluator.has_value(), seconds);
-      if (auto e = log->plot(llvm::sys::path::filename(source.getName())))
+      if (auto e = flushOrError(*metrics, config.metrics))
         return std::move(e);
     }
-    if (!config.checkpoint.empty()) {
-      auto c = (*trainer)->toCheckpoint();
-      if (!c)
-        return c.takeError();
-      c->metadata["epoch"] = std::to_string(result.epoch);
-      if (auto e = writeCheckpoint(*c, config.checkpoint))
+    if (log) {
+      if (auto e =
+              log->epoch(result.epoch, result.trainLoss, result.test.loss,
+                         result.test.accuracy, evaluator.has_value(), seconds))
+        return std::move(e);
+      if (auto e = log->plot(llvm::sys::path::filename(source.getName())))
         return std::move(e);
     }
     summary.epochs.push_back(result);

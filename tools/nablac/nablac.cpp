@@ -5,6 +5,7 @@
 // lives in a library.
 //
 //===----------------------------------------------------------------------===//
+#include "nabla/runtime/Files.h"
 #include "tools/nablac/Commands.h"
 #include "tools/nablac/TrainCommand.h"
 #include "tools/nablac/TrainSettings.h"
@@ -269,5 +270,12 @@ int main(int argc, char **argv) {
       (void)mlir::applyPassManagerCLOptions(pm);
       mlir::applyDefaultTimingPassManagerCLOptions(pm);
     };
-  return nabla::tools::runInvocation(inv, llvm::outs(), llvm::errs());
+  int code = nabla::tools::runInvocation(inv, llvm::outs(), llvm::errs());
+  // Standard output that cannot be written (a full disk, /dev/full) is one
+  // error line, not an abort at exit.
+  if (auto e = nabla::flushOrError(llvm::outs(), "standard output")) {
+    llvm::errs() << llvm::toString(std::move(e)) << "\n";
+    return 1;
+  }
+  return code;
 }

@@ -13,6 +13,7 @@
 
 #include "llvm/Support/Error.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
 #include <limits>
@@ -28,6 +29,11 @@ llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
 readRegularFile(llvm::StringRef path,
                 uint64_t maxBytes = std::numeric_limits<uint64_t>::max(),
                 bool isText = false);
+
+/// Flushes `os`. A write that failed (a full disk, /dev/full) becomes an
+/// error naming `path` and the cause, and is cleared: an unchecked stream
+/// error otherwise aborts the process with "LLVM ERROR: IO failure".
+llvm::Error flushOrError(llvm::raw_fd_ostream &os, const llvm::Twine &path);
 
 } // namespace nabla
 

@@ -29,6 +29,8 @@ struct TensorInfo {
   ElementType type = ElementType::F32;
   std::vector<int64_t> shape;
   std::string typeString() const;
+  /// The bytes a tensor of this type takes.
+  uint64_t sizeInBytes() const;
 };
 
 struct ArgInfo : TensorInfo {

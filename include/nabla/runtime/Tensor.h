@@ -9,6 +9,8 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <optional>
@@ -24,6 +26,12 @@ llvm::StringRef toString(ElementType type);
 std::optional<ElementType> parseElementType(llvm::StringRef name);
 /// Bytes per element (i1 is stored as one byte, as MLIR's memrefs do).
 size_t elementSize(ElementType type);
+
+/// An error unless `bytes` of tensors (`what`: "the parameters and
+/// optimizer state") fit in this machine's memory: checked before
+/// allocating, so a model too large for it is an error naming the sizes,
+/// not "LLVM ERROR: out of memory".
+llvm::Error checkFitsInMemory(uint64_t bytes, const llvm::Twine &what);
 /// `f32[2, 3]`, or `f32` for a scalar: types in the language's words.
 std::string formatTensorType(ElementType type, llvm::ArrayRef<int64_t> shape);
 
