@@ -50,6 +50,9 @@ bool isOneOf(StringRef name, llvm::ArrayRef<const char *> list) {
 
 constexpr int kMaxLayerDepth = 64;
 constexpr int64_t kMaxRepeat = 100000;
+/// The most statements a model may unroll to, all repeats and layer calls
+/// counted (a bound on compile time and memory).
+constexpr int64_t kMaxStatements = 1000000;
 
 /// A compile-time or run-time value of the language.
 struct Val {
@@ -271,6 +274,7 @@ private:
   llvm::SmallPtrSet<const Function *, 8> activeLayers;
   std::string currentLayer; // "Residual_2.Dense_1" inside that instance
   int depth = 0;
+  int64_t statementsRun = 0; // see kMaxStatements
 };
 
 //===----------------------------------------------------------------------===//
@@ -407,6 +411,17 @@ Generator::Flow Generator::exec(const std::vector<StmtPtr> &stmts,
                                 Scope &scope, std::vector<Val> &results,
                                 bool inRepeat) {
   for (auto [i, stmt] : llvm::enumerate(stmts)) {
+    // Repeats and layer calls multiply: the statements run (each emits
+    // ops) are counted, so that `repeat 100000 { repeat 100000 {...} }` or
+    // layers calling the next twice, 40 deep, end in an error, not a hang.
+    if (++statementsRun > kMaxStatements) {
+      diags.error(stmt->getLoc(),
+                  "the model unrolls to more than " +
+                      std::to_string(kMaxStatements) +
+                      " statements (repeat counts and layer calls "
+                      "multiply); nabla compiles each one");
+      return Flow::Error;
+    }
     if (auto *assign = dyn_cast<AssignStmt>(stmt.get())) {
       Val v = eval(*assign->value, scope);
       if (!v.ok())
@@ -463,10 +478,15 @@ Generator::Flow Generator::exec(const std::vector<StmtPtr> &stmts,
 /// `Layer_k` inside the caller's, runs its body and checks its result type.
 Val Generator::callLayer(const Function &layer, const CallExpr &call,
                          Scope &caller) {
-  if (activeLayers.contains(&layer) || depth >= kMaxLayerDepth)
+  if (activeLayers.contains(&layer))
     return fail(call.getLoc(), "layer '" + layer.name +
                                    "' calls itself (directly or through "
                                    "other layers); layers cannot recurse");
+  if (depth >= kMaxLayerDepth)
+    return fail(call.getLoc(), "layer '" + layer.name + "' is called " +
+                                   std::to_string(depth + 1) +
+                                   " layers deep; layers nest at most " +
+                                   std::to_string(kMaxLayerDepth) + " deep");
   std::vector<std::string> names;
   SmallVector<bool> required;
   for (const Argument &arg : layer.args) {
@@ -631,9 +651,19 @@ bool Generator::emitParam(const ParamStmt &stmt, Scope &scope) {
   DictionaryAttr spec = initSpec(init, *type, stmt.init->getLoc(), scope);
   if (!spec)
     return false;
+  std::string fullName = scope.prefix + stmt.name;
+  // Inputs and parameters are found by name (data, checkpoints): a
+  // parameter named like an input once shadowed the input silently.
+  for (DictionaryAttr attrsOfArg : argAttrs)
+    if (auto input = attrsOfArg.getAs<StringAttr>(attrs::kInput);
+        input && input.getValue() == fullName) {
+      diags.error(stmt.nameLoc, "parameter '" + fullName +
+                                    "' has the name of an input of the "
+                                    "model; rename one of them");
+      return false;
+    }
   Block &entry = func.getBody().front();
   mlir::Value arg = entry.addArgument(*type, loc(stmt.nameLoc));
-  std::string fullName = scope.prefix + stmt.name;
   argAttrs.push_back(builder.getDictionaryAttr(
       {builder.getNamedAttr(attrs::kParam, builder.getStringAttr(fullName)),
        builder.getNamedAttr(attrs::kInit, spec)}));

@@ -34,6 +34,7 @@
 #include <limits>
 #include <tuple>
 
+#include <chrono>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -196,7 +197,30 @@ static void syncDirectory(StringRef path) {
   ::close(fd);
 }
 
+/// Removes `path.tmp-XXXXXX` files a killed write left behind. One still
+/// being written (another process saving the same path) changes as it is
+/// written: only files untouched for five minutes are taken as stale.
+static void removeStaleTemporaries(StringRef path) {
+  StringRef dir = llvm::sys::path::parent_path(path);
+  std::string prefix = llvm::sys::path::filename(path).str() + ".tmp-";
+  std::error_code ec;
+  auto now = std::chrono::system_clock::now();
+  for (llvm::sys::fs::directory_iterator it(dir.empty() ? "." : dir, ec), end;
+       it != end && !ec; it.increment(ec)) {
+    StringRef name = llvm::sys::path::filename(it->path());
+    if (!name.starts_with(prefix) || name.size() != prefix.size() + 6)
+      continue;
+    llvm::sys::fs::file_status status;
+    if (llvm::sys::fs::status(it->path(), status) ||
+        status.type() != llvm::sys::fs::file_type::regular_file)
+      continue;
+    if (now - status.getLastModificationTime() > std::chrono::minutes(5))
+      (void)llvm::sys::fs::remove(it->path());
+  }
+}
+
 llvm::Error writeCheckpoint(const Checkpoint &checkpoint, StringRef path) {
+  removeStaleTemporaries(path);
   std::string error;
   std::optional<std::string> header = buildHeader(checkpoint, error);
   if (!header)

@@ -79,6 +79,15 @@ llvm::Expected<Tensor> parseNpy(StringRef bytes, StringRef name) {
   StringRef header = bytes.take_front(headerLen);
   StringRef data = bytes.drop_front(headerLen);
 
+  // numpy reads the header as a dict, where a key given twice takes its
+  // last value; this reader would take the first: refuse both.
+  for (const char *key : {"descr", "fortran_order", "shape"}) {
+    std::string quoted = "'" + std::string(key) + "'";
+    size_t first = header.find(quoted);
+    if (first != StringRef::npos &&
+        header.find(quoted, first + 1) != StringRef::npos)
+      return bad(name, "the header gives '" + llvm::Twine(key) + "' twice");
+  }
   auto descr = headerField(header, "descr");
   auto order = headerField(header, "fortran_order");
   auto shapeText = headerField(header, "shape");

@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <unistd.h>
+
 #include <cstring>
 #include <random>
 
@@ -522,6 +525,33 @@ TEST(Checkpoint, SurvivesEveryTruncationAndRandomMutations) {
   // Mutating data bytes keeps a file valid; mutating structure does not.
   EXPECT_GT(successes, 0u);
   EXPECT_LT(successes, 1000u);
+}
+
+// A write killed mid-way leaves path.tmp-XXXXXX behind; the next write of
+// the same path removes such files once they are five minutes old (a
+// younger one may be another process's write in progress).
+TEST(Checkpoint, RemovesStaleTemporaryFiles) {
+  TempDir dir;
+  std::string path = dir.path("model.safetensors");
+  auto touch = [&](const std::string &name, std::chrono::minutes age) {
+    int fd = -1;
+    ASSERT_FALSE(llvm::sys::fs::openFileForWrite(dir.path(name), fd));
+    auto when = std::chrono::system_clock::now() - age;
+    ASSERT_FALSE(llvm::sys::fs::setLastAccessAndModificationTime(
+        fd,
+        llvm::sys::toTimePoint(std::chrono::system_clock::to_time_t(when))));
+    ::close(fd);
+  };
+  touch("model.safetensors.tmp-abc123", std::chrono::minutes(60));
+  touch("model.safetensors.tmp-def456", std::chrono::minutes(0));
+  touch("other.safetensors.tmp-abc123", std::chrono::minutes(60));
+  Checkpoint c;
+  c.tensors["w"] = Tensor::fromDoubles(ElementType::F32, {2}, {1, 2});
+  ASSERT_FALSE(llvm::errorToBool(writeCheckpoint(c, path)));
+  EXPECT_EQ(dir.entries(),
+            (std::vector<std::string>{"model.safetensors",
+                                      "model.safetensors.tmp-def456",
+                                      "other.safetensors.tmp-abc123"}));
 }
 
 } // namespace

@@ -181,4 +181,31 @@ TEST(Npy, ChecksTheDataSize) {
             std::string::npos);
 }
 
+// numpy takes the last of a key given twice; nabla would take the first:
+// such a header is refused rather than read differently.
+TEST(Npy, RefusesAKeyGivenTwice) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                       "(2,), 'descr': '<f8', }";
+  std::string file = std::string("\x93NUMPY\x01\x00", 8) + char(header.size()) +
+                     char(0) + header + std::string(8, '\0');
+  auto t = parseNpy(file, "twice.npy");
+  ASSERT_FALSE(bool(t));
+  EXPECT_EQ(llvm::toString(t.takeError()),
+            "twice.npy: not a valid .npy file: the header gives 'descr' twice");
+}
+
+// A header whose shape claims far more than the file holds is refused
+// before the tensor is allocated (a 128-byte file claimed 2^46 floats).
+TEST(Npy, ChecksAHugeShapeBeforeAllocating) {
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (1048576, 65536), }";
+  std::string file = std::string("\x93NUMPY\x01\x00", 8) + char(header.size()) +
+                     char(0) + header + std::string(8, '\0');
+  auto t = parseNpy(file, "huge.npy");
+  ASSERT_FALSE(bool(t));
+  EXPECT_NE(llvm::toString(t.takeError())
+                .find("needs 274877906944 bytes of data, found 8"),
+            std::string::npos);
+}
+
 } // namespace
