@@ -34,6 +34,9 @@ using llvm::StringRef;
 namespace nabla {
 namespace {
 
+/// The largest integer a compile-time number (a double) holds exactly.
+constexpr double kMaxExactInteger = 9007199254740992.0; // 2^53
+
 /// The most elements a declared tensor may have (2^32: 16 GiB of f32).
 constexpr int64_t kMaxElements = int64_t(1) << 32;
 
@@ -1396,7 +1399,8 @@ std::optional<RankedTensorType> Generator::resolveType(const TypeExpr &type,
       return std::nullopt;
     }
     const Val &v = it->second;
-    if (v.kind != Val::Kind::Number || !v.isInt || v.number <= 0) {
+    if (v.kind != Val::Kind::Number || !v.isInt || v.number <= 0 ||
+        v.number > kMaxExactInteger) {
       diags.error(dim.loc, "dimension '" + dim.name +
                                "' must be a positive integer, but it is " +
                                describe(v));
@@ -1525,6 +1529,14 @@ std::optional<int64_t> Generator::evalInt(const Expr *expr, Scope &scope,
   if (v.kind != Val::Kind::Number || !v.isInt) {
     diags.error(expr->getLoc(),
                 "expected " + what + " (an integer), got " + describe(v));
+    return std::nullopt;
+  }
+  // Compile-time numbers are doubles: integers are exact up to 2^53, and
+  // a cast of 2^63 wrapped to -9223372036854775808 in messages.
+  if (std::fabs(v.number) > kMaxExactInteger) {
+    diags.error(expr->getLoc(), "expected " + what +
+                                    ", got a number too "
+                                    "large for an integer here (at most 2^53)");
     return std::nullopt;
   }
   return static_cast<int64_t>(v.number);
