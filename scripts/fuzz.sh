@@ -41,5 +41,11 @@ if [ ${#regressions[@]} -gt 0 ]; then
   echo "== fuzz-$target: replaying ${#regressions[@]} kept crash inputs"
   "$fuzzer" "${regressions[@]}"
 fi
-echo "== fuzz-$target: ${seconds}s"
-"$fuzzer" "${options[@]}" "$build/corpus/$target" "$seeds"
+echo "== fuzz-$target: ${seconds}s (log: $build/fuzz-$target.log)"
+if ! "$fuzzer" "${options[@]}" "$build/corpus/$target" "$seeds" > "$build/fuzz-$target.log" 2>&1; then
+  tail -n 60 "$build/fuzz-$target.log"
+  echo "fuzz-$target: a crash; its input is in fuzz/regressions/$target/"
+  exit 1
+fi
+grep -E '^Done|^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$build/fuzz-$target.log"
+grep -oE 'cov: [0-9]+' "$build/fuzz-$target.log" | tail -n 1
