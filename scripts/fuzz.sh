@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for SECONDS (default 60) under ASan and UBSan:
-#   scripts/fuzz.sh source|npy|csv|idx|safetensors [SECONDS]
+#   scripts/fuzz.sh source|pipeline|npy|csv|idx|safetensors [SECONDS]
 # Builds build-fuzz/ with clang-22 the first time (apt: clang-22
 # libfuzzer-22-dev). Every input in fuzz/regressions/TARGET/ (each crash
 # ever found) is replayed first; a new crash is written there, to be
 # fixed and committed. New interesting inputs go to build-fuzz/corpus/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="${1:?usage: scripts/fuzz.sh source|npy|csv|idx|safetensors [SECONDS]}"
+target="${1:?usage: scripts/fuzz.sh source|pipeline|npy|csv|idx|safetensors [SECONDS]}"
 seconds="${2:-60}"
 build=build-fuzz
 if [ ! -f "$build/build.ninja" ]; then
@@ -25,6 +25,8 @@ seeds="$build/seeds/$target"
 rm -rf "$seeds" && mkdir -p "$seeds" "$build/corpus/$target" "fuzz/regressions/$target"
 case "$target" in
   source) cp examples/*.nb tests/unit/models/*.nb tests/lit/Inputs/*.nb "$seeds/" ;;
+  pipeline) cp tests/lit/ir/ops.mlir tests/lit/ir/canonicalize.mlir tests/lit/fusion/*.mlir \
+              tests/lit/autodiff/rules.mlir "$seeds/" ;;
   npy) cp tests/lit/Inputs/*.npy "$seeds/" ;;
   csv) cp examples/data/digits.csv.gz "$seeds/"; printf '1,2,3,0\n4,5,6,1\n' > "$seeds/small.csv" ;;
   idx) cp fuzz/corpus/idx/* "$seeds/" ;;
