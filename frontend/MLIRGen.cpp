@@ -226,6 +226,9 @@ private:
   std::optional<BoundArgs> bindArgs(const CallExpr &call, StringRef callee,
                                     llvm::ArrayRef<std::string> params,
                                     llvm::ArrayRef<bool> required);
+  /// False (after an error at `l`) when `shape` has more than
+  /// kMaxElements elements.
+  bool checkSize(ArrayRef<int64_t> shape, SMLoc l);
   std::optional<RankedTensorType> resolveType(const TypeExpr &type,
                                               Scope &scope);
   Val asTensor(const Val &v, Type elementType, SMLoc loc);
@@ -1255,6 +1258,8 @@ Val Generator::broadcastTo(Generator &g, BuiltinCall &c) {
     if (d <= 0)
       return g.fail(c.arg(1)->getLoc(),
                     "bad dimension " + std::to_string(d) + " in broadcast_to");
+  if (!g.checkSize(*shape, c.arg(1)->getLoc()))
+    return {};
   auto type = RankedTensorType::get(*shape, x.type().getElementType());
   if (!isBroadcastableTo(x.type().getShape(), *shape))
     return g.fail(c.loc(), "cannot broadcast " + formatType(x.type()) + " to " +
@@ -1408,26 +1413,28 @@ std::optional<RankedTensorType> Generator::resolveType(const TypeExpr &type,
     }
     shape.push_back(static_cast<int64_t>(v.number));
   }
-  // Sizes are checked before anything is allocated or multiplied again:
+  if (!checkSize(shape, type.loc))
+    return std::nullopt;
+  return RankedTensorType::get(shape, elementType(type.dtype));
+}
+
+bool Generator::checkSize(ArrayRef<int64_t> shape, SMLoc l) {
+  // Checked before anything is allocated or multiplied again:
   // f32[4294967296, 4294967296] overflowed the element count.
   int64_t elements = 1;
   for (int64_t d : shape) {
     std::optional<int64_t> product = llvm::checkedMul(elements, d);
     if (!product || *product > kMaxElements) {
-      diags.error(type.loc,
-                  "a tensor of shape [" +
-                      llvm::join(llvm::map_range(shape,
-                                                 [](int64_t s) {
-                                                   return std::to_string(s);
-                                                 }),
-                                 ", ") +
-                      "] has more than " + std::to_string(kMaxElements) +
-                      " elements, the most a tensor may have");
-      return std::nullopt;
+      auto dims =
+          llvm::map_range(shape, [](int64_t s) { return std::to_string(s); });
+      diags.error(l, "a tensor of shape [" + llvm::join(dims, ", ") +
+                         "] has more than " + std::to_string(kMaxElements) +
+                         " elements, the most a tensor may have");
+      return false;
     }
     elements = *product;
   }
-  return RankedTensorType::get(shape, elementType(type.dtype));
+  return true;
 }
 
 mlir::Value Generator::scalarConstant(Type et, double value, SMLoc l) {
