@@ -35,7 +35,23 @@ struct NablaProtectArgumentsPass
               i, bufferization::BufferizationDialect::kWritableAttrName,
               readOnly);
       func.walk([](func::ReturnOp ret) { copyRepeatedResults(ret); });
+      func.walk([](tensor::EmptyOp empty) { splitSharedEmpty(empty); });
     }
+  }
+
+  /// CSE merges every `tensor.empty` of one type into one, so a function of
+  /// n layers hands the same empty tensor to n loops. one-shot-bufferize
+  /// then treats all n as aliases of one buffer and checks every write
+  /// against every read of all of them: compile time grew as n^3 (a
+  /// 200-layer chain spent 32 s there). An empty tensor per use means the
+  /// same buffers (each loop needed its own anyway) with linear analysis.
+  static void splitSharedEmpty(tensor::EmptyOp empty) {
+    SmallVector<OpOperand *> uses;
+    for (OpOperand &use : empty->getUses())
+      uses.push_back(&use);
+    OpBuilder b(empty);
+    for (OpOperand *use : llvm::drop_begin(uses))
+      use->set(b.clone(*empty)->getResult(0));
   }
 
   /// A value returned twice gets a copy for its second place, so every

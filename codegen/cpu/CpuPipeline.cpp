@@ -76,6 +76,7 @@ void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addNestedPass<func::FuncOp>(createNablaCpuNontemporalStores());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(createNablaCpuOutlineKernels());
   if (target.threads) {
     // canonicalize: convert-scf-to-openmp wraps each body in a
     // memref.alloca_scope, which must go before its loops become blocks.
