@@ -213,6 +213,7 @@ private:
   static Val maximum(Generator &g, BuiltinCall &c);
   static Val transpose(Generator &g, BuiltinCall &c);
   static Val reshape(Generator &g, BuiltinCall &c);
+  static Val flatten(Generator &g, BuiltinCall &c);
   static Val broadcastTo(Generator &g, BuiltinCall &c);
   static Val castTo(Generator &g, BuiltinCall &c);
   static Val crossEntropy(Generator &g, BuiltinCall &c);
@@ -975,6 +976,9 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
       // Layout and types.
       {"transpose", {required("x"), optional("perm")}, transpose},
       {"reshape", {required("x"), required("shape")}, reshape},
+      {"flatten",
+       {required("x"), optional("start", 1), optional("end", -1)},
+       flatten},
       {"broadcast_to", {required("x"), required("shape")}, broadcastTo},
       {"cast", {required("x"), required("dtype")}, castTo},
       // Losses.
@@ -1243,6 +1247,45 @@ Val Generator::reshape(Generator &g, BuiltinCall &c) {
     return g.fail(shapeLoc, "cannot reshape " + formatType(x.type()) + " (" +
                                 std::to_string(total) + " elements) to " +
                                 formatType(type));
+  return Val::ofTensor(
+      ReshapeOp::create(g.builder, g.loc(c.loc()), type, x.tensor), c.loc());
+}
+
+/// flatten(x, start = 1, end = -1): dims start..end (inclusive, negative
+/// from the back) become one, as torch.flatten(x, start_dim, end_dim); the
+/// default keeps the batch dim, as nn.Flatten. A reshape: row-major order.
+Val Generator::flatten(Generator &g, BuiltinCall &c) {
+  Val x = g.tensorArg(c, 0);
+  if (!x.ok())
+    return {};
+  int64_t rank = x.type().getRank();
+  int64_t dims[2] = {1, -1};
+  for (unsigned i = 0; i < 2; ++i) {
+    if (!c.arg(i + 1))
+      continue;
+    auto d =
+        g.evalInt(c.arg(i + 1), c.scope, i == 0 ? "a start dim" : "an end dim");
+    if (!d)
+      return {};
+    dims[i] = *d;
+  }
+  int64_t start = normalizeAxis(dims[0], rank),
+          end = normalizeAxis(dims[1], rank);
+  for (unsigned i = 0; i < 2; ++i)
+    if ((i == 0 ? start : end) < 0)
+      return g.fail(c.argLoc(i + 1),
+                    (i == 0 ? "start " : "end ") + std::to_string(dims[i]) +
+                        " is out of range for " + formatType(x.type()));
+  if (start > end)
+    return g.fail(c.loc(), "flatten's start dim " + std::to_string(dims[0]) +
+                               " comes after its end dim " +
+                               std::to_string(dims[1]) + " for " +
+                               formatType(x.type()));
+  ArrayRef<int64_t> in = x.type().getShape();
+  SmallVector<int64_t> shape(in.begin(), in.begin() + start);
+  shape.push_back(numElements(in.slice(start, end - start + 1)));
+  shape.append(in.begin() + end + 1, in.end());
+  auto type = RankedTensorType::get(shape, x.type().getElementType());
   return Val::ofTensor(
       ReshapeOp::create(g.builder, g.loc(c.loc()), type, x.tensor), c.loc());
 }

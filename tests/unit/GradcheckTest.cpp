@@ -104,6 +104,10 @@ const Case kOps[] = {
       return sum(transpose(a, perm = [2, 0, 1]) * c)
              + sum(reshape(b, [2, 3]) * c)
              + sum(broadcast_to(d, [4, 2, 3]) * c) })"},
+    {"flatten", R"(model M(c: f32[2, 12]) {
+      param a: f32[2, 3, 4] = normal
+      return sum(flatten(a) * c) + sum(flatten(a, 0) * flatten(c, 0))
+             + sum(flatten(a, 0, 1) * reshape(c, [6, 4])) })"},
     {"softmax", R"(model M(c: f32[3, 4]) {
       param a: f32[3, 4] = normal
       return sum(softmax(a) * c) + sum(softmax(a, axis = 0) * c)
