@@ -214,6 +214,7 @@ private:
   static Val transpose(Generator &g, BuiltinCall &c);
   static Val reshape(Generator &g, BuiltinCall &c);
   static Val flatten(Generator &g, BuiltinCall &c);
+  static Val globalAvgPool(Generator &g, BuiltinCall &c);
   static Val broadcastTo(Generator &g, BuiltinCall &c);
   static Val castTo(Generator &g, BuiltinCall &c);
   static Val crossEntropy(Generator &g, BuiltinCall &c);
@@ -971,6 +972,7 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
       {"max",
        {required("x"), optional("axis"), optional("keepdims", 0)},
        reduction},
+      {"global_avg_pool", {required("x")}, globalAvgPool},
       {"softmax", {required("x"), optional("axis", -1)}, softmaxLike},
       {"log_softmax", {required("x"), optional("axis", -1)}, softmaxLike},
       // Layout and types.
@@ -1174,6 +1176,24 @@ Val Generator::reduction(Generator &g, BuiltinCall &c) {
   else
     out = ReduceMaxOp::create(g.builder, ml, x.tensor, axes, keepdims);
   return Val::ofTensor(out, c.loc());
+}
+
+/// global_avg_pool(x), x: [N, C, spatial...]: the mean over the spatial
+/// dims, kept as size 1 ([N, C, 1, 1] for images), as PyTorch's
+/// adaptive_avg_pool2d(x, 1) (and its 1-D and 3-D forms).
+Val Generator::globalAvgPool(Generator &g, BuiltinCall &c) {
+  Val x = g.floatArg(c, 0);
+  if (!x.ok())
+    return {};
+  int64_t rank = x.type().getRank();
+  if (rank < 3)
+    return g.fail(c.argLoc(0), "global_avg_pool needs [N, C, spatial...] "
+                               "(rank 3 or more), but here it is " +
+                                   formatType(x.type()));
+  auto axes = llvm::to_vector(llvm::seq<int64_t>(2, rank));
+  return Val::ofTensor(MeanOp::create(g.builder, g.loc(c.loc()), x.tensor, axes,
+                                      /*keepdims=*/true),
+                       c.loc());
 }
 
 Val Generator::maximum(Generator &g, BuiltinCall &c) {

@@ -108,6 +108,9 @@ const Case kOps[] = {
       param a: f32[2, 3, 4] = normal
       return sum(flatten(a) * c) + sum(flatten(a, 0) * flatten(c, 0))
              + sum(flatten(a, 0, 1) * reshape(c, [6, 4])) })"},
+    {"global_avg_pool", R"(model M(c: f32[2, 3, 1, 1]) {
+      param a: f32[2, 3, 4, 5] = normal
+      return sum(global_avg_pool(a) * c) })"},
     {"softmax", R"(model M(c: f32[3, 4]) {
       param a: f32[3, 4] = normal
       return sum(softmax(a) * c) + sum(softmax(a, axis = 0) * c)
