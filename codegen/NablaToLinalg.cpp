@@ -8,6 +8,8 @@
 //    or dropped expressions in its indexing map.
 //
 //===----------------------------------------------------------------------===//
+#include "LinalgBuilders.h"
+
 #include "nabla/codegen/Passes.h"
 #include "nabla/ir/NablaOps.h"
 
@@ -32,6 +34,22 @@ namespace nabla {
 using namespace mlir;
 using namespace nabla;
 
+Value nabla::constantScalar(OpBuilder &b, Location loc, Type type,
+                            double value) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, value));
+  return arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
+}
+
+Value nabla::buildFilled(OpBuilder &b, Location loc, RankedTensorType type,
+                         Value value) {
+  Value init =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  return linalg::FillOp::create(b, loc, ValueRange{value}, ValueRange{init})
+      .getResult(0);
+}
+
 namespace {
 
 using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
@@ -41,14 +59,6 @@ RankedTensorType tensorType(Value v) {
 }
 
 bool isFloat(Type t) { return isa<FloatType>(getElementTypeOrSelf(t)); }
-
-/// A scalar constant of `type` (float or integer).
-Value constantScalar(OpBuilder &b, Location loc, Type type, double value) {
-  if (auto ft = dyn_cast<FloatType>(type))
-    return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, value));
-  return arith::ConstantOp::create(
-      b, loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
-}
 
 /// The map that reads an operand of `shape` inside a loop nest over
 /// `resultShape` with numpy broadcasting: trailing dims align, size-1 dims
@@ -87,15 +97,6 @@ Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
         linalg::YieldOp::create(nb, nloc, result);
       });
   return generic.getResult(0);
-}
-
-/// A tensor of `type` filled with `value`.
-Value buildFilled(OpBuilder &b, Location loc, RankedTensorType type,
-                  Value value) {
-  Value init =
-      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
-  return linalg::FillOp::create(b, loc, ValueRange{value}, ValueRange{init})
-      .getResult(0);
 }
 
 /// Reduces `input` over `axes` into a tensor of `resultType` (which may
@@ -792,6 +793,7 @@ struct NablaToLinalgPass
         BinaryCrossEntropyExpansion, CrossEntropyLowering, MatmulLowering,
         TransposeLowering, ReshapeLowering, ReluGradLowering, CompareLowering,
         OneHotLowering>(ctx);
+    populateWindowLowerings(patterns);
 
     ConversionTarget target(*ctx);
     target.addIllegalDialect<NablaDialect>();

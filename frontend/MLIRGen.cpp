@@ -11,6 +11,7 @@
 
 #include "Shapes.h"
 #include "nabla/ir/NablaOps.h"
+#include "nabla/ir/ShapeUtils.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -24,6 +25,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <limits>
 #include <optional>
 
 using namespace mlir;
@@ -215,6 +217,11 @@ private:
   static Val reshape(Generator &g, BuiltinCall &c);
   static Val flatten(Generator &g, BuiltinCall &c);
   static Val globalAvgPool(Generator &g, BuiltinCall &c);
+  static Val convolution(Generator &g, BuiltinCall &c);
+  static Val convTranspose(Generator &g, BuiltinCall &c);
+  static Val maxPool(Generator &g, BuiltinCall &c);
+  static Val avgPool(Generator &g, BuiltinCall &c);
+  static Val pad(Generator &g, BuiltinCall &c);
   static Val broadcastTo(Generator &g, BuiltinCall &c);
   static Val castTo(Generator &g, BuiltinCall &c);
   static Val crossEntropy(Generator &g, BuiltinCall &c);
@@ -223,6 +230,24 @@ private:
   Val tensorArg(BuiltinCall &c, unsigned i, Type elementType = Type());
   Val floatArg(BuiltinCall &c, unsigned i);
   std::optional<double> numberArg(BuiltinCall &c, unsigned i);
+  // Arguments and pieces of the window builtins (conv, pooling).
+  struct Window {
+    SmallVector<int64_t> kernel, stride, padding;
+  };
+  std::optional<SmallVector<int64_t>> spatialArg(BuiltinCall &c, unsigned i,
+                                                 int64_t spatial,
+                                                 ArrayRef<int64_t> fallback,
+                                                 int64_t least);
+  Val imageArg(BuiltinCall &c, unsigned i, int64_t spatial);
+  std::optional<int64_t> intArg(BuiltinCall &c, unsigned i);
+  std::optional<Window> poolWindow(BuiltinCall &c, int64_t spatial);
+  mlir::Value padSpatial(mlir::Value x, ArrayRef<int64_t> low,
+                         ArrayRef<int64_t> high, double value, SMLoc l);
+  std::optional<SmallVector<int64_t>>
+  windowOutput(BuiltinCall &c, RankedTensorType x, ArrayRef<int64_t> in,
+               ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+               ArrayRef<int64_t> dilation);
+  Val addChannelBias(BuiltinCall &c, unsigned i, mlir::Value y);
 
   // Helpers.
   std::optional<BoundArgs> bindArgs(const CallExpr &call, StringRef callee,
@@ -975,6 +1000,42 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
       {"global_avg_pool", {required("x")}, globalAvgPool},
       {"softmax", {required("x"), optional("axis", -1)}, softmaxLike},
       {"log_softmax", {required("x"), optional("axis", -1)}, softmaxLike},
+      // Convolution, pooling and padding ([N, C, spatial...] activations).
+      {"conv1d",
+       {required("x"), required("weight"), optional("bias"), optional("stride"),
+        optional("padding"), optional("dilation"), optional("groups", 1)},
+       convolution},
+      {"conv2d",
+       {required("x"), required("weight"), optional("bias"), optional("stride"),
+        optional("padding"), optional("dilation"), optional("groups", 1)},
+       convolution},
+      {"conv_transpose1d",
+       {required("x"), required("weight"), optional("bias"), optional("stride"),
+        optional("padding"), optional("output_padding"), optional("groups", 1),
+        optional("dilation")},
+       convTranspose},
+      {"conv_transpose2d",
+       {required("x"), required("weight"), optional("bias"), optional("stride"),
+        optional("padding"), optional("output_padding"), optional("groups", 1),
+        optional("dilation")},
+       convTranspose},
+      {"max_pool1d",
+       {required("x"), required("kernel"), optional("stride"),
+        optional("padding"), optional("dilation")},
+       maxPool},
+      {"max_pool2d",
+       {required("x"), required("kernel"), optional("stride"),
+        optional("padding"), optional("dilation")},
+       maxPool},
+      {"avg_pool1d",
+       {required("x"), required("kernel"), optional("stride"),
+        optional("padding"), optional("count_include_pad", 1)},
+       avgPool},
+      {"avg_pool2d",
+       {required("x"), required("kernel"), optional("stride"),
+        optional("padding"), optional("count_include_pad", 1)},
+       avgPool},
+      {"pad", {required("x"), required("pads"), optional("value", 0)}, pad},
       // Layout and types.
       {"transpose", {required("x"), optional("perm")}, transpose},
       {"reshape", {required("x"), required("shape")}, reshape},
@@ -1308,6 +1369,443 @@ Val Generator::flatten(Generator &g, BuiltinCall &c) {
   auto type = RankedTensorType::get(shape, x.type().getElementType());
   return Val::ofTensor(
       ReshapeOp::create(g.builder, g.loc(c.loc()), type, x.tensor), c.loc());
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution, pooling and padding (PyTorch's torch.nn.functional forms)
+//===----------------------------------------------------------------------===//
+
+/// The spatial rank a window builtin works on, from its name (conv1d: 1).
+int64_t spatialRankOf(StringRef name) {
+  return name.contains("1d") ? 1 : name.contains("3d") ? 3 : 2;
+}
+
+/// An int or a list of `spatial` ints (stride = 2, stride = [2, 1]), each
+/// at least `least`; `fallback` (already per dim) where not given.
+std::optional<SmallVector<int64_t>>
+Generator::spatialArg(BuiltinCall &c, unsigned i, int64_t spatial,
+                      ArrayRef<int64_t> fallback, int64_t least) {
+  const Expr *e = c.arg(i);
+  if (!e)
+    return SmallVector<int64_t>(fallback);
+  std::string what = "'" + std::string(c.builtin.params[i].name) + "'";
+  auto list = evalIntList(e, c.scope, what);
+  if (!list)
+    return std::nullopt;
+  if (list->size() == 1)
+    list->assign(spatial, list->front());
+  if (static_cast<int64_t>(list->size()) != spatial) {
+    diags.error(e->getLoc(), what + " of " + c.name().str() +
+                                 " needs one int or " +
+                                 std::to_string(spatial) + ", got " +
+                                 std::to_string(list->size()));
+    return std::nullopt;
+  }
+  for (int64_t v : *list)
+    if (v < least) {
+      diags.error(e->getLoc(),
+                  what + " of " + c.name().str() + " must be at least " +
+                      std::to_string(least) + ", got " + std::to_string(v));
+      return std::nullopt;
+    }
+  return list;
+}
+
+/// A compile-time integer, or the parameter's default when not given.
+std::optional<int64_t> Generator::intArg(BuiltinCall &c, unsigned i) {
+  if (!c.arg(i))
+    return static_cast<int64_t>(*c.builtin.params[i].defaultValue);
+  return evalInt(c.arg(i), c.scope,
+                 "'" + std::string(c.builtin.params[i].name) + "'");
+}
+
+/// A float tensor argument of shape [N, C, spatial...].
+Val Generator::imageArg(BuiltinCall &c, unsigned i, int64_t spatial) {
+  Val x = floatArg(c, i);
+  if (x.ok() && x.type().getRank() != spatial + 2) {
+    static const char *layouts[] = {"", "[N, C, L]", "[N, C, H, W]",
+                                    "[N, C, D, H, W]"};
+    return fail(c.argLoc(i), c.name() + " needs '" + c.builtin.params[i].name +
+                                 "' as " + layouts[spatial] + ", got " +
+                                 formatType(x.type()));
+  }
+  return x;
+}
+
+/// `x` padded with `value` by `low` and `high` along its spatial dims
+/// (nothing when both are zero).
+mlir::Value Generator::padSpatial(mlir::Value x, ArrayRef<int64_t> low,
+                                  ArrayRef<int64_t> high, double value,
+                                  SMLoc l) {
+  if (llvm::all_of(low, [](int64_t v) { return v == 0; }) &&
+      llvm::all_of(high, [](int64_t v) { return v == 0; }))
+    return x;
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> lows = {0, 0}, highs = {0, 0}, shape;
+  llvm::append_range(lows, low);
+  llvm::append_range(highs, high);
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    shape.push_back(type.getDimSize(i) + lows[i] + highs[i]);
+  SmallVector<int64_t> interior(type.getRank(), 0);
+  return PadOp::create(builder, loc(l), type.clone(shape), x, lows, highs,
+                       interior, llvm::APFloat(value));
+}
+
+/// The output sizes of windows sliding over `in` (already padded), or an
+/// error at the call naming the dim where not even one window fits.
+std::optional<SmallVector<int64_t>>
+Generator::windowOutput(BuiltinCall &c, RankedTensorType x,
+                        ArrayRef<int64_t> in, ArrayRef<int64_t> kernel,
+                        ArrayRef<int64_t> stride, ArrayRef<int64_t> dilation) {
+  SmallVector<int64_t> out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    out.push_back(windowCount(in[i], kernel[i], stride[i], dilation[i]));
+    if (out.back() < 1) {
+      diags.error(
+          c.loc(),
+          c.name() + ": the window of size " + std::to_string(kernel[i]) +
+              (dilation[i] > 1 ? " with dilation " + std::to_string(dilation[i])
+                               : std::string()) +
+              " is larger than the padded input (" + std::to_string(in[i]) +
+              ") along spatial dim " + std::to_string(i + 1) + " of x " +
+              formatType(x) + ": the output would be empty");
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+/// `y + bias` with bias [C] broadcast over [N, C, spatial...], when given.
+Val Generator::addChannelBias(BuiltinCall &c, unsigned i, mlir::Value y) {
+  auto type = cast<RankedTensorType>(y.getType());
+  if (!c.arg(i))
+    return Val::ofTensor(y, c.loc());
+  Val b = floatArg(c, i);
+  if (!b.ok())
+    return {};
+  int64_t channels = type.getDimSize(1);
+  if (b.type().getShape() != ArrayRef<int64_t>{channels} ||
+      b.type().getElementType() != type.getElementType())
+    return fail(c.argLoc(i), c.name() + "'s bias must be " +
+                                 formatType(type.clone({channels})) +
+                                 " (one per output channel), got " +
+                                 formatType(b.type()));
+  SmallVector<int64_t> shape(type.getRank(), 1);
+  shape[1] = channels;
+  Location l = loc(c.loc());
+  Value column = ReshapeOp::create(builder, l, type.clone(shape), b.tensor);
+  return Val::ofTensor(AddOp::create(builder, l, y, column), c.loc());
+}
+
+/// conv1d/conv2d/conv3d(x, w, bias, stride = 1, padding = 0, dilation = 1,
+/// groups = 1): x [N, C, spatial...], w [O, C / groups, k...], padding an
+/// int, a list, "valid" or "same" (stride 1 only), as in PyTorch.
+Val Generator::convolution(Generator &g, BuiltinCall &c) {
+  int64_t spatial = spatialRankOf(c.name());
+  Val x = g.imageArg(c, 0, spatial);
+  if (!x.ok())
+    return {};
+  Val w = g.tensorArg(c, 1, x.type().getElementType());
+  if (!w.ok())
+    return {};
+  auto xt = x.type(), wt = w.type();
+  if (wt.getRank() != spatial + 2 || wt.getElementType() != xt.getElementType())
+    return g.fail(c.argLoc(1), c.name() + "'s weight must be " +
+                                   formatElementType(xt.getElementType()) +
+                                   "[out channels, in channels / groups, " +
+                                   "kernel...] of rank " +
+                                   std::to_string(spatial + 2) + ", got " +
+                                   formatType(wt));
+  SmallVector<int64_t> ones(spatial, 1), zeros(spatial, 0);
+  auto stride = g.spatialArg(c, 3, spatial, ones, 1);
+  auto dilation = stride ? g.spatialArg(c, 5, spatial, ones, 1) : std::nullopt;
+  auto groups = dilation ? g.intArg(c, 6) : std::nullopt;
+  if (!groups)
+    return {};
+  int64_t G = *groups;
+  int64_t C = xt.getDimSize(1), O = wt.getDimSize(0);
+  if (G < 1 || C % G != 0 || O % G != 0)
+    return g.fail(c.argLoc(6), "groups = " + std::to_string(G) +
+                                   " must be a positive integer dividing the " +
+                                   std::to_string(C) + " input and " +
+                                   std::to_string(O) + " output channels");
+  if (wt.getDimSize(1) * G != C)
+    return g.fail(c.argLoc(1),
+                  c.name() + ": x " + formatType(xt) + " has " +
+                      std::to_string(C) + " channels, but the weight " +
+                      formatType(wt) + " expects " +
+                      std::to_string(wt.getDimSize(1) * G) +
+                      " (its dim 1 times groups = " + std::to_string(G) + ")");
+  SmallVector<int64_t> kernel(wt.getShape().drop_front(2));
+  SmallVector<int64_t> low = zeros, high = zeros;
+  if (const Expr *e = c.arg(4)) {
+    Val p = g.eval(*e, c.scope);
+    if (!p.ok())
+      return {};
+    if (p.kind == Val::Kind::String) {
+      if (p.name == "same") {
+        if (llvm::any_of(*stride, [](int64_t s) { return s != 1; }))
+          return g.fail(e->getLoc(), "padding = \"same\" needs stride 1 (as "
+                                     "in PyTorch); give the padding instead");
+        for (int64_t i = 0; i < spatial; ++i) {
+          int64_t total = (*dilation)[i] * (kernel[i] - 1);
+          low[i] = total / 2;
+          high[i] = total - low[i];
+        }
+      } else if (p.name != "valid") {
+        return g.fail(e->getLoc(), "padding must be an int, a list of ints, "
+                                   "\"valid\" or \"same\", got \"" +
+                                       p.name + "\"");
+      }
+    } else {
+      auto pads = g.spatialArg(c, 4, spatial, zeros, 0);
+      if (!pads)
+        return {};
+      low = high = *pads;
+    }
+  }
+  Value padded = g.padSpatial(x.tensor, low, high, 0.0, c.loc());
+  auto in = cast<RankedTensorType>(padded.getType()).getShape().drop_front(2);
+  auto out = g.windowOutput(c, x.type(), in, kernel, *stride, *dilation);
+  if (!out)
+    return {};
+  SmallVector<int64_t> shape = {xt.getDimSize(0), O};
+  llvm::append_range(shape, *out);
+  Value y = ConvOp::create(g.builder, g.loc(c.loc()), xt.clone(shape), padded,
+                           w.tensor, *stride, *dilation, G);
+  return g.addChannelBias(c, 2, y);
+}
+
+/// conv_transpose1d/2d(x, w, bias, stride = 1, padding = 0,
+/// output_padding = 0, groups = 1, dilation = 1): x [N, C, spatial...],
+/// w [C, O / groups, k...], as torch.nn.functional.conv_transpose2d. The
+/// full transposed convolution, then `padding` cut from each side and
+/// `output_padding` zeros (where nothing lands) added at the end.
+Val Generator::convTranspose(Generator &g, BuiltinCall &c) {
+  int64_t spatial = spatialRankOf(c.name());
+  Val x = g.imageArg(c, 0, spatial);
+  if (!x.ok())
+    return {};
+  Val w = g.tensorArg(c, 1, x.type().getElementType());
+  if (!w.ok())
+    return {};
+  auto xt = x.type(), wt = w.type();
+  if (wt.getRank() != spatial + 2 || wt.getElementType() != xt.getElementType())
+    return g.fail(c.argLoc(1), c.name() + "'s weight must be " +
+                                   formatElementType(xt.getElementType()) +
+                                   "[in channels, out channels / groups, " +
+                                   "kernel...] of rank " +
+                                   std::to_string(spatial + 2) + ", got " +
+                                   formatType(wt));
+  SmallVector<int64_t> ones(spatial, 1), zeros(spatial, 0);
+  auto stride = g.spatialArg(c, 3, spatial, ones, 1);
+  auto padding = stride ? g.spatialArg(c, 4, spatial, zeros, 0) : std::nullopt;
+  auto outPad = padding ? g.spatialArg(c, 5, spatial, zeros, 0) : std::nullopt;
+  auto groups = outPad ? g.intArg(c, 6) : std::nullopt;
+  auto dilation = groups ? g.spatialArg(c, 7, spatial, ones, 1) : std::nullopt;
+  if (!dilation)
+    return {};
+  int64_t G = *groups;
+  int64_t C = xt.getDimSize(1);
+  if (G < 1 || C % G != 0)
+    return g.fail(c.argLoc(6), "groups = " + std::to_string(G) +
+                                   " must be a positive integer dividing the " +
+                                   std::to_string(C) + " input channels");
+  if (wt.getDimSize(0) != C)
+    return g.fail(c.argLoc(1),
+                  c.name() + ": x " + formatType(xt) + " has " +
+                      std::to_string(C) + " channels, but the weight " +
+                      formatType(wt) + " has " +
+                      std::to_string(wt.getDimSize(0)) + " in its dim 0");
+  SmallVector<int64_t> kernel(wt.getShape().drop_front(2));
+  SmallVector<int64_t> full = {xt.getDimSize(0), wt.getDimSize(1) * G};
+  SmallVector<int64_t> final = full, offsets = {0, 0}, extra = {0, 0};
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t s = (*stride)[i], d = (*dilation)[i], p = (*padding)[i],
+            op = (*outPad)[i];
+    if (op >= std::max(s, d))
+      return g.fail(c.argLoc(5), "output_padding must be smaller than the "
+                                 "stride or the dilation (as in PyTorch)");
+    full.push_back((xt.getDimSize(2 + i) - 1) * s + d * (kernel[i] - 1) + 1);
+    final.push_back(full.back() - 2 * p + op);
+    if (final.back() < 1)
+      return g.fail(c.argLoc(4), c.name() + ": padding " + std::to_string(p) +
+                                     " leaves no output along spatial dim " +
+                                     std::to_string(i + 1));
+    offsets.push_back(p);
+    extra.push_back(std::max<int64_t>(0, op - p));
+  }
+  Location l = g.loc(c.loc());
+  Value y = ConvTransposeOp::create(g.builder, l, xt.clone(full), x.tensor,
+                                    w.tensor, *stride, *dilation, G);
+  y = g.padSpatial(y, zeros, ArrayRef<int64_t>(extra).drop_front(2), 0.0,
+                   c.loc());
+  if (cast<RankedTensorType>(y.getType()).getShape() != ArrayRef(final))
+    y = SliceOp::create(g.builder, l, xt.clone(final), y, offsets,
+                        SmallVector<int64_t>(final.size(), 1));
+  return g.addChannelBias(c, 2, y);
+}
+
+/// Pooling's window (kernel, stride = kernel, padding = 0) with PyTorch's
+/// limit: padding at most half the kernel.
+std::optional<Generator::Window> Generator::poolWindow(BuiltinCall &c,
+                                                       int64_t spatial) {
+  SmallVector<int64_t> zeros(spatial, 0), ones(spatial, 1);
+  Window win;
+  auto kernel = spatialArg(c, 1, spatial, {}, 1);
+  auto stride = kernel ? spatialArg(c, 2, spatial, *kernel, 1) : std::nullopt;
+  auto padding = stride ? spatialArg(c, 3, spatial, zeros, 0) : std::nullopt;
+  if (!padding)
+    return std::nullopt;
+  for (int64_t i = 0; i < spatial; ++i)
+    if (2 * (*padding)[i] > (*kernel)[i]) {
+      diags.error(c.argLoc(3), "padding " + std::to_string((*padding)[i]) +
+                                   " of " + c.name().str() +
+                                   " must be at most half the kernel size " +
+                                   std::to_string((*kernel)[i]));
+      return std::nullopt;
+    }
+  win.kernel = *kernel;
+  win.stride = *stride;
+  win.padding = *padding;
+  return win;
+}
+
+/// max_pool1d/2d(x, kernel, stride = kernel, padding = 0, dilation = 1):
+/// padding is -inf, so it never wins.
+Val Generator::maxPool(Generator &g, BuiltinCall &c) {
+  int64_t spatial = spatialRankOf(c.name());
+  Val x = g.imageArg(c, 0, spatial);
+  if (!x.ok())
+    return {};
+  auto win = g.poolWindow(c, spatial);
+  auto dilation =
+      win ? g.spatialArg(c, 4, spatial, SmallVector<int64_t>(spatial, 1), 1)
+          : std::nullopt;
+  if (!dilation)
+    return {};
+  Value padded =
+      g.padSpatial(x.tensor, win->padding, win->padding,
+                   -std::numeric_limits<double>::infinity(), c.loc());
+  auto in = cast<RankedTensorType>(padded.getType()).getShape().drop_front(2);
+  auto out =
+      g.windowOutput(c, x.type(), in, win->kernel, win->stride, *dilation);
+  if (!out)
+    return {};
+  SmallVector<int64_t> shape(x.type().getShape().take_front(2));
+  llvm::append_range(shape, *out);
+  return Val::ofTensor(MaxPoolOp::create(g.builder, g.loc(c.loc()),
+                                         x.type().clone(shape), padded,
+                                         win->kernel, win->stride, *dilation),
+                       c.loc());
+}
+
+/// avg_pool1d/2d(x, kernel, stride = kernel, padding = 0,
+/// count_include_pad = 1): a depthwise convolution with a kernel of ones,
+/// divided by the window size, or (count_include_pad = 0) by the number of
+/// elements of each window inside the unpadded input, a constant.
+Val Generator::avgPool(Generator &g, BuiltinCall &c) {
+  int64_t spatial = spatialRankOf(c.name());
+  Val x = g.imageArg(c, 0, spatial);
+  if (!x.ok())
+    return {};
+  auto win = g.poolWindow(c, spatial);
+  auto includePad = win ? g.numberArg(c, 4) : std::nullopt;
+  if (!includePad)
+    return {};
+  auto xt = x.type();
+  Type et = xt.getElementType();
+  Value padded =
+      g.padSpatial(x.tensor, win->padding, win->padding, 0.0, c.loc());
+  auto in = cast<RankedTensorType>(padded.getType()).getShape().drop_front(2);
+  SmallVector<int64_t> ones(spatial, 1);
+  auto out = g.windowOutput(c, x.type(), in, win->kernel, win->stride, ones);
+  if (!out)
+    return {};
+  Location l = g.loc(c.loc());
+  int64_t C = xt.getDimSize(1);
+  SmallVector<int64_t> wShape = {C, 1};
+  llvm::append_range(wShape, win->kernel);
+  auto wType = RankedTensorType::get(wShape, et);
+  Value w = ConstantOp::create(
+      g.builder, l,
+      DenseElementsAttr::get(wType, g.builder.getFloatAttr(et, 1.0)));
+  SmallVector<int64_t> shape = {xt.getDimSize(0), C};
+  llvm::append_range(shape, *out);
+  Value sums = ConvOp::create(g.builder, l, xt.clone(shape), padded, w,
+                              win->stride, ones, C);
+  // 1 / count per output position: the product over dims of the window's
+  // overlap with the input (all of it when padding counts).
+  SmallVector<double> reciprocal(numElements(*out), 1.0);
+  for (int64_t flat = 0; flat < static_cast<int64_t>(reciprocal.size());
+       ++flat) {
+    int64_t rest = flat, count = 1;
+    for (int64_t i = spatial - 1; i >= 0; --i) {
+      int64_t p = rest % (*out)[i];
+      rest /= (*out)[i];
+      int64_t start = p * win->stride[i] - win->padding[i];
+      int64_t size = xt.getDimSize(2 + i);
+      count *= *includePad != 0 ? win->kernel[i]
+                                : std::min(start + win->kernel[i], size) -
+                                      std::max<int64_t>(start, 0);
+    }
+    reciprocal[flat] = 1.0 / static_cast<double>(count);
+  }
+  auto rType = RankedTensorType::get(*out, et);
+  SmallVector<Attribute> values;
+  for (double r : reciprocal)
+    values.push_back(g.builder.getFloatAttr(et, r));
+  Value scale =
+      ConstantOp::create(g.builder, l, DenseElementsAttr::get(rType, values));
+  return Val::ofTensor(MulOp::create(g.builder, l, sums, scale), c.loc());
+}
+
+/// pad(x, pads, value = 0), as torch.nn.functional.pad: `pads` lists
+/// (before, after) pairs starting from the last dim; negative amounts cut.
+Val Generator::pad(Generator &g, BuiltinCall &c) {
+  Val x = g.tensorArg(c, 0);
+  if (!x.ok())
+    return {};
+  auto pads = g.evalIntList(c.arg(1), c.scope, "a pad amount");
+  auto value = pads ? g.numberArg(c, 2) : std::nullopt;
+  if (!value)
+    return {};
+  auto xt = x.type();
+  int64_t rank = xt.getRank();
+  if (pads->size() % 2 != 0 || static_cast<int64_t>(pads->size()) > 2 * rank)
+    return g.fail(c.argLoc(1), "pad needs (before, after) pairs for at most " +
+                                   std::to_string(rank) + " dims of " +
+                                   formatType(xt) + ", got " +
+                                   std::to_string(pads->size()) + " amounts");
+  SmallVector<int64_t> low(rank, 0), high(rank, 0), cutLow(rank, 0),
+      cutHigh(rank, 0), shape(xt.getShape());
+  for (size_t j = 0; j < pads->size() / 2; ++j) {
+    int64_t dim = rank - 1 - j, before = (*pads)[2 * j],
+            after = (*pads)[2 * j + 1];
+    (before >= 0 ? low : cutLow)[dim] = std::abs(before);
+    (after >= 0 ? high : cutHigh)[dim] = std::abs(after);
+    shape[dim] += before + after;
+    if (shape[dim] < 1)
+      return g.fail(c.argLoc(1), "pad leaves dim " + std::to_string(dim) +
+                                     " of " + formatType(xt) + " empty");
+  }
+  Location l = g.loc(c.loc());
+  Value v = x.tensor;
+  if (llvm::any_of(cutLow, [](int64_t a) { return a; }) ||
+      llvm::any_of(cutHigh, [](int64_t a) { return a; })) {
+    SmallVector<int64_t> cut(xt.getShape());
+    for (int64_t i = 0; i < rank; ++i)
+      cut[i] -= cutLow[i] + cutHigh[i];
+    if (llvm::any_of(cut, [](int64_t d) { return d < 1; }))
+      return g.fail(c.argLoc(1), "pad cuts away all of " + formatType(xt));
+    v = SliceOp::create(g.builder, l, xt.clone(cut), v, cutLow,
+                        SmallVector<int64_t>(rank, 1));
+  }
+  if (llvm::any_of(low, [](int64_t a) { return a; }) ||
+      llvm::any_of(high, [](int64_t a) { return a; }))
+    v = PadOp::create(g.builder, l, xt.clone(shape), v, low, high,
+                      SmallVector<int64_t>(rank, 0), llvm::APFloat(*value));
+  return Val::ofTensor(v, c.loc());
 }
 
 Val Generator::broadcastTo(Generator &g, BuiltinCall &c) {

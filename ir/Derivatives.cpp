@@ -521,3 +521,70 @@ void BinaryCrossEntropyOp::buildVjp(OpBuilder &b, Value dy,
   Value dt = mul(b, l, scale, sub(b, l, log1mP, logP));
   out.assign({dp, dt});
 }
+
+//===----------------------------------------------------------------------===//
+// Padding, slicing, convolution and pooling
+//===----------------------------------------------------------------------===//
+
+// pad and slice are each other's adjoints: the padded positions get no
+// gradient, and a slice's gradient is zero outside the box.
+void PadOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  SmallVector<int64_t> strides;
+  for (int64_t i : getInterior())
+    strides.push_back(i + 1);
+  out.assign({SliceOp::create(b, getLoc(), getOperand().getType(), dy, getLow(),
+                              strides)});
+}
+
+void SliceOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  ArrayRef<int64_t> in = typeOf(getOperand()).getShape(),
+                    sliced = getType().getShape();
+  SmallVector<int64_t> high, interior;
+  for (auto [i, offset] : llvm::enumerate(getOffsets())) {
+    int64_t stride = getStrides()[i];
+    interior.push_back(stride - 1);
+    high.push_back(in[i] - offset - (sliced[i] - 1) * stride - 1);
+  }
+  out.assign({PadOp::create(b, getLoc(), getOperand().getType(), dy,
+                            getOffsets(), high, interior, llvm::APFloat(0.0))});
+}
+
+// y = conv(x, w):  dx = conv_transpose(dy, w),  dw = conv_weight_grad(x, dy).
+void ConvOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  out.assign(
+      {ConvTransposeOp::create(b, l, getLhs().getType(), dy, getRhs(),
+                               getStrides(), getDilations(), getGroups()),
+       ConvWeightGradOp::create(b, l, getRhs().getType(), getLhs(), dy,
+                                getStrides(), getDilations(), getGroups())});
+}
+
+// r = conv_transpose(dy, w) is linear in each operand; its adjoints are the
+// other two members of the family.
+void ConvTransposeOp::buildVjp(OpBuilder &b, Value dr,
+                               SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  out.assign(
+      {ConvOp::create(b, l, getLhs().getType(), dr, getRhs(), getStrides(),
+                      getDilations(), getGroups()),
+       ConvWeightGradOp::create(b, l, getRhs().getType(), dr, getLhs(),
+                                getStrides(), getDilations(), getGroups())});
+}
+
+// r = conv_weight_grad(x, dy): dx = conv_transpose(dy, dr), ddy = conv(x, dr).
+void ConvWeightGradOp::buildVjp(OpBuilder &b, Value dr,
+                                SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  out.assign(
+      {ConvTransposeOp::create(b, l, getLhs().getType(), getRhs(), dr,
+                               getStrides(), getDilations(), getGroups()),
+       ConvOp::create(b, l, getRhs().getType(), getLhs(), dr, getStrides(),
+                      getDilations(), getGroups())});
+}
+
+// The window's adjoint goes to its first maximal element (PyTorch).
+void MaxPoolOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  out.assign(
+      {MaxPoolGradOp::create(b, getLoc(), getOperand().getType(), getOperand(),
+                             dy, getKernel(), getStrides(), getDilations())});
+}

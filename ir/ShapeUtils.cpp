@@ -58,6 +58,14 @@ RankedTensorType getReducedType(Type type, llvm::ArrayRef<int64_t> axes,
       tensorType.getElementType());
 }
 
+int64_t windowCount(int64_t size, int64_t kernel, int64_t stride,
+                    int64_t dilation) {
+  int64_t span = dilation * (kernel - 1) + 1;
+  if (size < span || stride < 1)
+    return 0;
+  return (size - span) / stride + 1;
+}
+
 int64_t numElements(llvm::ArrayRef<int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape)

@@ -44,6 +44,8 @@ void addToBuffers(OpPassManager &pm) {
 /// the CPU, and is stored as i16: SPIR-V here has no bf16.
 void addToKernels(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createNablaGpuMapLinalg());
+  // Window ops (conv, pooling) index with affine.apply: SPIR-V wants arith.
+  pm.addNestedPass<func::FuncOp>(createLowerAffinePass());
   arith::ArithEmulateUnsupportedFloatsOptions emulate;
   emulate.sourceTypeStrs = {"bf16"};
   emulate.targetTypeStr = "f32";

@@ -111,6 +111,46 @@ const Case kOps[] = {
     {"global_avg_pool", R"(model M(c: f32[2, 3, 1, 1]) {
       param a: f32[2, 3, 4, 5] = normal
       return sum(global_avg_pool(a) * c) })"},
+    // Convolution over the issue's table: stride 1/2, padding 0/1/same,
+    // dilation 1/2, groups 1/2/C, odd sizes. Gradients of the input (a
+    // param here) run conv_transpose, of the weight conv_weight_grad.
+    {"conv2d", R"(model M(c: f32[1]) {
+      param a: f32[2, 4, 7, 5] = normal
+      param w: f32[6, 4, 3, 3] = normal
+      param g: f32[6, 2, 3, 2] = normal
+      param d: f32[4, 1, 3, 3] = normal
+      param b: f32[6] = normal
+      y1 = conv2d(a, w, b)
+      y2 = conv2d(a, w, stride = 2, padding = 1)
+      y3 = conv2d(a, g, padding = "same", dilation = 2, groups = 2)
+      y4 = conv2d(a, d, stride = [2, 1], padding = [1, 0], groups = 4)
+      return sum(y1 * y1) + sum(y2 * y2) + sum(y3 * y3 * y3) + sum(y4 * y4) })"},
+    {"conv1d", R"(model M(c: f32[1]) {
+      param a: f32[2, 3, 9] = normal
+      param w: f32[4, 3, 2] = normal
+      return sum(square(conv1d(a, w, stride = 2, padding = 1, dilation = 3))) })"},
+    {"conv_transpose2d", R"(model M(c: f32[1]) {
+      param a: f32[2, 4, 3, 4] = normal
+      param w: f32[4, 3, 3, 2] = normal
+      param b: f32[3] = normal
+      y1 = conv_transpose2d(a, w, b, stride = 2, padding = 1, output_padding = 1)
+      y2 = conv_transpose2d(a, w, stride = [1, 3], dilation = 2, groups = 2)
+      return sum(y1 * y1) + sum(y2 * y2 * y2) })"},
+    {"max_pool2d", R"(model M(c: f32[1]) {
+      param a: f32[2, 3, 7, 6] = normal
+      y1 = max_pool2d(a, 2)
+      y2 = max_pool2d(a, 3, stride = 2, padding = 1)
+      y3 = max_pool1d(flatten(a, 2), 4, stride = 3, dilation = 2)
+      return sum(y1 * y1) + sum(y2 * y2 * y2) + sum(y3 * y3) })"},
+    {"avg_pool2d", R"(model M(c: f32[1]) {
+      param a: f32[2, 3, 7, 6] = normal
+      y1 = avg_pool2d(a, 3, stride = 2, padding = 1)
+      y2 = avg_pool2d(a, [2, 3], padding = 1, count_include_pad = 0)
+      return sum(y1 * y1) + sum(y2 * y2 * y2) })"},
+    {"pad", R"(model M(c: f32[1]) {
+      param a: f32[3, 4, 5] = normal
+      return sum(square(pad(a, [1, 2, -1, 1], value = 0.3)))
+             + sum(square(pad(a, [0, 0, 0, 0, 2, -1]))) })"},
     {"softmax", R"(model M(c: f32[3, 4]) {
       param a: f32[3, 4] = normal
       return sum(softmax(a) * c) + sum(softmax(a, axis = 0) * c)

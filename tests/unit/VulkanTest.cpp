@@ -124,12 +124,14 @@ TEST(Vulkan, ForwardOutputsMatchCpu) {
   REQUIRE_VULKAN();
   compareRun("examples/digits.nb", false);
   compareRun("tests/unit/models/small_residual.nb", false);
+  compareRun("tests/unit/models/small_convnet.nb", false);
 }
 
 TEST(Vulkan, GradientsMatchCpu) {
   REQUIRE_VULKAN();
   compareRun("examples/digits.nb", true);
   compareRun("tests/unit/models/small_residual.nb", true);
+  compareRun("tests/unit/models/small_convnet.nb", true);
 }
 
 /// Every activation (abs, square, rsqrt, erf, silu, selu, gelu both ways,

@@ -37,6 +37,12 @@ mlir::RankedTensorType getReducedType(mlir::Type type,
                                       llvm::ArrayRef<int64_t> axes,
                                       bool keepdims);
 
+/// The number of valid windows of size `kernel` (dilated by `dilation`,
+/// `stride` apart) along a dim of size `size`: floor((size - dilation *
+/// (kernel - 1) - 1) / stride) + 1, or 0 when not even one fits.
+int64_t windowCount(int64_t size, int64_t kernel, int64_t stride,
+                    int64_t dilation);
+
 /// Number of elements of a static shape.
 int64_t numElements(llvm::ArrayRef<int64_t> shape);
 

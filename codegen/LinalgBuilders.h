@@ -1,0 +1,31 @@
+//===- LinalgBuilders.h - Shared pieces of the nabla -> linalg lowering -*- C++
+//-*-===//
+//
+// Used by NablaToLinalg.cpp (elementwise ops, reductions, matmul) and
+// LowerWindows.cpp (pad, slice, convolution, pooling), which together make
+// the nabla-to-linalg pass.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NABLA_CODEGEN_LINALGBUILDERS_H
+#define NABLA_CODEGEN_LINALGBUILDERS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace nabla {
+
+/// A scalar constant of `type` (float or integer).
+mlir::Value constantScalar(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Type type, double value);
+
+/// A tensor of `type` filled with `value`.
+mlir::Value buildFilled(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::RankedTensorType type, mlir::Value value);
+
+/// The lowerings of pad, slice, the convolutions and max pooling.
+void populateWindowLowerings(mlir::RewritePatternSet &patterns);
+
+} // namespace nabla
+
+#endif // NABLA_CODEGEN_LINALGBUILDERS_H
