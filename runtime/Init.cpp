@@ -45,10 +45,14 @@ std::pair<double, double> fans(llvm::ArrayRef<int64_t> shape) {
     return {1, 1};
   if (shape.size() == 1)
     return {double(shape[0]), double(shape[0])};
-  double fanIn = 1;
-  for (int64_t d : shape.drop_back())
-    fanIn *= d;
-  return {fanIn, double(shape.back())};
+  if (shape.size() == 2)
+    return {double(shape[0]), double(shape[1])}; // x @ w: [in, out]
+  // Convolution weights [out, in / groups, kernel...], as PyTorch's
+  // _calculate_fan_in_and_fan_out: each side times the kernel's size.
+  double receptive = 1;
+  for (int64_t d : shape.drop_front(2))
+    receptive *= d;
+  return {double(shape[1]) * receptive, double(shape[0]) * receptive};
 }
 
 bool initialize(Tensor &tensor, const InitSpec &spec, uint64_t seed,

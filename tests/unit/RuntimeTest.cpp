@@ -48,7 +48,9 @@ InitSpec kind(const char *k) {
 TEST(Fans, FollowTorchNnInit) {
   // A [in, out] weight: fan_in = in, fan_out = out.
   EXPECT_EQ(fans({64, 10}), std::make_pair(64.0, 10.0));
-  EXPECT_EQ(fans({3, 3, 16, 32}), std::make_pair(144.0, 32.0));
+  // A conv2d weight [out, in, kH, kW]: PyTorch's fans.
+  EXPECT_EQ(fans({32, 16, 3, 3}), std::make_pair(144.0, 288.0));
+  EXPECT_EQ(fans({8, 4, 5}), std::make_pair(20.0, 40.0));
   EXPECT_EQ(fans({10}), std::make_pair(10.0, 10.0));
 }
 
