@@ -23,8 +23,10 @@ mlir::Value constantScalar(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value buildFilled(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::RankedTensorType type, mlir::Value value);
 
-/// The lowerings of pad, slice, the convolutions and max pooling.
-void populateWindowLowerings(mlir::RewritePatternSet &patterns);
+/// The lowerings of pad, slice, the convolutions and max pooling; with
+/// `forCpu`, ungrouped convolutions become im2col and linalg.matmul, and
+/// pads fills and insert_slices.
+void populateWindowLowerings(mlir::RewritePatternSet &patterns, bool forCpu);
 
 } // namespace nabla
 

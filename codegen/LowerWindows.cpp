@@ -83,8 +83,8 @@ Value mergeGroups(OpBuilder &b, Location loc, Value v, int64_t dim) {
   return tensor::CollapseShapeOp::create(b, loc, v, reassociation);
 }
 
-/// `v` padded along its spatial dims (2..) for a gather of what a window
-/// op with `kernel`, `strides`, `dilations` scattered: result[i] reads
+/// `v` padded along its last kernel.size() (spatial) dims for a gather of what
+/// a window op with `kernel`, `strides`, `dilations` scattered: result[i] reads
 /// padded[i + d (K - 1) - k d]. `inputSizes` are the spatial sizes of the
 /// window op's input (the gather's result).
 Value padForGather(OpBuilder &b, Location loc, Value v,
@@ -92,11 +92,11 @@ Value padForGather(OpBuilder &b, Location loc, Value v,
                    ArrayRef<int64_t> dilations, ArrayRef<int64_t> inputSizes,
                    double value) {
   auto type = typeOf(v);
-  int64_t spatial = kernel.size();
-  SmallVector<int64_t> low(2, 0), high(2, 0), interior(2, 0);
-  SmallVector<int64_t> shape(type.getShape().take_front(2));
+  int64_t spatial = kernel.size(), first = type.getRank() - spatial;
+  SmallVector<int64_t> low(first, 0), high(first, 0), interior(first, 0);
+  SmallVector<int64_t> shape(type.getShape().take_front(first));
   for (int64_t i = 0; i < spatial; ++i) {
-    int64_t out = type.getDimSize(2 + i);
+    int64_t out = type.getDimSize(first + i);
     low.push_back(dilations[i] * (kernel[i] - 1));
     interior.push_back(strides[i] - 1);
     high.push_back(inputSizes[i] - (out - 1) * strides[i] - 1);
@@ -184,13 +184,38 @@ SmallVector<int64_t> spatialSizes(Value v) {
 // pad and slice
 //===----------------------------------------------------------------------===//
 
+/// The pad value everywhere, then the operand inserted at `low` with a
+/// stride of interior + 1: on the CPU, a fill and a strided copy.
+Value padAsCopy(OpBuilder &b, PadOp op) {
+  Location loc = op.getLoc();
+  auto type = op.getType();
+  Value filled = buildFilled(b, loc, type,
+                             constantScalar(b, loc, type.getElementType(),
+                                            op.getValue().convertToDouble()));
+  ArrayRef<int64_t> in = typeOf(op.getOperand()).getShape();
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  for (size_t i = 0; i < in.size(); ++i) {
+    offsets.push_back(b.getIndexAttr(op.getLow()[i]));
+    sizes.push_back(b.getIndexAttr(in[i]));
+    strides.push_back(b.getIndexAttr(op.getInterior()[i] + 1));
+  }
+  return tensor::InsertSliceOp::create(b, loc, op.getOperand(), filled, offsets,
+                                       sizes, strides);
+}
+
 /// Each result element reads its source element (tensor.extract at a
 /// clamped index) or takes the pad value: one generic over the result,
 /// which both targets run as they run any elementwise loop.
 struct PadLowering : OpRewritePattern<PadOp> {
-  using OpRewritePattern::OpRewritePattern;
+  PadLowering(MLIRContext *ctx, bool asCopy)
+      : OpRewritePattern(ctx), asCopy(asCopy) {}
+  bool asCopy;
   LogicalResult matchAndRewrite(PadOp op,
                                 PatternRewriter &rewriter) const override {
+    if (asCopy) {
+      rewriter.replaceOp(op, padAsCopy(rewriter, op));
+      return success();
+    }
     Location loc = op.getLoc();
     auto type = op.getType();
     ArrayRef<int64_t> in = typeOf(op.getOperand()).getShape();
@@ -292,15 +317,262 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// Convolutions as matmuls (the CPU's im2col path)
+//===----------------------------------------------------------------------===//
+
+/// The patches of x [N, C, in...] under each output position, as
+/// [C, k..., N, out...]: element [c, k, n, p] = x[n, c, p s + k d]. Row
+/// (c, k) of its [C * k..., N * out...] view is what one weight column
+/// multiplies, so conv is W [O, C * k...] @ patches.
+Value im2col(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> kernel,
+             ArrayRef<int64_t> out, ArrayRef<int64_t> strides,
+             ArrayRef<int64_t> dilations) {
+  MLIRContext *ctx = b.getContext();
+  auto xType = typeOf(x);
+  unsigned s = kernel.size();
+  // Loop dims: c=0 k=1.. n=1+s p=2+s..
+  unsigned k = 1, n = 1 + s, p = 2 + s, numDims = 2 + 2 * s;
+  SmallVector<int64_t> shape = {xType.getDimSize(1)};
+  llvm::append_range(shape, kernel);
+  shape.push_back(xType.getDimSize(0));
+  llvm::append_range(shape, out);
+  auto type = RankedTensorType::get(shape, xType.getElementType());
+  auto read = concat(concat(dims(ctx, n, 1), dims(ctx, 0, 1)),
+                     windowExprs(ctx, p, k, kernel, strides, dilations, false));
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(numDims, 0, read, ctx),
+      AffineMap::getMultiDimIdentityMap(numDims, ctx)};
+  Value init = tensor::EmptyOp::create(b, loc, shape, xType.getElementType());
+  SmallVector<utils::IteratorType> iterators(numDims,
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{x}, ValueRange{init}, maps,
+             iterators,
+             [](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, args[0]);
+             })
+      .getResult(0);
+}
+
+/// `v` viewed as a matrix: dims [0, split) become the rows, the rest the
+/// columns (a collapse of contiguous dims: no copy).
+Value asMatrix(OpBuilder &b, Location loc, Value v, int64_t split) {
+  int64_t rank = typeOf(v).getRank();
+  SmallVector<ReassociationIndices> reassociation(2);
+  for (int64_t i = 0; i < rank; ++i)
+    reassociation[i < split ? 0 : 1].push_back(i);
+  return tensor::CollapseShapeOp::create(b, loc, v, reassociation);
+}
+
+/// A matrix viewed with `shape`: its rows split into shape[0, split), its
+/// columns into the rest.
+Value fromMatrix(OpBuilder &b, Location loc, Value m, ArrayRef<int64_t> shape,
+                 int64_t split) {
+  SmallVector<ReassociationIndices> reassociation(2);
+  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i)
+    reassociation[i < split ? 0 : 1].push_back(i);
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, typeOf(m).getElementType()), m,
+      reassociation);
+}
+
+/// The dims of `v` permuted (result dim i is dim perm[i]), copied.
+Value permute(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> perm) {
+  auto type = typeOf(v);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(type.getDimSize(p));
+  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+  return linalg::TransposeOp::create(b, loc, v, init, perm).getResult()[0];
+}
+
+/// a [M, K] @ b [K, N] with f32 sums (16-bit inputs widen as they load):
+/// the op the CPU's matmul kernels tile.
+Value matmulF32(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+  Type acc = accumulatorType(b, typeOf(lhs).getElementType());
+  auto type = RankedTensorType::get(
+      {typeOf(lhs).getDimSize(0), typeOf(rhs).getDimSize(1)}, acc);
+  Value init = buildFilled(b, loc, type, constantScalar(b, loc, acc, 0.0));
+  return linalg::MatmulOp::create(b, loc, TypeRange{type}, ValueRange{lhs, rhs},
+                                  ValueRange{init})
+      .getResult(0);
+}
+
+/// `v` (f32 sums) rounded back to `et` where that is 16 bits.
+Value roundTo(OpBuilder &b, Location loc, Value v, Type et) {
+  if (typeOf(v).getElementType() == et)
+    return v;
+  return CastOp::create(b, loc, typeOf(v).clone(et), v);
+}
+
+/// dy [N, O, out...] as the matrix [O, N * out...].
+Value channelsFirst(OpBuilder &b, Location loc, Value dy) {
+  int64_t rank = typeOf(dy).getRank();
+  SmallVector<int64_t> perm = {1, 0};
+  for (int64_t i = 2; i < rank; ++i)
+    perm.push_back(i);
+  return asMatrix(b, loc, permute(b, loc, dy, perm), 1);
+}
+
+/// y = W [O, C k...] @ patches [C k..., N out...], then [O, N, out...]
+/// permuted to [N, O, out...].
+Value convAsMatmul(OpBuilder &b, ConvOp op) {
+  Location loc = op.getLoc();
+  auto yType = op.getType();
+  SmallVector<int64_t> kernel(typeOf(op.getRhs()).getShape().drop_front(2));
+  SmallVector<int64_t> out = spatialSizes(op.getResult());
+  Value patches = im2col(b, loc, op.getLhs(), kernel, out, op.getStrides(),
+                         op.getDilations());
+  Value product = matmulF32(b, loc, asMatrix(b, loc, op.getRhs(), 1),
+                            asMatrix(b, loc, patches, 1 + kernel.size()));
+  SmallVector<int64_t> shape = {yType.getDimSize(1), yType.getDimSize(0)};
+  llvm::append_range(shape, out);
+  SmallVector<int64_t> perm = {1, 0};
+  for (int64_t i = 2; i < yType.getRank(); ++i)
+    perm.push_back(i);
+  Value y = permute(b, loc, fromMatrix(b, loc, product, shape, 1), perm);
+  return roundTo(b, loc, y, yType.getElementType());
+}
+
+/// dW^T [C k..., O] = patches [C k..., N out...] @ dy^T [N out..., O],
+/// then transposed to [O, C, k...] (the small side).
+Value convWeightGradAsMatmul(OpBuilder &b, ConvWeightGradOp op) {
+  Location loc = op.getLoc();
+  auto wType = op.getType();
+  int64_t rank = wType.getRank();
+  SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
+  Value patches = im2col(b, loc, op.getLhs(), kernel, spatialSizes(op.getRhs()),
+                         op.getStrides(), op.getDilations());
+  // dy [N, O, out...] -> [N, out..., O] -> [N out..., O].
+  SmallVector<int64_t> perm = {0};
+  for (int64_t i = 2; i < rank; ++i)
+    perm.push_back(i);
+  perm.push_back(1);
+  Value dy = asMatrix(b, loc, permute(b, loc, op.getRhs(), perm), rank - 1);
+  Value product =
+      matmulF32(b, loc, asMatrix(b, loc, patches, 1 + kernel.size()), dy);
+  Value dw = permute(b, loc, product, {1, 0});
+  return roundTo(b, loc, fromMatrix(b, loc, dw, wType.getShape(), 1),
+                 wType.getElementType());
+}
+
+/// The multi-index of the `position`-th element of a kernel, row-major.
+SmallVector<int64_t> kernelIndex(int64_t position, ArrayRef<int64_t> kernel) {
+  SmallVector<int64_t> k(kernel.size());
+  for (int64_t i = kernel.size() - 1; i >= 0; --i) {
+    k[i] = position % kernel[i];
+    position /= kernel[i];
+  }
+  return k;
+}
+
+/// Adds, for every kernel position k, `contribution(k)` [N, C, out...]
+/// into the strided window of `acc` [N, C, in...] that position covers
+/// (element p at p s + k d): one elementwise loop nest per position over
+/// an in-place view, so each scattered value is read and added once.
+/// `contribution` builds the generic's body from the window's element and
+/// its own operands' elements, given the position's row-major index.
+using SlabBody = function_ref<Value(OpBuilder &, Location, ValueRange args,
+                                    int64_t position)>;
+Value accumulateWindows(
+    OpBuilder &b, Location loc, Value acc, ArrayRef<int64_t> kernel,
+    ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations, ValueRange inputs,
+    function_ref<SmallVector<AffineMap>(ArrayRef<int64_t>)> inputMaps,
+    SlabBody body) {
+  MLIRContext *ctx = b.getContext();
+  auto accType = typeOf(acc);
+  unsigned s = kernel.size(), rank = accType.getRank();
+  SmallVector<int64_t> slabShape(accType.getShape().take_front(2));
+  llvm::append_range(
+      slabShape, ArrayRef<int64_t>(typeOf(inputs[0]).getShape()).take_back(s));
+  int64_t positions = numElements(kernel);
+  for (int64_t position = 0; position < positions; ++position) {
+    SmallVector<int64_t> k = kernelIndex(position, kernel);
+    SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0)), sizes,
+        steps(2, b.getIndexAttr(1));
+    for (int64_t d : slabShape)
+      sizes.push_back(b.getIndexAttr(d));
+    for (unsigned i = 0; i < s; ++i) {
+      offsets.push_back(b.getIndexAttr(k[i] * dilations[i]));
+      steps.push_back(b.getIndexAttr(strides[i]));
+    }
+    Value slab = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get(slabShape, accType.getElementType()), acc,
+        offsets, sizes, steps);
+    SmallVector<AffineMap> maps = inputMaps(k);
+    maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    Value updated =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{slab.getType()}, inputs, ValueRange{slab}, maps,
+            iterators,
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              linalg::YieldOp::create(nb, l, body(nb, l, args, position));
+            })
+            .getResult(0);
+    acc = tensor::InsertSliceOp::create(b, loc, updated, acc, offsets, sizes,
+                                        steps);
+  }
+  return acc;
+}
+
+/// The patches' gradient dP [C k..., N out...] = W^T [C k..., O] @ dy
+/// [O, N out...], then col2im: each kernel position's [C, N, out...]
+/// slice of dP added into its window of dx.
+Value convTransposeAsMatmul(OpBuilder &b, ConvTransposeOp op) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  auto xType = op.getType();
+  Type et = xType.getElementType();
+  unsigned s = xType.getRank() - 2;
+  auto wType = typeOf(op.getRhs());
+  SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
+  SmallVector<int64_t> out = spatialSizes(op.getLhs());
+  Value wt = permute(b, loc, asMatrix(b, loc, op.getRhs(), 1), {1, 0});
+  Value dp = matmulF32(b, loc, wt, channelsFirst(b, loc, op.getLhs()));
+  SmallVector<int64_t> shape = {xType.getDimSize(1)};
+  llvm::append_range(shape, kernel);
+  shape.push_back(xType.getDimSize(0));
+  llvm::append_range(shape, out);
+  Value patches = fromMatrix(b, loc, dp, shape, 1 + s);
+  Type acc = typeOf(dp).getElementType();
+  Value dx =
+      buildFilled(b, loc, xType.clone(acc), constantScalar(b, loc, acc, 0.0));
+  // Slab loops n=0 c=1 p=2..; patches[c, k (fixed), n, p].
+  auto maps = [&](ArrayRef<int64_t> k) {
+    SmallVector<AffineExpr> read = {getAffineDimExpr(1, ctx)};
+    for (int64_t v : k)
+      read.push_back(getAffineConstantExpr(v, ctx));
+    read.push_back(getAffineDimExpr(0, ctx));
+    llvm::append_range(read, dims(ctx, 2, s));
+    return SmallVector<AffineMap>{AffineMap::get(2 + s, 0, read, ctx)};
+  };
+  dx = accumulateWindows(
+      b, loc, dx, kernel, op.getStrides(), op.getDilations(),
+      ValueRange{patches}, maps,
+      [](OpBuilder &nb, Location l, ValueRange args, int64_t) -> Value {
+        return arith::AddFOp::create(nb, l, args[1], args[0]);
+      });
+  return roundTo(b, loc, dx, et);
+}
+
+//===----------------------------------------------------------------------===//
 // Convolutions
 //===----------------------------------------------------------------------===//
 
 /// y[n, g, o, p] += x[n, g, c, p s + k d] * w[g, o, c, k]
 /// loops: n g o p... (parallel), c k... (reduction).
 struct ConvLowering : OpRewritePattern<ConvOp> {
-  using OpRewritePattern::OpRewritePattern;
+  ConvLowering(MLIRContext *ctx, bool asMatmul)
+      : OpRewritePattern(ctx), asMatmul(asMatmul) {}
+  bool asMatmul;
   LogicalResult matchAndRewrite(ConvOp op,
                                 PatternRewriter &rewriter) const override {
+    if (asMatmul && op.getGroups() == 1) {
+      rewriter.replaceOp(op, convAsMatmul(rewriter, op));
+      return success();
+    }
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     int64_t groups = op.getGroups();
@@ -331,9 +603,15 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
 /// r[n, g, c, i] += P[n, g, o, i + d (K - 1) - k d] * w[g, o, c, k], with
 /// P = dy padded for the gather; loops n g c i... (parallel), o k...
 struct ConvTransposeLowering : OpRewritePattern<ConvTransposeOp> {
-  using OpRewritePattern::OpRewritePattern;
+  ConvTransposeLowering(MLIRContext *ctx, bool asMatmul)
+      : OpRewritePattern(ctx), asMatmul(asMatmul) {}
+  bool asMatmul;
   LogicalResult matchAndRewrite(ConvTransposeOp op,
                                 PatternRewriter &rewriter) const override {
+    if (asMatmul && op.getGroups() == 1) {
+      rewriter.replaceOp(op, convTransposeAsMatmul(rewriter, op));
+      return success();
+    }
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     int64_t groups = op.getGroups();
@@ -368,9 +646,15 @@ struct ConvTransposeLowering : OpRewritePattern<ConvTransposeOp> {
 /// r[g, o, c, k] += x[n, g, c, p s + k d] * dy[n, g, o, p]
 /// loops: g o c k... (parallel), n p... (reduction).
 struct ConvWeightGradLowering : OpRewritePattern<ConvWeightGradOp> {
-  using OpRewritePattern::OpRewritePattern;
+  ConvWeightGradLowering(MLIRContext *ctx, bool asMatmul)
+      : OpRewritePattern(ctx), asMatmul(asMatmul) {}
+  bool asMatmul;
   LogicalResult matchAndRewrite(ConvWeightGradOp op,
                                 PatternRewriter &rewriter) const override {
+    if (asMatmul && op.getGroups() == 1) {
+      rewriter.replaceOp(op, convWeightGradAsMatmul(rewriter, op));
+      return success();
+    }
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     int64_t groups = op.getGroups();
@@ -427,42 +711,98 @@ Value windowShape(OpBuilder &b, Location loc, ArrayRef<int64_t> kernel,
   return tensor::EmptyOp::create(b, loc, kernel, et);
 }
 
+/// A parallel generic over [N, C, out...] whose body sees each output
+/// element's window as separate values, in row-major kernel order, so it
+/// is computed in registers with no reduction loop. An affine map cannot
+/// read them: at offset 0 and stride 1 it is a plain dim, which linalg
+/// requires to match the loop's (smaller) size. So on the CPU
+/// (`views`) each kernel position is a strided extract_slice of x (a
+/// subview after bufferization, no copy), read with the identity map; on
+/// the GPU, whose host code takes no subviews, the body extracts the
+/// elements at computed indices.
+Value unrolledWindow(
+    OpBuilder &b, Location loc, Value x, TypeRange results,
+    ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+    ArrayRef<int64_t> dilations, bool views,
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange window)>
+        body) {
+  MLIRContext *ctx = b.getContext();
+  auto outType = cast<RankedTensorType>(results[0]);
+  unsigned s = kernel.size(), rank = outType.getRank();
+  int64_t positions = numElements(kernel);
+  auto viewType = outType.clone(getElementTypeOrSelf(x.getType()));
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  for (int64_t position = 0; views && position < positions; ++position) {
+    SmallVector<int64_t> k = kernelIndex(position, kernel);
+    SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0)), sizes,
+        steps(2, b.getIndexAttr(1));
+    for (int64_t d : outType.getShape())
+      sizes.push_back(b.getIndexAttr(d));
+    for (unsigned i = 0; i < s; ++i) {
+      offsets.push_back(b.getIndexAttr(k[i] * dilations[i]));
+      steps.push_back(b.getIndexAttr(strides[i]));
+    }
+    inputs.push_back(tensor::ExtractSliceOp::create(b, loc, viewType, x,
+                                                    offsets, sizes, steps));
+    maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+  }
+  SmallVector<Value> inits;
+  for (Type t : results) {
+    auto type = cast<RankedTensorType>(t);
+    inits.push_back(tensor::EmptyOp::create(b, loc, type.getShape(),
+                                            type.getElementType()));
+    maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+  }
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, results, inputs, inits, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        if (views) {
+          linalg::YieldOp::create(nb, l,
+                                  body(nb, l, args.take_front(positions)));
+          return;
+        }
+        SmallVector<Value> p;
+        for (unsigned i = 0; i < rank; ++i)
+          p.push_back(linalg::IndexOp::create(nb, l, i));
+        SmallVector<Value> window;
+        for (int64_t position = 0; position < positions; ++position) {
+          SmallVector<int64_t> k = kernelIndex(position, kernel);
+          SmallVector<Value> at(p.begin(), p.begin() + 2);
+          for (unsigned i = 0; i < s; ++i) {
+            Value scaled = arith::MulIOp::create(
+                nb, l, p[2 + i],
+                arith::ConstantIndexOp::create(nb, l, strides[i]));
+            at.push_back(arith::AddIOp::create(
+                nb, l, scaled,
+                arith::ConstantIndexOp::create(nb, l, k[i] * dilations[i])));
+          }
+          window.push_back(tensor::ExtractOp::create(nb, l, x, at));
+        }
+        linalg::YieldOp::create(nb, l, body(nb, l, window));
+      });
+  return generic.getResult(results.size() - 1);
+}
+
 /// y[n, c, p] = max over k of x[n, c, p s + k d] (NaN wins).
 struct MaxPoolLowering : OpRewritePattern<MaxPoolOp> {
-  using OpRewritePattern::OpRewritePattern;
+  MaxPoolLowering(MLIRContext *ctx, bool views)
+      : OpRewritePattern(ctx), views(views) {}
+  bool views;
   LogicalResult matchAndRewrite(MaxPoolOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    auto type = op.getType();
-    Type et = type.getElementType();
-    unsigned s = type.getRank() - 2;
-    ArrayRef<int64_t> kernel = op.getKernel();
-    Value lowest = constantScalar(rewriter, loc, et,
-                                  -std::numeric_limits<double>::infinity());
-    Value init = buildFilled(rewriter, loc, type, lowest);
-    unsigned k = 2 + s;
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(k + s, 0,
-                       concat(dims(ctx, 0, 2),
-                              windowExprs(ctx, 2, k, kernel, op.getStrides(),
-                                          op.getDilations(), false)),
-                       ctx),
-        AffineMap::get(k + s, 0, dims(ctx, k, s), ctx),
-        AffineMap::get(k + s, 0, dims(ctx, 0, k), ctx)};
-    SmallVector<utils::IteratorType> iterators(k,
-                                               utils::IteratorType::parallel);
-    iterators.append(s, utils::IteratorType::reduction);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type},
-        ValueRange{op.getOperand(), windowShape(rewriter, loc, kernel, et)},
-        ValueRange{init}, maps, iterators,
-        [](OpBuilder &b, Location l, ValueRange args) {
-          linalg::YieldOp::create(
-              b, l,
-              arith::MaximumFOp::create(b, l, args[0], args[2]).getResult());
+    Value y = unrolledWindow(
+        rewriter, op.getLoc(), op.getOperand(), TypeRange{op.getType()},
+        op.getKernel(), op.getStrides(), op.getDilations(), views,
+        [](OpBuilder &b, Location l, ValueRange window) {
+          Value best = window[0];
+          for (Value x : window.drop_front())
+            best = arith::MaximumFOp::create(b, l, best, x);
+          return SmallVector<Value>{best};
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, y);
     return success();
   }
 };
@@ -471,12 +811,21 @@ struct MaxPoolLowering : OpRewritePattern<MaxPoolOp> {
 /// output element, -1 before the first), then, for each input element,
 /// the sum of dy over the windows whose first maximum it is (a gather from
 /// padded dy and positions, as conv_transpose).
+/// On the CPU (`bySlabs`), the second step instead adds each window
+/// position's dy, where that position was the maximum, into its strided
+/// window of dx: no padded copies.
 struct MaxPoolGradLowering : OpRewritePattern<MaxPoolGradOp> {
-  using OpRewritePattern::OpRewritePattern;
+  MaxPoolGradLowering(MLIRContext *ctx, bool bySlabs)
+      : OpRewritePattern(ctx), bySlabs(bySlabs) {}
+  bool bySlabs;
   LogicalResult matchAndRewrite(MaxPoolGradOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value positions = firstMaxima(rewriter, op);
+    Value positions = firstMaxima(rewriter, op, bySlabs);
+    if (bySlabs) {
+      rewriter.replaceOp(op, scatterBySlabs(rewriter, op, positions));
+      return success();
+    }
     ArrayRef<int64_t> kernel = op.getKernel();
     SmallVector<int64_t> in = spatialSizes(op.getX());
     Value dy = padForGather(rewriter, loc, op.getDy(), kernel, op.getStrides(),
@@ -488,58 +837,64 @@ struct MaxPoolGradLowering : OpRewritePattern<MaxPoolGradOp> {
   }
 
 private:
-  static Value firstMaxima(PatternRewriter &rewriter, MaxPoolGradOp op) {
+  /// Each window's first maximum (or first NaN), as its row-major
+  /// position.
+  static Value firstMaxima(PatternRewriter &rewriter, MaxPoolGradOp op,
+                           bool views) {
+    auto dyType = typeOf(op.getDy());
+    Type i32 = rewriter.getI32Type();
+    return unrolledWindow(
+        rewriter, op.getLoc(), op.getX(), TypeRange{dyType, dyType.clone(i32)},
+        op.getKernel(), op.getStrides(), op.getDilations(), views,
+        [&](OpBuilder &b, Location l, ValueRange window) {
+          Value best = window[0];
+          Value bestPos = arith::ConstantIntOp::create(b, l, i32, 0);
+          for (auto [j, x] : llvm::enumerate(window.drop_front())) {
+            Value greater =
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, best);
+            // A NaN beats a number, and the first NaN stays.
+            Value nan = arith::AndIOp::create(
+                b, l,
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x),
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::ORD, best,
+                                      best));
+            Value take = arith::OrIOp::create(b, l, greater, nan);
+            best = arith::SelectOp::create(b, l, take, x, best);
+            bestPos = arith::SelectOp::create(
+                b, l, take, arith::ConstantIntOp::create(b, l, i32, j + 1),
+                bestPos);
+          }
+          return SmallVector<Value>{best, bestPos};
+        });
+  }
+
+  static Value scatterBySlabs(PatternRewriter &rewriter, MaxPoolGradOp op,
+                              Value positions) {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    auto dyType = typeOf(op.getDy());
-    Type et = dyType.getElementType();
-    unsigned s = dyType.getRank() - 2, k = 2 + s;
-    ArrayRef<int64_t> kernel = op.getKernel();
-    auto maxType = dyType;
-    auto posType = dyType.clone(rewriter.getI32Type());
-    Value max = buildFilled(rewriter, loc, maxType,
-                            constantScalar(rewriter, loc, et, 0.0));
-    Value pos =
-        buildFilled(rewriter, loc, posType,
-                    constantScalar(rewriter, loc, rewriter.getI32Type(), -1));
-    AffineMap out = AffineMap::get(k + s, 0, dims(ctx, 0, k), ctx);
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(k + s, 0,
-                       concat(dims(ctx, 0, 2),
-                              windowExprs(ctx, 2, k, kernel, op.getStrides(),
-                                          op.getDilations(), false)),
-                       ctx),
-        AffineMap::get(k + s, 0, dims(ctx, k, s), ctx), out, out};
-    SmallVector<utils::IteratorType> iterators(k,
-                                               utils::IteratorType::parallel);
-    iterators.append(s, utils::IteratorType::reduction);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{maxType, posType},
-        ValueRange{op.getX(), windowShape(rewriter, loc, kernel, et)},
-        ValueRange{max, pos}, maps, iterators,
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value x = args[0], best = args[2], bestPos = args[3];
-          Value none = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::slt, bestPos,
-              arith::ConstantIntOp::create(b, l, b.getI32Type(), 0));
-          Value greater =
-              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, best);
-          // A NaN beats a number, and the first NaN stays.
-          Value nan = arith::AndIOp::create(
-              b, l,
-              arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x),
-              arith::CmpFOp::create(b, l, arith::CmpFPredicate::ORD, best,
-                                    best));
-          Value take = arith::OrIOp::create(
-              b, l, none, arith::OrIOp::create(b, l, greater, nan));
-          linalg::YieldOp::create(
-              b, l,
-              ValueRange{
-                  arith::SelectOp::create(b, l, take, x, best),
-                  arith::SelectOp::create(
-                      b, l, take, windowPosition(b, l, k, kernel), bestPos)});
+    auto type = op.getType();
+    Type et = type.getElementType(), acc = accumulatorType(rewriter, et);
+    Value dx = buildFilled(rewriter, loc, type.clone(acc),
+                           constantScalar(rewriter, loc, acc, 0.0));
+    unsigned rank = type.getRank();
+    auto maps = [&](ArrayRef<int64_t>) {
+      AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+      return SmallVector<AffineMap>{id, id};
+    };
+    dx = accumulateWindows(
+        rewriter, loc, dx, op.getKernel(), op.getStrides(), op.getDilations(),
+        ValueRange{op.getDy(), positions}, maps,
+        [&](OpBuilder &b, Location l, ValueRange args,
+            int64_t position) -> Value {
+          Value hit = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::eq, args[1],
+              arith::ConstantIntOp::create(b, l, b.getI32Type(), position));
+          Value add =
+              arith::SelectOp::create(b, l, hit, extendTo(b, l, args[0], acc),
+                                      constantScalar(b, l, acc, 0.0));
+          return arith::AddFOp::create(b, l, args[2], add);
         });
-    return generic.getResult(1);
+    return roundTo(rewriter, loc, dx, et);
   }
 
   /// dx[n, c, i] = sum over k of (at[n, c, j] == k ? dy[n, c, j] : 0),
@@ -590,10 +945,12 @@ private:
 
 } // namespace
 
-void populateWindowLowerings(RewritePatternSet &patterns) {
-  patterns.add<PadLowering, SliceLowering, ConvLowering, ConvTransposeLowering,
+void populateWindowLowerings(RewritePatternSet &patterns, bool forCpu) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<SliceLowering>(ctx);
+  patterns.add<PadLowering, ConvLowering, ConvTransposeLowering,
                ConvWeightGradLowering, MaxPoolLowering, MaxPoolGradLowering>(
-      patterns.getContext());
+      ctx, forCpu);
 }
 
 } // namespace nabla

@@ -774,6 +774,7 @@ struct OneHotLowering : OpRewritePattern<OneHotOp> {
 
 struct NablaToLinalgPass
     : nabla::impl::NablaToLinalgBase<NablaToLinalgPass> {
+  using NablaToLinalgBase::NablaToLinalgBase;
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
@@ -793,7 +794,7 @@ struct NablaToLinalgPass
         BinaryCrossEntropyExpansion, CrossEntropyLowering, MatmulLowering,
         TransposeLowering, ReshapeLowering, ReluGradLowering, CompareLowering,
         OneHotLowering>(ctx);
-    populateWindowLowerings(patterns);
+    populateWindowLowerings(patterns, forCpu);
 
     ConversionTarget target(*ctx);
     target.addIllegalDialect<NablaDialect>();

@@ -19,7 +19,22 @@ def NablaToLinalg : Pass<"nabla-to-linalg", "mlir::ModuleOp"> {
     log_softmax, mean and the losses are first expanded into simpler nabla
     ops. Function signatures and attributes do not change. Fails, naming
     the op, if any nabla op is left.
+
+    Convolutions (conv, conv_transpose, conv_weight_grad) become
+    `linalg.generic` ops with window indexing maps, and `nabla.pad` a
+    generic that reads its source with `tensor.extract`: ops every target
+    runs. With `for-cpu` (the CPU pipeline), ungrouped convolutions become
+    one `linalg.matmul` each over an im2col copy of the input (a
+    [C * k..., N * out...] matrix of patches), so they run on the
+    register-blocked matmul kernels (the input gradient gathers its
+    matmul's columns back: col2im), and a pad becomes a fill and a strided
+    `tensor.insert_slice`, which bufferize to plain copies.
   }];
+  let options = [
+    Option<"forCpu", "for-cpu", "bool", "false",
+           "Lower convolutions and pads for the CPU pipeline (im2col and "
+           "linalg.matmul; fill and insert_slice)">,
+  ];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
     "mlir::arith::ArithDialect", "mlir::math::MathDialect"
@@ -233,6 +248,21 @@ def NablaCpuOutlineKernels
                          "top-level loop nests">];
   let dependentDialects = ["mlir::func::FuncDialect",
                            "mlir::LLVM::LLVMDialect"];
+}
+
+def NablaCpuStridedCopies
+    : Pass<"nabla-cpu-strided-copies", "mlir::func::FuncOp"> {
+  let summary = "Copies between strided views as loops, not runtime calls";
+  let description = [{
+    After bufferization: each `memref.copy` whose source or target is not
+    contiguous (a pad's strided insert, a window of a larger buffer)
+    becomes a `linalg.copy`, which the CPU pipeline turns into loops
+    LLVM vectorizes. The LLVM lowering would otherwise call `memrefCopy`
+    from MLIR's C runner utilities, which the JIT does not link and which
+    copies one element at a time through a generic descriptor.
+    Contiguous copies stay memref.copy (a memcpy).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
 def NablaCpuNontemporalStores

@@ -44,7 +44,7 @@ void addFusion(OpPassManager &pm) {
 
 /// nabla -> linalg on tensors, each fusion group one loop nest, tidied.
 void addToLinalg(OpPassManager &pm) {
-  pm.addPass(createNablaToLinalg());
+  pm.addPass(createNablaToLinalg({/*forCpu=*/true}));
   pm.addPass(createNablaLowerFused());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -75,6 +75,7 @@ void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
   addResultsToOutParams(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addNestedPass<func::FuncOp>(createNablaCpuNontemporalStores());
+  pm.addNestedPass<func::FuncOp>(createNablaCpuStridedCopies());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createNablaCpuOutlineKernels());
   if (target.threads) {
