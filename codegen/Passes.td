@@ -124,7 +124,7 @@ def NablaCpuMatmulKernels : Pass<"nabla-cpu-matmul-kernels", "mlir::func::FuncOp
   let summary = "Register-blocked, vectorized f32 matmuls";
   let description = [{
     Tiles each static f32 `linalg.matmul` into blocks of `mr` x `nr` of C
-    (mr of 8, 6, 4, 3, 2 or 1 rows dividing M, nr of 64, 48, 32, 16 or 8
+    (mr of 8 down to 1 rows dividing M, nr of 64, 48, 32, 16 or 8
     columns dividing N: of the blocks whose C fits in the registers left
     after 8, the one that loads the fewest vectors per FMA) and steps k
     one at a time; the block is

@@ -67,7 +67,7 @@ std::optional<Block> chooseBlock(linalg::MatmulOp op, int64_t lanes,
   SmallVector<int64_t> widths = {64, 48, 32, 16, 8};
   if (n < 64 && n % 8 != 0 && n >= 4)
     widths.push_back(n);
-  for (int64_t mr : {8, 6, 4, 3, 2, 1}) {
+  for (int64_t mr : {8, 7, 6, 5, 4, 3, 2, 1}) {
     for (int64_t nr : widths) {
       if (m % mr != 0 || n % nr != 0)
         continue;
