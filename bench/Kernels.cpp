@@ -6,6 +6,7 @@
 //   Peak      FMA throughput of this core (independent vector FMA chains)
 //   Copy      memcpy of 16M floats (read + write bandwidth)
 //   GEMM      1024x1024x1024 f32 matmul, compiled by nabla
+//   CONV      one 3x3 convolution, 64 -> 64 channels, 28x28, batch 32
 //   ELT       y = relu(x * a + b) on 16M f32, compiled by nabla
 //   W4        W1's forward pass (bench/w1.nb) at batch 1 and 128
 //
@@ -199,6 +200,23 @@ void Matmul(benchmark::State &state, const char *expression) {
       benchmark::Counter::kIsRate);
 }
 
+/// One 3x3 convolution, 64 -> 64 channels, 28x28, padding 1, batch 32,
+/// forward (the convolutional-networks issue's CONV): im2col and a
+/// [64, 576] @ [576, 25088] matmul on the CPU.
+void CONV(benchmark::State &state) {
+  auto source = sourceOf("model Conv(x: f32[32, 64, 28, 28], w: f32[64, 64, "
+                         "3, 3]) {\n  return conv2d(x, w, padding = 1)\n}\n");
+  auto model = compile(*source, {});
+  nabla::Tensor x = randomTensor(nabla::ElementType::F32, {32, 64, 28, 28}, 5);
+  nabla::Tensor w = randomTensor(nabla::ElementType::F32, {64, 64, 3, 3}, 6);
+  nabla::Tensor y(nabla::ElementType::F32, {32, 64, 28, 28});
+  for (auto _ : state)
+    runOrDie(*model, {&x, &w}, {&y}, state);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * 32 * 64 * 28 * 28 * 64 * 9 * state.iterations() / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
 void ELT(benchmark::State &state) {
   auto source = sourceOf("model Elt(x: f32[16777216], a: f32, b: f32) {\n"
                          "  return relu(x * a + b)\n}\n");
@@ -243,6 +261,7 @@ BENCHMARK_CAPTURE(Matmul, TN, "transpose(a) @ a")
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(Matmul, NT, "a @ transpose(b)")
     ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(CONV)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(ELT)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W4)->Arg(1)->Arg(128)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
