@@ -184,6 +184,26 @@ SmallVector<int64_t> spatialSizes(Value v) {
 // pad and slice
 //===----------------------------------------------------------------------===//
 
+/// A generic over `type` with no inputs whose body computes each element
+/// from its indices (linalg.index): loops a kernel on either target runs.
+Value buildIndexed(OpBuilder &b, Location loc, RankedTensorType type,
+                   function_ref<Value(OpBuilder &, Location)> element) {
+  int64_t rank = type.getRank();
+  Value init =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  SmallVector<AffineMap> maps = {
+      AffineMap::getMultiDimIdentityMap(rank, b.getContext())};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(b, loc, TypeRange{type}, ValueRange{},
+                                   ValueRange{init}, maps, iterators,
+                                   [&](OpBuilder &nb, Location l, ValueRange) {
+                                     linalg::YieldOp::create(nb, l,
+                                                             element(nb, l));
+                                   })
+      .getResult(0);
+}
+
 /// The pad value everywhere, then the operand inserted at `low` with a
 /// stride of interior + 1: on the CPU, a fill and a strided copy.
 Value padAsCopy(OpBuilder &b, PadOp op) {
@@ -216,19 +236,11 @@ struct PadLowering : OpRewritePattern<PadOp> {
       rewriter.replaceOp(op, padAsCopy(rewriter, op));
       return success();
     }
-    Location loc = op.getLoc();
     auto type = op.getType();
     ArrayRef<int64_t> in = typeOf(op.getOperand()).getShape();
     int64_t rank = type.getRank();
-    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
-                                         type.getElementType());
-    SmallVector<AffineMap> maps = {
-        AffineMap::getMultiDimIdentityMap(rank, rewriter.getContext())};
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init}, maps,
-        iterators, [&](OpBuilder &b, Location l, ValueRange) {
+    Value result = buildIndexed(
+        rewriter, op.getLoc(), type, [&](OpBuilder &b, Location l) -> Value {
           auto index = [&](int64_t v) -> Value {
             return arith::ConstantIndexOp::create(b, l, v);
           };
@@ -267,9 +279,9 @@ struct PadLowering : OpRewritePattern<PadOp> {
                                         op.getValue().convertToDouble());
             element = arith::SelectOp::create(b, l, valid, element, fill);
           }
-          linalg::YieldOp::create(b, l, element);
+          return element;
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -282,18 +294,9 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SliceOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto type = op.getType();
-    int64_t rank = type.getRank();
-    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
-                                         type.getElementType());
-    SmallVector<AffineMap> maps = {
-        AffineMap::getMultiDimIdentityMap(rank, rewriter.getContext())};
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init}, maps,
-        iterators, [&](OpBuilder &b, Location l, ValueRange) {
+    int64_t rank = op.getType().getRank();
+    Value result = buildIndexed(
+        rewriter, op.getLoc(), op.getType(), [&](OpBuilder &b, Location l) {
           SmallVector<Value> source;
           for (int64_t i = 0; i < rank; ++i) {
             Value j = linalg::IndexOp::create(b, l, i);
@@ -306,12 +309,10 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
                   b, l, j, arith::ConstantIndexOp::create(b, l, offset));
             source.push_back(j);
           }
-          linalg::YieldOp::create(
-              b, l,
-              tensor::ExtractOp::create(b, l, op.getOperand(), source)
-                  .getResult());
+          return tensor::ExtractOp::create(b, l, op.getOperand(), source)
+              .getResult();
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -563,124 +564,114 @@ Value convTransposeAsMatmul(OpBuilder &b, ConvTransposeOp op) {
 
 /// y[n, g, o, p] += x[n, g, c, p s + k d] * w[g, o, c, k]
 /// loops: n g o p... (parallel), c k... (reduction).
-struct ConvLowering : OpRewritePattern<ConvOp> {
-  ConvLowering(MLIRContext *ctx, bool asMatmul)
-      : OpRewritePattern(ctx), asMatmul(asMatmul) {}
-  bool asMatmul;
-  LogicalResult matchAndRewrite(ConvOp op,
-                                PatternRewriter &rewriter) const override {
-    if (asMatmul && op.getGroups() == 1) {
-      rewriter.replaceOp(op, convAsMatmul(rewriter, op));
-      return success();
-    }
-    Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    int64_t groups = op.getGroups();
-    auto yType = op.getType();
-    unsigned s = yType.getRank() - 2;
-    SmallVector<int64_t> kernel(typeOf(op.getRhs()).getShape().drop_front(2));
-    Value x = splitGroups(rewriter, loc, op.getLhs(), 1, groups);
-    Value w = splitGroups(rewriter, loc, op.getRhs(), 0, groups);
-    // Loop dims: n=0 g=1 o=2 p=3.., c=3+s, k=4+s..
-    unsigned c = 3 + s, k = 4 + s;
-    auto xMap = concat(
-        dims(ctx, 0, 2),
-        concat(dims(ctx, c, 1), windowExprs(ctx, 3, k, kernel, op.getStrides(),
-                                            op.getDilations(), false)));
-    auto wMap =
-        concat(dims(ctx, 1, 2), concat(dims(ctx, c, 1), dims(ctx, k, s)));
-    auto yMap = dims(ctx, 0, 3 + s);
-    SmallVector<int64_t> shape = {yType.getDimSize(0), groups,
-                                  yType.getDimSize(1) / groups};
-    llvm::append_range(shape, spatialSizes(op.getResult()));
-    Value y = buildContraction(rewriter, loc, x, w, xMap, wMap, yMap, shape,
-                               4 + 2 * s, 3 + s);
-    rewriter.replaceOp(op, mergeGroups(rewriter, loc, y, 1));
-    return success();
-  }
-};
+Value convDirect(OpBuilder &b, ConvOp op) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  int64_t groups = op.getGroups();
+  auto yType = op.getType();
+  unsigned s = yType.getRank() - 2;
+  SmallVector<int64_t> kernel(typeOf(op.getRhs()).getShape().drop_front(2));
+  Value x = splitGroups(b, loc, op.getLhs(), 1, groups);
+  Value w = splitGroups(b, loc, op.getRhs(), 0, groups);
+  // Loop dims: n=0 g=1 o=2 p=3.., c=3+s, k=4+s..
+  unsigned c = 3 + s, k = 4 + s;
+  auto xMap = concat(
+      dims(ctx, 0, 2),
+      concat(dims(ctx, c, 1), windowExprs(ctx, 3, k, kernel, op.getStrides(),
+                                          op.getDilations(), false)));
+  auto wMap = concat(dims(ctx, 1, 2), concat(dims(ctx, c, 1), dims(ctx, k, s)));
+  auto yMap = dims(ctx, 0, 3 + s);
+  SmallVector<int64_t> shape = {yType.getDimSize(0), groups,
+                                yType.getDimSize(1) / groups};
+  llvm::append_range(shape, spatialSizes(op.getResult()));
+  Value y =
+      buildContraction(b, loc, x, w, xMap, wMap, yMap, shape, 4 + 2 * s, 3 + s);
+  return mergeGroups(b, loc, y, 1);
+}
 
 /// r[n, g, c, i] += P[n, g, o, i + d (K - 1) - k d] * w[g, o, c, k], with
 /// P = dy padded for the gather; loops n g c i... (parallel), o k...
-struct ConvTransposeLowering : OpRewritePattern<ConvTransposeOp> {
-  ConvTransposeLowering(MLIRContext *ctx, bool asMatmul)
-      : OpRewritePattern(ctx), asMatmul(asMatmul) {}
-  bool asMatmul;
-  LogicalResult matchAndRewrite(ConvTransposeOp op,
-                                PatternRewriter &rewriter) const override {
-    if (asMatmul && op.getGroups() == 1) {
-      rewriter.replaceOp(op, convTransposeAsMatmul(rewriter, op));
-      return success();
-    }
-    Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    int64_t groups = op.getGroups();
-    auto rType = op.getType();
-    unsigned s = rType.getRank() - 2;
-    SmallVector<int64_t> kernel(typeOf(op.getRhs()).getShape().drop_front(2));
-    Value padded =
-        padForGather(rewriter, loc, op.getLhs(), kernel, op.getStrides(),
-                     op.getDilations(), spatialSizes(op.getResult()), 0.0);
-    Value p = splitGroups(rewriter, loc, padded, 1, groups);
-    Value w = splitGroups(rewriter, loc, op.getRhs(), 0, groups);
-    // Loop dims: n=0 g=1 c=2 i=3.., o=3+s, k=4+s..
-    unsigned o = 3 + s, k = 4 + s;
-    auto pMap = concat(
-        dims(ctx, 0, 2),
-        concat(dims(ctx, o, 1), windowExprs(ctx, 3, k, kernel, op.getStrides(),
-                                            op.getDilations(), true)));
-    auto wMap = concat(
-        dims(ctx, 1, 1),
-        concat(dims(ctx, o, 1), concat(dims(ctx, 2, 1), dims(ctx, k, s))));
-    auto rMap = dims(ctx, 0, 3 + s);
-    SmallVector<int64_t> shape = {rType.getDimSize(0), groups,
-                                  rType.getDimSize(1) / groups};
-    llvm::append_range(shape, spatialSizes(op.getResult()));
-    Value r = buildContraction(rewriter, loc, p, w, pMap, wMap, rMap, shape,
-                               4 + 2 * s, 3 + s);
-    rewriter.replaceOp(op, mergeGroups(rewriter, loc, r, 1));
-    return success();
-  }
-};
+Value convTransposeDirect(OpBuilder &b, ConvTransposeOp op) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  int64_t groups = op.getGroups();
+  auto rType = op.getType();
+  unsigned s = rType.getRank() - 2;
+  SmallVector<int64_t> kernel(typeOf(op.getRhs()).getShape().drop_front(2));
+  Value padded =
+      padForGather(b, loc, op.getLhs(), kernel, op.getStrides(),
+                   op.getDilations(), spatialSizes(op.getResult()), 0.0);
+  Value p = splitGroups(b, loc, padded, 1, groups);
+  Value w = splitGroups(b, loc, op.getRhs(), 0, groups);
+  // Loop dims: n=0 g=1 c=2 i=3.., o=3+s, k=4+s..
+  unsigned o = 3 + s, k = 4 + s;
+  auto pMap = concat(
+      dims(ctx, 0, 2),
+      concat(dims(ctx, o, 1), windowExprs(ctx, 3, k, kernel, op.getStrides(),
+                                          op.getDilations(), true)));
+  auto wMap =
+      concat(dims(ctx, 1, 1),
+             concat(dims(ctx, o, 1), concat(dims(ctx, 2, 1), dims(ctx, k, s))));
+  auto rMap = dims(ctx, 0, 3 + s);
+  SmallVector<int64_t> shape = {rType.getDimSize(0), groups,
+                                rType.getDimSize(1) / groups};
+  llvm::append_range(shape, spatialSizes(op.getResult()));
+  Value r =
+      buildContraction(b, loc, p, w, pMap, wMap, rMap, shape, 4 + 2 * s, 3 + s);
+  return mergeGroups(b, loc, r, 1);
+}
 
 /// r[g, o, c, k] += x[n, g, c, p s + k d] * dy[n, g, o, p]
 /// loops: g o c k... (parallel), n p... (reduction).
-struct ConvWeightGradLowering : OpRewritePattern<ConvWeightGradOp> {
-  ConvWeightGradLowering(MLIRContext *ctx, bool asMatmul)
-      : OpRewritePattern(ctx), asMatmul(asMatmul) {}
+Value convWeightGradDirect(OpBuilder &b, ConvWeightGradOp op) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  int64_t groups = op.getGroups();
+  auto rType = op.getType();
+  unsigned s = rType.getRank() - 2;
+  SmallVector<int64_t> kernel(rType.getShape().drop_front(2));
+  Value x = splitGroups(b, loc, op.getLhs(), 1, groups);
+  Value dy = splitGroups(b, loc, op.getRhs(), 1, groups);
+  // Loop dims: g=0 o=1 c=2 k=3.., n=3+s, p=4+s..
+  unsigned n = 3 + s, p = 4 + s;
+  auto xMap = concat(
+      concat(dims(ctx, n, 1), dims(ctx, 0, 1)),
+      concat(dims(ctx, 2, 1), windowExprs(ctx, p, 3, kernel, op.getStrides(),
+                                          op.getDilations(), false)));
+  auto dyMap =
+      concat(concat(dims(ctx, n, 1), dims(ctx, 0, 2)), dims(ctx, p, s));
+  auto rMap = dims(ctx, 0, 3 + s);
+  SmallVector<int64_t> shape = {groups, rType.getDimSize(0) / groups,
+                                rType.getDimSize(1)};
+  llvm::append_range(shape, kernel);
+  Value r = buildContraction(b, loc, x, dy, xMap, dyMap, rMap, shape, 4 + 2 * s,
+                             3 + s);
+  return mergeGroups(b, loc, r, 0);
+}
+
+/// The convolutions' pattern: the im2col form where `asMatmul` (the CPU)
+/// and the op has one group, else the direct generic.
+template <typename OpTy, Value (*AsMatmul)(OpBuilder &, OpTy),
+          Value (*Direct)(OpBuilder &, OpTy)>
+struct ConvFamilyLowering : OpRewritePattern<OpTy> {
+  ConvFamilyLowering(MLIRContext *ctx, bool asMatmul)
+      : OpRewritePattern<OpTy>(ctx), asMatmul(asMatmul) {}
   bool asMatmul;
-  LogicalResult matchAndRewrite(ConvWeightGradOp op,
+  LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    if (asMatmul && op.getGroups() == 1) {
-      rewriter.replaceOp(op, convWeightGradAsMatmul(rewriter, op));
-      return success();
-    }
-    Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    int64_t groups = op.getGroups();
-    auto rType = op.getType();
-    unsigned s = rType.getRank() - 2;
-    SmallVector<int64_t> kernel(rType.getShape().drop_front(2));
-    Value x = splitGroups(rewriter, loc, op.getLhs(), 1, groups);
-    Value dy = splitGroups(rewriter, loc, op.getRhs(), 1, groups);
-    // Loop dims: g=0 o=1 c=2 k=3.., n=3+s, p=4+s..
-    unsigned n = 3 + s, p = 4 + s;
-    auto xMap = concat(
-        concat(dims(ctx, n, 1), dims(ctx, 0, 1)),
-        concat(dims(ctx, 2, 1), windowExprs(ctx, p, 3, kernel, op.getStrides(),
-                                            op.getDilations(), false)));
-    auto dyMap =
-        concat(concat(dims(ctx, n, 1), dims(ctx, 0, 2)), dims(ctx, p, s));
-    auto rMap = dims(ctx, 0, 3 + s);
-    SmallVector<int64_t> shape = {groups, rType.getDimSize(0) / groups,
-                                  rType.getDimSize(1)};
-    llvm::append_range(shape, kernel);
-    Value r = buildContraction(rewriter, loc, x, dy, xMap, dyMap, rMap, shape,
-                               4 + 2 * s, 3 + s);
-    rewriter.replaceOp(op, mergeGroups(rewriter, loc, r, 0));
+    bool matmul = asMatmul && op.getGroups() == 1;
+    rewriter.replaceOp(op,
+                       matmul ? AsMatmul(rewriter, op) : Direct(rewriter, op));
     return success();
   }
 };
+using ConvLowering = ConvFamilyLowering<ConvOp, convAsMatmul, convDirect>;
+using ConvTransposeLowering =
+    ConvFamilyLowering<ConvTransposeOp, convTransposeAsMatmul,
+                       convTransposeDirect>;
+using ConvWeightGradLowering =
+    ConvFamilyLowering<ConvWeightGradOp, convWeightGradAsMatmul,
+                       convWeightGradDirect>;
 
 //===----------------------------------------------------------------------===//
 // Max pooling

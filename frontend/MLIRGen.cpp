@@ -239,6 +239,8 @@ private:
                                                  ArrayRef<int64_t> fallback,
                                                  int64_t least);
   Val imageArg(BuiltinCall &c, unsigned i, int64_t spatial);
+  Val weightArg(BuiltinCall &c, unsigned i, const Val &x, int64_t spatial,
+                StringRef layout);
   std::optional<int64_t> intArg(BuiltinCall &c, unsigned i);
   std::optional<Window> poolWindow(BuiltinCall &c, int64_t spatial);
   mlir::Value padSpatial(mlir::Value x, ArrayRef<int64_t> low,
@@ -1432,6 +1434,22 @@ Val Generator::imageArg(BuiltinCall &c, unsigned i, int64_t spatial) {
   return x;
 }
 
+/// A convolution's weight: x's element type and rank, its dims `layout`
+/// then the kernel's (named in the error).
+Val Generator::weightArg(BuiltinCall &c, unsigned i, const Val &x,
+                         int64_t spatial, StringRef layout) {
+  Type et = x.type().getElementType();
+  Val w = tensorArg(c, i, et);
+  if (w.ok() &&
+      (w.type().getRank() != spatial + 2 || w.type().getElementType() != et))
+    return fail(c.argLoc(i), c.name() + "'s weight must be " +
+                                 formatElementType(et) + "[" + layout +
+                                 ", kernel...] of rank " +
+                                 std::to_string(spatial + 2) + ", got " +
+                                 formatType(w.type()));
+  return w;
+}
+
 /// `x` padded with `value` by `low` and `high` along its spatial dims
 /// (nothing when both are zero).
 mlir::Value Generator::padSpatial(mlir::Value x, ArrayRef<int64_t> low,
@@ -1505,17 +1523,10 @@ Val Generator::convolution(Generator &g, BuiltinCall &c) {
   Val x = g.imageArg(c, 0, spatial);
   if (!x.ok())
     return {};
-  Val w = g.tensorArg(c, 1, x.type().getElementType());
+  Val w = g.weightArg(c, 1, x, spatial, "out channels, in channels / groups");
   if (!w.ok())
     return {};
   auto xt = x.type(), wt = w.type();
-  if (wt.getRank() != spatial + 2 || wt.getElementType() != xt.getElementType())
-    return g.fail(c.argLoc(1), c.name() + "'s weight must be " +
-                                   formatElementType(xt.getElementType()) +
-                                   "[out channels, in channels / groups, " +
-                                   "kernel...] of rank " +
-                                   std::to_string(spatial + 2) + ", got " +
-                                   formatType(wt));
   SmallVector<int64_t> ones(spatial, 1), zeros(spatial, 0);
   auto stride = g.spatialArg(c, 3, spatial, ones, 1);
   auto dilation = stride ? g.spatialArg(c, 5, spatial, ones, 1) : std::nullopt;
@@ -1586,17 +1597,10 @@ Val Generator::convTranspose(Generator &g, BuiltinCall &c) {
   Val x = g.imageArg(c, 0, spatial);
   if (!x.ok())
     return {};
-  Val w = g.tensorArg(c, 1, x.type().getElementType());
+  Val w = g.weightArg(c, 1, x, spatial, "in channels, out channels / groups");
   if (!w.ok())
     return {};
   auto xt = x.type(), wt = w.type();
-  if (wt.getRank() != spatial + 2 || wt.getElementType() != xt.getElementType())
-    return g.fail(c.argLoc(1), c.name() + "'s weight must be " +
-                                   formatElementType(xt.getElementType()) +
-                                   "[in channels, out channels / groups, " +
-                                   "kernel...] of rank " +
-                                   std::to_string(spatial + 2) + ", got " +
-                                   formatType(wt));
   SmallVector<int64_t> ones(spatial, 1), zeros(spatial, 0);
   auto stride = g.spatialArg(c, 3, spatial, ones, 1);
   auto padding = stride ? g.spatialArg(c, 4, spatial, zeros, 0) : std::nullopt;
