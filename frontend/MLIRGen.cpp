@@ -1403,11 +1403,15 @@ Generator::spatialArg(BuiltinCall &c, unsigned i, int64_t spatial,
                                  std::to_string(list->size()));
     return std::nullopt;
   }
+  // Window sizes stay far from int64's range, so their products cannot wrap.
+  constexpr int64_t kMaxWindow = int64_t(1) << 31;
   for (int64_t v : *list)
-    if (v < least) {
+    if (v < least || v > kMaxWindow) {
       diags.error(e->getLoc(),
-                  what + " of " + c.name().str() + " must be at least " +
-                      std::to_string(least) + ", got " + std::to_string(v));
+                  what + " of " + c.name().str() + " must be " +
+                      (v < least ? "at least " + std::to_string(least)
+                                 : std::string("at most 2^31")) +
+                      ", got " + std::to_string(v));
       return std::nullopt;
     }
   return list;
@@ -1464,6 +1468,8 @@ mlir::Value Generator::padSpatial(mlir::Value x, ArrayRef<int64_t> low,
   llvm::append_range(highs, high);
   for (int64_t i = 0; i < type.getRank(); ++i)
     shape.push_back(type.getDimSize(i) + lows[i] + highs[i]);
+  if (!checkSize(shape, l))
+    return {};
   SmallVector<int64_t> interior(type.getRank(), 0);
   return PadOp::create(builder, loc(l), type.clone(shape), x, lows, highs,
                        interior, llvm::APFloat(value));
@@ -1576,6 +1582,8 @@ Val Generator::convolution(Generator &g, BuiltinCall &c) {
     }
   }
   Value padded = g.padSpatial(x.tensor, low, high, 0.0, c.loc());
+  if (!padded)
+    return {};
   auto in = cast<RankedTensorType>(padded.getType()).getShape().drop_front(2);
   auto out = g.windowOutput(c, x.type(), in, kernel, *stride, *dilation);
   if (!out)
@@ -1639,11 +1647,15 @@ Val Generator::convTranspose(Generator &g, BuiltinCall &c) {
     offsets.push_back(p);
     extra.push_back(std::max<int64_t>(0, op - p));
   }
+  if (!g.checkSize(full, c.loc()) || !g.checkSize(final, c.loc()))
+    return {};
   Location l = g.loc(c.loc());
   Value y = ConvTransposeOp::create(g.builder, l, xt.clone(full), x.tensor,
                                     w.tensor, *stride, *dilation, G);
   y = g.padSpatial(y, zeros, ArrayRef<int64_t>(extra).drop_front(2), 0.0,
                    c.loc());
+  if (!y)
+    return {};
   if (cast<RankedTensorType>(y.getType()).getShape() != ArrayRef(final))
     y = SliceOp::create(g.builder, l, xt.clone(final), y, offsets,
                         SmallVector<int64_t>(final.size(), 1));
@@ -1691,6 +1703,8 @@ Val Generator::maxPool(Generator &g, BuiltinCall &c) {
   Value padded =
       g.padSpatial(x.tensor, win->padding, win->padding,
                    -std::numeric_limits<double>::infinity(), c.loc());
+  if (!padded)
+    return {};
   auto in = cast<RankedTensorType>(padded.getType()).getShape().drop_front(2);
   auto out =
       g.windowOutput(c, x.type(), in, win->kernel, win->stride, *dilation);
@@ -1721,6 +1735,8 @@ Val Generator::avgPool(Generator &g, BuiltinCall &c) {
   Type et = xt.getElementType();
   Value padded =
       g.padSpatial(x.tensor, win->padding, win->padding, 0.0, c.loc());
+  if (!padded)
+    return {};
   auto in = cast<RankedTensorType>(padded.getType()).getShape().drop_front(2);
   SmallVector<int64_t> ones(spatial, 1);
   auto out = g.windowOutput(c, x.type(), in, win->kernel, win->stride, ones);
@@ -1793,6 +1809,8 @@ Val Generator::pad(Generator &g, BuiltinCall &c) {
       return g.fail(c.argLoc(1), "pad leaves dim " + std::to_string(dim) +
                                      " of " + formatType(xt) + " empty");
   }
+  if (!g.checkSize(shape, c.argLoc(1)))
+    return {};
   Location l = g.loc(c.loc());
   Value v = x.tensor;
   if (llvm::any_of(cutLow, [](int64_t a) { return a; }) ||

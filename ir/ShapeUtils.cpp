@@ -60,10 +60,13 @@ RankedTensorType getReducedType(Type type, llvm::ArrayRef<int64_t> axes,
 
 int64_t windowCount(int64_t size, int64_t kernel, int64_t stride,
                     int64_t dilation) {
-  int64_t span = dilation * (kernel - 1) + 1;
-  if (size < span || stride < 1)
+  if (kernel < 1 || stride < 1 || dilation < 1)
     return 0;
-  return (size - span) / stride + 1;
+  // In 128 bits: attributes from a hostile IR file may be near 2^63.
+  __int128 span = static_cast<__int128>(dilation) * (kernel - 1) + 1;
+  if (size < span)
+    return 0;
+  return static_cast<int64_t>((size - span) / stride + 1);
 }
 
 int64_t numElements(llvm::ArrayRef<int64_t> shape) {

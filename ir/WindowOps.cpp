@@ -12,6 +12,8 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace nabla;
 
@@ -101,8 +103,12 @@ LogicalResult PadOp::verify() {
   for (size_t i = 0; i < rank; ++i) {
     if (getLow()[i] < 0 || getHigh()[i] < 0 || getInterior()[i] < 0)
       return emitOpError() << "pad amounts must be non-negative";
-    expected.push_back(getLow()[i] + getHigh()[i] + in[i] +
-                       (in[i] - 1) * getInterior()[i]);
+    // In 128 bits: amounts from a hostile IR file may be near 2^63.
+    __int128 size = static_cast<__int128>(getLow()[i]) + getHigh()[i] + in[i] +
+                    static_cast<__int128>(in[i] - 1) * getInterior()[i];
+    if (size > std::numeric_limits<int64_t>::max())
+      return emitOpError() << "padded dim " << i << " is too large";
+    expected.push_back(static_cast<int64_t>(size));
   }
   if (!llvm::equal(expected, out))
     return emitOpError() << "result " << str(out) << " should be "
@@ -121,7 +127,8 @@ LogicalResult SliceOp::verify() {
                          << " dims, and a result of that rank";
   for (size_t i = 0; i < rank; ++i)
     if (getOffsets()[i] < 0 || getStrides()[i] < 1 || out[i] < 1 ||
-        getOffsets()[i] + (out[i] - 1) * getStrides()[i] >= in[i])
+        getOffsets()[i] + static_cast<__int128>(out[i] - 1) * getStrides()[i] >=
+            in[i])
       return emitOpError() << "result " << str(out) << " at offsets "
                            << str(getOffsets()) << " with strides "
                            << str(getStrides()) << " does not fit in "

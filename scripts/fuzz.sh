@@ -25,8 +25,9 @@ seeds="$build/seeds/$target"
 rm -rf "$seeds" && mkdir -p "$seeds" "$build/corpus/$target" "fuzz/regressions/$target"
 case "$target" in
   source) cp examples/*.nb tests/unit/models/*.nb tests/lit/Inputs/*.nb "$seeds/" ;;
-  pipeline) cp tests/lit/ir/ops.mlir tests/lit/ir/canonicalize.mlir tests/lit/fusion/*.mlir \
-              tests/lit/autodiff/rules.mlir "$seeds/" ;;
+  pipeline) cp tests/lit/ir/ops.mlir tests/lit/ir/canonicalize.mlir tests/lit/ir/windows.mlir \
+              tests/lit/fusion/*.mlir tests/lit/autodiff/rules.mlir \
+              tests/lit/autodiff/window-rules.mlir "$seeds/" ;;
   npy) cp tests/lit/Inputs/*.npy "$seeds/" ;;
   csv) cp examples/data/digits.csv.gz "$seeds/"; printf '1,2,3,0\n4,5,6,1\n' > "$seeds/small.csv" ;;
   idx) cp fuzz/corpus/idx/* "$seeds/" ;;

@@ -80,3 +80,20 @@ func.func @pool_output(%x: tensor<2x4x7x7xf32>) {
   %m = nabla.max_pool %x kernel = [2, 2] strides = [1, 1] dilations = [1, 1] : tensor<2x4x7x7xf32> -> tensor<2x4x3x3xf32>
   return
 }
+
+// -----
+
+// Sizes from a hostile file: no overflow, an error.
+func.func @pad_huge(%x: tensor<4x5xf32>) {
+  // expected-error @+1 {{'nabla.pad' op padded dim 1 is too large}}
+  %p = nabla.pad %x low = [0, 0] high = [0, 0] interior = [0, 4611686018427387904] value = 0.0 : tensor<4x5xf32> -> tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @conv_huge_dilation(%x: tensor<2x4x7x7xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{'nabla.conv' op output [2, 6, 5, 5] should be [2, 6, 0, 0] for input [2, 4, 7, 7] and weight [6, 4, 3, 3]}}
+  %y = nabla.conv %x, %w strides = [1, 1] dilations = [9223372036854775807, 9223372036854775807] groups = 1 : tensor<2x4x7x7xf32>, tensor<6x4x3x3xf32> -> tensor<2x6x5x5xf32>
+  return
+}
