@@ -1,8 +1,8 @@
 //===- LowerWindows.cpp - pad, slice, convolution and pooling to linalg ---===//
 //
-// Every op here becomes linalg.generic ops with affine indexing maps, so
-// both targets take them as they take the rest: the CPU pipeline turns them
-// into loop nests, the GPU pipeline into one kernel each.
+// Two forms. The portable one, which both targets run (the GPU pipeline
+// makes each generic one kernel): linalg.generic ops with affine indexing
+// maps.
 //  - Channel groups are explicit dims: x [N, G*C, ...] is viewed as
 //    [N, G, C, ...] and the weight [G*O, C, ...] as [G, O, C, ...]
 //    (tensor.expand_shape), so every map is a projection plus the window
@@ -13,6 +13,12 @@
 //    the flipped window index `i + d (K - 1) - k d` stay in bounds.
 //  - 16-bit convolutions multiply in f32 and round once at the end, as
 //    matmul does.
+// The CPU's (`forCpu`), built for its kernels: an ungrouped convolution
+// and its weight gradient are im2col and one linalg.matmul (the register-
+// blocked kernels of nabla-cpu-matmul-kernels), the input gradient a
+// matmul and col2im; scatters (col2im, max_pool_grad) add one slab per
+// kernel position into strided in-place views of the result; windows are
+// read as strided views; pads are a fill and an insert_slice.
 //
 //===----------------------------------------------------------------------===//
 #include "LinalgBuilders.h"
