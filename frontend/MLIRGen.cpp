@@ -1754,8 +1754,18 @@ Val Generator::avgPool(Generator &g, BuiltinCall &c) {
   llvm::append_range(shape, *out);
   Value sums = ConvOp::create(g.builder, l, xt.clone(shape), padded, w,
                               win->stride, ones, C);
-  // 1 / count per output position: the product over dims of the window's
-  // overlap with the input (all of it when padding counts).
+  // Every window counts its whole kernel when padding counts or there is
+  // none: one scalar divides them all.
+  bool whole = *includePad != 0 ||
+               llvm::all_of(win->padding, [](int64_t p) { return p == 0; });
+  if (whole)
+    return Val::ofTensor(
+        MulOp::create(
+            g.builder, l, sums,
+            g.scalarConstant(et, 1.0 / numElements(win->kernel), c.loc())),
+        c.loc());
+  // Else 1 / count per output position: the product over dims of the
+  // window's overlap with the unpadded input.
   SmallVector<double> reciprocal(numElements(*out), 1.0);
   for (int64_t flat = 0; flat < static_cast<int64_t>(reciprocal.size());
        ++flat) {
@@ -1765,9 +1775,8 @@ Val Generator::avgPool(Generator &g, BuiltinCall &c) {
       rest /= (*out)[i];
       int64_t start = p * win->stride[i] - win->padding[i];
       int64_t size = xt.getDimSize(2 + i);
-      count *= *includePad != 0 ? win->kernel[i]
-                                : std::min(start + win->kernel[i], size) -
-                                      std::max<int64_t>(start, 0);
+      count *=
+          std::min(start + win->kernel[i], size) - std::max<int64_t>(start, 0);
     }
     reciprocal[flat] = 1.0 / static_cast<double>(count);
   }
