@@ -309,7 +309,12 @@ def NablaCpuParallel : Pass<"nabla-cpu-parallel", "mlir::func::FuncOp"> {
     is at least `min-work` become `scf.parallel`, which
     convert-scf-to-openmp turns into OpenMP work-sharing loops; every other
     `scf.parallel` becomes nested `scf.for` loops, so that only one level
-    forks threads and small loops do not pay for the fork.
+    forks threads and small loops do not pay for the fork. A chosen
+    `scf.parallel` of several dims keeps parallel only its outermost dims
+    that give 16 or more iterations; the others become `scf.for` loops
+    inside it (OpenMP would collapse them all into one index, recovered
+    with divisions at every iteration, and the inner loops would not
+    vectorize).
   }];
   let options = [
     Option<"minWork", "min-work", "int64_t", "20000",

@@ -103,6 +103,42 @@ void makeSequential(RewriterBase &rewriter, scf::ParallelOp loop) {
   rewriter.eraseOp(loop);
 }
 
+/// A chosen scf.parallel of several dims keeps only its outermost ones
+/// parallel, as many as give at least kMinChunks iterations; the rest
+/// become scf.for loops inside. OpenMP collapses every dim of a parallel
+/// loop into one index and recovers each dim with divisions at every
+/// iteration, which also keeps the inner loops from being vectorized: a
+/// convolution's im2col copy ran slower on 2 threads than on 1.
+constexpr int64_t kMinChunks = 16;
+
+void keepOuterDims(RewriterBase &rewriter, scf::ParallelOp loop) {
+  SmallVector<Value> lbs(loop.getLowerBound()), ubs(loop.getUpperBound()),
+      steps(loop.getStep());
+  size_t keep = 0;
+  for (int64_t chunks = 1; keep < lbs.size() && chunks < kMinChunks; ++keep)
+    chunks *= tripCount(lbs[keep], ubs[keep], steps[keep]);
+  if (keep == lbs.size())
+    return;
+  Location loc = loop.getLoc();
+  rewriter.setInsertionPoint(loop);
+  auto outer = scf::ParallelOp::create(
+      rewriter, loc, ArrayRef(lbs).take_front(keep),
+      ArrayRef(ubs).take_front(keep), ArrayRef(steps).take_front(keep));
+  SmallVector<Value> ivs(outer.getInductionVars());
+  rewriter.setInsertionPoint(outer.getBody()->getTerminator());
+  for (size_t i = keep; i < lbs.size(); ++i) {
+    auto inner = scf::ForOp::create(rewriter, loc, lbs[i], ubs[i], steps[i]);
+    ivs.push_back(inner.getInductionVar());
+    rewriter.setInsertionPointToStart(inner.getBody());
+  }
+  Block *body = loop.getBody();
+  rewriter.eraseOp(body->getTerminator());
+  rewriter.inlineBlockBefore(body, rewriter.getInsertionBlock(),
+                             rewriter.getInsertionPoint(), ivs);
+  outer->setAttrs(loop->getDiscardableAttrDictionary());
+  rewriter.eraseOp(loop);
+}
+
 struct NablaCpuParallelPass
     : nabla::impl::NablaCpuParallelBase<NablaCpuParallelPass> {
   using NablaCpuParallelBase::NablaCpuParallelBase;
@@ -125,9 +161,12 @@ struct NablaCpuParallelPass
     IRRewriter rewriter(&getContext());
     for (Operation *op : llvm::reverse(sequential))
       makeSequential(rewriter, cast<scf::ParallelOp>(op));
-    for (Operation *op : chosen)
+    for (Operation *op : chosen) {
       if (auto loop = dyn_cast<scf::ForOp>(op))
         makeParallel(rewriter, loop);
+      else
+        keepOuterDims(rewriter, cast<scf::ParallelOp>(op));
+    }
   }
 };
 

@@ -66,3 +66,25 @@ func.func @unmarked(%a: memref<512x512xf32>) {
   }
   return
 }
+
+// A chosen scf.parallel of several dims keeps only the outermost dims that
+// give 16 or more iterations parallel (here 4 x 8 = 32); the rest become
+// scf.for loops inside, not collapsed OpenMP dims.
+// CHECK-LABEL: func.func @multi_dim
+// CHECK:         scf.parallel (%[[A:.*]], %[[B:.*]]) = (%c0, %c0) to (%c4, %c8) step (%c1, %c1) {
+// CHECK-NEXT:      scf.for %[[C:.*]] = %c0 to %c32 step %c1 {
+// CHECK-NEXT:        memref.load %{{.*}}[%[[A]], %[[B]], %[[C]]]
+// CHECK:           scf.reduce
+func.func @multi_dim(%a: memref<4x8x32xf32>, %b: memref<4x8x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c32 = arith.constant 32 : index
+  scf.parallel (%i, %j, %k) = (%c0, %c0, %c0) to (%c4, %c8, %c32) step (%c1, %c1, %c1) {
+    %x = memref.load %a[%i, %j, %k] : memref<4x8x32xf32>
+    %y = arith.mulf %x, %x : f32
+    memref.store %y, %b[%i, %j, %k] : memref<4x8x32xf32>
+  }
+  return
+}
