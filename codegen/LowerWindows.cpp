@@ -473,6 +473,27 @@ SmallVector<int64_t> kernelIndex(int64_t position, ArrayRef<int64_t> kernel) {
   return k;
 }
 
+/// The offsets, sizes and steps of the [N, C, out...] slice (`shape`) of
+/// an [N, C, in...] tensor that kernel position `k` of every window
+/// touches: offset k d, step s along each spatial dim.
+struct WindowSlice {
+  SmallVector<OpFoldResult> offsets, sizes, steps;
+};
+WindowSlice windowSlice(OpBuilder &b, ArrayRef<int64_t> shape,
+                        ArrayRef<int64_t> k, ArrayRef<int64_t> strides,
+                        ArrayRef<int64_t> dilations) {
+  WindowSlice w;
+  w.offsets.assign(2, b.getIndexAttr(0));
+  w.steps.assign(2, b.getIndexAttr(1));
+  for (int64_t d : shape)
+    w.sizes.push_back(b.getIndexAttr(d));
+  for (size_t i = 0; i < k.size(); ++i) {
+    w.offsets.push_back(b.getIndexAttr(k[i] * dilations[i]));
+    w.steps.push_back(b.getIndexAttr(strides[i]));
+  }
+  return w;
+}
+
 /// Adds, for every kernel position k, `contribution(k)` [N, C, out...]
 /// into the strided window of `acc` [N, C, in...] that position covers
 /// (element p at p s + k d): one elementwise loop nest per position over
@@ -495,14 +516,8 @@ Value accumulateWindows(
   int64_t positions = numElements(kernel);
   for (int64_t position = 0; position < positions; ++position) {
     SmallVector<int64_t> k = kernelIndex(position, kernel);
-    SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0)), sizes,
-        steps(2, b.getIndexAttr(1));
-    for (int64_t d : slabShape)
-      sizes.push_back(b.getIndexAttr(d));
-    for (unsigned i = 0; i < s; ++i) {
-      offsets.push_back(b.getIndexAttr(k[i] * dilations[i]));
-      steps.push_back(b.getIndexAttr(strides[i]));
-    }
+    auto [offsets, sizes, steps] =
+        windowSlice(b, slabShape, k, strides, dilations);
     Value slab = tensor::ExtractSliceOp::create(
         b, loc, RankedTensorType::get(slabShape, accType.getElementType()), acc,
         offsets, sizes, steps);
@@ -732,14 +747,8 @@ Value unrolledWindow(
   SmallVector<AffineMap> maps;
   for (int64_t position = 0; views && position < positions; ++position) {
     SmallVector<int64_t> k = kernelIndex(position, kernel);
-    SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0)), sizes,
-        steps(2, b.getIndexAttr(1));
-    for (int64_t d : outType.getShape())
-      sizes.push_back(b.getIndexAttr(d));
-    for (unsigned i = 0; i < s; ++i) {
-      offsets.push_back(b.getIndexAttr(k[i] * dilations[i]));
-      steps.push_back(b.getIndexAttr(strides[i]));
-    }
+    auto [offsets, sizes, steps] =
+        windowSlice(b, outType.getShape(), k, strides, dilations);
     inputs.push_back(tensor::ExtractSliceOp::create(b, loc, viewType, x,
                                                     offsets, sizes, steps));
     maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
