@@ -10,7 +10,7 @@ namespace nabla {
 void fillRandomInputs(const Signature &sig, uint64_t seed,
                       std::map<std::string, Tensor> &inputs) {
   for (const ArgInfo &arg : sig.args) {
-    if (arg.isParam || inputs.count(arg.name))
+    if (arg.isHeld() || inputs.count(arg.name))
       continue;
     Tensor t(arg.type, arg.shape);
     Rng rng(streamSeed(seed, "input:" + arg.name));
@@ -36,6 +36,7 @@ gradcheck(const Source &source, CompileOptions options,
           std::map<std::string, Tensor> inputs, const GradcheckOptions &check) {
   options.promoteToF64 = true;
   options.gradients = false;
+  options.training = true; // the gradients the training step uses
   CompileOptions gradOptions = options;
   gradOptions.gradients = true;
   auto grad = Model::compile(source, gradOptions);
@@ -48,7 +49,7 @@ gradcheck(const Source &source, CompileOptions options,
     return std::move(e);
   const Signature &sig = (*grad)->getSignature();
   for (const ArgInfo &arg : sig.args)
-    if (arg.isParam)
+    if (arg.isHeld())
       *(*forward)->getParameter(arg.name) = *(*grad)->getParameter(arg.name);
   fillRandomInputs(sig, check.seed, inputs);
 

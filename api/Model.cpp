@@ -244,6 +244,7 @@ generateModule(mlir::MLIRContext &context, Source::Impl &impl,
   genOptions.model = options.model;
   genOptions.requireScalarLoss = options.requireScalarLoss || options.gradients;
   genOptions.promoteToF64 = options.promoteToF64;
+  genOptions.training = options.training;
   auto module = mlirGen(context, *impl.module, capture.diags, genOptions);
   if (!module || capture.diags.hadError() || !capture.text.empty())
     return capture.error();
@@ -350,6 +351,7 @@ llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> Source::buildTrainingStep(
   CompileOptions generate = options;
   generate.gradients = false; // the train pipeline differentiates
   generate.requireScalarLoss = true;
+  generate.training = true;
   auto module = generateModule(context, *impl, generate);
   if (!module)
     return module.takeError();
@@ -465,7 +467,7 @@ Model::fromModule(mlir::ModuleOp module, Signature signature,
                      llvm::toString(std::move(e)));
   uint64_t bytes = 0;
   for (const ArgInfo &arg : signature.args)
-    if (arg.isParam)
+    if (arg.isHeld())
       bytes += arg.sizeInBytes();
   if (auto e = checkFitsInMemory(bytes, "the parameters"))
     return std::move(e);
@@ -473,7 +475,7 @@ Model::fromModule(mlir::ModuleOp module, Signature signature,
   model->signature = std::move(signature);
   model->engine = std::move(*engine);
   for (const ArgInfo &arg : model->signature.args)
-    if (arg.isParam)
+    if (arg.isHeld())
       model->parameters.emplace_back(arg.type, arg.shape);
   // Parameters stay on a GPU between runs; only the host writes them.
   for (const Tensor &t : model->parameters)
@@ -488,13 +490,14 @@ const CompileInfo &Model::getCompileInfo() const {
 llvm::Error Model::initParameters(uint64_t seed) {
   size_t p = 0;
   for (const ArgInfo &arg : signature.args) {
-    if (!arg.isParam)
+    if (!arg.isHeld())
       continue;
     std::string error;
     engine->hostChanged(&parameters[p]);
     if (!initialize(parameters[p++], arg.init, seed, arg.name, error))
-      return makeError("error: cannot initialize parameter '" + arg.name +
-                       "': " + error);
+      return makeError("error: cannot initialize " +
+                       llvm::Twine(arg.isParam ? "parameter" : "state") + " '" +
+                       arg.name + "': " + error);
   }
   return llvm::Error::success();
 }
@@ -502,7 +505,7 @@ llvm::Error Model::initParameters(uint64_t seed) {
 Tensor *Model::getParameter(llvm::StringRef name) {
   size_t p = 0;
   for (const ArgInfo &arg : signature.args) {
-    if (!arg.isParam)
+    if (!arg.isHeld())
       continue;
     if (arg.name == name) {
       engine->hostChanged(&parameters[p]); // the caller may write it
@@ -518,7 +521,7 @@ Model::run(const std::map<std::string, Tensor> &inputs) {
   std::vector<Tensor> converted; // inputs in argument order
   std::vector<std::string> names;
   for (const ArgInfo &arg : signature.args)
-    if (!arg.isParam)
+    if (!arg.isHeld())
       names.push_back(arg.name);
   for (const auto &[name, tensor] : inputs)
     if (!llvm::is_contained(names, name))
@@ -527,7 +530,7 @@ Model::run(const std::map<std::string, Tensor> &inputs) {
                        "' (its inputs: " + llvm::join(names, ", ") + ")");
   converted.reserve(names.size());
   for (const ArgInfo &arg : signature.args) {
-    if (arg.isParam)
+    if (arg.isHeld())
       continue;
     auto it = inputs.find(arg.name);
     if (it == inputs.end())
@@ -564,7 +567,7 @@ llvm::Error Model::runInPlace(llvm::ArrayRef<Tensor *> inputs,
   std::vector<Tensor *> args;
   size_t input = 0, param = 0;
   for (const ArgInfo &arg : signature.args) {
-    if (arg.isParam) {
+    if (arg.isHeld()) {
       args.push_back(&parameters[param++]);
       continue;
     }

@@ -44,6 +44,10 @@ Tensor scalarF32(double v) {
   return Tensor::fromDoubles(ElementType::F32, {}, {v});
 }
 
+/// The model's own state ("state:NAME", declared with `state` in the
+/// source), as opposed to the optimizer's ("exp_avg:NAME", ...).
+bool isModelState(llvm::StringRef name) { return name.starts_with("state:"); }
+
 } // namespace
 
 /// For locateNonFinite: the nabla-level module with @M_grad, and its
@@ -131,6 +135,11 @@ Trainer::create(const Source &source, const CompileOptions &compile,
         trainer->nextSums.emplace_back(arg.type, arg.shape);
       }
       trainer->norms.emplace_back(arg.type, std::vector<int64_t>{});
+    } else if (arg.role == Role::State && isModelState(arg.name)) {
+      trainer->bufferNames.push_back(arg.name);
+      trainer->bufferInits.push_back(arg.init);
+      trainer->buffers.emplace_back(arg.type, arg.shape);
+      trainer->nextBuffers.emplace_back(arg.type, arg.shape);
     } else if (arg.role == Role::State) {
       trainer->stateNames.push_back(arg.name);
       trainer->state.emplace_back(arg.type, arg.shape);
@@ -143,7 +152,8 @@ Trainer::create(const Source &source, const CompileOptions &compile,
   // steps; they come back when the host reads them (getParameter,
   // toCheckpoint). The vectors are not resized after this.
   for (auto *set : {&trainer->params, &trainer->nextParams, &trainer->state,
-                    &trainer->nextState, &trainer->sums, &trainer->nextSums})
+                    &trainer->nextState, &trainer->sums, &trainer->nextSums,
+                    &trainer->buffers, &trainer->nextBuffers})
     for (const Tensor &t : *set)
       trainer->engine->setResident(&t);
   trainer->loss = scalarF32(0);
@@ -166,21 +176,32 @@ llvm::Error Trainer::initParameters(uint64_t seed) {
     t = Tensor(t.getElementType(), t.getShape());
     engine->hostChanged(&t);
   }
+  for (auto [t, init, name] : llvm::zip(buffers, bufferInits, bufferNames)) {
+    std::string error;
+    engine->hostChanged(&t);
+    if (!initialize(t, init, seed, name, error))
+      return makeError("error: cannot initialize '" + name + "': " + error);
+  }
   stepCount = 0;
   return llvm::Error::success();
 }
 
 Tensor *Trainer::getParameter(llvm::StringRef name) {
-  for (auto [i, n] : llvm::enumerate(names)) {
-    if (n != name)
-      continue;
+  auto find = [&](const std::vector<std::string> &list,
+                  std::vector<Tensor> &tensors) -> Tensor * {
+    auto it = llvm::find(list, name);
+    if (it == list.end())
+      return nullptr;
+    Tensor *t = &tensors[it - list.begin()];
     // A failed copy (a lost device) is reported by the next step.
-    if (auto e = engine->syncToHost(&params[i]))
+    if (auto e = engine->syncToHost(t))
       deviceError = llvm::toString(std::move(e));
-    engine->hostChanged(&params[i]); // the caller may write it
-    return &params[i];
-  }
-  return nullptr;
+    engine->hostChanged(t); // the caller may write it
+    return t;
+  };
+  if (Tensor *t = find(names, params))
+    return t;
+  return find(bufferNames, buffers);
 }
 
 llvm::Error Trainer::callFunction(llvm::StringRef name,
@@ -205,10 +226,15 @@ llvm::Error Trainer::callBound(llvm::StringRef function,
     return it == list.end() ? -1 : int(it - list.begin());
   };
   auto slot = [&](llvm::StringRef name, std::vector<Tensor> &state,
-                  std::vector<Tensor> &gradSums) -> Tensor * {
+                  std::vector<Tensor> &gradSums,
+                  std::vector<Tensor> &modelState) -> Tensor * {
     if (name.consume_front("grad_sum:")) {
       int i = indexOf(names, name);
       return i < 0 ? nullptr : &gradSums[i];
+    }
+    if (isModelState(name)) {
+      int i = indexOf(bufferNames, name);
+      return i < 0 ? nullptr : &modelState[i];
     }
     int i = indexOf(stateNames, name);
     return i < 0 ? nullptr : &state[i];
@@ -221,7 +247,7 @@ llvm::Error Trainer::callBound(llvm::StringRef function,
       int i = indexOf(names, arg.name);
       t = i < 0 ? nullptr : &params[i];
     } else if (arg.role == Role::State) {
-      t = slot(arg.name, state, sums);
+      t = slot(arg.name, state, sums, buffers);
     } else if (arg.role == Role::Input) {
       int i = indexOf(inputNames, arg.name);
       t = i < 0 || size_t(i) >= batch.size() ? nullptr : &batch[i];
@@ -244,7 +270,7 @@ llvm::Error Trainer::callBound(llvm::StringRef function,
       int i = indexOf(names, name);
       t = i < 0 ? nullptr : &nextParams[i];
     } else if (out.role == Role::State) {
-      t = slot(name, nextState, nextSums);
+      t = slot(name, nextState, nextSums, nextBuffers);
     } else if (out.role == Role::Output && name == "loss") {
       t = &loss;
     } else if (out.role == Role::Stat && name.consume_front("grad_norm:")) {
@@ -307,6 +333,9 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
       if (auto e = callBound("accumulate", micro))
         return std::move(e);
       std::swap(sums, nextSums);
+      // Each micro-batch moves the running statistics, as each forward
+      // call of a torch module in training mode does.
+      std::swap(buffers, nextBuffers);
       total += loss.get(0);
     }
     result.loss = total / options.step.accumulate;
@@ -342,6 +371,8 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
   // The new values become current; the old buffers are written next step.
   std::swap(params, nextParams);
   std::swap(state, nextState);
+  if (options.step.accumulate == 1)
+    std::swap(buffers, nextBuffers);
   return result;
 }
 
@@ -483,7 +514,7 @@ Trainer::locateNonFinite(const Source &source,
 }
 
 llvm::Expected<Checkpoint> Trainer::toCheckpoint() const {
-  for (auto *set : {&params, &state})
+  for (auto *set : {&params, &state, &buffers})
     for (const Tensor &t : *set)
       if (auto e = engine->syncToHost(const_cast<Tensor *>(&t)))
         return std::move(e);
@@ -491,6 +522,8 @@ llvm::Expected<Checkpoint> Trainer::toCheckpoint() const {
   for (auto [name, t] : llvm::zip(names, params))
     c.tensors["param:" + name] = t;
   for (auto [name, t] : llvm::zip(stateNames, state))
+    c.tensors[name] = t;
+  for (auto [name, t] : llvm::zip(bufferNames, buffers))
     c.tensors[name] = t;
   c.metadata["step"] = std::to_string(stepCount);
   c.metadata["optimizer"] = toString(options.step.optimizer).str();
@@ -553,6 +586,11 @@ llvm::Error Trainer::restore(const Checkpoint &c) {
       return e;
   }
   for (auto [name, t] : llvm::zip(stateNames, state)) {
+    engine->hostChanged(&t);
+    if (auto e = take(name, t))
+      return e;
+  }
+  for (auto [name, t] : llvm::zip(bufferNames, buffers)) {
     engine->hostChanged(&t);
     if (auto e = take(name, t))
       return e;

@@ -90,4 +90,5 @@ def main():
               f"{100 * accuracy:.2f}%  ({time.time() - start:.1f}s)", flush=True)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -234,7 +234,7 @@ void Dumper::stmt(const Stmt &s, unsigned indent) {
     expr(*assign->value);
     os << '\n';
   } else if (auto *param = llvm::dyn_cast<ParamStmt>(&s)) {
-    os << "param " << param->name << ": ";
+    os << (param->isState ? "state " : "param ") << param->name << ": ";
     type(param->type);
     os << " = ";
     expr(*param->init);

@@ -33,6 +33,8 @@ llvm::StringRef nabla::describe(TokenKind kind) {
     return "'layer'";
   case TokenKind::KwParam:
     return "'param'";
+  case TokenKind::KwState:
+    return "'state'";
   case TokenKind::KwRepeat:
     return "'repeat'";
   case TokenKind::KwReturn:
@@ -161,6 +163,7 @@ Token Scan::identifier() {
                   .Case("model", TokenKind::KwModel)
                   .Case("layer", TokenKind::KwLayer)
                   .Case("param", TokenKind::KwParam)
+                  .Case("state", TokenKind::KwState)
                   .Case("repeat", TokenKind::KwRepeat)
                   .Case("return", TokenKind::KwReturn)
                   .Default(TokenKind::Ident));

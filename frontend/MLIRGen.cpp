@@ -217,6 +217,7 @@ private:
   static Val reshape(Generator &g, BuiltinCall &c);
   static Val flatten(Generator &g, BuiltinCall &c);
   static Val globalAvgPool(Generator &g, BuiltinCall &c);
+  static Val batchNorm(Generator &g, BuiltinCall &c);
   static Val convolution(Generator &g, BuiltinCall &c);
   static Val convTranspose(Generator &g, BuiltinCall &c);
   static Val maxPool(Generator &g, BuiltinCall &c);
@@ -306,6 +307,11 @@ private:
   OpBuilder builder;
   func::FuncOp func;
   std::vector<DictionaryAttr> argAttrs;
+  /// The model's `state` arguments in declaration order, with their names
+  /// ("state:BatchNorm_1.running_mean"), and the value each holds after
+  /// the ops emitted so far (training form: batch_norm's updates).
+  SmallVector<std::pair<mlir::Value, std::string>> stateArgs;
+  llvm::DenseMap<mlir::Value, mlir::Value> stateValues;
   llvm::SmallPtrSet<const Function *, 8> activeLayers;
   std::string currentLayer; // "Residual_2.Dense_1" inside that instance
   int depth = 0;
@@ -351,6 +357,8 @@ bool Generator::emitModel(const Function &model) {
   // Inputs first; parameters are appended as the body declares them.
   SmallVector<Type> inputTypes;
   argAttrs.clear();
+  stateArgs.clear();
+  stateValues.clear();
   for (const Argument &arg : model.args) {
     if (!arg.type || arg.type->kind != TypeExpr::Kind::Tensor) {
       diags.error(arg.loc, "model input '" + arg.name +
@@ -412,6 +420,14 @@ bool Generator::emitModel(const Function &model) {
     resultAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
         attrs::kOutput, builder.getStringAttr(name))));
   }
+  // The training form returns every state's new value (its old one when
+  // nothing updated it), so that a step always writes the whole state.
+  if (options.training)
+    for (auto &[arg, name] : stateArgs) {
+      values.push_back(stateValues.lookup(arg));
+      resultAttrs.push_back(builder.getDictionaryAttr(
+          builder.getNamedAttr(attrs::kState, builder.getStringAttr(name))));
+    }
   func::ReturnOp::create(builder, loc(ret->getLoc()), values);
 
   SmallVector<Type> argTypes(entry->getArgumentTypes());
@@ -465,8 +481,10 @@ Generator::Flow Generator::exec(const std::vector<StmtPtr> &stmts,
     } else if (auto *param = dyn_cast<ParamStmt>(stmt.get())) {
       if (inRepeat) {
         diags.error(param->getLoc(),
-                    "param is not allowed inside repeat (call a layer "
-                    "instead, so each iteration gets its own parameters)");
+                    std::string(param->isState ? "state" : "param") +
+                        " is not allowed inside repeat (call a layer "
+                        "instead, so each iteration gets its own " +
+                        (param->isState ? "state)" : "parameters)"));
         return Flow::Error;
       }
       if (!emitParam(*param, scope))
@@ -662,21 +680,24 @@ bool Generator::bindTyped(const Argument &arg, const Val &value, Scope &scope,
 //===----------------------------------------------------------------------===//
 
 bool Generator::emitParam(const ParamStmt &stmt, Scope &scope) {
+  StringRef what = stmt.isState ? "state" : "parameter";
   if (!scope.paramNames.insert(stmt.name).second) {
-    diags.error(stmt.nameLoc, "duplicate definition of parameter '" +
-                                  stmt.name + "'");
+    diags.error(stmt.nameLoc,
+                "duplicate definition of " + what + " '" + stmt.name + "'");
     return false;
   }
   if (stmt.type.kind != TypeExpr::Kind::Tensor) {
-    diags.error(stmt.type.loc, "a parameter needs a tensor type such as f32[4]");
+    diags.error(stmt.type.loc,
+                "a " + what + " needs a tensor type such as f32[4]");
     return false;
   }
   auto type = resolveType(stmt.type, scope);
   if (!type)
     return false;
   if (!isa<FloatType>(type->getElementType())) {
-    diags.error(stmt.type.loc, "parameters must have a float type (f32, f16 "
-                               "or bf16), not " +
+    diags.error(stmt.type.loc, (stmt.isState ? "state" : "parameters") +
+                                   Twine(" must have a float type (f32, f16 "
+                                         "or bf16), not ") +
                                    formatType(*type));
     return false;
   }
@@ -692,16 +713,24 @@ bool Generator::emitParam(const ParamStmt &stmt, Scope &scope) {
   for (DictionaryAttr attrsOfArg : argAttrs)
     if (auto input = attrsOfArg.getAs<StringAttr>(attrs::kInput);
         input && input.getValue() == fullName) {
-      diags.error(stmt.nameLoc, "parameter '" + fullName +
+      diags.error(stmt.nameLoc, what + " '" + fullName +
                                     "' has the name of an input of the "
                                     "model; rename one of them");
       return false;
     }
   Block &entry = func.getBody().front();
   mlir::Value arg = entry.addArgument(*type, loc(stmt.nameLoc));
+  // State is named "state:NAME", as the trainer and checkpoints know it
+  // (beside optimizer state such as "exp_avg:NAME").
+  std::string argName = stmt.isState ? "state:" + fullName : fullName;
   argAttrs.push_back(builder.getDictionaryAttr(
-      {builder.getNamedAttr(attrs::kParam, builder.getStringAttr(fullName)),
+      {builder.getNamedAttr(stmt.isState ? attrs::kState : attrs::kParam,
+                            builder.getStringAttr(argName)),
        builder.getNamedAttr(attrs::kInit, spec)}));
+  if (stmt.isState) {
+    stateArgs.push_back({arg, argName});
+    stateValues[arg] = arg;
+  }
   scope.values[stmt.name] = Val::ofTensor(arg, stmt.nameLoc);
   return true;
 }
@@ -1000,6 +1029,11 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
        {required("x"), optional("axis"), optional("keepdims", 0)},
        reduction},
       {"global_avg_pool", {required("x")}, globalAvgPool},
+      {"batch_norm",
+       {required("x"), required("running_mean"), required("running_var"),
+        optional("weight"), optional("bias"), optional("momentum", 0.1),
+        optional("eps", 1e-5)},
+       batchNorm},
       {"softmax", {required("x"), optional("axis", -1)}, softmaxLike},
       {"log_softmax", {required("x"), optional("axis", -1)}, softmaxLike},
       // Convolution, pooling and padding ([N, C, spatial...] activations).
@@ -1257,6 +1291,120 @@ Val Generator::globalAvgPool(Generator &g, BuiltinCall &c) {
   return Val::ofTensor(MeanOp::create(g.builder, g.loc(c.loc()), x.tensor, axes,
                                       /*keepdims=*/true),
                        c.loc());
+}
+
+/// batch_norm(x, running_mean, running_var, weight, bias, momentum = 0.1,
+/// eps = 1e-5), as torch.nn.functional.batch_norm: x is [N, C, ...], the
+/// running statistics are `state` of [C], weight and bias [C] (optional).
+/// The training form normalises with the batch's mean and biased variance
+/// over every axis but the channels' and moves the running statistics
+/// towards them: r' = (1 - momentum) r + momentum b, the variance unbiased
+/// (times n / (n - 1)) as PyTorch does. The inference form normalises with
+/// the running statistics. Built from ordinary ops, so autodiff gives the
+/// full adjoint through the batch statistics, and every backend runs it.
+Val Generator::batchNorm(Generator &g, BuiltinCall &c) {
+  Val x = g.floatArg(c, 0);
+  if (!x.ok())
+    return {};
+  RankedTensorType type = x.type();
+  if (type.getRank() < 2)
+    return g.fail(c.argLoc(0), "batch_norm needs [N, C, ...] (rank 2 or "
+                               "more), but here it is " +
+                                   formatType(type));
+  int64_t channels = type.getDimSize(1);
+  auto perChannel = [&](unsigned i, bool isState) -> Val {
+    Val v = g.floatArg(c, i);
+    if (!v.ok())
+      return {};
+    std::string what = "'" + std::string(c.builtin.params[i].name) + "'";
+    if (v.type() != type.clone({channels}))
+      return g.fail(c.argLoc(i), "batch_norm's " + what + " must be " +
+                                     formatType(type.clone({channels})) +
+                                     " (one per channel of " +
+                                     formatType(type) + "), got " +
+                                     formatType(v.type()));
+    if (isState && !g.stateValues.count(v.tensor))
+      return g.fail(c.argLoc(i),
+                    "batch_norm's " + what +
+                        " must be a `state` value, which the training step "
+                        "updates (declare `state " +
+                        c.builtin.params[i].name + ": " +
+                        formatType(type.clone({channels})) + " = " +
+                        (i == 1 ? "zeros" : "ones") + "`)");
+    return v;
+  };
+  Val runningMean = perChannel(1, true);
+  if (!runningMean.ok())
+    return {};
+  Val runningVar = perChannel(2, true);
+  if (!runningVar.ok())
+    return {};
+  auto momentum = g.numberArg(c, 5);
+  auto eps = g.numberArg(c, 6);
+  if (!momentum || !eps)
+    return {};
+  if (!(*momentum >= 0 && *momentum <= 1))
+    return g.fail(c.argLoc(5), "batch_norm's momentum must be in [0, 1]");
+  if (!(*eps > 0))
+    return g.fail(c.argLoc(6), "batch_norm's eps must be positive");
+
+  Location l = g.loc(c.loc());
+  OpBuilder &b = g.builder;
+  Type et = type.getElementType();
+  auto constant = [&](double v) { return g.scalarConstant(et, v, c.loc()); };
+  SmallVector<int64_t> columnShape(type.getRank(), 1);
+  columnShape[1] = channels;
+  auto column = [&](mlir::Value v) -> mlir::Value {
+    return ReshapeOp::create(b, l, type.clone(columnShape), v);
+  };
+  mlir::Value mean, var;
+  if (!g.options.training) {
+    mean = column(runningMean.tensor);
+    var = column(runningVar.tensor);
+  } else {
+    SmallVector<int64_t> axes = {0};
+    int64_t count = type.getDimSize(0);
+    for (int64_t d = 2; d < type.getRank(); ++d) {
+      axes.push_back(d);
+      count *= type.getDimSize(d);
+    }
+    if (count < 2)
+      return g.fail(c.argLoc(0),
+                    "batch_norm in training needs more than one value per "
+                    "channel to take a variance, but " +
+                        formatType(type) + " has " + Twine(count));
+    mean = MeanOp::create(b, l, x.tensor, axes, /*keepdims=*/true);
+    mlir::Value centered = SubOp::create(b, l, x.tensor, mean);
+    var = MeanOp::create(b, l, MulOp::create(b, l, centered, centered), axes,
+                         /*keepdims=*/true);
+    auto flat = [&](mlir::Value v) -> mlir::Value {
+      return ReshapeOp::create(b, l, type.clone({channels}), v);
+    };
+    auto update = [&](const Val &state, mlir::Value batch, double factor) {
+      mlir::Value &current = g.stateValues[state.tensor];
+      current = AddOp::create(
+          b, l, MulOp::create(b, l, current, constant(1 - *momentum)),
+          MulOp::create(b, l, flat(batch), constant(*momentum * factor)));
+    };
+    update(runningMean, mean, 1.0);
+    update(runningVar, var, double(count) / double(count - 1));
+  }
+  mlir::Value y = MulOp::create(
+      b, l, SubOp::create(b, l, x.tensor, mean),
+      RsqrtOp::create(b, l, AddOp::create(b, l, var, constant(*eps))));
+  if (c.arg(3)) {
+    Val weight = perChannel(3, false);
+    if (!weight.ok())
+      return {};
+    y = MulOp::create(b, l, y, column(weight.tensor));
+  }
+  if (c.arg(4)) {
+    Val bias = perChannel(4, false);
+    if (!bias.ok())
+      return {};
+    y = AddOp::create(b, l, y, column(bias.tensor));
+  }
+  return Val::ofTensor(y, c.loc());
 }
 
 Val Generator::maximum(Generator &g, BuiltinCall &c) {

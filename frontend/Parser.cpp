@@ -443,6 +443,7 @@ bool Parser::parseBlock(std::vector<StmtPtr> &body, llvm::SMLoc &endLoc) {
 StmtPtr Parser::parseStmt() {
   switch (tok.kind) {
   case TokenKind::KwParam:
+  case TokenKind::KwState:
     return parseParam();
   case TokenKind::KwRepeat:
     return parseRepeat();
@@ -451,16 +452,19 @@ StmtPtr Parser::parseStmt() {
   case TokenKind::Ident:
     return parseAssign();
   default:
-    expected("expected a statement (param, repeat, return or NAME = ...)");
+    expected("expected a statement (param, state, repeat, return or NAME "
+             "= ...)");
     return nullptr;
   }
 }
 
 StmtPtr Parser::parseParam() {
   auto param = std::make_unique<ParamStmt>(tok.loc);
-  consume(); // 'param'
+  param->isState = tok.is(TokenKind::KwState);
+  consume(); // 'param' or 'state'
   if (!tok.is(TokenKind::Ident)) {
-    expected("expected a parameter name after 'param'");
+    expected(param->isState ? "expected a name after 'state'"
+                            : "expected a parameter name after 'param'");
     return nullptr;
   }
   param->name = tok.text.str();

@@ -162,12 +162,18 @@ Value update(Emitter &e, const StepOptions &opts, Value p, Value g,
 /// The pieces of @M_grad a new function is assembled from.
 struct GradInfo {
   func::FuncOp grad;
-  SmallVector<unsigned> params, inputs; // argument indices
-  SmallVector<unsigned> gradResults;    // result index per param, in order
+  /// Argument indices: parameters, and everything else (inputs and the
+  /// model's `state`, passed through with their attributes).
+  SmallVector<unsigned> params, inputs;
+  SmallVector<unsigned> gradResults;  // result index per param, in order
+  SmallVector<unsigned> stateResults; // the new value of each `state`
 };
 
 FailureOr<GradInfo> analyze(func::FuncOp grad) {
-  GradInfo info{grad, {}, {}, {}};
+  GradInfo info{grad, {}, {}, {}, {}};
+  for (unsigned r = 0; r < grad.getNumResults(); ++r)
+    if (grad.getResultAttr(r, attrs::kState))
+      info.stateResults.push_back(r);
   for (unsigned i = 0; i < grad.getNumArguments(); ++i)
     (grad.getArgAttr(i, attrs::kParam) ? info.params : info.inputs).push_back(i);
   for (unsigned p : info.params) {
@@ -221,6 +227,16 @@ public:
     for (Value v : body.getTerminator()->getOperands())
       results.push_back(mapping.lookupOrDefault(v));
     return results;
+  }
+
+  /// The model's new `state` (batch_norm's running statistics), returned
+  /// under the names of the arguments they replace.
+  void stateResults(ArrayRef<Value> gradResults, SmallVectorImpl<Value> &out,
+                    SmallVectorImpl<DictionaryAttr> &outAttrs) {
+    for (unsigned r : info.stateResults) {
+      out.push_back(gradResults[r]);
+      outAttrs.push_back(info.grad.getResultAttrDict(r));
+    }
   }
 
   void finish(func::FuncOp f, OpBuilder &b, ArrayRef<Value> results,
@@ -352,7 +368,8 @@ public:
     }
   }
 
-  /// @M_train_step(params, state, inputs, lr, step)
+  /// @M_train_step(params, optimizer state, inputs and model state, lr,
+  /// step) -> (params', optimizer state', loss, norms, model state')
   void buildTrainStep(StringRef name) {
     OpBuilder b(info.grad);
     SmallVector<std::pair<Type, DictionaryAttr>> args;
@@ -375,10 +392,11 @@ public:
     SmallVector<DictionaryAttr> outAttrs;
     buildUpdates(b, f.getLoc(), params, state, grads, lr, t, results[0], out,
                  outAttrs);
+    stateResults(results, out, outAttrs);
     finish(f, b, out, outAttrs);
   }
 
-  /// @M_accumulate(params, sums, inputs) -> (sums + grads, loss)
+  /// @M_accumulate(params, sums, inputs) -> (sums + grads, loss, state)
   void buildAccumulate(StringRef name) {
     OpBuilder b(info.grad);
     SmallVector<std::pair<Type, DictionaryAttr>> args;
@@ -407,6 +425,7 @@ public:
     }
     out.push_back(results[0]);
     outAttrs.push_back(named(b, attrs::kOutput, "loss"));
+    stateResults(results, out, outAttrs);
     finish(f, b, out, outAttrs);
   }
 

@@ -97,11 +97,8 @@ llvm::Expected<Signature> readSignature(func::FuncOp func) {
     static_cast<TensorInfo &>(arg) = *info;
     arg.role = role->first;
     arg.isParam = role->first == TensorInfo::Role::Param;
-    if (arg.isParam) {
-      auto init = func.getArgAttrOfType<DictionaryAttr>(i, attrs::kInit);
-      if (init)
-        arg.init = readInit(init);
-    }
+    if (auto init = func.getArgAttrOfType<DictionaryAttr>(i, attrs::kInit))
+      arg.init = readInit(init);
     for (OpOperand &use : func.getArgument(i).getUses())
       if (auto ce = dyn_cast<CrossEntropyOp>(use.getOwner());
           ce && use.getOperandNumber() == 1)

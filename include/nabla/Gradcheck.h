@@ -1,7 +1,8 @@
 //===- Gradcheck.h - Gradients against finite differences ------*- C++ -*-===//
 //
-// Compiles a model twice in double precision (every f32 becomes f64): its
-// gradient function (nabla-autodiff) and its forward function. For each
+// Compiles a model twice in double precision (every f32 becomes f64), in
+// its training form (batch_norm with batch statistics): its gradient
+// function (nabla-autodiff) and its forward function. For each
 // parameter element it compares the autodiff gradient with the central
 // difference (L(w + h) - L(w - h)) / 2h, h = 1e-6 * max(1, |w|). In f64
 // that difference is accurate to about 1e-9 relative (truncation h^2 plus

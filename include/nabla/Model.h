@@ -63,6 +63,12 @@ struct CompileOptions {
   std::vector<std::string> wrt;
   /// Compute in f64 wherever the model says f32 (for gradient checking).
   bool promoteToF64 = false;
+  /// Compile the model's training form, as the training step sees it
+  /// (batch_norm with the batch's statistics): run() then also returns the
+  /// new value of each `state` ("state:NAME") after the model's outputs.
+  /// Off, the inference form (running statistics), what `nablac run` and
+  /// `eval` use. The training step is always built from the training form.
+  bool training = false;
   /// Group ops into fused kernels (nabla-fusion); false compiles every op
   /// as a kernel of its own (nablac --no-fusion).
   bool fusion = true;
@@ -180,10 +186,11 @@ public:
   /// CompileOptions::profile on Vulkan).
   const Engine &getEngine() const { return *engine; }
 
-  /// Sets every parameter from its init spec; the same seed gives the same
-  /// values on every run and machine.
+  /// Sets every parameter and `state` from its init spec; the same seed
+  /// gives the same values on every run and machine.
   llvm::Error initParameters(uint64_t seed);
-  /// The parameter called `name` (e.g. "Dense_1.w"), or null.
+  /// The parameter called `name` (e.g. "Dense_1.w") or the state (e.g.
+  /// "state:BatchNorm_1.running_mean"), or null.
   Tensor *getParameter(llvm::StringRef name);
 
   /// Evaluates the model on `inputs` (by name; each must have the declared
@@ -207,7 +214,8 @@ private:
              const CompileOptions &options,
              llvm::function_ref<llvm::Error(mlir::PassManager &)> run);
   Signature signature;
-  std::vector<Tensor> parameters; // one per parameter argument, in order
+  /// One per parameter and state argument (ArgInfo::isHeld), in order.
+  std::vector<Tensor> parameters;
   std::unique_ptr<Engine> engine;
 };
 

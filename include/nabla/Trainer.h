@@ -77,8 +77,11 @@ public:
   /// The parameters in the model's order.
   const std::vector<std::string> &getParameterNames() const { return names; }
   /// The parameter's current value (copied back from a GPU first); the
-  /// caller may change it.
+  /// caller may change it. Also the model's state by its name
+  /// ("state:BatchNorm_1.running_mean").
   Tensor *getParameter(llvm::StringRef name);
+  /// The model's `state` in its order ("state:NAME"), empty without any.
+  const std::vector<std::string> &getStateNames() const { return bufferNames; }
   /// Optimizer steps taken so far.
   int64_t getStep() const { return stepCount; }
   const LossScaler &getLossScaler() const { return scaler; }
@@ -90,7 +93,8 @@ public:
   const Engine &getEngine() const { return *engine; }
   const TrainOptions &getOptions() const { return options; }
 
-  /// Parameters ("param:NAME"), optimizer state ("SLOT:NAME") and metadata
+  /// Parameters ("param:NAME"), optimizer state ("SLOT:NAME"), the model's
+  /// state ("state:NAME") and metadata
   /// (step, optimizer, the loss scaler's state) as a checkpoint, and back.
   /// On a GPU this copies the parameters and state back from the device.
   llvm::Expected<Checkpoint> toCheckpoint() const;
@@ -124,6 +128,11 @@ private:
   std::vector<std::string> names, inputNames;
   std::vector<Tensor> params, nextParams, state, nextState, sums, nextSums;
   std::vector<std::string> stateNames; // "SLOT:NAME", in argument order
+  /// The model's own state (batch_norm's running statistics): written by
+  /// every call of train_step or accumulate, so swapped after each.
+  std::vector<Tensor> buffers, nextBuffers;
+  std::vector<std::string> bufferNames; // "state:NAME"
+  std::vector<InitSpec> bufferInits;
   std::vector<Tensor> norms;
   Tensor loss, lr, stepTensor, lossScaleTensor;
   LossScaler scaler = LossScaler::none();

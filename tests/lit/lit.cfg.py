@@ -59,5 +59,13 @@ try:
                         + devices.stderr.strip() + ")")
 except (OSError, subprocess.TimeoutExpired) as e:
     lit_config.note("nablac devices failed: " + str(e))
+# Comparisons with PyTorch run where the Python that runs lit has torch and
+# numpy (Debian: python3-torch); elsewhere lit reports them unsupported.
+try:
+    if subprocess.run([sys.executable, "-c", "import torch, numpy"],
+                      capture_output=True, timeout=120).returncode == 0:
+        config.available_features.add("torch")
+except (OSError, subprocess.TimeoutExpired):
+    pass
 if shutil.which("spirv-val"):
     config.available_features.add("spirv-val")

@@ -151,6 +151,21 @@ const Case kOps[] = {
       param a: f32[3, 4, 5] = normal
       return sum(square(pad(a, [1, 2, -1, 1], value = 0.3)))
              + sum(square(pad(a, [0, 0, 0, 0, 2, -1]))) })"},
+    // Batch norm in its training form: the adjoint through the batch mean
+    // and variance, over [N, C], [N, C, L] and [N, C, H, W].
+    {"batch_norm", R"(model M(c: f32[4, 3, 5]) {
+      param a: f32[4, 3, 5] = normal
+      param g: f32[3] = normal
+      param b: f32[3] = normal
+      state m: f32[3] = zeros
+      state v: f32[3] = ones
+      state m2: f32[5] = zeros
+      state v2: f32[5] = ones
+      y1 = batch_norm(a, m, v, g, b)
+      y2 = batch_norm(flatten(a, 0, 1), m2, v2, eps = 0.1)
+      y3 = batch_norm(reshape(a, [2, 3, 2, 5]), m, v, weight = g, momentum = 0.5)
+      return sum(y1 * y1 * c) + sum(square(y2) * flatten(c, 0, 1))
+             + sum(y3 * y3 * y3) })"},
     {"softmax", R"(model M(c: f32[3, 4]) {
       param a: f32[3, 4] = normal
       return sum(softmax(a) * c) + sum(softmax(a, axis = 0) * c)

@@ -97,15 +97,16 @@ TEST(LexerTest, TwoCharacterOperatorsAreGreedy) {
 }
 
 TEST(LexerTest, KeywordsAndIdentifiers) {
-  Lexed lexed("model layer param repeat return models _x x1 f32 Model");
+  Lexed lexed(
+      "model layer param state repeat return models _x x1 f32 Model states");
   EXPECT_EQ(lexed.kinds(),
-            (std::vector<K>{K::KwModel, K::KwLayer, K::KwParam, K::KwRepeat,
-                            K::KwReturn, K::Ident, K::Ident, K::Ident, K::Ident,
-                            K::Ident, K::Eof}));
+            (std::vector<K>{K::KwModel, K::KwLayer, K::KwParam, K::KwState,
+                            K::KwRepeat, K::KwReturn, K::Ident, K::Ident,
+                            K::Ident, K::Ident, K::Ident, K::Ident, K::Eof}));
   EXPECT_EQ(lexed.texts(),
-            (std::vector<std::string>{"model", "layer", "param", "repeat",
-                                      "return", "models", "_x", "x1", "f32",
-                                      "Model"}));
+            (std::vector<std::string>{"model", "layer", "param", "state",
+                                      "repeat", "return", "models", "_x", "x1",
+                                      "f32", "Model", "states"}));
 }
 
 TEST(LexerTest, DotsAreNotPartOfIdentifiers) {

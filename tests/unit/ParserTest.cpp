@@ -420,11 +420,12 @@ TEST(ParserErrorTest, MissingCloseParenAfterArguments) {
 }
 
 TEST(ParserErrorTest, NotAStatement) {
-  EXPECT_EQ(oneError("model A() {\n  + x\n}"),
-            errorAt(2, 3,
-                    "expected a statement (param, repeat, return or NAME = "
-                    "...), found '+'",
-                    "  + x"));
+  EXPECT_EQ(
+      oneError("model A() {\n  + x\n}"),
+      errorAt(2, 3,
+              "expected a statement (param, state, repeat, return or NAME = "
+              "...), found '+'",
+              "  + x"));
 }
 
 TEST(ParserErrorTest, NotAnExpression) {
@@ -643,13 +644,14 @@ TEST(ParserErrorTest, IndependentErrorsInDifferentFunctionsAreAllReported) {
                 "model C() { + }\n");
   EXPECT_EQ(parsed.module, nullptr);
   EXPECT_EQ(parsed.diags.getNumErrors(), 2u);
-  EXPECT_EQ(parsed.diagnostics(),
-            errorAt(1, 17, "expected an expression, found ')'",
-                    "model A() { y = ) }") +
-                errorAt(3, 13,
-                        "expected a statement (param, repeat, return or NAME "
-                        "= ...), found '+'",
-                        "model C() { + }"));
+  EXPECT_EQ(
+      parsed.diagnostics(),
+      errorAt(1, 17, "expected an expression, found ')'",
+              "model A() { y = ) }") +
+          errorAt(3, 13,
+                  "expected a statement (param, state, repeat, return or NAME "
+                  "= ...), found '+'",
+                  "model C() { + }"));
 }
 
 TEST(ParserErrorTest, DeepNestingIsAnErrorNotACrash) {

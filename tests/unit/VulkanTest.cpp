@@ -77,6 +77,7 @@ CompileOptions optionsFor(const char *device, bool gradients = false) {
   CompileOptions options;
   options.device = device;
   options.gradients = gradients;
+  options.training = gradients; // gradients as the training step sees them
   options.dims["N"] = 16;
   return options;
 }
@@ -176,6 +177,8 @@ void compareTraining(const char *file, const TrainOptions &train, int steps,
     }
     for (const std::string &name : (*trainer)->getParameterNames())
       params[d][name] = *(*trainer)->getParameter(name);
+    for (const std::string &name : (*trainer)->getStateNames())
+      params[d][name] = *(*trainer)->getParameter(name);
   }
   for (int s = 0; s < steps; ++s)
     EXPECT_NEAR(losses[1][s], losses[0][s],
@@ -197,6 +200,8 @@ TEST(Vulkan, AdamWithClippingMatchesCpu) {
   train.step.clipNorm = 0.5;
   compareTraining("examples/digits.nb", train, 5, 1e-5, 1e-5);
   compareTraining("tests/unit/models/small_residual.nb", train, 5, 1e-5, 1e-5);
+  // Batch norm's running statistics too (compared with the parameters).
+  compareTraining("tests/unit/models/small_convnet.nb", train, 3, 1e-5, 1e-5);
 }
 
 TEST(Vulkan, MomentumWithAccumulationMatchesCpu) {

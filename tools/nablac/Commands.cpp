@@ -91,9 +91,11 @@ int runCheck(const Source &source, const CompileOptions &options,
     return fail(sig.takeError(), err);
   out << "model " << sig->function << ": ok\n";
   for (const ArgInfo &arg : sig->args)
-    out << (arg.isParam ? "  param  " : "  input  ") << arg.name << ": "
-        << arg.typeString()
-        << (arg.isParam ? " = " + arg.init.kind : std::string()) << "\n";
+    out << (arg.isParam                           ? "  param  "
+            : arg.role == TensorInfo::Role::State ? "  state  "
+                                                  : "  input  ")
+        << arg.name << ": " << arg.typeString()
+        << (arg.isHeld() ? " = " + arg.init.kind : std::string()) << "\n";
   for (const TensorInfo &o : sig->outputs)
     out << "  output " << o.name << ": " << o.typeString() << "\n";
   return 0;
@@ -329,6 +331,7 @@ int runGrad(const Invocation &inv, const Source &source,
             CompileOptions &options, llvm::raw_ostream &out,
             llvm::raw_ostream &err) {
   options.gradients = true;
+  options.training = true; // the gradients the training step sees
   auto result = compileAndRun(inv, source, options);
   if (!result)
     return fail(result.takeError(), err);
@@ -381,7 +384,7 @@ int runGradcheck(const Invocation &inv, const Source &source,
     return fail(inputs.takeError(), err);
   if (!random)
     for (const ArgInfo &arg : sig->args)
-      if (!arg.isParam && !inputs->count(arg.name))
+      if (arg.role == TensorInfo::Role::Input && !inputs->count(arg.name))
         return fail(usageError("missing --input " + arg.name +
                                "=... (or pass --inputs random)"),
                     err);
@@ -504,6 +507,7 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
   CompileOptions options;
   options.model = inv.model;
   options.requireScalarLoss = inv.forTraining;
+  options.training = inv.forTraining;
   options.configurePassManager = inv.configurePassManager;
   options.fusion = inv.fusion;
   options.device = inv.device;

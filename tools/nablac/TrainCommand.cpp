@@ -188,7 +188,7 @@ llvm::Expected<Binding> bindInputs(const Source &source,
     return sig.takeError();
   std::vector<const ArgInfo *> inputs;
   for (const ArgInfo &a : sig->args)
-    if (!a.isParam)
+    if (a.role == TensorInfo::Role::Input)
       inputs.push_back(&a);
   if (inputs.size() != 2)
     return usage("model " + sig->function + " has " +
@@ -272,7 +272,7 @@ struct Evaluator {
     for (Model *m : {full.get(), rest.get()})
       if (m)
         for (const ArgInfo &a : m->getSignature().args)
-          if (a.isParam)
+          if (a.isHeld())
             *m->getParameter(a.name) = params(a.name)->convertTo(
                 m->getParameter(a.name)->getElementType());
     for (int64_t start = 0; start < rows; start += chunk) {
@@ -609,9 +609,11 @@ llvm::Expected<EvalResult> evaluate(const Source &source, TrainConfig config,
   // Every parameter checked (name, element type, shape) before any runs.
   std::map<std::string, Tensor *> params;
   for (const ArgInfo &a : evaluator->full->getSignature().args) {
-    if (!a.isParam)
+    if (!a.isHeld())
       continue;
-    auto t = checkpointTensor(*checkpoint, "param:" + a.name, a.type, a.shape);
+    // Parameters are "param:NAME"; state is named "state:NAME" already.
+    auto t = checkpointTensor(
+        *checkpoint, a.isParam ? "param:" + a.name : a.name, a.type, a.shape);
     if (!t)
       return usage(checkpointPath + ": " + llvm::toString(t.takeError()));
     params[a.name] = const_cast<Tensor *>(*t);

@@ -72,7 +72,8 @@ static cl::opt<int> threads(
     cl::value_desc("N"), cl::init(0), cl::cat(category));
 static cl::opt<bool> forTraining(
     "for-training",
-    cl::desc("check: also require that the first result is a scalar loss"),
+    cl::desc("check: the training form (batch statistics, new state as "
+             "outputs), and require that the first result is a scalar loss"),
     cl::cat(category));
 
 static cl::opt<std::string> inputsMode(

@@ -171,11 +171,14 @@ public:
   static bool classof(const Stmt *s) { return s->getKind() == Kind::Assign; }
 };
 
-/// `param w: f32[I, out] = he`. The location is the `param` keyword's;
-/// `nameLoc` is the name's.
+/// `param w: f32[I, out] = he`, or `state mean: f32[C] = zeros` (a value
+/// the model keeps between steps but does not train, such as batch norm's
+/// running statistics). The location is the keyword's; `nameLoc` is the
+/// name's.
 class ParamStmt : public Stmt {
 public:
   ParamStmt(SMLoc loc) : Stmt(Kind::Param, loc) {}
+  bool isState = false;
   SMLoc nameLoc;
   std::string name;
   TypeExpr type;

@@ -22,6 +22,7 @@ enum class TokenKind {
   KwModel,
   KwLayer,
   KwParam,
+  KwState,
   KwRepeat,
   KwReturn,
   // punctuation

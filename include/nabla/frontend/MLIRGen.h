@@ -33,6 +33,11 @@ struct MLIRGenOptions {
   bool requireScalarLoss = false;
   /// Emit f64 wherever the source says f32 (gradient checking).
   bool promoteToF64 = false;
+  /// Emit the training form of the model: batch_norm normalises with the
+  /// batch's statistics and the model returns, after its own results, the
+  /// new value of every `state` (named `state:NAME`, as its argument).
+  /// Without it, the inference form: running statistics, no state results.
+  bool training = false;
 };
 
 /// Emits the models of `module`. Returns null after reporting errors.

@@ -35,7 +35,10 @@ struct TensorInfo {
 
 struct ArgInfo : TensorInfo {
   bool isParam = false;
-  InitSpec init; // parameters only
+  InitSpec init; // parameters and the model's `state`
+  /// Kept by the model between calls (a parameter or `state`), not given
+  /// by the caller as inputs are.
+  bool isHeld() const { return role == Role::Param || role == Role::State; }
   /// For an integer input used as cross_entropy labels: the class count.
   int64_t classes = 0;
 };
