@@ -496,8 +496,8 @@ llvm::Error Model::initParameters(uint64_t seed) {
     engine->hostChanged(&parameters[p]);
     if (!initialize(parameters[p++], arg.init, seed, arg.name, error))
       return makeError("error: cannot initialize " +
-                       llvm::Twine(arg.isParam ? "parameter" : "state") + " '" +
-                       arg.name + "': " + error);
+                       llvm::Twine(arg.isParam ? "parameter" : "held value") +
+                       " '" + arg.name + "': " + error);
   }
   return llvm::Error::success();
 }

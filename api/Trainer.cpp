@@ -183,6 +183,7 @@ llvm::Error Trainer::initParameters(uint64_t seed) {
       return makeError("error: cannot initialize '" + name + "': " + error);
   }
   stepCount = 0;
+  this->seed = seed;
   return llvm::Error::success();
 }
 
@@ -252,10 +253,12 @@ llvm::Error Trainer::callBound(llvm::StringRef function,
       int i = indexOf(inputNames, arg.name);
       t = i < 0 || size_t(i) >= batch.size() ? nullptr : &batch[i];
     } else if (arg.role == Role::Hyper) {
-      t = arg.name == "lr"           ? &lr
-          : arg.name == "step"       ? &stepTensor
-          : arg.name == "loss_scale" ? &lossScaleTensor
-                                     : nullptr;
+      t = arg.name == "lr"                ? &lr
+          : arg.name == "step"            ? &stepTensor
+          : arg.name == "loss_scale"      ? &lossScaleTensor
+          : arg.name == "dropout_seed"    ? &dropoutSeed
+          : arg.name == "dropout_counter" ? &dropoutCounter
+                                          : nullptr;
     }
     if (!t)
       return makeError("error: " + sig.function + " takes '" + arg.name +
@@ -318,8 +321,18 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
   lr = scalarF32(options.lr);
   stepTensor = scalarF32(static_cast<double>(stepCount));
   lossScaleTensor = scalarF32(scaler.getScale());
+  // Dropout's masks: a new one for every forward call, the same for the
+  // same seed and call on any thread count or device (and after --resume).
+  dropoutSeed = Tensor::fromDoubles(
+      ElementType::I32, {}, {double(int32_t(uint32_t(seed ^ (seed >> 32))))});
+  auto setCall = [&](int64_t micro) {
+    int64_t call = (stepCount - 1) * options.step.accumulate + micro;
+    dropoutCounter = Tensor::fromDoubles(ElementType::I32, {},
+                                         {double(int32_t(uint32_t(call)))});
+  };
   StepResult result;
   if (options.step.accumulate == 1) {
+    setCall(0);
     if (auto e = callBound("train_step", inputs[0]))
       return std::move(e);
     result.loss = loss.get(0);
@@ -329,7 +342,8 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
       engine->hostChanged(&s);
     }
     double total = 0;
-    for (std::vector<Tensor> &micro : inputs) {
+    for (auto [m, micro] : llvm::enumerate(inputs)) {
+      setCall(int64_t(m));
       if (auto e = callBound("accumulate", micro))
         return std::move(e);
       std::swap(sums, nextSums);
@@ -526,6 +540,7 @@ llvm::Expected<Checkpoint> Trainer::toCheckpoint() const {
   for (auto [name, t] : llvm::zip(bufferNames, buffers))
     c.tensors[name] = t;
   c.metadata["step"] = std::to_string(stepCount);
+  c.metadata["seed"] = std::to_string(seed);
   c.metadata["optimizer"] = toString(options.step.optimizer).str();
   c.metadata["model"] = model;
   // The options, for the record (resuming uses the caller's options).
@@ -601,6 +616,12 @@ llvm::Error Trainer::restore(const Checkpoint &c) {
       llvm::StringRef(step->second).getAsInteger(10, n) || n < 0)
     return makeError("error: the checkpoint has no valid 'step' metadata");
   stepCount = n;
+  // Dropout goes on with the run's own seed (older checkpoints have none).
+  auto seedEntry = c.metadata.find("seed");
+  if (seedEntry != c.metadata.end() &&
+      llvm::StringRef(seedEntry->second).getAsInteger(10, seed))
+    return makeError("error: the checkpoint's 'seed' metadata is invalid ('" +
+                     seedEntry->second + "')");
   // The dynamic scaler goes on where it stopped (torch saves GradScaler's
   // state_dict beside the optimizer's for the same reason).
   auto scale = c.metadata.find("loss_scale");

@@ -768,6 +768,95 @@ struct OneHotLowering : OpRewritePattern<OneHotOp> {
   }
 };
 
+/// The first output word of Philox-4x32-10 for `counter` and `key` (i32
+/// values), as Random123's philox4x32_10: ten rounds, the key bumped by the
+/// Weyl constants between rounds. mului_extended gives the 32x32 -> 64-bit
+/// products' halves on every backend (SPIR-V's OpUMulExtended).
+Value philox4x32(OpBuilder &b, Location l, std::array<Value, 4> c, Value k0,
+                 Value k1) {
+  auto word = [&](uint32_t v) -> Value {
+    return arith::ConstantIntOp::create(b, l, b.getI32Type(),
+                                        int64_t(int32_t(v)));
+  };
+  Value m0 = word(0xD2511F53), m1 = word(0xCD9E8D57);
+  Value w0 = word(0x9E3779B9), w1 = word(0xBB67AE85);
+  auto xorOf = [&](Value x, Value y, Value z) -> Value {
+    return arith::XOrIOp::create(b, l, arith::XOrIOp::create(b, l, x, y), z);
+  };
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k0 = arith::AddIOp::create(b, l, k0, w0);
+      k1 = arith::AddIOp::create(b, l, k1, w1);
+    }
+    auto p0 = arith::MulUIExtendedOp::create(b, l, m0, c[0]);
+    auto p1 = arith::MulUIExtendedOp::create(b, l, m1, c[2]);
+    c = {xorOf(p1.getHigh(), c[1], k0), p1.getLow(),
+         xorOf(p0.getHigh(), c[3], k1), p0.getLow()};
+  }
+  return c[0];
+}
+
+/// result[i] = 1 / (1 - p) where u_i >= p, else 0 (see the op's
+/// description): the row-major index i from linalg.index, one Philox call
+/// per element.
+struct DropoutMaskLowering : OpRewritePattern<DropoutMaskOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DropoutMaskOp op,
+                                PatternRewriter &rewriter) const override {
+    MLIRContext *ctx = rewriter.getContext();
+    RankedTensorType type = op.getType();
+    Location loc = op.getLoc();
+    unsigned rank = type.getRank();
+    AffineMap scalar = AffineMap::get(rank, 0, {}, ctx);
+    SmallVector<AffineMap> maps = {scalar, scalar,
+                                   rewriter.getMultiDimIdentityMap(rank)};
+    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                         type.getElementType());
+    double p = op.getP().convertToDouble();
+    int64_t stream = op.getStream();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type},
+        ValueRange{op.getSeed(), op.getCounter()}, ValueRange{init}, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value index = arith::ConstantIndexOp::create(b, l, 0);
+          for (unsigned d = 0; d < rank; ++d) {
+            Value size =
+                arith::ConstantIndexOp::create(b, l, type.getDimSize(d));
+            index = arith::AddIOp::create(
+                b, l, arith::MulIOp::create(b, l, index, size),
+                linalg::IndexOp::create(b, l, d));
+          }
+          Type i32 = b.getI32Type();
+          Value zero = arith::ConstantIntOp::create(b, l, i32, 0);
+          Value i = arith::IndexCastUIOp::create(b, l, i32, index);
+          Value streamWord =
+              arith::ConstantIntOp::create(b, l, i32, int64_t(int32_t(stream)));
+          Value bits =
+              philox4x32(b, l, {i, zero, args[1], zero}, args[0], streamWord);
+          // The top 24 bits as a float in [0, 1), exact in f32.
+          Value top = arith::ShRUIOp::create(
+              b, l, bits, arith::ConstantIntOp::create(b, l, i32, 8));
+          Type f32 = b.getF32Type();
+          Value u = arith::MulFOp::create(
+              b, l, arith::UIToFPOp::create(b, l, f32, top),
+              constantScalar(b, l, f32, 1.0 / double(1 << 24)));
+          Value keep = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, u,
+                                             constantScalar(b, l, f32, p));
+          Type et = type.getElementType();
+          double scale = p < 1 ? 1.0 / (1.0 - p) : 0.0;
+          linalg::YieldOp::create(
+              b, l,
+              arith::SelectOp::create(b, l, keep,
+                                      constantScalar(b, l, et, scale),
+                                      constantScalar(b, l, et, 0.0))
+                  .getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Passes
 //===----------------------------------------------------------------------===//
@@ -793,7 +882,7 @@ struct NablaToLinalgPass
         MeanExpansion, SoftmaxExpansion, LogSoftmaxExpansion, MseExpansion,
         BinaryCrossEntropyExpansion, CrossEntropyLowering, MatmulLowering,
         TransposeLowering, ReshapeLowering, ReluGradLowering, CompareLowering,
-        OneHotLowering>(ctx);
+        OneHotLowering, DropoutMaskLowering>(ctx);
     populateWindowLowerings(patterns, forCpu);
 
     ConversionTarget target(*ctx);

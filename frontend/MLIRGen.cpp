@@ -218,6 +218,7 @@ private:
   static Val flatten(Generator &g, BuiltinCall &c);
   static Val globalAvgPool(Generator &g, BuiltinCall &c);
   static Val batchNorm(Generator &g, BuiltinCall &c);
+  static Val dropout(Generator &g, BuiltinCall &c);
   static Val convolution(Generator &g, BuiltinCall &c);
   static Val convTranspose(Generator &g, BuiltinCall &c);
   static Val maxPool(Generator &g, BuiltinCall &c);
@@ -312,6 +313,11 @@ private:
   /// the ops emitted so far (training form: batch_norm's updates).
   SmallVector<std::pair<mlir::Value, std::string>> stateArgs;
   llvm::DenseMap<mlir::Value, mlir::Value> stateValues;
+  /// The training form's generator key, made by the first dropout: the
+  /// run's seed and the count of forward calls so far (nabla.hyper
+  /// "dropout_seed" and "dropout_counter"), and the next op's stream.
+  mlir::Value dropoutSeed, dropoutCounter;
+  int64_t dropoutStreams = 0;
   llvm::SmallPtrSet<const Function *, 8> activeLayers;
   std::string currentLayer; // "Residual_2.Dense_1" inside that instance
   int depth = 0;
@@ -359,6 +365,8 @@ bool Generator::emitModel(const Function &model) {
   argAttrs.clear();
   stateArgs.clear();
   stateValues.clear();
+  dropoutSeed = dropoutCounter = nullptr;
+  dropoutStreams = 0;
   for (const Argument &arg : model.args) {
     if (!arg.type || arg.type->kind != TypeExpr::Kind::Tensor) {
       diags.error(arg.loc, "model input '" + arg.name +
@@ -1029,6 +1037,7 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
        {required("x"), optional("axis"), optional("keepdims", 0)},
        reduction},
       {"global_avg_pool", {required("x")}, globalAvgPool},
+      {"dropout", {required("x"), optional("p", 0.5)}, dropout},
       {"batch_norm",
        {required("x"), required("running_mean"), required("running_var"),
         optional("weight"), optional("bias"), optional("momentum", 0.1),
@@ -1405,6 +1414,49 @@ Val Generator::batchNorm(Generator &g, BuiltinCall &c) {
     y = AddOp::create(b, l, y, column(bias.tensor));
   }
   return Val::ofTensor(y, c.loc());
+}
+
+/// dropout(x, p = 0.5), as torch.nn.functional.dropout: in the training
+/// form, each element is zeroed with probability p and the others scaled by
+/// 1 / (1 - p); in the inference form, x itself. The mask comes from
+/// nabla.dropout_mask, keyed by the run's seed, the count of forward calls
+/// and this op's number in the model, so a run is the same at any thread
+/// count and on any device, and the backward pass reuses the same mask.
+Val Generator::dropout(Generator &g, BuiltinCall &c) {
+  Val x = g.floatArg(c, 0);
+  if (!x.ok())
+    return {};
+  auto p = g.numberArg(c, 1);
+  if (!p)
+    return {};
+  if (!(*p >= 0 && *p <= 1))
+    return g.fail(c.argLoc(1), "dropout's p is the probability of zeroing "
+                               "an element: it must be in [0, 1], got " +
+                                   llvm::formatv("{0}", *p).str());
+  if (!g.options.training || *p == 0)
+    return x;
+  if (!g.dropoutSeed) {
+    // Scalar i32 hyper-parameters the caller sets (the trainer: its seed
+    // and call count; a Model: zeros unless set).
+    auto scalar = RankedTensorType::get({}, g.builder.getI32Type());
+    Block &entry = g.func.getBody().front();
+    auto add = [&](StringRef name) {
+      g.argAttrs.push_back(g.builder.getDictionaryAttr(
+          {g.builder.getNamedAttr(attrs::kHyper, g.builder.getStringAttr(name)),
+           g.builder.getNamedAttr(
+               attrs::kInit, g.builder.getDictionaryAttr(g.builder.getNamedAttr(
+                                 "kind", g.builder.getStringAttr("zeros"))))}));
+      return entry.addArgument(scalar, g.loc(c.loc()));
+    };
+    g.dropoutSeed = add("dropout_seed");
+    g.dropoutCounter = add("dropout_counter");
+  }
+  Location l = g.loc(c.loc());
+  mlir::Value mask =
+      DropoutMaskOp::create(g.builder, l, x.type(), g.dropoutSeed,
+                            g.dropoutCounter, g.builder.getF64FloatAttr(*p),
+                            g.builder.getI64IntegerAttr(g.dropoutStreams++));
+  return Val::ofTensor(MulOp::create(g.builder, l, x.tensor, mask), c.loc());
 }
 
 Val Generator::maximum(Generator &g, BuiltinCall &c) {

@@ -440,6 +440,17 @@ LogicalResult OneHotOp::verify() {
   return success();
 }
 
+LogicalResult DropoutMaskOp::verify() {
+  double p = getP().convertToDouble();
+  if (!(p >= 0 && p <= 1))
+    return emitOpError() << "expects p in [0, 1], got " << p;
+  if (getType().getNumElements() > (int64_t(1) << 32))
+    return emitOpError() << "expects fewer than 2^32 elements (the "
+                            "generator's counter is 32 bits), got "
+                         << shapeStr(getType());
+  return success();
+}
+
 LogicalResult FusedOp::verify() {
   Block &block = getBlock();
   if (block.getNumArguments() != getInputs().size() ||

@@ -525,6 +525,27 @@ def Nabla_OneHotOp : Nabla_Op<"one_hot", [Pure, Nabla_Elementwise]> {
   let hasVerifier = 1;
 }
 
+def Nabla_DropoutMaskOp : Nabla_Op<"dropout_mask", [Pure, Nabla_Elementwise]> {
+  let summary = "a scaled Bernoulli mask from a counter-based generator";
+  let description = [{
+    `%m = nabla.dropout_mask %seed, %counter {p = 5.000000e-01 : f64, stream = 2 : i64} : tensor<i32>, tensor<i32> -> tensor<8x16xf32>`
+    Element i (row-major) is 1 / (1 - p) where its uniform number
+    u_i = (x_i >> 8) * 2^-24 is at least p, else 0: x_i is the first word
+    of Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as
+    1, 2, 3", 2011) with key (seed, stream) and counter (i, 0, counter, 0).
+    A pure function of its operands and attributes, so the mask is the
+    same on every thread count and device, and the backward pass reuses
+    the forward's. Results hold at most 2^32 elements (i fits 32 bits).
+  }];
+  let arguments = (ins 0DTensorOf<[I32]>:$seed, 0DTensorOf<[I32]>:$counter,
+                       F64Attr:$p, I64Attr:$stream);
+  let results = (outs Nabla_FloatTensor:$result);
+  let assemblyFormat = [{
+    $seed `,` $counter attr-dict `:` type($seed) `,` type($counter) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Padding, slicing, convolution and pooling
 //===----------------------------------------------------------------------===//

@@ -189,8 +189,9 @@ public:
   /// Sets every parameter and `state` from its init spec; the same seed
   /// gives the same values on every run and machine.
   llvm::Error initParameters(uint64_t seed);
-  /// The parameter called `name` (e.g. "Dense_1.w") or the state (e.g.
-  /// "state:BatchNorm_1.running_mean"), or null.
+  /// The parameter called `name` (e.g. "Dense_1.w"), the state (e.g.
+  /// "state:BatchNorm_1.running_mean") or a hyper-parameter of the training
+  /// form ("dropout_seed", "dropout_counter": 0 until set), or null.
   Tensor *getParameter(llvm::StringRef name);
 
   /// Evaluates the model on `inputs` (by name; each must have the declared

@@ -133,6 +133,10 @@ private:
   std::vector<Tensor> buffers, nextBuffers;
   std::vector<std::string> bufferNames; // "state:NAME"
   std::vector<InitSpec> bufferInits;
+  /// Dropout's key: the seed of initParameters and the forward calls made
+  /// before this one (steps times micro-batches), as i32 scalars.
+  uint64_t seed = 0;
+  Tensor dropoutSeed, dropoutCounter;
   std::vector<Tensor> norms;
   Tensor loss, lr, stepTensor, lossScaleTensor;
   LossScaler scaler = LossScaler::none();

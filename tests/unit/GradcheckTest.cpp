@@ -166,6 +166,11 @@ const Case kOps[] = {
       y3 = batch_norm(reshape(a, [2, 3, 2, 5]), m, v, weight = g, momentum = 0.5)
       return sum(y1 * y1 * c) + sum(square(y2) * flatten(c, 0, 1))
              + sum(y3 * y3 * y3) })"},
+    // Dropout's mask is fixed by its key (0 and 0 here): a product with a
+    // constant, the same in both compilations.
+    {"dropout", R"(model M(c: f32[6, 5]) {
+      param a: f32[6, 5] = normal
+      return sum(square(dropout(a, 0.4)) * c) + sum(dropout(a * c, p = 0.7)) })"},
     {"softmax", R"(model M(c: f32[3, 4]) {
       param a: f32[3, 4] = normal
       return sum(softmax(a) * c) + sum(softmax(a, axis = 0) * c)

@@ -93,6 +93,7 @@ int runCheck(const Source &source, const CompileOptions &options,
   for (const ArgInfo &arg : sig->args)
     out << (arg.isParam                           ? "  param  "
             : arg.role == TensorInfo::Role::State ? "  state  "
+            : arg.role == TensorInfo::Role::Hyper ? "  hyper  "
                                                   : "  input  ")
         << arg.name << ": " << arg.typeString()
         << (arg.isHeld() ? " = " + arg.init.kind : std::string()) << "\n";

@@ -36,9 +36,12 @@ struct TensorInfo {
 struct ArgInfo : TensorInfo {
   bool isParam = false;
   InitSpec init; // parameters and the model's `state`
-  /// Kept by the model between calls (a parameter or `state`), not given
-  /// by the caller as inputs are.
-  bool isHeld() const { return role == Role::Param || role == Role::State; }
+  /// Kept by the model between calls (a parameter, `state`, or a
+  /// hyper-parameter of the model such as dropout's seed), not given by the
+  /// caller as inputs are.
+  bool isHeld() const {
+    return role == Role::Param || role == Role::State || role == Role::Hyper;
+  }
   /// For an integer input used as cross_entropy labels: the class count.
   int64_t classes = 0;
 };
