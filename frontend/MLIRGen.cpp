@@ -1357,6 +1357,12 @@ Val Generator::batchNorm(Generator &g, BuiltinCall &c) {
   if (!(*eps > 0))
     return g.fail(c.argLoc(6), "batch_norm's eps must be positive");
 
+  Val weight, bias;
+  if (c.arg(3) && !(weight = perChannel(3, false)).ok())
+    return {};
+  if (c.arg(4) && !(bias = perChannel(4, false)).ok())
+    return {};
+
   Location l = g.loc(c.loc());
   OpBuilder &b = g.builder;
   Type et = type.getElementType();
@@ -1366,11 +1372,24 @@ Val Generator::batchNorm(Generator &g, BuiltinCall &c) {
   auto column = [&](mlir::Value v) -> mlir::Value {
     return ReshapeOp::create(b, l, type.clone(columnShape), v);
   };
-  mlir::Value mean, var;
   if (!g.options.training) {
-    mean = column(runningMean.tensor);
-    var = column(runningVar.tensor);
-  } else {
+    // x * scale + shift, scale and shift per channel: two ops on x, and a
+    // scale that nabla-fold-conv-scale moves into a preceding conv.
+    mlir::Value scale = RsqrtOp::create(
+        b, l, AddOp::create(b, l, runningVar.tensor, constant(*eps)));
+    if (weight.ok())
+      scale = MulOp::create(b, l, scale, weight.tensor);
+    mlir::Value shift =
+        NegOp::create(b, l, MulOp::create(b, l, runningMean.tensor, scale));
+    if (bias.ok())
+      shift = AddOp::create(b, l, shift, bias.tensor);
+    return Val::ofTensor(
+        AddOp::create(b, l, MulOp::create(b, l, x.tensor, column(scale)),
+                      column(shift)),
+        c.loc());
+  }
+  mlir::Value mean, var;
+  {
     SmallVector<int64_t> axes = {0};
     int64_t count = type.getDimSize(0);
     for (int64_t d = 2; d < type.getRank(); ++d) {
@@ -1401,18 +1420,10 @@ Val Generator::batchNorm(Generator &g, BuiltinCall &c) {
   mlir::Value y = MulOp::create(
       b, l, SubOp::create(b, l, x.tensor, mean),
       RsqrtOp::create(b, l, AddOp::create(b, l, var, constant(*eps))));
-  if (c.arg(3)) {
-    Val weight = perChannel(3, false);
-    if (!weight.ok())
-      return {};
+  if (weight.ok())
     y = MulOp::create(b, l, y, column(weight.tensor));
-  }
-  if (c.arg(4)) {
-    Val bias = perChannel(4, false);
-    if (!bias.ok())
-      return {};
+  if (bias.ok())
     y = AddOp::create(b, l, y, column(bias.tensor));
-  }
   return Val::ofTensor(y, c.loc());
 }
 

@@ -141,6 +141,29 @@ def Fusion : Pass<"nabla-fusion", "mlir::func::FuncOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Algebra
+//===----------------------------------------------------------------------===//
+
+def FoldConvScale : Pass<"nabla-fold-conv-scale", "mlir::func::FuncOp"> {
+  let summary = "Move a per-channel scale of a convolution into its weight";
+  let description = [{
+    `conv(x, w) * s`, with `s` one value per output channel (`[1, O, 1,
+    1]` or `[O, 1, 1]`), becomes `conv(x, w * s[:, None, None, None])`;
+    `(conv(x, w) + b) * s` likewise becomes `conv(x, w * s) + b * s`. The
+    convolution (and the bias add) must have no other use.
+
+    Why: batch norm at inference is `x * scale + shift` with per-channel
+    `scale` and `shift` computed from parameters and running statistics
+    (batch_norm's inference form). Folded, the scale multiplies the O x C
+    x k x k weight instead of the N x O x H x W activation, and what is
+    left, conv + shift, is a convolution with a bias. In the training form
+    the scale depends on the batch (its variance), i.e. on the
+    convolution's result, which then has more than one use: nothing folds,
+    and training computes exactly what PyTorch does.
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Scheduling
 //===----------------------------------------------------------------------===//
 

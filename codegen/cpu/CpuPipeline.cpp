@@ -133,6 +133,8 @@ CpuTarget CpuTarget::host() {
 
 void buildCpuPipeline(OpPassManager &pm, CpuStage stage, bool fusion,
                       const CpuTarget &target) {
+  // Algebra first (batch norm's inference scale into the conv weight).
+  pm.nest<func::FuncOp>().addPass(createFoldConvScale());
   if (fusion)
     addFusion(pm);
   if (stage == CpuStage::Fused)

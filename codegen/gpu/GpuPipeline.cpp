@@ -86,6 +86,8 @@ void buildGpuPipeline(OpPassManager &pm, GpuStage stage,
   // With fusion: nabla ops grouped as on the CPU, and each group's
   // elementwise chains fused into single linalg.generic ops (not tiled into
   // one loop nest: a kernel's parallelism comes from its invocations).
+  // Algebra first, as on the CPU.
+  pm.nest<func::FuncOp>().addPass(createFoldConvScale());
   if (fusion) {
     OpPassManager &func = pm.nest<func::FuncOp>();
     func.addPass(createCSEPass());

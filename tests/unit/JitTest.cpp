@@ -386,6 +386,60 @@ TEST(Jit, RunChecksInputShapesAndNames) {
             "error: missing input 'x' (f32[2])");
 }
 
+/// Batch norm's inference form after a convolution: nabla-fold-conv-scale
+/// moves its scale into the weight, so what runs is a different
+/// computation from the formula; checked against the formula in loops,
+/// with and without fusion.
+TEST(Jit, BatchNormInferenceMatchesItsFormula) {
+  const char *text = R"(
+layer BatchNorm(x: f32[N, C, H, W]) {
+  param weight: f32[C] = [0.5, -1.5, 2.0]
+  param bias: f32[C] = [0.1, 0.2, -0.3]
+  state running_mean: f32[C] = [0.3, -0.2, 0.05]
+  state running_var: f32[C] = [0.8, 1.7, 0.25]
+  return batch_norm(x, running_mean, running_var, weight, bias, eps = 0.01)
+}
+model M(x: f32[2, 2, 4, 5]) {
+  param w: f32[3, 2, 3, 3] = normal
+  y = BatchNorm(conv2d(x, w, padding = 1))
+  return sum(y), y
+})";
+  const double gamma[] = {0.5, -1.5, 2.0}, beta[] = {0.1, 0.2, -0.3},
+               mean[] = {0.3, -0.2, 0.05}, var[] = {0.8, 1.7, 0.25};
+  Tensor x(ElementType::F32, {2, 2, 4, 5});
+  for (int64_t i = 0; i < x.getNumElements(); ++i)
+    x.set(i, std::cos(0.7 * double(i)));
+  for (bool fusion : {true, false}) {
+    CompileOptions options;
+    options.fusion = fusion;
+    std::unique_ptr<Model> model;
+    auto out = compileAndRun(text, {{"x", x}}, options, &model);
+    ASSERT_EQ(out.size(), 2u);
+    const Tensor &w = *model->getParameter("w");
+    std::vector<double> expected;
+    for (int n = 0; n < 2; ++n)
+      for (int o = 0; o < 3; ++o)
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 5; ++j) {
+            double acc = 0;
+            for (int c = 0; c < 2; ++c)
+              for (int di = 0; di < 3; ++di)
+                for (int dj = 0; dj < 3; ++dj) {
+                  int ii = i + di - 1, jj = j + dj - 1;
+                  if (ii < 0 || ii >= 4 || jj < 0 || jj >= 5)
+                    continue;
+                  acc += x.get(((n * 2 + c) * 4 + ii) * 5 + jj) *
+                         w.get(((o * 2 + c) * 3 + di) * 3 + dj);
+                }
+            expected.push_back((acc - mean[o]) / std::sqrt(var[o] + 0.01) *
+                                   gamma[o] +
+                               beta[o]);
+          }
+    expectClose(out[1], expected,
+                fusion ? "batch_norm (fused)" : "batch_norm (unfused)");
+  }
+}
+
 TEST(Jit, CompileErrorsCarryTheDiagnostic) {
   auto source = Source::fromString(
       "model M(x: f32[2, 3]) { return sum(x @ x) }", "bad.nb");
