@@ -147,6 +147,30 @@ static std::string shortestText(double v) {
   return text;
 }
 
+/// A train setting's call or list as text: `[random_crop(padding = 2),
+/// hflip]` is "random_crop(padding=2),hflip". Empty for anything else.
+static std::string expressionText(const ast::Expr &e) {
+  if (auto *n = llvm::dyn_cast<ast::NumberExpr>(&e))
+    return n->isInteger ? std::to_string(static_cast<int64_t>(n->value))
+                        : shortestText(n->value);
+  if (auto *id = llvm::dyn_cast<ast::IdentExpr>(&e))
+    return id->name;
+  std::vector<std::string> parts;
+  if (auto *call = llvm::dyn_cast<ast::CallExpr>(&e)) {
+    for (const ast::ExprPtr &arg : call->args)
+      parts.push_back(expressionText(*arg));
+    for (const ast::KeywordArg &kw : call->kwargs)
+      parts.push_back(kw.name + "=" + expressionText(*kw.value));
+    return call->callee + "(" + llvm::join(parts, ",") + ")";
+  }
+  if (auto *array = llvm::dyn_cast<ast::ArrayExpr>(&e)) {
+    for (const ast::ExprPtr &element : array->elements)
+      parts.push_back(expressionText(*element));
+    return llvm::join(parts, ",");
+  }
+  return "";
+}
+
 std::vector<TrainBlockSetting> Source::trainSettings() const {
   std::vector<TrainBlockSetting> settings;
   if (!impl->module->train)
@@ -169,6 +193,9 @@ std::vector<TrainBlockSetting> Source::trainSettings() const {
     } else if (auto *id = llvm::dyn_cast<ast::IdentExpr>(&e)) {
       setting.kind = TrainBlockSetting::Kind::Name;
       setting.value = id->name;
+    } else if (llvm::isa<ast::CallExpr, ast::ArrayExpr>(e)) {
+      setting.kind = TrainBlockSetting::Kind::Expression;
+      setting.value = expressionText(e);
     }
     settings.push_back(std::move(setting));
   }

@@ -732,3 +732,81 @@ bool BatchIterator::next(Tensor &features, Tensor &targets) {
 }
 
 } // namespace nabla
+
+//===----------------------------------------------------------------------===//
+// Augmentation
+//===----------------------------------------------------------------------===//
+
+namespace nabla {
+
+std::optional<std::string> Augmentation::parse(llvm::StringRef text,
+                                               Augmentation &out) {
+  const char *expected = "a list of hflip and random_crop(padding = P) with "
+                         "P an integer in [1, 64]";
+  out = Augmentation();
+  llvm::SmallVector<llvm::StringRef> items;
+  std::string compact;
+  for (char c : text)
+    if (!std::isspace(static_cast<unsigned char>(c)))
+      compact += c;
+  llvm::StringRef rest(compact);
+  rest.consume_front("[");
+  rest.consume_back("]");
+  // Split at the commas outside parentheses.
+  int depth = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= rest.size(); ++i) {
+    if (i == rest.size() || (rest[i] == ',' && depth == 0)) {
+      items.push_back(rest.slice(start, i));
+      start = i + 1;
+    } else if (rest[i] == '(') {
+      ++depth;
+    } else if (rest[i] == ')') {
+      --depth;
+    }
+  }
+  for (llvm::StringRef item : items) {
+    if (item == "hflip" || item == "hflip()") {
+      out.hflip = true;
+      continue;
+    }
+    if (!item.consume_front("random_crop(") || !item.consume_back(")"))
+      return std::string(expected);
+    item.consume_front("padding=");
+    int64_t padding = 0;
+    if (item.getAsInteger(10, padding) || padding < 1 || padding > 64)
+      return std::string(expected);
+    out.cropPadding = padding;
+  }
+  return std::nullopt;
+}
+
+void Augmentation::apply(Tensor &rows, llvm::ArrayRef<int64_t> imageShape,
+                         uint64_t seed) const {
+  int64_t height = imageShape[imageShape.size() - 2];
+  int64_t width = imageShape.back();
+  int64_t channels = imageShape.size() > 2 ? imageShape[0] : 1;
+  int64_t n = rows.getShape()[0], plane = height * width;
+  float *data = static_cast<float *>(rows.data());
+  std::vector<float> image(channels * plane);
+  Rng rng(seed);
+  for (int64_t r = 0; r < n; ++r) {
+    int64_t span = 2 * cropPadding + 1;
+    int64_t dy = int64_t(rng.uniform() * double(span)) - cropPadding;
+    int64_t dx = int64_t(rng.uniform() * double(span)) - cropPadding;
+    bool flip = hflip && rng.uniform() < 0.5;
+    float *row = data + r * channels * plane;
+    std::copy(row, row + channels * plane, image.begin());
+    // out[y, x] = in[y + dy, x' + dx], x' = x or its mirror; 0 outside.
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t y = 0; y < height; ++y)
+        for (int64_t x = 0; x < width; ++x) {
+          int64_t sy = y + dy, sx = (flip ? width - 1 - x : x) + dx;
+          bool inside = sy >= 0 && sy < height && sx >= 0 && sx < width;
+          row[c * plane + y * width + x] =
+              inside ? image[c * plane + sy * width + sx] : 0.0f;
+        }
+  }
+}
+
+} // namespace nabla

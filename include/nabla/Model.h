@@ -85,10 +85,13 @@ struct CompileOptions {
 };
 
 /// One setting of a file's `train { ... }` block, as written: `lr = 0.01`
-/// is {"lr", "0.01", Number}. What settings exist and what they mean is
-/// the caller's (nablac's settings table); the file only says where.
+/// is {"lr", "0.01", Number}; a call or a list is its text without spaces
+/// (`augment = [random_crop(padding = 2), hflip]` is
+/// "random_crop(padding=2),hflip", Expression). What settings exist and what
+/// they mean is the caller's (nablac's settings table); the file only says
+/// where.
 struct TrainBlockSetting {
-  enum class Kind { Number, Integer, Name, String, Other };
+  enum class Kind { Number, Integer, Name, String, Expression, Other };
   std::string name;
   std::string value; // the number, name or string; empty for Other
   Kind kind = Kind::Other;

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <set>
+#include <tuple>
 
 using namespace nabla;
 
@@ -680,6 +681,62 @@ TEST(DataBatches, OrderAndCoverage) {
     r.targets.set(i * 2 + 1, double(-i));
   EXPECT_EQ(epochRows(r, 2, true, 3, 2, &batches).size(), 6u);
   EXPECT_EQ(batches, 3);
+}
+
+TEST(Augmentation, ParsesTheTrainBlocksList) {
+  Augmentation a;
+  EXPECT_FALSE(Augmentation::parse("random_crop(padding=2),hflip", a));
+  EXPECT_EQ(a.cropPadding, 2);
+  EXPECT_TRUE(a.hflip);
+  EXPECT_FALSE(Augmentation::parse("[ random_crop(3) ]", a));
+  EXPECT_EQ(a.cropPadding, 3);
+  EXPECT_FALSE(a.hflip);
+  for (const char *bad : {"random_crop(padding=0)", "crop(2)", "hflip,blur",
+                          "random_crop(padding=2.5)", "random_crop(99)"})
+    EXPECT_TRUE(Augmentation::parse(bad, a)) << bad;
+}
+
+/// Every augmented image is one of the 2 x 5 x 5 candidates for padding 2
+/// (mirrored or not, shifted by dy, dx in [-2, 2], zeros filling in),
+/// computed here directly; over 400 images every candidate turns up, and
+/// the same seed gives the same images.
+TEST(Augmentation, ShiftsAndMirrorsWithZeroFill) {
+  const int64_t rows = 400, c = 2, h = 5, w = 6;
+  Tensor images(ElementType::F32, {rows, c * h * w});
+  for (int64_t i = 0; i < images.getNumElements(); ++i)
+    images.set(i, 1 + i % (c * h * w)); // never 0: zeros come from padding
+  Augmentation a;
+  ASSERT_FALSE(Augmentation::parse("random_crop(padding = 2), hflip", a));
+  Tensor once = images, twice = images;
+  a.apply(once, {c, h, w}, 42);
+  a.apply(twice, {c, h, w}, 42);
+  std::set<std::tuple<bool, int64_t, int64_t>> seen;
+  for (int64_t r = 0; r < rows; ++r) {
+    bool matched = false;
+    for (bool flip : {false, true})
+      for (int64_t dy = -2; dy <= 2; ++dy)
+        for (int64_t dx = -2; dx <= 2; ++dx) {
+          bool same = true;
+          for (int64_t ch = 0; ch < c && same; ++ch)
+            for (int64_t y = 0; y < h && same; ++y)
+              for (int64_t x = 0; x < w && same; ++x) {
+                int64_t sy = y + dy, sx = (flip ? w - 1 - x : x) + dx;
+                double want =
+                    sy < 0 || sy >= h || sx < 0 || sx >= w
+                        ? 0
+                        : images.get(r * c * h * w + ch * h * w + sy * w + sx);
+                same = once.get(r * c * h * w + ch * h * w + y * w + x) == want;
+              }
+          if (same && !matched) {
+            matched = true;
+            seen.insert({flip, dy, dx});
+          }
+        }
+    EXPECT_TRUE(matched) << "row " << r;
+  }
+  EXPECT_EQ(seen.size(), 50u);
+  for (int64_t i = 0; i < once.getNumElements(); ++i)
+    ASSERT_EQ(once.get(i), twice.get(i));
 }
 
 } // namespace

@@ -57,7 +57,8 @@ llvm::Error readTrainBlock(const Source &source, TrainConfig &config) {
     }
     using Kind = TrainBlockSetting::Kind;
     std::string value = written.value;
-    bool isText = written.kind == Kind::Name || written.kind == Kind::String;
+    bool isText = written.kind == Kind::Name || written.kind == Kind::String ||
+                  written.kind == Kind::Expression;
     bool isNumber =
         written.kind == Kind::Number || written.kind == Kind::Integer;
     std::optional<std::string> problem;
@@ -355,6 +356,11 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     return data.takeError();
   if (auto e = checkFeatures(data->train, *binding, config.data))
     return std::move(e);
+  if (config.augment.enabled() && binding->featureShape.size() < 2)
+    return usage("augment = " + config.augmentText +
+                 " changes images, but the model's input '" +
+                 binding->features + "' has one dim per row; declare it as " +
+                 "[N, C, H, W] (or [N, H, W])");
   int64_t stepsPerEpoch =
       data->train.getNumRows() / (config.batch * config.train.step.accumulate);
   if (stepsPerEpoch == 0)
@@ -433,6 +439,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     Tensor x, y;
     for (int64_t i = 0; i < skip; ++i)
       batches.next(x, y);
+    int64_t drawn = skip; // batches taken this epoch: augmentation's key
     double lossSum = 0;
     int64_t steps = 0, examples = 0;
     auto lastDraw = begin - std::chrono::seconds(1);
@@ -442,6 +449,12 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       for (int64_t k = 0; k < config.train.step.accumulate; ++k) {
         if (!batches.next(x, y))
           break;
+        if (config.augment.enabled())
+          config.augment.apply(x, binding->featureShape,
+                               streamSeed(uint64_t(config.seed),
+                                          "augment:" + std::to_string(epoch) +
+                                              ":" + std::to_string(drawn)));
+        ++drawn;
         micro.push_back(
             {{binding->features, reshapeRows(x, binding->featureShape)},
              {binding->targets, y}});

@@ -3,6 +3,7 @@
 #define NABLA_TRAINCOMMAND_H
 
 #include "nabla/Trainer.h"
+#include "nabla/runtime/Data.h"
 
 #include <map>
 #include <string>
@@ -18,6 +19,8 @@ struct TrainConfig {
   double split = 0.2;         // held out when there is no test_data
   std::string scale = "none"; // none, standardize, minmax, divide
   double divisor = 1;
+  Augmentation augment; // of the training images
+  std::string augmentText;
   int64_t epochs = 10, batch = 32;
   int64_t seed = 0;
   TrainOptions train;

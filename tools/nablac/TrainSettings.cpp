@@ -160,6 +160,19 @@ std::vector<TrainSetting> makeTable() {
       "divisor", "Divisor for scale = divide",
       [](C &c) -> double & { return c.divisor; }, positive,
       "a positive number"));
+  t.push_back({"augment", Type::Text, "LIST",
+               "Random changes to training images: random_crop(padding = "
+               "P), hflip (a list in a train block)",
+               [](C &c, llvm::StringRef text) -> Problem {
+                 if (auto problem = Augmentation::parse(text, c.augment))
+                   return problem;
+                 c.augmentText = text.str();
+                 return std::nullopt;
+               },
+               [](const C &c) {
+                 return c.augmentText.empty() ? std::string("none")
+                                              : c.augmentText;
+               }});
   // The loop.
   t.push_back(integer(
       "epochs", "E", "Epochs", [](C &c) -> int64_t & { return c.epochs; }, 0,

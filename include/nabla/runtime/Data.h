@@ -14,6 +14,7 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,26 @@ struct Scaler {
   /// Fits per-feature statistics on `data` (constant features get scale 1).
   static Scaler fit(Kind kind, const Dataset &data, double divisor = 1);
   void apply(Dataset &data) const;
+};
+
+/// Random changes to training images, as torchvision's RandomCrop(size,
+/// padding) and RandomHorizontalFlip(): each image of a batch is shifted
+/// by (dy, dx), both uniform in [-padding, padding], the uncovered border
+/// filled with 0 (a crop of the zero-padded image), then mirrored left to
+/// right with probability 1/2. Drawn from a seed, so a run (and a resumed
+/// run) sees the same images.
+struct Augmentation {
+  int64_t cropPadding = 0; // 0: no crop
+  bool hflip = false;
+  bool enabled() const { return cropPadding > 0 || hflip; }
+  /// Parses "random_crop(padding=2),hflip" (random_crop(2) also); on a
+  /// bad text, returns what it must be.
+  static std::optional<std::string> parse(llvm::StringRef text,
+                                          Augmentation &out);
+  /// Augments each row of `rows` ([B, C*H*W] f32), an image of
+  /// `imageShape` ([C, H, W] or [H, W]).
+  void apply(Tensor &rows, llvm::ArrayRef<int64_t> imageShape,
+             uint64_t seed) const;
 };
 
 /// Yields fixed-size batches (the model's shapes are static): the rows in
