@@ -92,6 +92,9 @@ public:
   /// The engine that runs the step (its per-dispatch profile on Vulkan).
   const Engine &getEngine() const { return *engine; }
   const TrainOptions &getOptions() const { return options; }
+  /// The learning rate the next steps use (a schedule changes it per step;
+  /// the step reads it at run time, so nothing is recompiled).
+  void setLearningRate(double lr) { options.lr = lr; }
 
   /// Parameters ("param:NAME"), optimizer state ("SLOT:NAME"), the model's
   /// state ("state:NAME") and metadata

@@ -413,7 +413,10 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     out << "training " << source.getName() << ": " << data->train.getNumRows()
         << " rows, " << data->test.getNumRows() << " held out; "
         << toString(config.train.step.optimizer) << " lr "
-        << llvm::format("%g", config.train.lr) << ", batch " << config.batch;
+        << llvm::format("%g", config.train.lr)
+        << (config.lrSchedule == "constant" ? ""
+                                            : " (" + config.lrSchedule + ")")
+        << ", batch " << config.batch;
   if (config.train.step.accumulate > 1 && !config.reportOnly)
     out << " x " << config.train.step.accumulate << " accumulated";
   if (!config.reportOnly)
@@ -461,6 +464,12 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       }
       if ((int64_t)micro.size() < config.train.step.accumulate)
         break;
+      // The schedule is a function of the step, so --resume continues it.
+      if (config.lrSchedule == "cosine")
+        (*trainer)->setLearningRate(
+            config.train.lr * 0.5 *
+            (1 + std::cos(M_PI * double((*trainer)->getStep()) /
+                          double(stepsPerEpoch * config.epochs))));
       auto r = (*trainer)->step(micro);
       if (!r)
         return r.takeError();

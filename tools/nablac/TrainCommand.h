@@ -22,6 +22,9 @@ struct TrainConfig {
   Augmentation augment; // of the training images
   std::string augmentText;
   int64_t epochs = 10, batch = 32;
+  /// "constant", or "cosine": lr * (1 + cos(pi * step / steps)) / 2 over
+  /// all the epochs' steps, as torch's CosineAnnealingLR stepped per batch.
+  std::string lrSchedule = "constant";
   int64_t seed = 0;
   TrainOptions train;
   std::string checkpoint, resume, metrics, logDir;

@@ -194,6 +194,12 @@ std::vector<TrainSetting> makeTable() {
   t.push_back(number(
       "lr", "Learning rate", [](C &c) -> double & { return c.train.lr; },
       positive, "a positive number"));
+  t.push_back(choice(
+      "lr_schedule",
+      "The learning rate over the run: constant, or cosine (from lr down "
+      "to 0 at the last step, CosineAnnealingLR per batch)",
+      {"constant", "cosine"},
+      [](C &c) -> std::string & { return c.lrSchedule; }));
   t.push_back(number(
       "momentum", "Momentum (momentum, nesterov)",
       [](C &c) -> double & { return c.train.step.momentum; }, nonNegative,
