@@ -7,8 +7,9 @@ projections, batch norm after every convolution, global average pooling,
 a linear layer), initialisation (He normal with fan_in = in * kernel size
 for the convolutions, no conv biases, batch norm weight 1 and bias 0,
 Xavier normal and a zero bias for the linear layer), optimizer (Adam, lr
-0.001), batch (64, reshuffled each epoch, the last partial batch dropped as
-nablac does), preprocessing (pixels / 255) and epochs (10) on the same
+0.001, cosine annealing to 0 stepped per batch), batch (64, reshuffled each
+epoch, the last partial batch dropped as nablac does), preprocessing
+(pixels / 255) and epochs (10) on the same
 Fashion-MNIST files. Prints the test accuracy after each epoch (in eval
 mode: running statistics), as `nablac train` does:
 
@@ -74,6 +75,8 @@ def main():
     model = ResNet8()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     batch = 64
+    steps = len(x) // batch * args.epochs
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     for epoch in range(1, args.epochs + 1):
         start = time.time()
         model.train()
@@ -83,6 +86,7 @@ def main():
             opt.zero_grad(set_to_none=True)
             F.cross_entropy(model(x[idx]), y[idx]).backward()
             opt.step()
+            schedule.step()
         model.eval()
         with torch.no_grad():
             logits = torch.cat([model(tx[i:i + 1000]) for i in range(0, len(tx), 1000)])
