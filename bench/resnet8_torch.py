@@ -17,14 +17,10 @@ mode: running statistics), as `nablac train` does:
 
 Needs python3-torch and dataset-fashion-mnist (apt).
 """
-import argparse
-import time
-
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from lenet5_torch import DATA, read_idx
+from lenet5_torch import train
 
 
 def conv_bn(cin, cout, k=3, stride=1):
@@ -60,41 +56,5 @@ class ResNet8(nn.Module):
         return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    x = read_idx(DATA + "train-images-idx3-ubyte.gz")
-    y = read_idx(DATA + "train-labels-idx1-ubyte.gz")
-    tx = read_idx(DATA + "t10k-images-idx3-ubyte.gz")
-    ty = read_idx(DATA + "t10k-labels-idx1-ubyte.gz")
-    model = ResNet8()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    batch = 64
-    steps = len(x) // batch * args.epochs
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    for epoch in range(1, args.epochs + 1):
-        start = time.time()
-        model.train()
-        order = torch.randperm(len(x))
-        for i in range(0, len(x) - batch + 1, batch):
-            idx = order[i:i + batch]
-            opt.zero_grad(set_to_none=True)
-            F.cross_entropy(model(x[idx]), y[idx]).backward()
-            opt.step()
-            schedule.step()
-        model.eval()
-        with torch.no_grad():
-            logits = torch.cat([model(tx[i:i + 1000]) for i in range(0, len(tx), 1000)])
-            loss = F.cross_entropy(logits, ty).item()
-            accuracy = (logits.argmax(1) == ty).float().mean().item()
-        print(f"epoch {epoch}  test loss {loss:.4f}  test accuracy "
-              f"{100 * accuracy:.2f}%  ({time.time() - start:.1f}s)", flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    train(ResNet8, batch=64, cosine=True)
