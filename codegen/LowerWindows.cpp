@@ -499,29 +499,35 @@ WindowSlice windowSlice(OpBuilder &b, ArrayRef<int64_t> shape,
 /// (element p at p s + k d): one elementwise loop nest per position over
 /// an in-place view, so each scattered value is read and added once.
 /// `contribution` builds the generic's body from the window's element and
-/// its own operands' elements, given the position's row-major index.
+/// its own operands' elements, given the position's row-major index; the
+/// operands and their maps come from `slabInputs` for each position.
 using SlabBody = function_ref<Value(OpBuilder &, Location, ValueRange args,
                                     int64_t position)>;
-Value accumulateWindows(
-    OpBuilder &b, Location loc, Value acc, ArrayRef<int64_t> kernel,
-    ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations, ValueRange inputs,
-    function_ref<SmallVector<AffineMap>(ArrayRef<int64_t>)> inputMaps,
-    SlabBody body) {
+struct SlabInputs {
+  SmallVector<Value> values;
+  SmallVector<AffineMap> maps;
+};
+Value accumulateWindows(OpBuilder &b, Location loc, Value acc,
+                        ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                        ArrayRef<int64_t> dilations,
+                        function_ref<SlabInputs(ArrayRef<int64_t>)> slabInputs,
+                        SlabBody body) {
   MLIRContext *ctx = b.getContext();
   auto accType = typeOf(acc);
   unsigned s = kernel.size(), rank = accType.getRank();
-  SmallVector<int64_t> slabShape(accType.getShape().take_front(2));
-  llvm::append_range(
-      slabShape, ArrayRef<int64_t>(typeOf(inputs[0]).getShape()).take_back(s));
   int64_t positions = numElements(kernel);
   for (int64_t position = 0; position < positions; ++position) {
     SmallVector<int64_t> k = kernelIndex(position, kernel);
+    auto [inputs, maps] = slabInputs(k);
+    SmallVector<int64_t> slabShape(accType.getShape().take_front(2));
+    llvm::append_range(
+        slabShape,
+        ArrayRef<int64_t>(typeOf(inputs[0]).getShape()).take_back(s));
     auto [offsets, sizes, steps] =
         windowSlice(b, slabShape, k, strides, dilations);
     Value slab = tensor::ExtractSliceOp::create(
         b, loc, RankedTensorType::get(slabShape, accType.getElementType()), acc,
         offsets, sizes, steps);
-    SmallVector<AffineMap> maps = inputMaps(k);
     maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
@@ -561,18 +567,32 @@ Value convTransposeAsMatmul(OpBuilder &b, ConvTransposeOp op) {
   Type acc = typeOf(dp).getElementType();
   Value dx =
       buildFilled(b, loc, xType.clone(acc), constantScalar(b, loc, acc, 0.0));
-  // Slab loops n=0 c=1 p=2..; patches[c, k (fixed), n, p].
-  auto maps = [&](ArrayRef<int64_t> k) {
-    SmallVector<AffineExpr> read = {getAffineDimExpr(1, ctx)};
-    for (int64_t v : k)
-      read.push_back(getAffineConstantExpr(v, ctx));
-    read.push_back(getAffineDimExpr(0, ctx));
+  // Slab loops n=0 c=1 p=2..; the position's [C, N, out...] slice of
+  // patches (a view), read at [c, n, p]: a permutation, so the slab is one
+  // vector load and store per tile (a map with the position as constants
+  // was left to LLVM, which gathered and scattered 16 lanes at a time).
+  auto slabInputs = [&](ArrayRef<int64_t> k) {
+    auto patchesType = typeOf(patches);
+    SmallVector<OpFoldResult> offsets(patchesType.getRank(), b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes,
+        steps(patchesType.getRank(), b.getIndexAttr(1));
+    for (int64_t d : patchesType.getShape())
+      sizes.push_back(b.getIndexAttr(d));
+    SmallVector<int64_t> sliceShape = {patchesType.getDimSize(0)};
+    for (auto [i, v] : llvm::enumerate(k)) {
+      offsets[1 + i] = b.getIndexAttr(v);
+      sizes[1 + i] = b.getIndexAttr(1);
+    }
+    llvm::append_range(sliceShape, patchesType.getShape().drop_front(1 + s));
+    Value slice = tensor::ExtractSliceOp::create(
+        b, loc, patchesType.clone(sliceShape), patches, offsets, sizes, steps);
+    SmallVector<AffineExpr> read = {getAffineDimExpr(1, ctx),
+                                    getAffineDimExpr(0, ctx)};
     llvm::append_range(read, dims(ctx, 2, s));
-    return SmallVector<AffineMap>{AffineMap::get(2 + s, 0, read, ctx)};
+    return SlabInputs{{slice}, {AffineMap::get(2 + s, 0, read, ctx)}};
   };
   dx = accumulateWindows(
-      b, loc, dx, kernel, op.getStrides(), op.getDilations(),
-      ValueRange{patches}, maps,
+      b, loc, dx, kernel, op.getStrides(), op.getDilations(), slabInputs,
       [](OpBuilder &nb, Location l, ValueRange args, int64_t) -> Value {
         return arith::AddFOp::create(nb, l, args[1], args[0]);
       });
@@ -883,13 +903,13 @@ private:
     Value dx = buildFilled(rewriter, loc, type.clone(acc),
                            constantScalar(rewriter, loc, acc, 0.0));
     unsigned rank = type.getRank();
-    auto maps = [&](ArrayRef<int64_t>) {
+    auto slabInputs = [&](ArrayRef<int64_t>) {
       AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-      return SmallVector<AffineMap>{id, id};
+      return SlabInputs{{op.getDy(), positions}, {id, id}};
     };
     dx = accumulateWindows(
         rewriter, loc, dx, op.getKernel(), op.getStrides(), op.getDilations(),
-        ValueRange{op.getDy(), positions}, maps,
+        slabInputs,
         [&](OpBuilder &b, Location l, ValueRange args,
             int64_t position) -> Value {
           Value hit = arith::CmpIOp::create(
