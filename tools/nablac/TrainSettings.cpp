@@ -160,7 +160,7 @@ std::vector<TrainSetting> makeTable() {
       "divisor", "Divisor for scale = divide",
       [](C &c) -> double & { return c.divisor; }, positive,
       "a positive number"));
-  t.push_back({"augment", Type::Text, "LIST",
+  t.push_back({"augment", Type::Text, "LIST|hflip",
                "Random changes to training images: random_crop(padding = "
                "P), hflip (a list in a train block)",
                [](C &c, llvm::StringRef text) -> Problem {
