@@ -42,10 +42,12 @@ bool readsContiguously(linalg::GenericOp op, bool f32Results) {
   unsigned inner = op.getNumLoops() - 1;
   for (OpOperand &operand : op->getOpOperands()) {
     AffineMap map = op.getMatchingIndexingMap(&operand);
-    if (!map.isProjectedPermutation())
+    // Zeros are size-1 dims broadcast ((d0, d1, d2, d3) -> (0, d1, 0, 0)).
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
       return false;
     for (unsigned r = 0; r < map.getNumResults(); ++r)
-      if (map.getDimPosition(r) == inner && r + 1 != map.getNumResults())
+      if (map.getResult(r) == getAffineDimExpr(inner, op.getContext()) &&
+          r + 1 != map.getNumResults())
         return false;
   }
   return true;

@@ -44,13 +44,18 @@ std::optional<int64_t> transposedLoop(linalg::GenericOp op) {
   for (OpOperand *input : op.getDpsInputOperands()) {
     AffineMap map = op.getMatchingIndexingMap(input);
     auto type = dyn_cast<RankedTensorType>(input->get().getType());
-    if (!map.isProjectedPermutation() || !type)
+    // Zeros in the results are size-1 dims broadcast (a per-channel
+    // [1, C, 1, 1] operand reads (0, d1, 0, 0)).
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true) || !type)
       return std::nullopt;
     std::optional<unsigned> at =
         map.getResultPosition(getAffineDimExpr(inner, op.getContext()));
     if (!at || *at + 1 == map.getNumResults())
       continue;
-    int64_t last = map.getDimPosition(map.getNumResults() - 1);
+    auto lastDim = dyn_cast<AffineDimExpr>(map.getResults().back());
+    if (!lastDim)
+      return std::nullopt;
+    int64_t last = lastDim.getPosition();
     if (!type.getElementType().isF32() || (other >= 0 && other != last))
       return std::nullopt;
     other = last;

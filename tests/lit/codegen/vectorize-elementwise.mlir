@@ -114,3 +114,26 @@ func.func @transposed_result(%x: tensor<16x64xf32>) -> tensor<64x16xf32> {
   } -> tensor<64x16xf32>
   return %r : tensor<64x16xf32>
 }
+
+// A per-channel operand [1, C, 1, 1] reads (0, d1, 0, 0): zeros in the map
+// are size-1 dims broadcast, so the loop still vectorizes (28 columns: 4
+// lanes), one scalar read and broadcast of the channel's value per tile.
+// (Left to LLVM, this was 16-lane gathers and scatters.)
+// CHECK-LABEL: func.func @per_channel
+// CHECK:         vector.transfer_read %arg0{{.*}} : tensor<2x3x5x28xf32>, vector<4xf32>
+// CHECK:         vector.transfer_read %arg1{{.*}} : tensor<1x3x1x1xf32>, vector<f32>
+// CHECK:         vector.broadcast {{.*}} : f32 to vector<4xf32>
+// CHECK:         arith.addf {{.*}} : vector<4xf32>
+// CHECK-NOT:     linalg.generic
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#channel = affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>
+func.func @per_channel(%x: tensor<2x3x5x28xf32>, %c: tensor<1x3x1x1xf32>) -> tensor<2x3x5x28xf32> {
+  %e = tensor.empty() : tensor<2x3x5x28xf32>
+  %r = linalg.generic {indexing_maps = [#id4, #channel, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %c : tensor<2x3x5x28xf32>, tensor<1x3x1x1xf32>) outs(%e : tensor<2x3x5x28xf32>) {
+  ^bb0(%xi: f32, %ci: f32, %o: f32):
+    %s = arith.addf %xi, %ci : f32
+    linalg.yield %s : f32
+  } -> tensor<2x3x5x28xf32>
+  return %r : tensor<2x3x5x28xf32>
+}
