@@ -327,24 +327,31 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
 // Convolutions as matmuls (the CPU's im2col path)
 //===----------------------------------------------------------------------===//
 
-/// The patches of x [N, C, in...] under each output position, as
-/// [C, k..., N, out...]: element [c, k, n, p] = x[n, c, p s + k d]. Row
-/// (c, k) of its [C * k..., N * out...] view is what one weight column
-/// multiplies, so conv is W [O, C * k...] @ patches.
+/// The patches of x [N, C, in...] under each output position: element
+/// [c, k, n, p] = x[n, c, p s + k d]. Kernel-first ([C, k..., N, out...]),
+/// row (c, k) of its [C * k..., N * out...] view is what one weight column
+/// multiplies; pixels-first ([N, out..., C, k...]), row (n, p) of its
+/// [N * out..., C * k...] view is one output pixel's window. The CPU's
+/// matmul kernels read the patches through this copy's map where it is a
+/// matmul's A (nabla-cpu-matmul-kernels), so it is rarely built.
 Value im2col(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> kernel,
              ArrayRef<int64_t> out, ArrayRef<int64_t> strides,
-             ArrayRef<int64_t> dilations) {
+             ArrayRef<int64_t> dilations, bool pixelsFirst = false) {
   MLIRContext *ctx = b.getContext();
   auto xType = typeOf(x);
-  unsigned s = kernel.size();
-  // Loop dims: c=0 k=1.. n=1+s p=2+s..
-  unsigned k = 1, n = 1 + s, p = 2 + s, numDims = 2 + 2 * s;
-  SmallVector<int64_t> shape = {xType.getDimSize(1)};
-  llvm::append_range(shape, kernel);
-  shape.push_back(xType.getDimSize(0));
-  llvm::append_range(shape, out);
+  unsigned s = kernel.size(), numDims = 2 + 2 * s;
+  // Loop dims, kernel-first: c=0 k=1.. n=1+s p=2+s..; pixels-first:
+  // n=0 p=1.. c=1+s k=2+s..
+  unsigned c = pixelsFirst ? 1 + s : 0, k = c + 1;
+  unsigned n = pixelsFirst ? 0 : 1 + s, p = n + 1;
+  SmallVector<int64_t> windows = {xType.getDimSize(1)};
+  llvm::append_range(windows, kernel);
+  SmallVector<int64_t> pixels = {xType.getDimSize(0)};
+  llvm::append_range(pixels, out);
+  SmallVector<int64_t> shape = pixelsFirst ? pixels : windows;
+  llvm::append_range(shape, pixelsFirst ? windows : pixels);
   auto type = RankedTensorType::get(shape, xType.getElementType());
-  auto read = concat(concat(dims(ctx, n, 1), dims(ctx, 0, 1)),
+  auto read = concat(concat(dims(ctx, n, 1), dims(ctx, c, 1)),
                      windowExprs(ctx, p, k, kernel, strides, dilations, false));
   SmallVector<AffineMap> maps = {
       AffineMap::get(numDims, 0, read, ctx),
@@ -421,23 +428,28 @@ Value channelsFirst(OpBuilder &b, Location loc, Value dy) {
   return asMatrix(b, loc, permute(b, loc, dy, perm), 1);
 }
 
-/// y = W [O, C k...] @ patches [C k..., N out...], then [O, N, out...]
-/// permuted to [N, O, out...].
+/// y^T = patches [N out..., C k...] @ W^T [C k..., O], then [N, out..., O]
+/// permuted to [N, O, out...]. Output pixels are the matmul's rows: its
+/// kernels read each as a broadcast straight from x (an implicit GEMM), and
+/// the weight, the small operand, is packed once.
 Value convAsMatmul(OpBuilder &b, ConvOp op) {
   Location loc = op.getLoc();
   auto yType = op.getType();
+  int64_t rank = yType.getRank();
   SmallVector<int64_t> kernel(typeOf(op.getRhs()).getShape().drop_front(2));
   SmallVector<int64_t> out = spatialSizes(op.getResult());
   Value patches = im2col(b, loc, op.getLhs(), kernel, out, op.getStrides(),
-                         op.getDilations());
-  Value product = matmulF32(b, loc, asMatrix(b, loc, op.getRhs(), 1),
-                            asMatrix(b, loc, patches, 1 + kernel.size()));
-  SmallVector<int64_t> shape = {yType.getDimSize(1), yType.getDimSize(0)};
+                         op.getDilations(), /*pixelsFirst=*/true);
+  Value weights = permute(b, loc, asMatrix(b, loc, op.getRhs(), 1), {1, 0});
+  Value product =
+      matmulF32(b, loc, asMatrix(b, loc, patches, rank - 1), weights);
+  SmallVector<int64_t> shape = {yType.getDimSize(0)};
   llvm::append_range(shape, out);
-  SmallVector<int64_t> perm = {1, 0};
-  for (int64_t i = 2; i < yType.getRank(); ++i)
+  shape.push_back(yType.getDimSize(1));
+  SmallVector<int64_t> perm = {0, rank - 1};
+  for (int64_t i = 1; i < rank - 1; ++i)
     perm.push_back(i);
-  Value y = permute(b, loc, fromMatrix(b, loc, product, shape, 1), perm);
+  Value y = permute(b, loc, fromMatrix(b, loc, product, shape, rank - 1), perm);
   return roundTo(b, loc, y, yType.getElementType());
 }
 

@@ -9,6 +9,7 @@
 #include "nabla/codegen/Passes.h"
 #include "nabla/ir/NablaDialect.h"
 
+#include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -144,14 +145,17 @@ bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
   rewriter.replaceOp(op, tiled->replacements);
   for (LoopLikeOpInterface loop : tiled->loops)
     loops.push_back(loop);
-  // Each column block writes its own columns of C: the loop over them may
-  // run on several threads (nabla-cpu-parallel decides).
+  // Each column block writes its own columns of C, and each row block its
+  // own rows of those: either loop may run on several threads (nabla-cpu-
+  // parallel takes the outermost with enough iterations; a conv's 64
+  // output channels are one column block).
+  for (LoopLikeOpInterface loop : ArrayRef(tiled->loops).take_front(2))
+    loop->setAttr(nabla::attrs::kParallel, rewriter.getUnitAttr());
   auto columns =
       tiled->loops.empty()
           ? scf::ForOp()
           : dyn_cast<scf::ForOp>(tiled->loops.front().getOperation());
   if (columns) {
-    columns->setAttr(nabla::attrs::kParallel, rewriter.getUnitAttr());
     if (pack)
       panels.push_back({columns, b, block.nr});
   }
@@ -328,16 +332,96 @@ void readThroughTransposes(RewriterBase &rewriter, func::FuncOp func) {
   }
 }
 
-/// Transposes the kernels no longer read, which bufferization would
-/// otherwise still compute.
-void eraseDeadTransposes(RewriterBase &rewriter, func::FuncOp func) {
-  SmallVector<linalg::TransposeOp> dead;
-  func.walk([&](linalg::TransposeOp t) {
-    if (t->use_empty() && t.hasPureTensorSemantics())
-      dead.push_back(t);
+/// The copy that `v` is a collapsed view of, if it gathers: a
+/// linalg.generic with one input, an identity map for its result, and a
+/// body that yields the input element (im2col: each element read through
+/// the input's map); null otherwise.
+linalg::GenericOp gatherSource(Value v) {
+  auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>();
+  Value expanded = collapse ? collapse.getSrc() : v;
+  auto copy = expanded.getDefiningOp<linalg::GenericOp>();
+  if (!copy || copy.getNumDpsInputs() != 1 || copy.getNumDpsInits() != 1 ||
+      !copy.hasPureTensorSemantics() ||
+      !copy.getMatchingIndexingMap(copy.getDpsInitOperand(0)).isIdentity() ||
+      copy.getNumLoops() != copy.getNumParallelLoops())
+    return nullptr;
+  auto yield = cast<linalg::YieldOp>(copy.getBody()->getTerminator());
+  if (yield.getNumOperands() != 1 ||
+      yield.getOperand(0) != copy.getBody()->getArgument(0))
+    return nullptr;
+  return copy;
+}
+
+/// The copy's loop indices for `indices` into its result seen through
+/// `v` (each collapsed dim split again, row-major).
+SmallVector<Value> uncollapse(OpBuilder &b, Location loc, Value v,
+                              ValueRange indices, ArrayRef<int64_t> shape) {
+  auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse)
+    return SmallVector<Value>(indices);
+  SmallVector<Value> loops(shape.size());
+  for (auto [index, group] :
+       llvm::zip(indices, collapse.getReassociationIndices())) {
+    Value rest = index;
+    for (int64_t dim : llvm::reverse(ArrayRef<int64_t>(group).drop_front())) {
+      Value size = arith::ConstantIndexOp::create(b, loc, shape[dim]);
+      loops[dim] = arith::RemUIOp::create(b, loc, rest, size);
+      rest = arith::DivUIOp::create(b, loc, rest, size);
+    }
+    loops[group.front()] = rest;
+  }
+  return loops;
+}
+
+/// The kernel reads A one element at a time; where A is a gathering copy
+/// (a convolution's patches), it reads the copy's input instead, at the
+/// element the copy would have put there: an implicit GEMM, with no
+/// patches matrix written and read back. Index arithmetic that only the
+/// row depends on leaves the k loop with the other invariant code.
+void readThroughGathers(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<vector::TransferReadOp> reads;
+  func.walk([&](vector::TransferReadOp read) {
+    if (gatherSource(read.getBase()) &&
+        read.getVectorType().getNumElements() == 1 &&
+        read.getVectorType().getRank() == 1 && !read.getMask())
+      reads.push_back(read);
   });
-  for (linalg::TransposeOp t : dead)
-    rewriter.eraseOp(t);
+  for (vector::TransferReadOp read : reads) {
+    linalg::GenericOp copy = gatherSource(read.getBase());
+    Location loc = read.getLoc();
+    rewriter.setInsertionPoint(read);
+    SmallVector<Value> loops = uncollapse(
+        rewriter, loc, read.getBase(), read.getIndices(),
+        cast<RankedTensorType>(copy.getResult(0).getType()).getShape());
+    AffineMap map = copy.getMatchingIndexingMap(copy.getDpsInputOperand(0));
+    SmallVector<Value> source;
+    for (AffineExpr expr : map.getResults())
+      source.push_back(
+          affine::expandAffineExpr(rewriter, loc, expr, loops, {}));
+    rewriter.replaceOpWithNewOp<vector::TransferReadOp>(
+        read, read.getVectorType(), copy.getDpsInputs()[0], source,
+        read.getPadding(), ArrayRef<bool>{true});
+  }
+}
+
+/// Transposes and gathers the kernels no longer read, which bufferization
+/// would otherwise still compute.
+void eraseDeadCopies(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<Operation *> dead;
+  func.walk([&](Operation *op) {
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op);
+        collapse && collapse->use_empty() && gatherSource(collapse))
+      dead.push_back(op);
+    else if (auto t = dyn_cast<linalg::TransposeOp>(op);
+             t && t->use_empty() && t.hasPureTensorSemantics())
+      dead.push_back(op);
+  });
+  for (Operation *op : dead) {
+    linalg::GenericOp copy = gatherSource(op->getResult(0));
+    rewriter.eraseOp(op);
+    if (copy && copy->use_empty())
+      rewriter.eraseOp(copy);
+  }
 }
 
 struct NablaCpuMatmulKernelsPass
@@ -395,7 +479,8 @@ struct NablaCpuMatmulKernelsPass
       packPanels(rewriter, p);
     // (The only vector reads so far are the kernels'.)
     readThroughTransposes(rewriter, func);
-    eraseDeadTransposes(rewriter, func);
+    readThroughGathers(rewriter, func);
+    eraseDeadCopies(rewriter, func);
     // The C block: its slice and vector read/write are invariant in the k
     // loop; hoisting them makes the block a loop-carried vector. (Only the
     // loops made here, innermost first.)

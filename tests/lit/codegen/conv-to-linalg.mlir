@@ -5,21 +5,24 @@
 // groups as dims (every target), or, for the CPU, im2col and one matmul.
 
 // conv: x [2, 3, 6, 6], w [4, 3, 3, 3]. As a generic, y[n, g, o, p] +=
-// x[n, g, c, p + k] * w[g, o, c, k]. On the CPU, patches [C, kh, kw, N, oh, ow]
-// viewed as [27, 32], W [4, 27] @ patches, [O, N, ...] permuted to
-// [N, O, ...].
+// x[n, g, c, p + k] * w[g, o, c, k]. On the CPU, output pixels are the rows:
+// patches [N, oh, ow, C, kh, kw] viewed as [32, 27] @ W^T [27, 4], and
+// [N, oh, ow, O] permuted to [N, O, oh, ow]. (The matmul kernels then read
+// the patches through the copy's map, from x.)
 // GENERIC-DAG:   #[[X:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 + d6, d4 + d7)>
 // GENERIC-DAG:   #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d5, d6, d7)>
 // GENERIC-LABEL: func.func @conv
 // GENERIC:         linalg.generic {indexing_maps = [#[[X]], #[[W]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
 // GENERIC-NOT:     linalg.matmul
+// CPU-DAG:       #[[PATCH:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 + d4, d2 + d5)>
 // CPU-LABEL:     func.func @conv
-// CPU:             %[[P:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<2x3x6x6xf32>) outs(%{{.*}} : tensor<3x3x3x2x4x4xf32>)
-// CPU:             %[[PM:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0, 1, 2], [3, 4, 5]] : tensor<3x3x3x2x4x4xf32> into tensor<27x32xf32>
+// CPU:             %[[P:.*]] = linalg.generic {indexing_maps = [#[[PATCH]], {{.*}}ins(%{{.*}} : tensor<2x3x6x6xf32>) outs(%{{.*}} : tensor<2x4x4x3x3x3xf32>)
 // CPU:             %[[WM:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2, 3]] : tensor<4x3x3x3xf32> into tensor<4x27xf32>
-// CPU:             %[[Y:.*]] = linalg.matmul ins(%[[WM]], %[[PM]] : tensor<4x27xf32>, tensor<27x32xf32>)
-// CPU:             %[[YE:.*]] = tensor.expand_shape %[[Y]] {{\[\[}}0], [1, 2, 3]] output_shape [4, 2, 4, 4]
-// CPU:             linalg.transpose ins(%[[YE]] : tensor<4x2x4x4xf32>) outs(%{{.*}} : tensor<2x4x4x4xf32>) permutation = [1, 0, 2, 3]
+// CPU:             %[[WT:.*]] = linalg.transpose ins(%[[WM]] : tensor<4x27xf32>) outs(%{{.*}} : tensor<27x4xf32>) permutation = [1, 0]
+// CPU:             %[[PM:.*]] = tensor.collapse_shape %[[P]] {{\[\[}}0, 1, 2], [3, 4, 5]] : tensor<2x4x4x3x3x3xf32> into tensor<32x27xf32>
+// CPU:             %[[Y:.*]] = linalg.matmul ins(%[[PM]], %[[WT]] : tensor<32x27xf32>, tensor<27x4xf32>)
+// CPU:             %[[YE:.*]] = tensor.expand_shape %[[Y]] {{\[\[}}0, 1, 2], [3]] output_shape [2, 4, 4, 4]
+// CPU:             linalg.transpose ins(%[[YE]] : tensor<2x4x4x4xf32>) outs(%{{.*}} : tensor<2x4x4x4xf32>) permutation = [0, 3, 1, 2]
 func.func @conv(%x: tensor<2x3x6x6xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<2x4x4x4xf32> {
   %y = nabla.conv %x, %w strides = [1, 1] dilations = [1, 1] groups = 1 : tensor<2x3x6x6xf32>, tensor<4x3x3x3xf32> -> tensor<2x4x4x4xf32>
   return %y : tensor<2x4x4x4xf32>

@@ -123,3 +123,37 @@ func.func @packed_before_its_kernel(%a: tensor<32x16xf32>, %b: tensor<16x512xf32
   %r = linalg.matmul ins(%a2, %b : tensor<32x16xf32>, tensor<16x512xf32>) outs(%c : tensor<32x512xf32>) -> tensor<32x512xf32>
   return %r : tensor<32x512xf32>
 }
+
+// An implicit GEMM: A is a convolution's patches (im2col, x [1, 2, 5, 5]
+// under a 2x2 window, pixels as rows: [16 pixels, 8 = C kh kw]). The
+// kernel reads each element of A from x itself, at the copy's map applied
+// to the row and column split back into (n, oh, ow) and (c, kh, kw); the
+// patches are never built. The row's split is invariant in the k loop and
+// leaves it. Both the column and the row loop may run in parallel (here
+// one column block, whose loop folds away: the rows are what threads can
+// share).
+// CHECK-LABEL: func.func @implicit_gemm
+// CHECK-NOT:     linalg.generic
+// CHECK:         scf.for %{{.*}} = %c0 to %c16 step %c4
+// CHECK:           arith.divui %{{.*}}, %c4 : index
+// CHECK:           scf.for %[[K:.*]] = %c0 to %c8 step %c1
+// CHECK:             arith.remui %[[K]], %c2 : index
+// CHECK:             vector.transfer_read %arg0[{{.*}}]{{.*}} : tensor<1x2x5x5xf32>, vector<1xf32>
+// CHECK:           }
+// CHECK:         } {nabla.parallel}
+// CHECK-NOT:   linalg.generic
+#patch = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 + d4, d2 + d5)>
+#id6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func @implicit_gemm(%x: tensor<1x2x5x5xf32>, %w: tensor<8x16xf32>) -> tensor<16x16xf32> {
+  %cst = arith.constant 0.0 : f32
+  %pe = tensor.empty() : tensor<1x4x4x2x2x2xf32>
+  %p = linalg.generic {indexing_maps = [#patch, #id6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<1x2x5x5xf32>) outs(%pe : tensor<1x4x4x2x2x2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x4x4x2x2x2xf32>
+  %a = tensor.collapse_shape %p [[0, 1, 2], [3, 4, 5]] : tensor<1x4x4x2x2x2xf32> into tensor<16x8xf32>
+  %e = tensor.empty() : tensor<16x16xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<16x16xf32>) -> tensor<16x16xf32>
+  %r = linalg.matmul ins(%a, %w : tensor<16x8xf32>, tensor<8x16xf32>) outs(%c : tensor<16x16xf32>) -> tensor<16x16xf32>
+  return %r : tensor<16x16xf32>
+}
