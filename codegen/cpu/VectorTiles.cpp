@@ -27,10 +27,14 @@ bool hasStaticFloatOperands(linalg::GenericOp op, bool f32Results) {
     // 16-bit floats are computed in f32 later (arith-emulate-unsupported-
     // floats and nabla-expand-bf16 work on vectors too).
     Type element = type ? type.getElementType() : Type();
-    if (!type || !type.hasStaticShape() ||
-        !(element.isF32() || element.isF16() || element.isBF16()))
+    if (!type || !type.hasStaticShape())
       return false;
-    if (f32Results && op.isDpsInit(&operand) && !element.isF32())
+    bool isFloat = element.isF32() || element.isF16() || element.isBF16();
+    // Without f32Results, i32 results too (a max pool's argmax positions).
+    if (op.isDpsInit(&operand)
+            ? (f32Results ? !element.isF32()
+                          : !(isFloat || element.isInteger(32)))
+            : !isFloat)
       return false;
   }
   return true;

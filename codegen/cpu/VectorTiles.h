@@ -20,7 +20,8 @@ namespace nabla {
 int64_t vectorWidth(int64_t size, int64_t lanes);
 
 /// Whether `op` has loops and its operands are float tensors of static
-/// shape (f32, f16 or bf16; results f32 if `f32Results`).
+/// shape (f32, f16 or bf16; results f32 if `f32Results`, else f32, f16,
+/// bf16 or i32).
 bool hasStaticFloatOperands(mlir::linalg::GenericOp op, bool f32Results);
 
 /// Whether the operands of `op` are float tensors of static shape (f32,

@@ -12,6 +12,7 @@
 #include "nabla/codegen/Passes.h"
 #include "nabla/ir/NablaDialect.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -88,6 +89,11 @@ std::optional<SmallVector<int64_t>> tileShape(linalg::GenericOp op,
   SmallVector<int64_t> sizes(ranges.size(), 1);
   if (*other < 0) {
     sizes.back() = vectorWidth(ranges.back(), lanes);
+    // A narrow innermost dim that no power of two divides (a pooled row
+    // of 14 or 5) is one vector of its width: LLVM splits vector<14xf32>
+    // into 8 + 4 + 2, still far fewer ops than a scalar loop.
+    if (sizes.back() == 0 && ranges.back() >= 2 && ranges.back() < lanes)
+      sizes.back() = ranges.back();
   } else if (lanes == 16 && ranges.back() % 16 == 0 &&
              ranges[*other] % 16 == 0) {
     // Only 16 x 16 f32 transposes have a good shuffle sequence upstream.
@@ -202,6 +208,61 @@ void vectorizeOp(RewriterBase &rewriter, linalg::GenericOp op,
   vectorizeTile(rewriter, tile);
 }
 
+/// Whether `read` reads a 1-D vector along the last dim of a slice whose
+/// stride there is a constant above 1 (a pooling window's view).
+bool readsStrided(vector::TransferReadOp read) {
+  auto slice = read.getBase().getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice || read.getMask() || read.getVectorType().getRank() != 1 ||
+      !read.getPermutationMap().isMinorIdentity() ||
+      !read.getInBoundsValues()[0] ||
+      slice.getSourceType().getRank() != slice.getType().getRank())
+    return false;
+  ArrayRef<int64_t> strides = slice.getStaticStrides();
+  return llvm::none_of(strides, ShapedType::isDynamic) && strides.back() > 1;
+}
+
+/// Each strided read (readsStrided) as one contiguous read of the
+/// s (L - 1) + 1 elements its L lanes span and a shuffle of every s-th:
+/// LLVM would lower the strided read to a loop of scalar loads and
+/// inserts. The span ends at the last element read, so it is in bounds.
+void readStridedAsShuffles(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<vector::TransferReadOp> reads;
+  func.walk([&](vector::TransferReadOp read) {
+    if (readsStrided(read))
+      reads.push_back(read);
+  });
+  for (vector::TransferReadOp read : reads) {
+    auto slice = read.getBase().getDefiningOp<tensor::ExtractSliceOp>();
+    Location loc = read.getLoc();
+    rewriter.setInsertionPoint(read);
+    SmallVector<Value> indices;
+    for (auto [index, offset, stride] :
+         llvm::zip(read.getIndices(), slice.getMixedOffsets(),
+                   slice.getStaticStrides())) {
+      Value at = index;
+      if (stride != 1)
+        at = arith::MulIOp::create(
+            rewriter, loc, at,
+            arith::ConstantIndexOp::create(rewriter, loc, stride));
+      at = arith::AddIOp::create(
+          rewriter, loc, at,
+          getValueOrCreateConstantIndexOp(rewriter, loc, offset));
+      indices.push_back(at);
+    }
+    int64_t lanes = read.getVectorType().getDimSize(0);
+    int64_t stride = slice.getStaticStrides().back();
+    auto spanType = VectorType::get({stride * (lanes - 1) + 1},
+                                    read.getVectorType().getElementType());
+    Value span = vector::TransferReadOp::create(
+        rewriter, loc, spanType, slice.getSource(), indices, read.getPadding(),
+        ArrayRef<bool>{true});
+    SmallVector<int64_t> every;
+    for (int64_t i = 0; i < lanes; ++i)
+      every.push_back(i * stride);
+    rewriter.replaceOpWithNewOp<vector::ShuffleOp>(read, span, span, every);
+  }
+}
+
 struct NablaCpuVectorizeElementwisePass
     : nabla::impl::NablaCpuVectorizeElementwiseBase<
           NablaCpuVectorizeElementwisePass> {
@@ -231,6 +292,8 @@ struct NablaCpuVectorizeElementwisePass
     if (failed(tidyVectorTransfers(func)) ||
         failed(applyPatternsGreedily(func, std::move(transposes))))
       return signalPassFailure();
+    // (After tidying, which folds each tile's slice into its reads.)
+    readStridedAsShuffles(rewriter, func);
   }
 };
 

@@ -137,3 +137,29 @@ func.func @per_channel(%x: tensor<2x3x5x28xf32>, %c: tensor<1x3x1x1xf32>) -> ten
   } -> tensor<2x3x5x28xf32>
   return %r : tensor<2x3x5x28xf32>
 }
+
+// A 2x2 max pool's first maxima on the CPU (views of x with stride 2, an
+// i32 result): a pooled row of 14 is one vector<14xf32> (no power of two
+// divides 14), and each strided view is read as the 27 contiguous floats
+// its lanes span, then every other one shuffled out; no scalar loop.
+// CHECK-LABEL: func.func @pool_positions
+// CHECK:         vector.transfer_read %arg0[{{.*}}]{{.*}} : tensor<2x3x28x28xf32>, vector<27xf32>
+// CHECK:         vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] : vector<27xf32>, vector<27xf32>
+// CHECK:         arith.select {{.*}} : vector<14xi1>, vector<14xi32>
+// CHECK:         vector.transfer_write {{.*}} : vector<14xi32>
+// CHECK-NOT:     linalg.generic
+#pool4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @pool_positions(%x: tensor<2x3x28x28xf32>) -> tensor<2x3x14x14xi32> {
+  %a = tensor.extract_slice %x[0, 0, 0, 0] [2, 3, 14, 14] [1, 1, 2, 2] : tensor<2x3x28x28xf32> to tensor<2x3x14x14xf32>
+  %b = tensor.extract_slice %x[0, 0, 0, 1] [2, 3, 14, 14] [1, 1, 2, 2] : tensor<2x3x28x28xf32> to tensor<2x3x14x14xf32>
+  %e = tensor.empty() : tensor<2x3x14x14xi32>
+  %r = linalg.generic {indexing_maps = [#pool4, #pool4, #pool4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%a, %b : tensor<2x3x14x14xf32>, tensor<2x3x14x14xf32>) outs(%e : tensor<2x3x14x14xi32>) {
+  ^bb0(%p: f32, %q: f32, %out: i32):
+    %gt = arith.cmpf ogt, %q, %p : f32
+    %zero = arith.constant 0 : i32
+    %one = arith.constant 1 : i32
+    %pos = arith.select %gt, %one, %zero : i32
+    linalg.yield %pos : i32
+  } -> tensor<2x3x14x14xi32>
+  return %r : tensor<2x3x14x14xi32>
+}
