@@ -18,6 +18,8 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
@@ -352,56 +354,153 @@ linalg::GenericOp gatherSource(Value v) {
   return copy;
 }
 
-/// The copy's loop indices for `indices` into its result seen through
-/// `v` (each collapsed dim split again, row-major).
-SmallVector<Value> uncollapse(OpBuilder &b, Location loc, Value v,
-                              ValueRange indices, ArrayRef<int64_t> shape) {
-  auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>();
-  if (!collapse)
-    return SmallVector<Value>(indices);
-  SmallVector<Value> loops(shape.size());
-  for (auto [index, group] :
-       llvm::zip(indices, collapse.getReassociationIndices())) {
-    Value rest = index;
-    for (int64_t dim : llvm::reverse(ArrayRef<int64_t>(group).drop_front())) {
-      Value size = arith::ConstantIndexOp::create(b, loc, shape[dim]);
-      loops[dim] = arith::RemUIOp::create(b, loc, rest, size);
-      rest = arith::DivUIOp::create(b, loc, rest, size);
-    }
-    loops[group.front()] = rest;
+/// The reassociation group of `v`'s dim `dim` in the copy's result
+/// (a collapse_shape's group, or the dim itself).
+ReassociationIndices groupOf(Value v, int64_t dim) {
+  if (auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>())
+    return collapse.getReassociationIndices()[dim];
+  return {dim};
+}
+
+/// `loop` (0 to the product of `sizes`, step 1) as a nest of loops, one
+/// per size, outermost first, carrying its iter_args; its body sees the
+/// row-major linearized index, returned in `linear`. Returns the nest's
+/// induction variables.
+SmallVector<Value> splitLoop(RewriterBase &rewriter, scf::ForOp loop,
+                             ArrayRef<int64_t> sizes, Value &linear) {
+  Location loc = loop.getLoc();
+  rewriter.setInsertionPoint(loop);
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  SmallVector<Value> ubs, ivs;
+  for (int64_t size : sizes)
+    ubs.push_back(arith::ConstantIndexOp::create(rewriter, loc, size));
+  Value k;
+  scf::LoopNest nest = scf::buildLoopNest(
+      rewriter, loc, SmallVector<Value>(sizes.size(), zero), ubs,
+      SmallVector<Value>(sizes.size(), one), loop.getInitArgs(),
+      [&](OpBuilder &b, Location l, ValueRange nestIvs, ValueRange args) {
+        ivs.assign(nestIvs.begin(), nestIvs.end());
+        k = nestIvs.front();
+        for (auto [iv, size] :
+             llvm::zip(nestIvs.drop_front(), sizes.drop_front())) {
+          Value scaled = arith::MulIOp::create(
+              b, l, k, arith::ConstantIndexOp::create(b, l, size));
+          k = arith::AddIOp::create(b, l, scaled, iv);
+        }
+        return scf::ValueVector(args.begin(), args.end());
+      });
+  scf::ForOp inner = nest.loops.back();
+  Operation *yield = inner.getBody()->getTerminator();
+  SmallVector<Value> args = {k};
+  llvm::append_range(args, inner.getRegionIterArgs());
+  rewriter.inlineBlockBefore(loop.getBody(), yield, args);
+  Operation *bodyYield = yield->getPrevNode();
+  rewriter.modifyOpInPlace(
+      yield, [&] { yield->setOperands(bodyYield->getOperands()); });
+  rewriter.eraseOp(bodyYield);
+  rewriter.replaceOp(loop, nest.results);
+  linear = k;
+  return ivs;
+}
+
+/// The copy's loop indices for the element at `index` of dim `dim` of `v`
+/// (split again row-major, where a collapse merged dims), into `loops`.
+void uncollapse(OpBuilder &b, Location loc, Value v, int64_t dim, Value index,
+                ArrayRef<int64_t> shape, SmallVectorImpl<Value> &loops) {
+  ReassociationIndices group = groupOf(v, dim);
+  Value rest = index;
+  for (int64_t d : llvm::reverse(ArrayRef<int64_t>(group).drop_front())) {
+    Value size = arith::ConstantIndexOp::create(b, loc, shape[d]);
+    loops[d] = arith::RemUIOp::create(b, loc, rest, size);
+    rest = arith::DivUIOp::create(b, loc, rest, size);
   }
-  return loops;
+  loops[group.front()] = rest;
+}
+
+/// The k loop (0 to K, step 1) whose induction variable is `index`, or null.
+scf::ForOp unitLoopOf(Value index) {
+  scf::ForOp loop = scf::getForInductionVarOwner(index);
+  if (!loop)
+    return nullptr;
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+  return lb == 0 && step == 1 && ub ? loop : nullptr;
 }
 
 /// The kernel reads A one element at a time; where A is a gathering copy
 /// (a convolution's patches), it reads the copy's input instead, at the
 /// element the copy would have put there: an implicit GEMM, with no
-/// patches matrix written and read back. Index arithmetic that only the
-/// row depends on leaves the k loop with the other invariant code.
+/// patches matrix written and read back. The k loop is split into one
+/// loop per dim its column merges ((c, kh, kw), or (n, oh, ow) for a
+/// weight gradient), so that no division is left in it; what only the row
+/// depends on leaves the loops. (After the C block is hoisted: this
+/// replaces the k loops.)
 void readThroughGathers(RewriterBase &rewriter, func::FuncOp func) {
   SmallVector<vector::TransferReadOp> reads;
   func.walk([&](vector::TransferReadOp read) {
-    if (gatherSource(read.getBase()) &&
+    if (gatherSource(read.getBase()) && read.getIndices().size() == 2 &&
         read.getVectorType().getNumElements() == 1 &&
         read.getVectorType().getRank() == 1 && !read.getMask())
       reads.push_back(read);
   });
+  // A split k loop's linearized index -> the nest's induction variables.
+  DenseMap<Value, SmallVector<Value>> split;
+  SmallVector<vector::TransferReadOp> rewritten;
   for (vector::TransferReadOp read : reads) {
     linalg::GenericOp copy = gatherSource(read.getBase());
+    ArrayRef<int64_t> shape =
+        cast<RankedTensorType>(copy.getResult(0).getType()).getShape();
+    ReassociationIndices group = groupOf(read.getBase(), 1);
+    SmallVector<int64_t> sizes;
+    for (int64_t d : group)
+      sizes.push_back(shape[d]);
+    Value k = read.getIndices()[1];
+    scf::ForOp loop = unitLoopOf(k);
+    if (loop && group.size() > 1 &&
+        getConstantIntValue(loop.getUpperBound()) == computeProduct(sizes)) {
+      Value linear;
+      SmallVector<Value> ivs = splitLoop(rewriter, loop, sizes, linear);
+      split[linear] = ivs;
+      k = linear;
+    }
     Location loc = read.getLoc();
     rewriter.setInsertionPoint(read);
-    SmallVector<Value> loops = uncollapse(
-        rewriter, loc, read.getBase(), read.getIndices(),
-        cast<RankedTensorType>(copy.getResult(0).getType()).getShape());
+    SmallVector<Value> loops(shape.size());
+    if (auto it = split.find(k); it != split.end()) {
+      for (auto [d, iv] : llvm::zip(group, it->second))
+        loops[d] = iv;
+    } else {
+      uncollapse(rewriter, loc, read.getBase(), 1, k, shape, loops);
+    }
+    uncollapse(rewriter, loc, read.getBase(), 0, read.getIndices()[0], shape,
+               loops);
     AffineMap map = copy.getMatchingIndexingMap(copy.getDpsInputOperand(0));
     SmallVector<Value> source;
     for (AffineExpr expr : map.getResults())
       source.push_back(
           affine::expandAffineExpr(rewriter, loc, expr, loops, {}));
-    rewriter.replaceOpWithNewOp<vector::TransferReadOp>(
+    rewritten.push_back(rewriter.replaceOpWithNewOp<vector::TransferReadOp>(
         read, read.getVectorType(), copy.getDpsInputs()[0], source,
-        read.getPadding(), ArrayRef<bool>{true});
+        read.getPadding(), ArrayRef<bool>{true}));
   }
+  // The index arithmetic of the row (and of the outer k dims) leaves the
+  // loops that do not change it: innermost loops first.
+  SmallVector<std::pair<unsigned, scf::ForOp>> enclosing;
+  llvm::SmallPtrSet<Operation *, 8> seen;
+  for (vector::TransferReadOp read : rewritten) {
+    unsigned depth = 0;
+    for (Operation *op = read; op; op = op->getParentOp())
+      ++depth;
+    for (auto loop = read->getParentOfType<scf::ForOp>(); loop;
+         loop = loop->getParentOfType<scf::ForOp>(), --depth)
+      if (seen.insert(loop).second)
+        enclosing.push_back({depth, loop});
+  }
+  llvm::sort(enclosing, [](auto &a, auto &b) { return a.first > b.first; });
+  for (auto &[depth, loop] : enclosing)
+    moveLoopInvariantCode(cast<LoopLikeOpInterface>(loop.getOperation()));
 }
 
 /// Transposes and gathers the kernels no longer read, which bufferization
@@ -479,8 +578,6 @@ struct NablaCpuMatmulKernelsPass
       packPanels(rewriter, p);
     // (The only vector reads so far are the kernels'.)
     readThroughTransposes(rewriter, func);
-    readThroughGathers(rewriter, func);
-    eraseDeadCopies(rewriter, func);
     // The C block: its slice and vector read/write are invariant in the k
     // loop; hoisting them makes the block a loop-carried vector. (Only the
     // loops made here, innermost first.)
@@ -492,6 +589,8 @@ struct NablaCpuMatmulKernelsPass
           k && start.fill)
         startAtConstant(rewriter, k, start);
     }
+    readThroughGathers(rewriter, func);
+    eraseDeadCopies(rewriter, func);
     RewritePatternSet patterns(ctx);
     vector::populateVectorContractLoweringPatterns(
         patterns, vector::VectorContractLowering::OuterProduct);

@@ -128,18 +128,23 @@ func.func @packed_before_its_kernel(%a: tensor<32x16xf32>, %b: tensor<16x512xf32
 // under a 2x2 window, pixels as rows: [16 pixels, 8 = C kh kw]). The
 // kernel reads each element of A from x itself, at the copy's map applied
 // to the row and column split back into (n, oh, ow) and (c, kh, kw); the
-// patches are never built. The row's split is invariant in the k loop and
-// leaves it. Both the column and the row loop may run in parallel (here
-// one column block, whose loop folds away: the rows are what threads can
-// share).
+// patches are never built. The k loop becomes one loop per dim of the
+// column (c, kh, kw), so no division is left inside; the row's split is
+// done once per row block. Both the column and the row loop may run in
+// parallel (here one column block, whose loop folds away: the rows are
+// what threads can share).
 // CHECK-LABEL: func.func @implicit_gemm
 // CHECK-NOT:     linalg.generic
 // CHECK:         scf.for %{{.*}} = %c0 to %c16 step %c4
 // CHECK:           arith.divui %{{.*}}, %c4 : index
-// CHECK:           scf.for %[[K:.*]] = %c0 to %c8 step %c1
-// CHECK:             arith.remui %[[K]], %c2 : index
-// CHECK:             vector.transfer_read %arg0[{{.*}}]{{.*}} : tensor<1x2x5x5xf32>, vector<1xf32>
-// CHECK:           }
+// CHECK:           scf.for %[[C:.*]] = %c0 to %c2 step %c1
+// CHECK:             scf.for %[[KH:.*]] = %c0 to %c2 step %c1
+// CHECK-NOT:           arith.divui
+// CHECK:               scf.for %[[KW:.*]] = %c0 to %c2 step %c1
+// CHECK-NOT:             arith.remui
+// CHECK-NOT:             arith.divui
+// CHECK:                 vector.transfer_read %arg0[%{{.*}}, %[[C]], %{{.*}}, %{{.*}}]{{.*}} : tensor<1x2x5x5xf32>, vector<1xf32>
+// CHECK-COUNT-4:         vector.fma
 // CHECK:         } {nabla.parallel}
 // CHECK-NOT:   linalg.generic
 #patch = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 + d4, d2 + d5)>
