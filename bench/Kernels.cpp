@@ -201,8 +201,8 @@ void Matmul(benchmark::State &state, const char *expression) {
 }
 
 /// One 3x3 convolution, 64 -> 64 channels, 28x28, padding 1, batch 32,
-/// forward (the convolutional-networks issue's CONV): im2col and a
-/// [64, 576] @ [576, 25088] matmul on the CPU.
+/// forward (the convolutional-networks issue's CONV): an implicit GEMM
+/// [25088 pixels, 576] @ [576, 64] on the CPU.
 void CONV(benchmark::State &state) {
   auto source = sourceOf("model Conv(x: f32[32, 64, 28, 28], w: f32[64, 64, "
                          "3, 3]) {\n  return conv2d(x, w, padding = 1)\n}\n");

@@ -24,11 +24,13 @@ def NablaToLinalg : Pass<"nabla-to-linalg", "mlir::ModuleOp"> {
     `linalg.generic` ops with window indexing maps, and `nabla.pad` a
     generic that reads its source with `tensor.extract`: ops every target
     runs. With `for-cpu` (the CPU pipeline), ungrouped convolutions become
-    one `linalg.matmul` each over an im2col copy of the input (a
-    [C * k..., N * out...] matrix of patches), so they run on the
-    register-blocked matmul kernels (the input gradient gathers its
-    matmul's columns back: col2im), and a pad becomes a fill and a strided
-    `tensor.insert_slice`, which bufferize to plain copies.
+    one `linalg.matmul` each over an im2col copy of the input (patches
+    [N * out..., C * k...] for the forward, whose rows are the output
+    pixels, [C * k..., N * out...] for the weight gradient), so they run
+    on the register-blocked matmul kernels, which read the patches through
+    the copy's map instead of building them (the input gradient gathers
+    its matmul's columns back: col2im), and a pad becomes a fill and a
+    strided `tensor.insert_slice`, which bufferize to plain copies.
   }];
   let options = [
     Option<"forCpu", "for-cpu", "bool", "false",
@@ -135,8 +137,13 @@ def NablaCpuMatmulKernels : Pass<"nabla-cpu-matmul-kernels", "mlir::func::FuncOp
     f32 result (mixed precision) are widened as they are loaded. Matmuls
     whose N has no such divisor are left to nabla-cpu-loop-order.
     Each C element still sums over k in increasing order, as before.
-    The loop over column blocks is marked `nabla.parallel` (its iterations
-    write disjoint columns of C) for nabla-cpu-parallel.
+    The loops over column blocks and row blocks are marked
+    `nabla.parallel` (their iterations write disjoint parts of C) for
+    nabla-cpu-parallel. Where A is a gathering copy (a linalg.generic that
+    only yields its one input, seen through a collapse_shape: a
+    convolution's im2col), its elements are read from the copy's input at
+    the copy's map (an implicit GEMM), and the k loop is split into one
+    loop per dim of A's column, so that no division is left in it.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "256",
@@ -197,8 +204,13 @@ def NablaCpuVectorizeElementwise
     panels) and whose inputs are read contiguously along the innermost loop, or broadcast along it (elementwise chains,
     bias adds, scaling by a scalar), into 1 x ... x 1 x W tiles, W the
     widest of `vector-bits` / 32, or half of it down to 4, dividing the
-    innermost size, and vectorizes each tile: one vector load per input,
-    a broadcast per scalar, one vector store. With 16 lanes, a generic
+    innermost size (or the whole innermost size where none divides it and
+    it is narrower than a vector: a pooled row of 14), and vectorizes each
+    tile: one vector load per input, a broadcast per scalar, one vector
+    store. Results may also be i32 (a max pool's argmax positions). An
+    input that is a view with a constant stride s > 1 along its last dim
+    (a pooling window) is read as the s (W - 1) + 1 contiguous elements
+    its lanes span and a shuffle of every s-th. With 16 lanes, a generic
     that reads an f32 input transposed (2-D, both sides multiples of 16:
     the packing of a transposed matmul operand) is tiled 16 x 16 and its
     transposes lowered to upstream's 16 x 16 shuffle sequence. The
@@ -206,8 +218,8 @@ def NablaCpuVectorizeElementwise
     `nabla.nontemporal` where the tensor written (through the slices and
     loops around the op) is at least `nontemporal-bytes` of 32-bit
     elements in rows that 16 divides (see nabla-cpu-nontemporal-stores).
-    Other transposes, reductions, integer types and sizes W does not
-    divide keep their scalar loops (LLVM's vectorizer cannot prove their
+    Other transposes, reductions, integer inputs and wide sizes W does
+    not divide keep their scalar loops (LLVM's vectorizer cannot prove their
     buffers disjoint and leaves them scalar).
   }];
   let options = [
