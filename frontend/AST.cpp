@@ -224,6 +224,31 @@ void Dumper::expr(const Expr &e) {
     os << '[';
     exprList(array->elements);
     os << ']';
+  } else if (auto *index = llvm::dyn_cast<IndexExpr>(&e)) {
+    os << "index (";
+    expr(*index->base);
+    os << ")[";
+    for (size_t i = 0; i < index->items.size(); ++i) {
+      const IndexItem &item = index->items[i];
+      if (i)
+        os << ", ";
+      if (item.kind == IndexItem::Kind::Ellipsis) {
+        os << "...";
+      } else if (item.kind == IndexItem::Kind::Index) {
+        expr(*item.index);
+      } else {
+        if (item.start)
+          expr(*item.start);
+        os << ':';
+        if (item.stop)
+          expr(*item.stop);
+        if (item.step) {
+          os << ':';
+          expr(*item.step);
+        }
+      }
+    }
+    os << ']';
   }
 }
 

@@ -55,6 +55,8 @@ llvm::StringRef nabla::describe(TokenKind kind) {
     return "','";
   case TokenKind::Colon:
     return "':'";
+  case TokenKind::Ellipsis:
+    return "'...'";
   case TokenKind::Equal:
     return "'='";
   case TokenKind::Arrow:
@@ -264,6 +266,12 @@ Token Scan::punctuation() {
     return make(TokenKind::Comma);
   case ':':
     return make(TokenKind::Colon);
+  case '.':
+    if (peekIs('.') && cur + 1 != end && cur[1] == '.') {
+      cur += 2;
+      return make(TokenKind::Ellipsis);
+    }
+    break;
   case '=':
     return make(TokenKind::Equal);
   case '+':

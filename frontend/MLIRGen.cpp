@@ -202,6 +202,9 @@ private:
   Val evalUnary(const UnaryExpr &expr, Scope &scope);
   Val evalBinary(const BinaryExpr &expr, Scope &scope);
   Val evalCall(const CallExpr &expr, Scope &scope);
+  Val evalIndex(const IndexExpr &expr, Scope &scope);
+  std::optional<SmallVector<const IndexItem *>>
+  expandIndex(const IndexExpr &expr, int64_t rank, RankedTensorType type);
   Val callBuiltin(const Builtin &builtin, const CallExpr &call, Scope &scope);
 
   // Built-in functions: the table (builtins()) and the builders it names.
@@ -224,6 +227,8 @@ private:
   static Val maxPool(Generator &g, BuiltinCall &c);
   static Val avgPool(Generator &g, BuiltinCall &c);
   static Val pad(Generator &g, BuiltinCall &c);
+  static Val concat(Generator &g, BuiltinCall &c);
+  std::optional<SmallVector<Val>> tensorList(BuiltinCall &c, unsigned i);
   static Val broadcastTo(Generator &g, BuiltinCall &c);
   static Val castTo(Generator &g, BuiltinCall &c);
   static Val crossEntropy(Generator &g, BuiltinCall &c);
@@ -854,6 +859,8 @@ Val Generator::eval(const Expr &expr, Scope &scope) {
     return evalBinary(cast<BinaryExpr>(expr), scope);
   case Expr::Kind::Call:
     return evalCall(cast<CallExpr>(expr), scope);
+  case Expr::Kind::Index:
+    return evalIndex(cast<IndexExpr>(expr), scope);
   case Expr::Kind::Array: {
     // Checked when used, so a literal can initialise a param of any dtype.
     SmallVector<double> values;
@@ -991,6 +998,127 @@ Val Generator::evalCall(const CallExpr &call, Scope &scope) {
   return fail(call.getLoc(), "unknown function '" + callee + "'");
 }
 
+/// The index's items with `...` replaced by full slices and full slices
+/// appended for the dims it leaves out: one item per dim of a tensor of
+/// `rank`, null for a full slice.
+std::optional<SmallVector<const IndexItem *>>
+Generator::expandIndex(const IndexExpr &expr, int64_t rank,
+                       RankedTensorType type) {
+  const IndexItem *ellipsis = nullptr;
+  int64_t explicitDims = 0;
+  for (const IndexItem &item : expr.items) {
+    if (item.kind != IndexItem::Kind::Ellipsis) {
+      ++explicitDims;
+      continue;
+    }
+    if (ellipsis) {
+      diags.error(item.loc, "an index can have only one '...'");
+      diags.note(ellipsis->loc, "the first is here");
+      return std::nullopt;
+    }
+    ellipsis = &item;
+  }
+  if (explicitDims > rank) {
+    diags.error(expr.getLoc(), "too many indices for " + formatType(type) +
+                                   ": " + std::to_string(explicitDims) +
+                                   " for " + std::to_string(rank) + " dims");
+    return std::nullopt;
+  }
+  SmallVector<const IndexItem *> items;
+  for (const IndexItem &item : expr.items) {
+    if (item.kind == IndexItem::Kind::Ellipsis)
+      items.append(rank - explicitDims, nullptr);
+    else
+      items.push_back(&item);
+  }
+  items.resize(rank, nullptr);
+  return items;
+}
+
+/// `x[...]` as numpy and PyTorch: an integer index picks one element of
+/// its dim and drops the dim (negative counts from the end), a slice
+/// `start:stop:step` keeps a strided range of it (bounds clamped to the
+/// dim, as Python's), `...` stands for every dim not named. The indices
+/// are compile-time integers; the result is a nabla.slice, then a reshape
+/// that drops the indexed dims. Its gradient is a pad with zeros.
+Val Generator::evalIndex(const IndexExpr &expr, Scope &scope) {
+  Val base = eval(*expr.base, scope);
+  if (!base.ok())
+    return {};
+  if (base.kind != Val::Kind::Tensor)
+    return fail(expr.getLoc(),
+                "only a tensor can be indexed, got " + describe(base));
+  RankedTensorType type = base.type();
+  int64_t rank = type.getRank();
+  auto items = expandIndex(expr, rank, type);
+  if (!items)
+    return {};
+  SmallVector<int64_t> offsets, sizes, strides, kept;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t n = type.getDimSize(d);
+    const IndexItem *item = (*items)[d];
+    int64_t start = 0, size = n, step = 1;
+    auto dimText = [&] {
+      return "dim " + std::to_string(d) + " of " + formatType(type) +
+             " (size " + std::to_string(n) + ")";
+    };
+    if (item && item->kind == IndexItem::Kind::Index) {
+      auto i = evalInt(item->index.get(), scope, "an index");
+      if (!i)
+        return {};
+      if (*i < -n || *i >= n)
+        return fail(item->index->getLoc(), "index " + std::to_string(*i) +
+                                               " is out of range for " +
+                                               dimText());
+      start = *i < 0 ? *i + n : *i;
+      size = 1;
+    } else if (item) {
+      if (item->step) {
+        auto s = evalInt(item->step.get(), scope, "a slice step");
+        if (!s)
+          return {};
+        if (*s <= 0)
+          return fail(item->step->getLoc(),
+                      "a slice step must be positive (as in PyTorch), got " +
+                          std::to_string(*s));
+        step = *s;
+      }
+      // Python's bounds: negative counts from the end, then clamped.
+      auto bound = [&](const ExprPtr &e,
+                       int64_t fallback) -> std::optional<int64_t> {
+        if (!e)
+          return fallback;
+        auto v = evalInt(e.get(), scope, "a slice bound");
+        if (!v)
+          return std::nullopt;
+        int64_t b = *v < 0 ? *v + n : *v;
+        return std::clamp<int64_t>(b, 0, n);
+      };
+      auto lo = bound(item->start, 0);
+      auto hi = lo ? bound(item->stop, n) : std::nullopt;
+      if (!hi)
+        return {};
+      start = *lo;
+      size = *hi > *lo ? (*hi - *lo + step - 1) / step : 0;
+      if (size == 0)
+        return fail(item->loc, "the slice selects nothing of " + dimText() +
+                                   " (empty tensors are not supported)");
+    }
+    offsets.push_back(start);
+    sizes.push_back(size);
+    strides.push_back(step);
+    if (!item || item->kind != IndexItem::Kind::Index)
+      kept.push_back(size);
+  }
+  Location l = loc(expr.getLoc());
+  Value v = base.tensor;
+  if (ArrayRef<int64_t>(sizes) != type.getShape())
+    v = SliceOp::create(builder, l, type.clone(sizes), v, offsets, strides);
+  if (kept.size() != sizes.size())
+    v = ReshapeOp::create(builder, l, type.clone(kept), v);
+  return Val::ofTensor(v, expr.getLoc());
+}
+
 //===----------------------------------------------------------------------===//
 // Built-in functions
 //===----------------------------------------------------------------------===//
@@ -1081,6 +1209,8 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
         optional("padding"), optional("count_include_pad", 1)},
        avgPool},
       {"pad", {required("x"), required("pads"), optional("value", 0)}, pad},
+      {"concat", {required("xs"), optional("axis", 0)}, concat},
+      {"stack", {required("xs"), optional("axis", 0)}, concat},
       // Layout and types.
       {"transpose", {required("x"), optional("perm")}, transpose},
       {"reshape", {required("x"), required("shape")}, reshape},
@@ -2048,6 +2178,99 @@ Val Generator::pad(Generator &g, BuiltinCall &c) {
     v = PadOp::create(g.builder, l, xt.clone(shape), v, low, high,
                       SmallVector<int64_t>(rank, 0), llvm::APFloat(*value));
   return Val::ofTensor(v, c.loc());
+}
+
+/// The tensors of an array literal argument (`[a, b]`), evaluated.
+std::optional<SmallVector<Val>> Generator::tensorList(BuiltinCall &c,
+                                                      unsigned i) {
+  auto *array = dyn_cast<ArrayExpr>(c.arg(i));
+  if (!array || array->elements.empty()) {
+    diags.error(c.argLoc(i), c.name() + " needs a list of tensors, as [a, b]");
+    return std::nullopt;
+  }
+  SmallVector<Val> values;
+  for (const ExprPtr &e : array->elements) {
+    Val v = eval(*e, c.scope);
+    if (!v.ok())
+      return std::nullopt;
+    if (v.kind != Val::Kind::Tensor) {
+      diags.error(e->getLoc(), c.name() + " needs tensors, got " + describe(v));
+      return std::nullopt;
+    }
+    values.push_back(v);
+  }
+  return values;
+}
+
+/// concat(xs, axis = 0) and stack(xs, axis = 0), as torch.cat and
+/// torch.stack. Each piece is padded with zeros to the result's extent
+/// along the axis and the pieces are added: ordinary ops, so the gradient
+/// of each piece is its slice of the result's, and every backend runs it.
+/// stack first gives each piece a dim of 1 at the axis.
+Val Generator::concat(Generator &g, BuiltinCall &c) {
+  auto xs = g.tensorList(c, 0);
+  auto axisArg = xs ? g.numberArg(c, 1) : std::nullopt;
+  if (!axisArg)
+    return {};
+  bool stack = c.name() == "stack";
+  RankedTensorType first = (*xs)[0].type();
+  int64_t rank = first.getRank() + (stack ? 1 : 0);
+  if (*axisArg != std::floor(*axisArg))
+    return g.fail(c.argLoc(1), "expected an axis (an integer)");
+  int64_t axis = static_cast<int64_t>(*axisArg);
+  if (axis < -rank || axis >= rank)
+    return g.fail(c.argLoc(1), "axis " + std::to_string(axis) +
+                                   " is out of range for " + c.name() +
+                                   " of rank-" + std::to_string(rank) +
+                                   " results");
+  if (axis < 0)
+    axis += rank;
+  Location l = g.loc(c.loc());
+  SmallVector<Value> pieces;
+  for (const Val &x : *xs) {
+    RankedTensorType t = x.type();
+    bool same = t.getRank() == first.getRank() &&
+                t.getElementType() == first.getElementType();
+    for (int64_t d = 0; same && d < t.getRank(); ++d)
+      same = t.getDimSize(d) == first.getDimSize(d) || (!stack && d == axis);
+    if (!same)
+      return g.fail(
+          x.loc,
+          c.name() + " needs tensors of one element type " +
+              (stack ? "and shape"
+                     : "and one shape but for axis " + std::to_string(axis)) +
+              ": " + formatType(t) + " does not match " + formatType(first));
+    Value v = x.tensor;
+    if (stack) {
+      SmallVector<int64_t> shape(t.getShape());
+      shape.insert(shape.begin() + axis, 1);
+      v = ReshapeOp::create(g.builder, l, t.clone(shape), v);
+    }
+    pieces.push_back(v);
+  }
+  int64_t total = 0;
+  for (Value v : pieces)
+    total += cast<RankedTensorType>(v.getType()).getDimSize(axis);
+  auto pieceType = cast<RankedTensorType>(pieces[0].getType());
+  SmallVector<int64_t> shape(pieceType.getShape());
+  shape[axis] = total;
+  if (!g.checkSize(shape, c.loc()))
+    return {};
+  Value result;
+  int64_t offset = 0;
+  for (Value v : pieces) {
+    auto t = cast<RankedTensorType>(v.getType());
+    int64_t size = t.getDimSize(axis);
+    SmallVector<int64_t> low(rank, 0), high(rank, 0);
+    low[axis] = offset;
+    high[axis] = total - offset - size;
+    offset += size;
+    if (size != total)
+      v = PadOp::create(g.builder, l, t.clone(shape), v, low, high,
+                        SmallVector<int64_t>(rank, 0), llvm::APFloat(0.0));
+    result = result ? AddOp::create(g.builder, l, result, v).getResult() : v;
+  }
+  return Val::ofTensor(result, c.loc());
 }
 
 Val Generator::broadcastTo(Generator &g, BuiltinCall &c) {

@@ -97,6 +97,8 @@ private:
   ExprPtr parseUnary();
   ExprPtr parsePower();
   ExprPtr parsePrimary();
+  ExprPtr parsePostfix();
+  bool parseIndexItem(IndexExpr &index);
   ExprPtr parseNumber();
   ExprPtr parseParens();
   ExprPtr parseCall(llvm::SMLoc loc, std::string callee);
@@ -595,7 +597,7 @@ ExprPtr Parser::parseUnary() {
 /// `-(x ** 2)`) and taking a unary on its right (`x ** -1`), as in Python.
 /// Recursing through parseUnary makes it right-associative.
 ExprPtr Parser::parsePower() {
-  ExprPtr base = parsePrimary();
+  ExprPtr base = parsePostfix();
   if (!base || !tok.is(TokenKind::StarStar))
     return base;
   llvm::SMLoc loc = tok.loc;
@@ -606,6 +608,81 @@ ExprPtr Parser::parsePower() {
     return nullptr;
   return std::make_unique<BinaryExpr>(loc, BinaryExpr::Op::Pow,
                                       std::move(base), std::move(exponent));
+}
+
+/// A primary followed by any number of indexes: `x[0]`, `h[:, -1][1:]`.
+/// (A `[` after an expression cannot start an array literal: no
+/// statement or argument starts with one there.)
+ExprPtr Parser::parsePostfix() {
+  ExprPtr base = parsePrimary();
+  while (base && tok.is(TokenKind::LBracket)) {
+    llvm::SMLoc open = tok.loc;
+    unsigned baseHeight = height;
+    consume(); // '['
+    auto index = std::make_unique<IndexExpr>(open, std::move(base));
+    unsigned itemsHeight = baseHeight;
+    do {
+      if (tok.is(TokenKind::RBracket) && !index->items.empty())
+        break; // a trailing comma
+      if (!parseIndexItem(*index))
+        return nullptr;
+      itemsHeight = std::max(itemsHeight, height);
+    } while (consumeIf(TokenKind::Comma));
+    if (!consumeIf(TokenKind::RBracket)) {
+      if (!tok.is(TokenKind::Error)) {
+        expected("expected ',' or ']' in an index");
+        diags.note(open, "to match this '['");
+      }
+      return nullptr;
+    }
+    if (!growTree(open, itemsHeight))
+      return nullptr;
+    base = std::move(index);
+  }
+  return base;
+}
+
+/// `i`, `a:b`, `a:b:c` with any part left out, or `...`.
+bool Parser::parseIndexItem(IndexExpr &index) {
+  IndexItem item;
+  item.loc = tok.loc;
+  height = 1;
+  if (consumeIf(TokenKind::Ellipsis)) {
+    item.kind = IndexItem::Kind::Ellipsis;
+    index.items.push_back(std::move(item));
+    return true;
+  }
+  auto endsPart = [&] {
+    return tok.is(TokenKind::Colon) || tok.is(TokenKind::Comma) ||
+           tok.is(TokenKind::RBracket);
+  };
+  unsigned partsHeight = 1;
+  auto part = [&](ExprPtr &into) {
+    if (endsPart())
+      return true;
+    into = parseExpr();
+    partsHeight = std::max(partsHeight, height);
+    return into != nullptr;
+  };
+  if (!part(item.start))
+    return false;
+  if (!consumeIf(TokenKind::Colon)) {
+    if (!item.start) {
+      expected("expected an index, a slice or '...'");
+      return false;
+    }
+    item.index = std::move(item.start);
+    index.items.push_back(std::move(item));
+    return true;
+  }
+  item.kind = IndexItem::Kind::Slice;
+  if (!part(item.stop))
+    return false;
+  if (consumeIf(TokenKind::Colon) && !part(item.step))
+    return false;
+  height = partsHeight;
+  index.items.push_back(std::move(item));
+  return true;
 }
 
 ExprPtr Parser::parsePrimary() {

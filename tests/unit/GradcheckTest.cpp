@@ -151,6 +151,22 @@ const Case kOps[] = {
       param a: f32[3, 4, 5] = normal
       return sum(square(pad(a, [1, 2, -1, 1], value = 0.3)))
              + sum(square(pad(a, [0, 0, 0, 0, 2, -1]))) })"},
+    // Indexing (integer indices drop a dim; slices with steps, negative
+    // bounds and `...`): the adjoint pads with zeros. concat and stack:
+    // each piece's gradient is its slice of the result's.
+    {"index", R"(model M(c: f32[2, 3, 5]) {
+      param a: f32[2, 3, 5] = normal
+      x = a * c
+      h = x[:, 1:, ::2] * x[:, :2, -4:-1]
+      return sum(h * h) + sum(x[1, 2] * x[0, 0]) + sum(square(x[..., 4]))
+             + sum(x[-1, ::2, 1:-1:3] * x[0, 1:, :2]) })"},
+    {"concat_stack", R"(model M(c: f32[3, 4]) {
+      param a: f32[3, 4] = normal
+      param b: f32[2, 4] = normal
+      y1 = concat([a, b * b, a[1:]], axis = 0)
+      y2 = concat([a, c], axis = -1)
+      y3 = stack([a, c * a, a], axis = 1)
+      return sum(y1 * y1 * y1) + sum(square(y2)) + sum(y3 * y3 * y3) })"},
     // Batch norm in its training form: the adjoint through the batch mean
     // and variance, over [N, C], [N, C, L] and [N, C, H, W].
     {"batch_norm", R"(model M(c: f32[4, 3, 5]) {

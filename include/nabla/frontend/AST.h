@@ -53,7 +53,7 @@ struct TypeExpr {
 
 class Expr {
 public:
-  enum class Kind { Number, String, Ident, Unary, Binary, Call, Array };
+  enum class Kind { Number, String, Ident, Unary, Binary, Call, Array, Index };
   Expr(Kind kind, SMLoc loc) : kind(kind), loc(loc) {}
   virtual ~Expr() = default;
   Kind getKind() const { return kind; }
@@ -141,6 +141,27 @@ public:
   explicit ArrayExpr(SMLoc loc) : Expr(Kind::Array, loc) {}
   std::vector<ExprPtr> elements;
   static bool classof(const Expr *e) { return e->getKind() == Kind::Array; }
+};
+
+/// One item between the brackets of an index: `i`, `a:b:c` (each part
+/// optional: `:`, `a:`, `::2`) or `...`.
+struct IndexItem {
+  enum class Kind { Index, Slice, Ellipsis };
+  Kind kind = Kind::Index;
+  SMLoc loc;
+  ExprPtr index;             // Index
+  ExprPtr start, stop, step; // Slice; null where omitted
+};
+
+/// `x[0]`, `h[:, -1]`, `x[..., 1:5:2]`, as numpy and PyTorch. The
+/// location is the `[`.
+class IndexExpr : public Expr {
+public:
+  IndexExpr(SMLoc loc, ExprPtr base)
+      : Expr(Kind::Index, loc), base(std::move(base)) {}
+  ExprPtr base;
+  std::vector<IndexItem> items;
+  static bool classof(const Expr *e) { return e->getKind() == Kind::Index; }
 };
 
 //===----------------------------------------------------------------------===//

@@ -34,6 +34,7 @@ enum class TokenKind {
   RBrace,
   Comma,
   Colon,
+  Ellipsis, // ...
   Equal,
   Arrow, // ->
   Plus,
