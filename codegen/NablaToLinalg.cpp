@@ -733,6 +733,20 @@ struct CompareLowering : OpRewritePattern<CompareOp> {
   }
 };
 
+struct SelectLowering : OpRewritePattern<SelectOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SelectOp op,
+                                PatternRewriter &rewriter) const override {
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), {op.getCondition(), op.getLhs(), op.getRhs()},
+        op.getType(), [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 /// result[n, c] = (c == labels[n]) ? 1 : 0.
 struct OneHotLowering : OpRewritePattern<OneHotOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -882,7 +896,7 @@ struct NablaToLinalgPass
         MeanExpansion, SoftmaxExpansion, LogSoftmaxExpansion, MseExpansion,
         BinaryCrossEntropyExpansion, CrossEntropyLowering, MatmulLowering,
         TransposeLowering, ReshapeLowering, ReluGradLowering, CompareLowering,
-        OneHotLowering, DropoutMaskLowering>(ctx);
+        SelectLowering, OneHotLowering, DropoutMaskLowering>(ctx);
     populateWindowLowerings(patterns, forCpu);
 
     ConversionTarget target(*ctx);

@@ -81,6 +81,18 @@ llvm::StringRef ast::toString(BinaryExpr::Op op) {
     return "**";
   case BinaryExpr::Op::MatMul:
     return "@";
+  case BinaryExpr::Op::Lt:
+    return "<";
+  case BinaryExpr::Op::Le:
+    return "<=";
+  case BinaryExpr::Op::Gt:
+    return ">";
+  case BinaryExpr::Op::Ge:
+    return ">=";
+  case BinaryExpr::Op::Eq:
+    return "==";
+  case BinaryExpr::Op::Ne:
+    return "!=";
   }
   return "?";
 }

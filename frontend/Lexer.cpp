@@ -57,6 +57,18 @@ llvm::StringRef nabla::describe(TokenKind kind) {
     return "':'";
   case TokenKind::Ellipsis:
     return "'...'";
+  case TokenKind::Less:
+    return "'<'";
+  case TokenKind::LessEqual:
+    return "'<='";
+  case TokenKind::Greater:
+    return "'>'";
+  case TokenKind::GreaterEqual:
+    return "'>='";
+  case TokenKind::EqualEqual:
+    return "'=='";
+  case TokenKind::NotEqual:
+    return "'!='";
   case TokenKind::Equal:
     return "'='";
   case TokenKind::Arrow:
@@ -273,7 +285,29 @@ Token Scan::punctuation() {
     }
     break;
   case '=':
+    if (peekIs('=')) {
+      ++cur;
+      return make(TokenKind::EqualEqual);
+    }
     return make(TokenKind::Equal);
+  case '<':
+    if (peekIs('=')) {
+      ++cur;
+      return make(TokenKind::LessEqual);
+    }
+    return make(TokenKind::Less);
+  case '>':
+    if (peekIs('=')) {
+      ++cur;
+      return make(TokenKind::GreaterEqual);
+    }
+    return make(TokenKind::Greater);
+  case '!':
+    if (peekIs('=')) {
+      ++cur;
+      return make(TokenKind::NotEqual);
+    }
+    break;
   case '+':
     return make(TokenKind::Plus);
   case '/':

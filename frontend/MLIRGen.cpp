@@ -25,6 +25,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <optional>
 
@@ -99,6 +100,26 @@ struct Val {
     return cast<RankedTensorType>(tensor.getType());
   }
 };
+
+/// nabla.compare's predicate for a comparison operator, or nullopt.
+std::optional<StringRef> comparison(BinaryExpr::Op op) {
+  switch (op) {
+  case BinaryExpr::Op::Lt:
+    return StringRef("lt");
+  case BinaryExpr::Op::Le:
+    return StringRef("le");
+  case BinaryExpr::Op::Gt:
+    return StringRef("gt");
+  case BinaryExpr::Op::Ge:
+    return StringRef("ge");
+  case BinaryExpr::Op::Eq:
+    return StringRef("eq");
+  case BinaryExpr::Op::Ne:
+    return StringRef("ne");
+  default:
+    return std::nullopt;
+  }
+}
 
 std::string describe(const Val &v) {
   switch (v.kind) {
@@ -203,6 +224,7 @@ private:
   Val evalBinary(const BinaryExpr &expr, Scope &scope);
   Val evalCall(const CallExpr &expr, Scope &scope);
   Val evalIndex(const IndexExpr &expr, Scope &scope);
+  Val matmul(const Val &a, const Val &b, SMLoc at);
   std::optional<SmallVector<const IndexItem *>>
   expandIndex(const IndexExpr &expr, int64_t rank, RankedTensorType type);
   Val callBuiltin(const Builtin &builtin, const CallExpr &call, Scope &scope);
@@ -228,6 +250,15 @@ private:
   static Val avgPool(Generator &g, BuiltinCall &c);
   static Val pad(Generator &g, BuiltinCall &c);
   static Val concat(Generator &g, BuiltinCall &c);
+  static Val where(Generator &g, BuiltinCall &c);
+  static Val triangle(Generator &g, BuiltinCall &c);
+  static Val causalMask(Generator &g, BuiltinCall &c);
+  static Val arange(Generator &g, BuiltinCall &c);
+  static Val layerNorm(Generator &g, BuiltinCall &c);
+  static Val logsumexp(Generator &g, BuiltinCall &c);
+  static Val embedding(Generator &g, BuiltinCall &c);
+  mlir::Value boolMatrix(int64_t rows, int64_t cols, int64_t diagonal,
+                         bool lower, SMLoc l);
   std::optional<SmallVector<Val>> tensorList(BuiltinCall &c, unsigned i);
   static Val broadcastTo(Generator &g, BuiltinCall &c);
   static Val castTo(Generator &g, BuiltinCall &c);
@@ -929,6 +960,30 @@ Val Generator::evalBinary(const BinaryExpr &expr, Scope &scope) {
     case BinaryExpr::Op::Pow: r = std::pow(a, b); isInt = isInt && b >= 0; break;
     case BinaryExpr::Op::MatMul:
       return fail(expr.getLoc(), "'@' needs tensors, not numbers");
+    case BinaryExpr::Op::Lt:
+      r = a < b;
+      isInt = true;
+      break;
+    case BinaryExpr::Op::Le:
+      r = a <= b;
+      isInt = true;
+      break;
+    case BinaryExpr::Op::Gt:
+      r = a > b;
+      isInt = true;
+      break;
+    case BinaryExpr::Op::Ge:
+      r = a >= b;
+      isInt = true;
+      break;
+    case BinaryExpr::Op::Eq:
+      r = a == b;
+      isInt = true;
+      break;
+    case BinaryExpr::Op::Ne:
+      r = a != b;
+      isInt = true;
+      break;
     }
     return Val::ofNumber(r, isInt, expr.getLoc());
   }
@@ -947,14 +1002,8 @@ Val Generator::evalBinary(const BinaryExpr &expr, Scope &scope) {
     return {};
   Location l = loc(expr.getLoc());
 
-  if (expr.op == BinaryExpr::Op::MatMul) {
-    ShapeResult r = inferMatmul(a.type(), b.type());
-    if (auto *msg = std::get_if<std::string>(&r))
-      return fail(expr.getLoc(), *msg);
-    auto type = std::get<RankedTensorType>(r);
-    return Val::ofTensor(MatmulOp::create(builder, l, type, a.tensor, b.tensor),
-                         expr.getLoc());
-  }
+  if (expr.op == BinaryExpr::Op::MatMul)
+    return matmul(a, b, expr.getLoc());
   ShapeResult r = inferBroadcast(a.type(), b.type(), op);
   if (auto *msg = std::get_if<std::string>(&r))
     return fail(expr.getLoc(), *msg);
@@ -962,13 +1011,20 @@ Val Generator::evalBinary(const BinaryExpr &expr, Scope &scope) {
     return fail(expr.getLoc(), "cannot apply '" + op.str() + "' to " +
                                    formatType(a.type()) + " (booleans)");
   mlir::Value x = a.tensor, y = b.tensor, out;
+  if (std::optional<StringRef> pred = comparison(expr.op)) {
+    auto type = std::get<RankedTensorType>(r).clone(builder.getI1Type());
+    return Val::ofTensor(
+        CompareOp::create(builder, l, type, builder.getStringAttr(*pred), x, y),
+        expr.getLoc());
+  }
   switch (expr.op) {
   case BinaryExpr::Op::Add: out = AddOp::create(builder, l, x, y); break;
   case BinaryExpr::Op::Sub: out = SubOp::create(builder, l, x, y); break;
   case BinaryExpr::Op::Mul: out = MulOp::create(builder, l, x, y); break;
   case BinaryExpr::Op::Div: out = DivOp::create(builder, l, x, y); break;
   case BinaryExpr::Op::Pow: out = PowOp::create(builder, l, x, y); break;
-  case BinaryExpr::Op::MatMul: break;
+  default:
+    break;
   }
   return Val::ofTensor(out, expr.getLoc());
 }
@@ -996,6 +1052,66 @@ Val Generator::evalCall(const CallExpr &call, Scope &scope) {
   if (const Builtin *builtin = findBuiltin(callee))
     return callBuiltin(*builtin, call, scope);
   return fail(call.getLoc(), "unknown function '" + callee + "'");
+}
+
+/// a @ b as torch.matmul for operands of rank 2 or more: stacks of
+/// matrices whose batch dims broadcast ([B, H, T, D] @ [B, H, D, T],
+/// [B, T, D] @ [D, E]). nabla.matmul takes matrices or one batch dim, so
+/// a rank-2 b multiplies a's rows flattened, and other batches are
+/// broadcast, flattened to one dim and reshaped back.
+Val Generator::matmul(const Val &a, const Val &b, SMLoc at) {
+  Location l = loc(at);
+  RankedTensorType ta = a.type(), tb = b.type();
+  ShapeResult direct = inferMatmul(ta, tb);
+  if (auto *type = std::get_if<RankedTensorType>(&direct))
+    return Val::ofTensor(
+        MatmulOp::create(builder, l, *type, a.tensor, b.tensor), at);
+  int64_t ra = ta.getRank(), rb = tb.getRank();
+  std::string what =
+      "cannot multiply " + formatType(ta) + " by " + formatType(tb);
+  if (ta.getElementType() != tb.getElementType() || ra < 2 || rb < 2)
+    return fail(at, std::get<std::string>(direct));
+  int64_t m = ta.getDimSize(ra - 2), k = ta.getDimSize(ra - 1),
+          k2 = tb.getDimSize(rb - 2), n = tb.getDimSize(rb - 1);
+  if (k != k2)
+    return fail(at, what + ": inner dimensions " + std::to_string(k) + " and " +
+                        std::to_string(k2) + " differ");
+  ArrayRef<int64_t> batchA = ta.getShape().drop_back(2),
+                    batchB = tb.getShape().drop_back(2);
+  auto batch = broadcastShapes(batchA, batchB);
+  if (!batch)
+    return fail(at, what + ": batch dims do not broadcast");
+  SmallVector<int64_t> shape(*batch);
+  shape.append({m, n});
+  if (!checkSize(shape, at))
+    return {};
+  auto reshaped = [&](mlir::Value v, ArrayRef<int64_t> dims) -> mlir::Value {
+    auto type = cast<RankedTensorType>(v.getType());
+    if (type.getShape() == dims)
+      return v;
+    return ReshapeOp::create(builder, l, type.clone(dims), v);
+  };
+  int64_t count = numElements(*batch);
+  mlir::Value product;
+  if (rb == 2) {
+    // Every matrix of a times the one b: a's rows as one matrix.
+    mlir::Value rows = reshaped(a.tensor, {count * m, k});
+    product =
+        MatmulOp::create(builder, l, ta.clone({count * m, n}), rows, b.tensor);
+  } else {
+    auto stacked = [&](mlir::Value v, RankedTensorType t, int64_t r,
+                       int64_t c) -> mlir::Value {
+      SmallVector<int64_t> full(*batch);
+      full.append({r, c});
+      if (t.getShape() != ArrayRef<int64_t>(full))
+        v = BroadcastToOp::create(builder, l, t.clone(full), v);
+      return reshaped(v, {count, r, c});
+    };
+    product = MatmulOp::create(builder, l, ta.clone({count, m, n}),
+                               stacked(a.tensor, ta, m, k),
+                               stacked(b.tensor, tb, k, n));
+  }
+  return Val::ofTensor(reshaped(product, shape), at);
 }
 
 /// The index's items with `...` replaced by full slices and full slices
@@ -1211,6 +1327,30 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
       {"pad", {required("x"), required("pads"), optional("value", 0)}, pad},
       {"concat", {required("xs"), optional("axis", 0)}, concat},
       {"stack", {required("xs"), optional("axis", 0)}, concat},
+      // Selection, masks and ranges.
+      {"where", {required("condition"), required("x"), required("y")}, where},
+      {"masked_fill",
+       {required("x"), required("mask"), required("value")},
+       where},
+      {"tril", {required("x"), optional("diagonal", 0)}, triangle},
+      {"triu", {required("x"), optional("diagonal", 0)}, triangle},
+      {"causal_mask", {required("size")}, causalMask},
+      {"arange",
+       {required("start"), optional("stop"), optional("step", 1)},
+       arange},
+      // Sequence models.
+      {"layer_norm",
+       {required("x"), optional("weight"), optional("bias"),
+        optional("eps", 1e-5)},
+       layerNorm},
+      {"rms_norm",
+       {required("x"), optional("weight"),
+        optional("eps", 1.1920928955078125e-07)},
+       layerNorm},
+      {"logsumexp",
+       {required("x"), optional("axis", -1), optional("keepdims", 0)},
+       logsumexp},
+      {"embedding", {required("table"), required("ids")}, embedding},
       // Layout and types.
       {"transpose", {required("x"), optional("perm")}, transpose},
       {"reshape", {required("x"), required("shape")}, reshape},
@@ -2271,6 +2411,278 @@ Val Generator::concat(Generator &g, BuiltinCall &c) {
     result = result ? AddOp::create(g.builder, l, result, v).getResult() : v;
   }
   return Val::ofTensor(result, c.loc());
+}
+
+/// where(condition, x, y): numpy's and PyTorch's where, the three
+/// broadcast together; masked_fill(x, mask, value) is where(mask, value,
+/// x). A number takes the other side's element type.
+Val Generator::where(Generator &g, BuiltinCall &c) {
+  bool fill = c.name() == "masked_fill";
+  unsigned ci = fill ? 1 : 0, ai = fill ? 2 : 1, bi = fill ? 0 : 2;
+  Val cond = g.eval(*c.arg(ci), c.scope);
+  if (!cond.ok())
+    return {};
+  if (cond.kind != Val::Kind::Tensor ||
+      !cond.type().getElementType().isInteger(1))
+    return g.fail(c.argLoc(ci), c.name() +
+                                    " needs a tensor of booleans "
+                                    "(i1, as `x > 0`) for its " +
+                                    (fill ? "mask" : "condition") + ", got " +
+                                    describe(cond));
+  Val a = g.eval(*c.arg(ai), c.scope);
+  Val b = a.ok() ? g.eval(*c.arg(bi), c.scope) : Val();
+  if (!b.ok())
+    return {};
+  Type et = a.kind == Val::Kind::Tensor   ? a.type().getElementType()
+            : b.kind == Val::Kind::Tensor ? b.type().getElementType()
+                                          : g.defaultFloat();
+  a = g.asTensor(a, et, c.argLoc(ai));
+  b = a.ok() ? g.asTensor(b, et, c.argLoc(bi)) : Val();
+  if (!b.ok())
+    return {};
+  if (a.type().getElementType() != b.type().getElementType())
+    return g.fail(c.loc(), c.name() +
+                               " needs one element type on both "
+                               "sides, got " +
+                               formatType(a.type()) + " and " +
+                               formatType(b.type()) + " (use cast)");
+  auto shape = broadcastShapes(a.type().getShape(), b.type().getShape());
+  if (shape)
+    shape = broadcastShapes(cond.type().getShape(), *shape);
+  if (!shape)
+    return g.fail(c.loc(), c.name() + " cannot broadcast " +
+                               formatType(cond.type()) + ", " +
+                               formatType(a.type()) + " and " +
+                               formatType(b.type()) + " together");
+  return Val::ofTensor(SelectOp::create(g.builder, g.loc(c.loc()),
+                                        RankedTensorType::get(*shape, et),
+                                        cond.tensor, a.tensor, b.tensor),
+                       c.loc());
+}
+
+/// An i1 [rows, cols] constant, true where col - row <= diagonal (lower)
+/// or >= diagonal (upper).
+mlir::Value Generator::boolMatrix(int64_t rows, int64_t cols, int64_t diagonal,
+                                  bool lower, SMLoc l) {
+  SmallVector<bool> values;
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      values.push_back(lower ? j - i <= diagonal : j - i >= diagonal);
+  auto type = RankedTensorType::get({rows, cols}, builder.getI1Type());
+  return ConstantOp::create(builder, loc(l),
+                            DenseElementsAttr::get(type, values));
+}
+
+/// tril(x, diagonal = 0) and triu(...), as torch.tril and torch.triu on the
+/// last two dims: the other elements become 0.
+Val Generator::triangle(Generator &g, BuiltinCall &c) {
+  Val x = g.tensorArg(c, 0);
+  auto diagonal = x.ok() ? g.intArg(c, 1) : std::nullopt;
+  if (!diagonal)
+    return {};
+  RankedTensorType type = x.type();
+  int64_t rank = type.getRank();
+  if (rank < 2)
+    return g.fail(c.argLoc(0), c.name() +
+                                   " needs a matrix or a stack of "
+                                   "them (rank 2 or more), got " +
+                                   formatType(type));
+  mlir::Value mask =
+      g.boolMatrix(type.getDimSize(rank - 2), type.getDimSize(rank - 1),
+                   *diagonal, c.name() == "tril", c.loc());
+  mlir::Value zero = g.scalarConstant(type.getElementType(), 0, c.loc());
+  return Val::ofTensor(
+      SelectOp::create(g.builder, g.loc(c.loc()), type, mask, x.tensor, zero),
+      c.loc());
+}
+
+/// causal_mask(T): i1 [T, T], true where a query at row i may attend to
+/// the key at column j (j <= i), as the boolean attn_mask of PyTorch's
+/// scaled_dot_product_attention with is_causal.
+Val Generator::causalMask(Generator &g, BuiltinCall &c) {
+  auto size = g.intArg(c, 0);
+  if (!size)
+    return {};
+  if (*size < 1 || !g.checkSize({*size, *size}, c.argLoc(0)))
+    return *size < 1 ? g.fail(c.argLoc(0), "causal_mask needs a size of at "
+                                           "least 1, got " +
+                                               std::to_string(*size))
+                     : Val();
+  return Val::ofTensor(g.boolMatrix(*size, *size, 0, true, c.loc()), c.loc());
+}
+
+/// arange(stop) or arange(start, stop, step = 1), as torch.arange: i32
+/// where every bound is an integer, else f32.
+Val Generator::arange(Generator &g, BuiltinCall &c) {
+  SmallVector<double> bounds;
+  bool ints = true;
+  for (unsigned i = 0; i < 3; ++i) {
+    if (i == 1 && !c.arg(1))
+      continue;
+    Val v =
+        c.arg(i) ? g.eval(*c.arg(i), c.scope) : Val::ofNumber(1, true, c.loc());
+    if (!v.ok())
+      return {};
+    if (v.kind != Val::Kind::Number)
+      return g.fail(c.argLoc(i), "arange needs numbers, got " + describe(v));
+    bounds.push_back(v.number);
+    ints = ints && v.isInt;
+  }
+  double start = 0, stop = bounds[0], step = bounds.back();
+  if (bounds.size() == 3) {
+    start = bounds[0];
+    stop = bounds[1];
+  }
+  if (step == 0)
+    return g.fail(c.argLoc(2), "arange's step must not be 0");
+  double count = std::ceil((stop - start) / step);
+  auto text = [](double v) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%g", v);
+    return std::string(buffer);
+  };
+  if (!(count >= 1))
+    return g.fail(c.loc(), "arange(" + text(start) + ", " + text(stop) + ", " +
+                               text(step) +
+                               ") is empty (empty tensors are not supported)");
+  if (!g.checkSize({static_cast<int64_t>(std::min(count, 1e18))}, c.loc()))
+    return {};
+  int64_t n = static_cast<int64_t>(count);
+  Type et = ints ? Type(g.builder.getI32Type()) : g.defaultFloat();
+  auto type = RankedTensorType::get({n}, et);
+  SmallVector<Attribute> values;
+  for (int64_t i = 0; i < n; ++i) {
+    double v = start + static_cast<double>(i) * step;
+    values.push_back(
+        ints ? Attribute(g.builder.getI32IntegerAttr(static_cast<int32_t>(v)))
+             : Attribute(g.builder.getFloatAttr(et, v)));
+  }
+  return Val::ofTensor(ConstantOp::create(g.builder, g.loc(c.loc()),
+                                          DenseElementsAttr::get(type, values)),
+                       c.loc());
+}
+
+/// layer_norm(x, weight, bias, eps = 1e-5) over the last dim, as
+/// torch.nn.functional.layer_norm(x, [D], weight, bias, eps):
+/// (x - mean) / sqrt(var + eps) * weight + bias with the biased variance.
+/// rms_norm(x, weight, eps): x / sqrt(mean(x^2) + eps) * weight, as
+/// torch.nn.functional.rms_norm (its default eps is f32's epsilon).
+/// Composed of ordinary ops: autodiff derives the full adjoint.
+Val Generator::layerNorm(Generator &g, BuiltinCall &c) {
+  bool rms = c.name() == "rms_norm";
+  Val x = g.floatArg(c, 0);
+  auto eps = x.ok() ? g.numberArg(c, rms ? 2 : 3) : std::nullopt;
+  if (!eps)
+    return {};
+  RankedTensorType type = x.type();
+  if (type.getRank() < 1)
+    return g.fail(c.argLoc(0), c.name() +
+                                   " needs a tensor of rank 1 or "
+                                   "more, got " +
+                                   formatType(type));
+  int64_t d = type.getDimSize(type.getRank() - 1);
+  auto affine = [&](unsigned i) -> std::optional<Val> {
+    if (!c.arg(i))
+      return Val();
+    Val v = g.floatArg(c, i);
+    if (!v.ok())
+      return std::nullopt;
+    if (v.type() == type.clone({d}))
+      return v;
+    g.fail(c.argLoc(i), c.name() + "'s '" + c.builtin.params[i].name +
+                            "' must be " + formatType(type.clone({d})) +
+                            " (one per element of the last dim of " +
+                            formatType(type) + "), got " +
+                            formatType(v.type()));
+    return std::nullopt;
+  };
+  auto weight = affine(1);
+  auto bias = weight && !rms ? affine(2) : std::optional<Val>(Val());
+  if (!weight || !bias)
+    return {};
+  OpBuilder &b = g.builder;
+  Location l = g.loc(c.loc());
+  SmallVector<int64_t> axes = {type.getRank() - 1};
+  mlir::Value centered = x.tensor;
+  if (!rms) {
+    mlir::Value mean = MeanOp::create(b, l, x.tensor, axes, true);
+    centered = SubOp::create(b, l, x.tensor, mean);
+  }
+  mlir::Value var =
+      MeanOp::create(b, l, MulOp::create(b, l, centered, centered), axes, true);
+  mlir::Value epsilon = g.scalarConstant(type.getElementType(), *eps, c.loc());
+  mlir::Value y = MulOp::create(
+      b, l, centered, RsqrtOp::create(b, l, AddOp::create(b, l, var, epsilon)));
+  if (weight->ok())
+    y = MulOp::create(b, l, y, weight->tensor);
+  if (bias->ok())
+    y = AddOp::create(b, l, y, bias->tensor);
+  return Val::ofTensor(y, c.loc());
+}
+
+/// logsumexp(x, axis = -1, keepdims = 0), as torch.logsumexp: computed as
+/// m + log(sum(exp(x - m))) with m the maximum, so it neither overflows
+/// nor underflows; its gradient is softmax(x).
+Val Generator::logsumexp(Generator &g, BuiltinCall &c) {
+  Val x = g.floatArg(c, 0);
+  auto axis = x.ok() ? g.intArg(c, 1) : std::nullopt;
+  auto keep = axis ? g.intArg(c, 2) : std::nullopt;
+  if (!keep)
+    return {};
+  RankedTensorType type = x.type();
+  int64_t a = normalizeAxis(*axis, type.getRank());
+  if (a < 0)
+    return g.fail(c.argLoc(1), "axis " + std::to_string(*axis) +
+                                   " is out of range for " + formatType(type));
+  OpBuilder &b = g.builder;
+  Location l = g.loc(c.loc());
+  SmallVector<int64_t> axes = {a};
+  mlir::Value m = ReduceMaxOp::create(b, l, x.tensor, axes, true);
+  mlir::Value sum = SumOp::create(
+      b, l, ExpOp::create(b, l, SubOp::create(b, l, x.tensor, m)), axes, true);
+  mlir::Value y = AddOp::create(b, l, LogOp::create(b, l, sum), m);
+  if (!*keep) {
+    SmallVector<int64_t> shape(type.getShape());
+    shape.erase(shape.begin() + a);
+    y = ReshapeOp::create(b, l, type.clone(shape), y);
+  }
+  return Val::ofTensor(y, c.loc());
+}
+
+/// embedding(table, ids), as torch.nn.functional.embedding: row ids[...]
+/// of table [V, D], for i32 ids of any shape S, giving S + [D]. Computed as
+/// one_hot(ids) @ table, so the gradient of the table adds each id's rows
+/// of dy (a repeated id gets the sum) through the matmul kernels; an id
+/// outside [0, V) gives a row of zeros.
+Val Generator::embedding(Generator &g, BuiltinCall &c) {
+  Val table = g.floatArg(c, 0);
+  Val ids = table.ok() ? g.eval(*c.arg(1), c.scope) : Val();
+  if (!ids.ok())
+    return {};
+  if (ids.kind != Val::Kind::Tensor ||
+      !ids.type().getElementType().isInteger(32))
+    return g.fail(c.argLoc(1), "embedding needs i32 ids, got " + describe(ids));
+  RankedTensorType t = table.type(), it = ids.type();
+  if (t.getRank() != 2)
+    return g.fail(c.argLoc(0), "embedding needs a table [V, D] (rank 2), "
+                               "got " +
+                                   formatType(t));
+  int64_t v = t.getDimSize(0), d = t.getDimSize(1), n = it.getNumElements();
+  if (!g.checkSize({n, v}, c.loc()))
+    return {};
+  OpBuilder &b = g.builder;
+  Location l = g.loc(c.loc());
+  mlir::Value flat = ids.tensor;
+  if (it.getRank() != 1)
+    flat = ReshapeOp::create(b, l, it.clone({n}), flat);
+  mlir::Value onehot = OneHotOp::create(b, l, t.clone({n, v}), flat);
+  mlir::Value rows =
+      MatmulOp::create(b, l, t.clone({n, d}), onehot, table.tensor);
+  SmallVector<int64_t> shape(it.getShape());
+  shape.push_back(d);
+  if (it.getRank() != 1)
+    rows = ReshapeOp::create(b, l, t.clone(shape), rows);
+  return Val::ofTensor(rows, c.loc());
 }
 
 Val Generator::broadcastTo(Generator &g, BuiltinCall &c) {

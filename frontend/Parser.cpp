@@ -92,7 +92,7 @@ private:
   StmtPtr parseAssign();
 
   // Expressions. Each sets `height` to the height of the tree it returns.
-  ExprPtr parseExpr() { return parseBinary(0); }
+  ExprPtr parseExpr();
   ExprPtr parseBinary(unsigned level);
   ExprPtr parseUnary();
   ExprPtr parsePower();
@@ -534,6 +534,50 @@ StmtPtr Parser::parseAssign() {
 //===----------------------------------------------------------------------===//
 // Expressions
 //===----------------------------------------------------------------------===//
+
+/// The comparison `kind` denotes, if any.
+static std::optional<BinaryExpr::Op> comparisonOp(TokenKind kind) {
+  using Op = BinaryExpr::Op;
+  switch (kind) {
+  case TokenKind::Less:
+    return Op::Lt;
+  case TokenKind::LessEqual:
+    return Op::Le;
+  case TokenKind::Greater:
+    return Op::Gt;
+  case TokenKind::GreaterEqual:
+    return Op::Ge;
+  case TokenKind::EqualEqual:
+    return Op::Eq;
+  case TokenKind::NotEqual:
+    return Op::Ne;
+  default:
+    return std::nullopt;
+  }
+}
+
+/// An expression: sums, or one comparison of two sums (`a < b`, looser
+/// than every arithmetic operator). Comparisons do not chain: Python's
+/// `a < b < c` means `a < b and b < c`, C's `(a < b) < c`.
+ExprPtr Parser::parseExpr() {
+  ExprPtr lhs = parseBinary(0);
+  if (!lhs)
+    return nullptr;
+  std::optional<BinaryExpr::Op> op = comparisonOp(tok.kind);
+  if (!op)
+    return lhs;
+  llvm::SMLoc loc = tok.loc;
+  unsigned lhsHeight = height;
+  consume();
+  ExprPtr rhs = parseBinary(0);
+  if (!rhs || !growTree(loc, std::max(lhsHeight, height)))
+    return nullptr;
+  if (comparisonOp(tok.kind)) {
+    diags.error(tok.loc, "comparisons do not chain; use parentheses");
+    return nullptr;
+  }
+  return std::make_unique<BinaryExpr>(loc, *op, std::move(lhs), std::move(rhs));
+}
 
 /// The operator `kind` denotes at binary precedence `level` (0: + -,
 /// 1: * /, 2: @), if any.

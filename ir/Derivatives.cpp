@@ -184,6 +184,20 @@ void MaxOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
          reduceToShape(b, l, mul(b, l, dy, wy), getRhs().getType())});
 }
 
+// where(c, a, b): da = where(c, dy, 0), db = where(c, 0, dy); c gets no
+// gradient. Selecting (not multiplying by a 0/1 mask) keeps an infinite b
+// out of a's gradient.
+void SelectOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  Location l = getLoc();
+  Value zero = scalar(b, l, dy, 0.0);
+  auto type = cast<RankedTensorType>(dy.getType());
+  Value c = getCondition();
+  Value da = SelectOp::create(b, l, type, c, dy, zero);
+  Value db = SelectOp::create(b, l, type, c, zero, dy);
+  out.assign({Value(), reduceToShape(b, l, da, getLhs().getType()),
+              reduceToShape(b, l, db, getRhs().getType())});
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise unary ops. sigmoid, tanh, exp and sqrt use their outputs.
 //===----------------------------------------------------------------------===//

@@ -430,6 +430,26 @@ LogicalResult CompareOp::verify() {
   return success();
 }
 
+LogicalResult SelectOp::verify() {
+  if (elementTypeOf(getLhs()) != elementTypeOf(getRhs()) ||
+      elementTypeOf(getLhs()) != getType().getElementType())
+    return emitOpError("both choices and the result must have one element "
+                       "type");
+  auto shape = broadcastShapes(getLhs().getType().getShape(),
+                               getRhs().getType().getShape());
+  if (shape)
+    shape = broadcastShapes(getCondition().getType().getShape(), *shape);
+  if (!shape)
+    return emitOpError() << "cannot broadcast shapes "
+                         << shapeStr(getCondition().getType()) << ", "
+                         << shapeStr(getLhs().getType()) << " and "
+                         << shapeStr(getRhs().getType());
+  if (!llvm::equal(*shape, getType().getShape()))
+    return emitOpError() << "result shape " << shapeStr(getType())
+                         << " is not the broadcast shape " << shapeStr(*shape);
+  return success();
+}
+
 LogicalResult OneHotOp::verify() {
   auto labels = getLabels().getType();
   auto result = getType();

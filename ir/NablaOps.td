@@ -512,6 +512,26 @@ def Nabla_CompareOp : Nabla_Op<"compare", [Pure, Nabla_Elementwise]> {
   let hasVerifier = 1;
 }
 
+def Nabla_SelectOp : Nabla_Op<"select", [Pure, Nabla_Elementwise,
+    Nabla_FollowOperands,
+    DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
+  let summary = "elementwise choice by an i1 condition, with broadcasting";
+  let description = [{
+    `%r = nabla.select %c, %a, %b : tensor<4x4xi1>, tensor<8x4x4xf32>, tensor<f32> -> tensor<8x4x4xf32>`
+    `where(c, a, b)`: a's element where c is true, else b's (numpy's and
+    PyTorch's `where`), the three broadcast together. Differentiable in
+    `a` (the gradient where c is true) and `b` (where it is false); an
+    infinite `b` (a mask of -inf) stays out of a's gradient.
+  }];
+  let arguments = (ins StaticShapeTensorOf<[I1]>:$condition,
+                       Nabla_NumericTensor:$lhs, Nabla_NumericTensor:$rhs);
+  let results = (outs Nabla_NumericTensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $lhs `,` $rhs attr-dict `:` type($condition) `,` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Nabla_OneHotOp : Nabla_Op<"one_hot", [Pure, Nabla_Elementwise]> {
   let summary = "rows of the identity matrix picked by integer labels";
   let description = [{

@@ -72,7 +72,9 @@ llvm::Expected<VkDeviceSize> memrefBytes(Type type, Location loc) {
     return fail(llvm::formatv("{0}: the Vulkan runtime needs static, "
                               "contiguous buffers",
                               describeLoc(loc)));
-  unsigned bits = memref.getElementTypeBitWidth();
+  // Booleans take a byte each, as on the host and in the kernels (the
+  // SPIR-V conversion stores i1 as i8).
+  unsigned bits = std::max(8u, memref.getElementTypeBitWidth());
   if (bits % 8 != 0)
     return fail("the Vulkan runtime cannot store " +
                 llvm::Twine(bits) + "-bit elements in a buffer");
@@ -280,6 +282,14 @@ VulkanEngine::Impl::getKernel(ModuleOp module, gpu::LaunchFuncOp launch) {
 llvm::Expected<std::vector<uint8_t>> globalBytes(memref::GlobalOp global) {
   auto value = dyn_cast_or_null<DenseElementsAttr>(global.getInitialValueAttr());
   auto type = global.getType();
+  if (value && type.getElementType().isInteger(1)) {
+    // One byte per boolean (MLIR packs i1 attributes differently).
+    std::vector<uint8_t> bytes;
+    for (bool b : value.getValues<bool>())
+      bytes.push_back(b);
+    bytes.resize(type.getNumElements(), bytes.empty() ? 0 : bytes.back());
+    return bytes;
+  }
   if (!value || type.getElementTypeBitWidth() % 8 != 0)
     return fail("the Vulkan runtime cannot upload global @" +
                 global.getSymName());

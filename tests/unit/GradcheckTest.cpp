@@ -167,6 +167,35 @@ const Case kOps[] = {
       y2 = concat([a, c], axis = -1)
       y3 = stack([a, c * a, a], axis = 1)
       return sum(y1 * y1 * y1) + sum(square(y2)) + sum(y3 * y3 * y3) })"},
+    // The sequence-model builtins: where/masked_fill (a selection),
+    // layer_norm and rms_norm (the full adjoint through the row's
+    // statistics), logsumexp, embedding with repeated ids (the table's
+    // gradient adds rows), and '@' on broadcast stacks of matrices.
+    {"where", R"(model M(c: f32[3, 4]) {
+      param a: f32[3, 4] = normal
+      param b: f32[4] = normal
+      y1 = where(a * c > 0, a * 2, b)
+      y2 = masked_fill(a, causal_mask(4)[1:], -3) * where(c < 0, b, 1.5)
+      return sum(y1 * y1 * c) + sum(square(y2) * c) })"},
+    {"layer_norm", R"(model M(c: f32[3, 5]) {
+      param a: f32[3, 5] = normal
+      param g: f32[5] = normal
+      param b: f32[5] = normal
+      return sum(layer_norm(a, g, b) * c) + sum(square(layer_norm(a * c, eps = 0.1)))
+             + sum(rms_norm(a, g) * c) + sum(square(rms_norm(a + c, eps = 0.5))) })"},
+    {"logsumexp", R"(model M(c: f32[3, 4]) {
+      param a: f32[3, 4] = normal
+      return sum(logsumexp(a * 3) * logsumexp(c, axis = 0)[:3])
+             + sum(logsumexp(a * c, axis = 0, keepdims = 1) * c) })"},
+    {"embedding", R"(model M(c: f32[2, 3, 4]) {
+      param t: f32[5, 4] = normal
+      ids = reshape(concat([arange(0, 4), arange(1, 3)]), [2, 3])
+      return sum(square(embedding(t, ids)) * c) })"},
+    {"matmul_broadcast", R"(model M(c: f32[2, 3, 4, 2]) {
+      param a: f32[2, 3, 4, 5] = normal
+      param b: f32[2, 1, 5, 2] = normal
+      param w: f32[2, 5] = normal
+      return sum(square(a @ b) * c) + sum((a @ transpose(w)) * c) })"},
     // Batch norm in its training form: the adjoint through the batch mean
     // and variance, over [N, C], [N, C, L] and [N, C, H, W].
     {"batch_norm", R"(model M(c: f32[4, 3, 5]) {

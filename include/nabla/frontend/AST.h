@@ -107,7 +107,7 @@ public:
 /// `a + b`, `a @ b`, `a ** b`. The location is the operator's.
 class BinaryExpr : public Expr {
 public:
-  enum class Op { Add, Sub, Mul, Div, Pow, MatMul };
+  enum class Op { Add, Sub, Mul, Div, Pow, MatMul, Lt, Le, Gt, Ge, Eq, Ne };
   BinaryExpr(SMLoc loc, Op op, ExprPtr lhs, ExprPtr rhs)
       : Expr(Kind::Binary, loc), op(op), lhs(std::move(lhs)),
         rhs(std::move(rhs)) {}

@@ -43,6 +43,12 @@ enum class TokenKind {
   StarStar, // **
   Slash,
   At,
+  Less,         // <
+  LessEqual,    // <=
+  Greater,      // >
+  GreaterEqual, // >=
+  EqualEqual,   // ==
+  NotEqual,     // !=
 };
 
 /// A short human name for a token kind, used in "expected X" messages
