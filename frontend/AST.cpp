@@ -278,6 +278,8 @@ void Dumper::stmt(const Stmt &s, unsigned indent) {
     os << '\n';
   } else if (auto *repeat = llvm::dyn_cast<RepeatStmt>(&s)) {
     os << "repeat ";
+    if (!repeat->index.empty())
+      os << repeat->index << " in ";
     expr(*repeat->count);
     os << '\n';
     body(repeat->body, indent + 2);

@@ -545,10 +545,28 @@ Generator::Flow Generator::exec(const std::vector<StmtPtr> &stmts,
         return Flow::Error;
       }
       // Unrolled: later iterations see the names earlier ones assigned.
-      for (int64_t k = 0; k < *count; ++k)
+      // The index is a compile-time integer (usable in slices), bound
+      // only inside; a name it hides comes back after the loop.
+      std::optional<Val> hidden;
+      if (!repeat->index.empty()) {
+        auto it = scope.values.find(repeat->index);
+        if (it != scope.values.end())
+          hidden = it->second;
+      }
+      for (int64_t k = 0; k < *count; ++k) {
+        if (!repeat->index.empty())
+          scope.values[repeat->index] =
+              Val::ofNumber(static_cast<double>(k), true, repeat->indexLoc);
         if (exec(repeat->body, scope, results, /*inRepeat=*/true) ==
             Flow::Error)
           return Flow::Error;
+      }
+      if (!repeat->index.empty()) {
+        if (hidden)
+          scope.values[repeat->index] = *hidden;
+        else
+          scope.values.erase(repeat->index);
+      }
     } else if (auto *ret = dyn_cast<ReturnStmt>(stmt.get())) {
       if (inRepeat) {
         diags.error(ret->getLoc(), "return is not allowed inside repeat");

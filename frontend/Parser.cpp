@@ -492,6 +492,14 @@ StmtPtr Parser::parseParam() {
 StmtPtr Parser::parseRepeat() {
   auto repeat = std::make_unique<RepeatStmt>(tok.loc);
   consume(); // 'repeat'
+  // `repeat t in T`: `in` is a keyword only here.
+  if (tok.is(TokenKind::Ident) && peek().is(TokenKind::Ident) &&
+      peek().text == "in") {
+    repeat->index = tok.text.str();
+    repeat->indexLoc = tok.loc;
+    consume(); // the name
+    consume(); // 'in'
+  }
   repeat->count = parseExpr();
   if (!repeat->count)
     return nullptr;

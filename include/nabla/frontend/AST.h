@@ -207,10 +207,13 @@ public:
   static bool classof(const Stmt *s) { return s->getKind() == Kind::Param; }
 };
 
-/// `repeat 4 { ... }`
+/// `repeat 4 { ... }`, or `repeat t in T { ... }` with the iteration
+/// (0 to T - 1) bound to `t` inside.
 class RepeatStmt : public Stmt {
 public:
   RepeatStmt(SMLoc loc) : Stmt(Kind::Repeat, loc) {}
+  std::string index; // empty without `NAME in`
+  SMLoc indexLoc;
   ExprPtr count;
   std::vector<StmtPtr> body;
   static bool classof(const Stmt *s) { return s->getKind() == Kind::Repeat; }
