@@ -155,6 +155,8 @@ static std::string expressionText(const ast::Expr &e) {
                         : shortestText(n->value);
   if (auto *id = llvm::dyn_cast<ast::IdentExpr>(&e))
     return id->name;
+  if (auto *str = llvm::dyn_cast<ast::StringExpr>(&e))
+    return str->value; // `text("corpus.txt")` is "text(corpus.txt)"
   std::vector<std::string> parts;
   if (auto *call = llvm::dyn_cast<ast::CallExpr>(&e)) {
     for (const ast::ExprPtr &arg : call->args)

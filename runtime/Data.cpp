@@ -137,6 +137,40 @@ static llvm::Expected<FileBytes> loadFile(StringRef path) {
 }
 
 //===----------------------------------------------------------------------===//
+// Text
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<Dataset> readText(StringRef path, int64_t seq) {
+  if (seq < 1)
+    return makeError(path +
+                     ": text windows need a length of at least 1, "
+                     "got " +
+                     llvm::Twine(seq));
+  auto file = loadFile(path);
+  if (!file)
+    return file.takeError();
+  StringRef bytes = file->bytes;
+  int64_t size = static_cast<int64_t>(bytes.size());
+  if (size < seq + 1)
+    return makeError(path + ": " + llvm::Twine(size) +
+                     " bytes of text, but a window of " + llvm::Twine(seq) +
+                     " bytes and the byte after it need " +
+                     llvm::Twine(seq + 1));
+  int64_t n = (size - 1) / seq;
+  Dataset data;
+  data.features = Tensor(ElementType::I32, {n, seq});
+  data.targets = Tensor(ElementType::I32, {n, seq});
+  auto *x = static_cast<int32_t *>(data.features.data());
+  auto *y = static_cast<int32_t *>(data.targets.data());
+  const auto *b = reinterpret_cast<const unsigned char *>(bytes.data());
+  for (int64_t i = 0; i < n * seq; ++i) {
+    x[i] = b[i];
+    y[i] = b[i + 1];
+  }
+  return std::move(data);
+}
+
+//===----------------------------------------------------------------------===//
 // CSV
 //===----------------------------------------------------------------------===//
 

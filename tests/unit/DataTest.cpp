@@ -493,6 +493,42 @@ TEST_F(DataTest, Idx) {
 // Splits, scalers and batches
 //===----------------------------------------------------------------------===//
 
+//===----------------------------------------------------------------------===//
+// Text
+//===----------------------------------------------------------------------===//
+
+// "hello, world" (12 bytes) in windows of 4: (12 - 1) / 4 = 2 rows, each
+// target the byte after its feature; bytes above 127 stay 128..255.
+TEST_F(DataTest, TextWindowsAndNextBytes) {
+  std::string text = "hello, world";
+  for (const std::string &p :
+       {write("t.txt", text), writeGz("t.txt.gz", text)}) {
+    Dataset d = take(readText(p, 4));
+    ASSERT_EQ(d.features.getShape(), (std::vector<int64_t>{2, 4}));
+    ASSERT_EQ(d.targets.getShape(), (std::vector<int64_t>{2, 4}));
+    EXPECT_EQ(d.features.getElementType(), ElementType::I32);
+    EXPECT_EQ(d.targets.getElementType(), ElementType::I32);
+    for (int64_t i = 0; i < 8; ++i) {
+      EXPECT_EQ(d.features.get(i), static_cast<unsigned char>(text[i])) << i;
+      EXPECT_EQ(d.targets.get(i), static_cast<unsigned char>(text[i + 1])) << i;
+    }
+  }
+  Dataset high = take(readText(write("u.txt", "\xc3\xa9t\xc3\xa9"), 2));
+  EXPECT_EQ(high.features.get(0), 0xc3);
+  EXPECT_EQ(high.targets.get(0), 0xa9);
+}
+
+TEST_F(DataTest, TextTooShortOrMissing) {
+  EXPECT_EQ(errorOf(readText(write("s.txt", "abcd"), 4)),
+            path("s.txt") + ": 4 bytes of text, but a window of 4 bytes and "
+                            "the byte after it need 5");
+  EXPECT_NE(
+      errorOf(readText(path("none.txt"), 4)).find("none.txt: cannot read"),
+      std::string::npos);
+  EXPECT_NE(errorOf(readText(write("z.txt", "abcdef"), 0)).find("at least 1"),
+            std::string::npos);
+}
+
 TEST(DataSplit, SizesDisjointDeterministic) {
   Dataset d = numbered(100);
   auto [train, test] = splitDataset(d, 0.2, 42);

@@ -73,6 +73,18 @@ llvm::Error readTrainBlock(const Source &source, TrainConfig &config) {
       problem = setting->type == TrainSetting::Type::Integer ? "an integer"
                                                              : "a number";
     }
+    // `data = text("FILE")`: a text corpus (test_data follows it).
+    llvm::StringRef inner = value;
+    if (setting->type == TrainSetting::Type::Path &&
+        written.kind == Kind::Expression && inner.consume_front("text(") &&
+        inner.consume_back(")")) {
+      if (written.name != "data" && written.name != "test_data") {
+        problem = "a file name (text(...) is for data and test_data)";
+      } else {
+        config.text = true;
+        value = inner.str();
+      }
+    }
     // Paths are relative to the model file.
     if (setting->type == TrainSetting::Type::Path && !value.empty() &&
         !llvm::sys::path::is_absolute(value)) {
@@ -106,7 +118,9 @@ bool hasSuffix(llvm::StringRef path, llvm::StringRef suffix) {
 }
 
 llvm::Expected<Dataset> load(llvm::StringRef data, llvm::StringRef labels,
-                             int64_t classes) {
+                             int64_t classes, int64_t textWindow) {
+  if (textWindow > 0)
+    return readText(data, textWindow);
   if (hasSuffix(data, ".npy")) {
     if (labels.empty())
       return usage(data + ": a .npy data set needs its targets: labels = "
@@ -138,13 +152,23 @@ struct Data {
   Dataset train, test;
 };
 
-llvm::Expected<Data> loadData(const TrainConfig &c, int64_t classes) {
-  auto all = load(c.data, c.labels, classes);
+/// The training (and held-out) data. A text corpus is cut into windows
+/// of `textWindow` bytes, the length of the model's input rows.
+llvm::Expected<Data> loadData(const TrainConfig &c, int64_t classes,
+                              int64_t textWindow) {
+  if (c.text && c.scale != "none")
+    return usage("scale = " + c.scale +
+                 " does not apply to text data (its "
+                 "bytes are token ids)");
+  if (c.text && textWindow < 1)
+    return usage("text data is windows of byte ids: the model's first input "
+                 "must be i32[N, T] (T, the window, from the model)");
+  auto all = load(c.data, c.labels, classes, textWindow);
   if (!all)
     return all.takeError();
   Data d;
   if (!c.testData.empty()) {
-    auto test = load(c.testData, c.testLabels, classes);
+    auto test = load(c.testData, c.testLabels, classes, textWindow);
     if (!test)
       return test.takeError();
     d.train = std::move(*all);
@@ -176,6 +200,7 @@ llvm::Expected<Data> loadData(const TrainConfig &c, int64_t classes) {
 struct Binding {
   std::string features, targets;
   std::vector<int64_t> featureShape; // without the batch dim
+  ElementType featureType = ElementType::F32;
   bool classification = false;
   int64_t classes = 0;
 };
@@ -199,6 +224,7 @@ llvm::Expected<Binding> bindInputs(const Source &source,
   b.features = inputs[0]->name;
   b.targets = inputs[1]->name;
   b.featureShape.assign(inputs[0]->shape.begin() + 1, inputs[0]->shape.end());
+  b.featureType = inputs[0]->type;
   b.classification = inputs[1]->type == ElementType::I32;
   b.classes = inputs[1]->classes;
   return b;
@@ -231,6 +257,16 @@ llvm::Error checkFeatures(const Dataset &d, const Binding &b,
                  "' are class labels (i32), but the data has float targets "
                  "(set `classes` in the train block)");
   return llvm::Error::success();
+}
+
+/// The window length of text data: the model's input rows must be
+/// i32[T] (token ids), and T is the window. 0 for other data.
+int64_t textWindow(const TrainConfig &config, const Binding &b) {
+  if (!config.text)
+    return 0;
+  return b.featureShape.size() == 1 && b.featureType == ElementType::I32
+             ? b.featureShape[0]
+             : -1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -283,11 +319,12 @@ struct Evaluator {
     for (int64_t start = 0; start < rows; start += chunk) {
       int64_t n = std::min(chunk, rows - start);
       Model &m = n == chunk ? *full : *rest;
-      Tensor x(ElementType::F32, {n, f});
+      Tensor x(data.features.getElementType(), {n, f});
+      size_t featureBytes = x.sizeInBytes() / n;
       std::memcpy(x.data(),
                   static_cast<const char *>(data.features.data()) +
-                      start * f * 4,
-                  n * f * 4);
+                      start * featureBytes,
+                  n * featureBytes);
       std::vector<int64_t> tshape = data.targets.getShape();
       tshape[0] = n;
       Tensor y(data.targets.getElementType(), tshape);
@@ -355,7 +392,8 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     return usage("classes = " + llvm::Twine(config.classes) +
                  " but the model's cross_entropy has " +
                  llvm::Twine(binding->classes) + " classes");
-  auto data = loadData(config, binding->classification ? classes : 0);
+  auto data = loadData(config, binding->classification ? classes : 0,
+                       textWindow(config, *binding));
   if (!data)
     return data.takeError();
   if (auto e = checkFeatures(data->train, *binding, config.data))
@@ -622,7 +660,8 @@ llvm::Expected<EvalResult> evaluate(const Source &source, TrainConfig config,
   if (!binding)
     return binding.takeError();
   int64_t classes = config.classes > 0 ? config.classes : binding->classes;
-  auto data = loadData(config, binding->classification ? classes : 0);
+  auto data = loadData(config, binding->classification ? classes : 0,
+                       textWindow(config, *binding));
   if (!data)
     return data.takeError();
   // Without a held-out set, evaluate on all the data.

@@ -15,6 +15,9 @@ namespace nabla::tools {
 /// train block, then command-line flags.
 struct TrainConfig {
   std::string data, labels, testData, testLabels;
+  /// `data = text("FILE")`: a corpus of bytes, read as windows of the
+  /// model's input length (readText); the test data likewise.
+  bool text = false;
   int64_t classes = 0;        // 0: from the model's cross_entropy
   double split = 0.2;         // held out when there is no test_data
   std::string scale = "none"; // none, standardize, minmax, divide

@@ -59,6 +59,14 @@ llvm::Expected<Dataset> readNpyDataset(llvm::StringRef featuresPath,
 llvm::Expected<Dataset> readIdx(llvm::StringRef imagesPath,
                                 llvm::StringRef labelsPath);
 
+/// Reads a text file (gzipped or not) as a language-modelling data set
+/// of bytes: row i is the window of `seq` bytes starting at i * seq
+/// (features, i32 [N, seq], values 0..255) and the `seq` bytes after each
+/// one (targets: the next byte). The windows follow one another, so every
+/// byte but the last is predicted once; N = (size - 1) / seq, and a file
+/// shorter than seq + 1 bytes is an error naming both sizes.
+llvm::Expected<Dataset> readText(llvm::StringRef path, int64_t seq);
+
 /// Rows in a seeded random order split into (train, test): the test set
 /// gets round(testFraction * N) rows. Same seed, same split.
 std::pair<Dataset, Dataset> splitDataset(const Dataset &data,
