@@ -15,6 +15,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <zlib.h>
@@ -146,10 +147,34 @@ llvm::Expected<Dataset> readText(StringRef path, int64_t seq) {
                      ": text windows need a length of at least 1, "
                      "got " +
                      llvm::Twine(seq));
-  auto file = loadFile(path);
-  if (!file)
-    return file.takeError();
-  StringRef bytes = file->bytes;
+  std::string corpus;
+  if (llvm::sys::fs::is_directory(path)) {
+    // A directory: its files in name order, one after another. Links are
+    // skipped (fortune's `art.u8 -> art`), and so are `.dat` files
+    // (fortune's binary indexes).
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(path, ec, /*follow=*/false), end;
+         !ec && it != end; it.increment(ec))
+      if (it->type() == llvm::sys::fs::file_type::regular_file &&
+          !StringRef(it->path()).ends_with(".dat"))
+        names.push_back(it->path());
+    if (ec)
+      return makeError(path + ": cannot list: " + ec.message());
+    llvm::sort(names);
+    for (const std::string &name : names) {
+      auto file = loadFile(name);
+      if (!file)
+        return file.takeError();
+      corpus += file->bytes;
+    }
+  } else {
+    auto file = loadFile(path);
+    if (!file)
+      return file.takeError();
+    corpus = file->bytes.str();
+  }
+  StringRef bytes = corpus;
   int64_t size = static_cast<int64_t>(bytes.size());
   if (size < seq + 1)
     return makeError(path + ": " + llvm::Twine(size) +

@@ -518,6 +518,24 @@ TEST_F(DataTest, TextWindowsAndNextBytes) {
   EXPECT_EQ(high.targets.get(0), 0xa9);
 }
 
+// A directory is its regular files in name order; links and `.dat`
+// files (fortune's indexes) are skipped.
+TEST_F(DataTest, TextDirectoryConcatenatesFiles) {
+  ASSERT_FALSE(llvm::sys::fs::create_directory(path("corpus")));
+  write("corpus/b.txt", "defg");
+  write("corpus/a.txt", "abc");
+  write("corpus/a.dat", "XXXX");
+  ASSERT_FALSE(llvm::sys::fs::create_link(path("corpus/a.txt"),
+                                          path("corpus/c.u8")));
+  Dataset d = take(readText(path("corpus"), 3));
+  ASSERT_EQ(d.features.getShape(), (std::vector<int64_t>{2, 3}));
+  std::string seen;
+  for (int64_t i = 0; i < 6; ++i)
+    seen += static_cast<char>(d.features.get(i));
+  EXPECT_EQ(seen, "abcdef");
+  EXPECT_EQ(d.targets.get(5), 'g');
+}
+
 TEST_F(DataTest, TextTooShortOrMissing) {
   EXPECT_EQ(errorOf(readText(write("s.txt", "abcd"), 4)),
             path("s.txt") + ": 4 bytes of text, but a window of 4 bytes and "

@@ -64,7 +64,9 @@ llvm::Expected<Dataset> readIdx(llvm::StringRef imagesPath,
 /// (features, i32 [N, seq], values 0..255) and the `seq` bytes after each
 /// one (targets: the next byte). The windows follow one another, so every
 /// byte but the last is predicted once; N = (size - 1) / seq, and a file
-/// shorter than seq + 1 bytes is an error naming both sizes.
+/// shorter than seq + 1 bytes is an error naming both sizes. A directory
+/// is its regular files (not links, not `.dat` indexes) in name order, one
+/// after another (Debian's fortunes: /usr/share/games/fortunes).
 llvm::Expected<Dataset> readText(llvm::StringRef path, int64_t seq);
 
 /// Rows in a seeded random order split into (train, test): the test set

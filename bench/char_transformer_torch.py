@@ -1,0 +1,58 @@
+"""examples/char_transformer.nb's model in PyTorch (W7 in compare_torch):
+byte embeddings plus learned positions (scaled by 0.02), 4 pre-norm
+blocks of causal self-attention (4 heads, the mask applied with -1e9
+before softmax, as the .nb file) and a GELU MLP (4 d), a last layer norm
+and a linear layer to 256 logits. PyTorch 1.13 has no fused attention,
+so attention is written out as in the .nb file.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Attention(nn.Module):
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads = heads
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+
+    def forward(self, x):
+        n, t, d = x.shape
+        h = self.heads
+
+        def split(z):
+            return z.reshape(n, t, h, d // h).transpose(1, 2)
+        q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(d // h)
+        mask = torch.ones(t, t, dtype=torch.bool).tril()
+        scores = scores.masked_fill(~mask, -1e9)
+        mixed = (scores.softmax(-1) @ v).transpose(1, 2).reshape(n, t, d)
+        return self.o(mixed)
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads):
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.attention = Attention(d, heads)
+        self.up, self.down = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+
+    def forward(self, x):
+        h = x + self.attention(self.norm1(x))
+        return h + self.down(F.gelu(self.up(self.norm2(h))))
+
+
+class CharTransformer(nn.Module):
+    def __init__(self, d=128, t=128, heads=4, blocks=4):
+        super().__init__()
+        self.tokens = nn.Parameter(torch.randn(256, d))
+        self.positions = nn.Parameter(torch.randn(t, d))
+        self.blocks = nn.Sequential(*[Block(d, heads) for _ in range(blocks)])
+        self.norm = nn.LayerNorm(d)
+        self.out = nn.Linear(d, 256)
+
+    def forward(self, x):
+        h = (F.embedding(x, self.tokens) + self.positions) * 0.02
+        return self.out(self.norm(self.blocks(h))).reshape(-1, 256)
