@@ -106,6 +106,10 @@ struct Panels {
 /// blocks (here or in the loops around the matmul, which run it again on
 /// other rows) to amortize one copy of B.
 bool worthPacking(linalg::MatmulOp op, Block block) {
+  // A slice (one matrix of a batch) is folded into the kernel's reads,
+  // through to the tensor it slices: nothing would be left to pack.
+  if (op.getInputs()[1].getDefiningOp<tensor::ExtractSliceOp>())
+    return false;
   auto b = cast<RankedTensorType>(op.getInputs()[1].getType());
   int64_t m =
       cast<RankedTensorType>(op.getOutputs()[0].getType()).getDimSize(0);
@@ -523,6 +527,84 @@ void eraseDeadCopies(RewriterBase &rewriter, func::FuncOp func) {
   }
 }
 
+/// Each static linalg.batch_matmul (attention's [B H, T, D] @ [B H, D, T])
+/// as a loop over its batch of linalg.matmul on rank-reduced slices, which
+/// the blocked kernels below then take. The loop writes one slice of C per
+/// iteration: it may run on several threads. Where C starts as a constant
+/// fill, each matmul starts from a fill of its own slice (startAtConstant
+/// then drops it).
+void unbatch(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<linalg::BatchMatmulOp> batched;
+  func.walk([&](linalg::BatchMatmulOp op) {
+    if (op.hasPureTensorSemantics() && !op.hasUserDefinedMaps() &&
+        llvm::all_of(op->getOperandTypes(), [](Type t) {
+          auto type = dyn_cast<RankedTensorType>(t);
+          return type && type.hasStaticShape();
+        }))
+      batched.push_back(op);
+  });
+  for (linalg::BatchMatmulOp op : batched) {
+    Location loc = op.getLoc();
+    Value a = op.getInputs()[0], b = op.getInputs()[1];
+    Value init = op.getOutputs()[0];
+    auto aType = cast<RankedTensorType>(a.getType());
+    auto bType = cast<RankedTensorType>(b.getType());
+    auto cType = cast<RankedTensorType>(init.getType());
+    int64_t count = cType.getDimSize(0);
+    auto fill = init.getDefiningOp<linalg::FillOp>();
+    rewriter.setInsertionPoint(op);
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value end = arith::ConstantIndexOp::create(rewriter, loc, count);
+    // Every slice of C is written whole: a filled C need not be filled.
+    Value start = fill ? fill.getOutputs()[0] : init;
+    auto loop =
+        scf::ForOp::create(rewriter, loc, zero, end, one, ValueRange{start});
+    loop->setAttr(nabla::attrs::kParallel, rewriter.getUnitAttr());
+    rewriter.setInsertionPointToStart(loop.getBody());
+    Value i = loop.getInductionVar();
+    auto slice = [&](Value v, RankedTensorType type) -> Value {
+      auto matrix = RankedTensorType::get(type.getShape().drop_front(),
+                                          type.getElementType());
+      SmallVector<OpFoldResult> offsets = {i, rewriter.getIndexAttr(0),
+                                           rewriter.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1)};
+      for (int64_t d : matrix.getShape())
+        sizes.push_back(rewriter.getIndexAttr(d));
+      SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+      return tensor::ExtractSliceOp::create(rewriter, loc, matrix, v, offsets,
+                                            sizes, strides);
+    };
+    Value c;
+    auto cMatrix = RankedTensorType::get(cType.getShape().drop_front(),
+                                         cType.getElementType());
+    if (fill) {
+      Value empty = tensor::EmptyOp::create(rewriter, loc, cMatrix.getShape(),
+                                            cMatrix.getElementType());
+      c = linalg::FillOp::create(rewriter, loc, fill.getInputs()[0], empty)
+              .getResult(0);
+    } else {
+      c = slice(loop.getRegionIterArgs()[0], cType);
+    }
+    Value product =
+        linalg::MatmulOp::create(rewriter, loc, TypeRange{cMatrix},
+                                 ValueRange{slice(a, aType), slice(b, bType)},
+                                 ValueRange{c})
+            .getResult(0);
+    SmallVector<OpFoldResult> offsets = {i, rewriter.getIndexAttr(0),
+                                         rewriter.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1)};
+    for (int64_t d : cMatrix.getShape())
+      sizes.push_back(rewriter.getIndexAttr(d));
+    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+    Value inserted = tensor::InsertSliceOp::create(rewriter, loc, product,
+                                                   loop.getRegionIterArgs()[0],
+                                                   offsets, sizes, strides);
+    scf::YieldOp::create(rewriter, loc, inserted);
+    rewriter.replaceOp(op, loop.getResults());
+  }
+}
+
 struct NablaCpuMatmulKernelsPass
     : nabla::impl::NablaCpuMatmulKernelsBase<NablaCpuMatmulKernelsPass> {
   using NablaCpuMatmulKernelsBase::NablaCpuMatmulKernelsBase;
@@ -532,6 +614,7 @@ struct NablaCpuMatmulKernelsPass
     int64_t lanes = std::max<int64_t>(vectorBits / 32, 1);
     MLIRContext *ctx = &getContext();
     IRRewriter rewriter(ctx);
+    unbatch(rewriter, func);
     SmallVector<linalg::MatmulOp> matmuls;
     func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
     SmallVector<LoopLikeOpInterface> loops;

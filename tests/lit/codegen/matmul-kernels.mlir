@@ -162,3 +162,26 @@ func.func @implicit_gemm(%x: tensor<1x2x5x5xf32>, %w: tensor<8x16xf32>) -> tenso
   %r = linalg.matmul ins(%a, %w : tensor<16x8xf32>, tensor<8x16xf32>) outs(%c : tensor<16x16xf32>) -> tensor<16x16xf32>
   return %r : tensor<16x16xf32>
 }
+
+// A batch of matmuls (attention's scores): a loop over the batch, marked
+// parallel, of blocked 2-D kernels on rank-reduced slices; C's zero fill
+// becomes each kernel's starting registers.
+// (The slices fold into the kernel's reads.)
+// AVX512-LABEL: func.func @batched
+// AVX512:         %[[C:.*]] = tensor.empty() : tensor<3x8x64xf32>
+// AVX512-NOT:     linalg.fill
+// AVX512:         scf.for %[[B:.*]] = %c0 to %c3 step %c1 iter_args(%{{.*}} = %[[C]])
+// AVX512:           scf.for {{.*}} iter_args({{.*}}) -> (vector<64xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>)
+// AVX512:             vector.transfer_read %arg0[%[[B]], {{.*}}]{{.*}} : tensor<3x8x16xf32>, vector<1xf32>
+// AVX512:             vector.transfer_read %arg1[%[[B]], {{.*}}]{{.*}} : tensor<3x16x64xf32>, vector<64xf32>
+// AVX512:             vector.fma
+// AVX512:           tensor.insert_slice {{.*}}[%[[B]], 0, 0] [1, 8, 64] [1, 1, 1] : tensor<8x64xf32> into tensor<3x8x64xf32>
+// AVX512:         } {nabla.parallel}
+// AVX512-NOT:     linalg.batch_matmul
+func.func @batched(%a: tensor<3x8x16xf32>, %b: tensor<3x16x64xf32>) -> tensor<3x8x64xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<3x8x64xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<3x8x64xf32>) -> tensor<3x8x64xf32>
+  %r = linalg.batch_matmul ins(%a, %b : tensor<3x8x16xf32>, tensor<3x16x64xf32>) outs(%c : tensor<3x8x64xf32>) -> tensor<3x8x64xf32>
+  return %r : tensor<3x8x64xf32>
+}
