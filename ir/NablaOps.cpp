@@ -410,6 +410,16 @@ LogicalResult CrossEntropyOp::verify() {
 // Backward-graph helpers
 //===----------------------------------------------------------------------===//
 
+/// That `type` has the operands' broadcast `shape`.
+static LogicalResult verifyBroadcastResult(Operation *op,
+                                           ArrayRef<int64_t> shape,
+                                           RankedTensorType type) {
+  if (llvm::equal(shape, type.getShape()))
+    return success();
+  return op->emitOpError() << "result shape " << shapeStr(type)
+                           << " is not the broadcast shape " << shapeStr(shape);
+}
+
 LogicalResult CompareOp::verify() {
   StringRef p = getPredicate();
   if (p != "eq" && p != "ne" && p != "lt" && p != "le" && p != "gt" &&
@@ -424,10 +434,7 @@ LogicalResult CompareOp::verify() {
     return emitOpError() << "cannot broadcast shapes "
                          << shapeStr(getLhs().getType()) << " and "
                          << shapeStr(getRhs().getType());
-  if (!llvm::equal(*shape, getType().getShape()))
-    return emitOpError() << "result shape " << shapeStr(getType())
-                         << " is not the broadcast shape " << shapeStr(*shape);
-  return success();
+  return verifyBroadcastResult(*this, *shape, getType());
 }
 
 LogicalResult SelectOp::verify() {
@@ -444,10 +451,7 @@ LogicalResult SelectOp::verify() {
                          << shapeStr(getCondition().getType()) << ", "
                          << shapeStr(getLhs().getType()) << " and "
                          << shapeStr(getRhs().getType());
-  if (!llvm::equal(*shape, getType().getShape()))
-    return emitOpError() << "result shape " << shapeStr(getType())
-                         << " is not the broadcast shape " << shapeStr(*shape);
-  return success();
+  return verifyBroadcastResult(*this, *shape, getType());
 }
 
 LogicalResult OneHotOp::verify() {

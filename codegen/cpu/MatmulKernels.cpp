@@ -527,12 +527,27 @@ void eraseDeadCopies(RewriterBase &rewriter, func::FuncOp func) {
   }
 }
 
+/// Matrix `i` of a batch of matrices [B, R, C]: the offsets, sizes and
+/// strides of its rank-reduced slice, and the matrix type.
+struct BatchSlice {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  RankedTensorType matrix;
+  BatchSlice(OpBuilder &b, Value i, RankedTensorType batch)
+      : offsets({i, b.getIndexAttr(0), b.getIndexAttr(0)}),
+        sizes({b.getIndexAttr(1)}), strides(3, b.getIndexAttr(1)),
+        matrix(RankedTensorType::get(batch.getShape().drop_front(),
+                                     batch.getElementType())) {
+    for (int64_t d : matrix.getShape())
+      sizes.push_back(b.getIndexAttr(d));
+  }
+};
+
 /// Each static linalg.batch_matmul (attention's [B H, T, D] @ [B H, D, T])
 /// as a loop over its batch of linalg.matmul on rank-reduced slices, which
 /// the blocked kernels below then take. The loop writes one slice of C per
 /// iteration: it may run on several threads. Where C starts as a constant
 /// fill, each matmul starts from a fill of its own slice (startAtConstant
-/// then drops it).
+/// then drops it), and C itself is not filled.
 void unbatch(RewriterBase &rewriter, func::FuncOp func) {
   SmallVector<linalg::BatchMatmulOp> batched;
   func.walk([&](linalg::BatchMatmulOp op) {
@@ -545,61 +560,42 @@ void unbatch(RewriterBase &rewriter, func::FuncOp func) {
   });
   for (linalg::BatchMatmulOp op : batched) {
     Location loc = op.getLoc();
-    Value a = op.getInputs()[0], b = op.getInputs()[1];
     Value init = op.getOutputs()[0];
-    auto aType = cast<RankedTensorType>(a.getType());
-    auto bType = cast<RankedTensorType>(b.getType());
     auto cType = cast<RankedTensorType>(init.getType());
-    int64_t count = cType.getDimSize(0);
     auto fill = init.getDefiningOp<linalg::FillOp>();
     rewriter.setInsertionPoint(op);
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    Value end = arith::ConstantIndexOp::create(rewriter, loc, count);
-    // Every slice of C is written whole: a filled C need not be filled.
+    Value end =
+        arith::ConstantIndexOp::create(rewriter, loc, cType.getDimSize(0));
     Value start = fill ? fill.getOutputs()[0] : init;
     auto loop =
         scf::ForOp::create(rewriter, loc, zero, end, one, ValueRange{start});
     loop->setAttr(nabla::attrs::kParallel, rewriter.getUnitAttr());
     rewriter.setInsertionPointToStart(loop.getBody());
     Value i = loop.getInductionVar();
-    auto slice = [&](Value v, RankedTensorType type) -> Value {
-      auto matrix = RankedTensorType::get(type.getShape().drop_front(),
-                                          type.getElementType());
-      SmallVector<OpFoldResult> offsets = {i, rewriter.getIndexAttr(0),
-                                           rewriter.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1)};
-      for (int64_t d : matrix.getShape())
-        sizes.push_back(rewriter.getIndexAttr(d));
-      SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
-      return tensor::ExtractSliceOp::create(rewriter, loc, matrix, v, offsets,
-                                            sizes, strides);
+    Value c = loop.getRegionIterArgs()[0];
+    auto matrixOf = [&](Value v) -> Value {
+      BatchSlice s(rewriter, i, cast<RankedTensorType>(v.getType()));
+      return tensor::ExtractSliceOp::create(rewriter, loc, s.matrix, v,
+                                            s.offsets, s.sizes, s.strides);
     };
-    Value c;
-    auto cMatrix = RankedTensorType::get(cType.getShape().drop_front(),
-                                         cType.getElementType());
-    if (fill) {
-      Value empty = tensor::EmptyOp::create(rewriter, loc, cMatrix.getShape(),
-                                            cMatrix.getElementType());
-      c = linalg::FillOp::create(rewriter, loc, fill.getInputs()[0], empty)
-              .getResult(0);
-    } else {
-      c = slice(loop.getRegionIterArgs()[0], cType);
-    }
+    BatchSlice out(rewriter, i, cType);
+    Value cInit =
+        fill ? linalg::FillOp::create(rewriter, loc, fill.getInputs()[0],
+                                      ValueRange{tensor::EmptyOp::create(
+                                          rewriter, loc, out.matrix.getShape(),
+                                          out.matrix.getElementType())})
+                   .getResult(0)
+             : matrixOf(c);
     Value product =
-        linalg::MatmulOp::create(rewriter, loc, TypeRange{cMatrix},
-                                 ValueRange{slice(a, aType), slice(b, bType)},
-                                 ValueRange{c})
+        linalg::MatmulOp::create(rewriter, loc, TypeRange{out.matrix},
+                                 ValueRange{matrixOf(op.getInputs()[0]),
+                                            matrixOf(op.getInputs()[1])},
+                                 ValueRange{cInit})
             .getResult(0);
-    SmallVector<OpFoldResult> offsets = {i, rewriter.getIndexAttr(0),
-                                         rewriter.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1)};
-    for (int64_t d : cMatrix.getShape())
-      sizes.push_back(rewriter.getIndexAttr(d));
-    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
-    Value inserted = tensor::InsertSliceOp::create(rewriter, loc, product,
-                                                   loop.getRegionIterArgs()[0],
-                                                   offsets, sizes, strides);
+    Value inserted = tensor::InsertSliceOp::create(
+        rewriter, loc, product, c, out.offsets, out.sizes, out.strides);
     scf::YieldOp::create(rewriter, loc, inserted);
     rewriter.replaceOp(op, loop.getResults());
   }
