@@ -359,6 +359,19 @@ struct Evaluator {
   }
 };
 
+/// The learning rate before step `t` (from 0) of a run of `total` steps:
+/// a linear warm-up over the first `warmup` steps, then the schedule
+/// (cosine: from lr down to 0 over the steps after the warm-up, as
+/// transformers' "cosine with warm-up").
+double scheduledLr(const TrainConfig &c, int64_t t, int64_t total) {
+  if (t < c.warmup)
+    return c.train.lr * double(t + 1) / double(c.warmup);
+  if (c.lrSchedule != "cosine")
+    return c.train.lr;
+  double span = double(std::max<int64_t>(total - c.warmup, 1));
+  return c.train.lr * 0.5 * (1 + std::cos(M_PI * double(t - c.warmup) / span));
+}
+
 std::string formatSeconds(double s) {
   char buffer[32];
   if (s >= 60)
@@ -458,6 +471,9 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
         << llvm::format("%g", config.train.lr)
         << (config.lrSchedule == "constant" ? ""
                                             : " (" + config.lrSchedule + ")")
+        << (config.warmup > 0
+                ? " after " + std::to_string(config.warmup) + " warm-up steps"
+                : "")
         << ", batch " << config.batch;
   if (config.train.step.accumulate > 1 && !config.reportOnly)
     out << " x " << config.train.step.accumulate << " accumulated";
@@ -507,11 +523,9 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       if ((int64_t)micro.size() < config.train.step.accumulate)
         break;
       // The schedule is a function of the step, so --resume continues it.
-      if (config.lrSchedule == "cosine")
-        (*trainer)->setLearningRate(
-            config.train.lr * 0.5 *
-            (1 + std::cos(M_PI * double((*trainer)->getStep()) /
-                          double(stepsPerEpoch * config.epochs))));
+      if (config.lrSchedule == "cosine" || config.warmup > 0)
+        (*trainer)->setLearningRate(scheduledLr(config, (*trainer)->getStep(),
+                                                stepsPerEpoch * config.epochs));
       auto r = (*trainer)->step(micro);
       if (!r)
         return r.takeError();

@@ -28,6 +28,10 @@ struct TrainConfig {
   /// "constant", or "cosine": lr * (1 + cos(pi * step / steps)) / 2 over
   /// all the epochs' steps, as torch's CosineAnnealingLR stepped per batch.
   std::string lrSchedule = "constant";
+  /// Steps of linear warm-up before the schedule: lr * (t + 1) / warmup
+  /// before step t < warmup; a cosine schedule then runs over the steps
+  /// after the warm-up.
+  int64_t warmup = 0;
   int64_t seed = 0;
   TrainOptions train;
   std::string checkpoint, resume, metrics, logDir;

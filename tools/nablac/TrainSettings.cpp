@@ -200,6 +200,11 @@ std::vector<TrainSetting> makeTable() {
       "to 0 at the last step, CosineAnnealingLR per batch)",
       {"constant", "cosine"},
       [](C &c) -> std::string & { return c.lrSchedule; }));
+  t.push_back(integer(
+      "warmup", "K",
+      "Steps of linear learning-rate warm-up (lr (t + 1) / K before step "
+      "t < K) before the schedule",
+      [](C &c) -> int64_t & { return c.warmup; }, 0, "a non-negative integer"));
   t.push_back(number(
       "momentum", "Momentum (momentum, nesterov)",
       [](C &c) -> double & { return c.train.step.momentum; }, nonNegative,
