@@ -318,15 +318,21 @@ void packPanels(RewriterBase &rewriter, Panels p) {
   }
 }
 
+/// Whether `read` is the kernel's read of one element of A (then
+/// broadcast to a vector): A[i, k] as a vector<1>, unmasked.
+bool readsOneElementOfA(vector::TransferReadOp read) {
+  return read.getIndices().size() == 2 &&
+         read.getVectorType().getNumElements() == 1 &&
+         read.getVectorType().getRank() == 1 && !read.getMask();
+}
+
 /// The kernel reads A one element at a time (broadcast to a vector); where
 /// A is a transpose of X (x^T @ dy, a weight gradient), it reads X[k, i]
 /// instead of A[i, k], and the transpose is no longer needed.
 void readThroughTransposes(RewriterBase &rewriter, func::FuncOp func) {
   SmallVector<vector::TransferReadOp> reads;
   func.walk([&](vector::TransferReadOp read) {
-    if (transposeSource(read.getBase()) && read.getIndices().size() == 2 &&
-        read.getVectorType().getNumElements() == 1 &&
-        read.getVectorType().getRank() == 1 && !read.getMask())
+    if (transposeSource(read.getBase()) && readsOneElementOfA(read))
       reads.push_back(read);
   });
   for (vector::TransferReadOp read : reads) {
@@ -444,9 +450,7 @@ scf::ForOp unitLoopOf(Value index) {
 void readThroughGathers(RewriterBase &rewriter, func::FuncOp func) {
   SmallVector<vector::TransferReadOp> reads;
   func.walk([&](vector::TransferReadOp read) {
-    if (gatherSource(read.getBase()) && read.getIndices().size() == 2 &&
-        read.getVectorType().getNumElements() == 1 &&
-        read.getVectorType().getRank() == 1 && !read.getMask())
+    if (gatherSource(read.getBase()) && readsOneElementOfA(read))
       reads.push_back(read);
   });
   // A split k loop's linearized index -> the nest's induction variables.
