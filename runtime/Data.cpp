@@ -468,13 +468,17 @@ llvm::Expected<Dataset> readNpyDataset(StringRef featuresPath,
     return makeError(featuresPath + ": no data rows");
 
   Dataset data;
-  // Features: any element type, flattened to [N, F] f32.
+  // Features flattened to [N, F]: integers (token ids) as i32, anything
+  // else as f32.
   int64_t width = features->getNumElements() / rows;
-  data.features = features->convertTo(ElementType::F32);
+  ElementType featureType = isInteger(features->getElementType())
+                                ? ElementType::I32
+                                : ElementType::F32;
+  data.features = features->convertTo(featureType);
   if (llvm::Error e = checkFinite(data.features, featuresPath))
     return std::move(e);
   {
-    Tensor flat(ElementType::F32, {rows, width});
+    Tensor flat(featureType, {rows, width});
     std::memcpy(flat.data(), data.features.data(), flat.sizeInBytes());
     data.features = std::move(flat);
   }
@@ -485,8 +489,23 @@ llvm::Expected<Dataset> readNpyDataset(StringRef featuresPath,
   bool asLabels = (isInteger(targets->getElementType()) &&
                    targets->getRank() == 1) ||
                   (numClasses > 0 && vector);
+  // Integer [N, T] targets are a label per position (the next token of
+  // each), as text data's are.
+  if (isInteger(targets->getElementType()) && !vector) {
+    data.targets = targets->convertTo(ElementType::I32);
+    std::string bound = numClasses > 0 ? std::to_string(numClasses) : "...";
+    for (int64_t i = 0, n = data.targets.getNumElements(); i < n; ++i)
+      if (double v = data.targets.get(i);
+          v < 0 || (numClasses > 0 && v >= double(numClasses)))
+        return makeError(targetsPath + ": label " + numberText(v) +
+                         " at index " + Twine(i) + " is out of range [0, " +
+                         bound + ")");
+    return std::move(data);
+  }
   if (numClasses > 0 && !vector)
-    return makeError(targetsPath + ": class labels must be [N], found " +
+    return makeError(targetsPath +
+                     ": class labels must be [N] (or integer [N, T], a label "
+                     "per position), found " +
                      targets->typeString());
   if (asLabels) {
     Tensor labels(ElementType::I32, {rows});

@@ -379,15 +379,33 @@ TEST_F(DataTest, NpyPair) {
   EXPECT_EQ(errorOf(readNpyDataset(xp, rp, 4)),
             rp + ": label 0.5 at index 0 is not a whole number");
   EXPECT_EQ(errorOf(readNpyDataset(xp, r2p, 4)),
-            r2p + ": class labels must be [N], found f32[4, 2]");
+            r2p + ": class labels must be [N] (or integer [N, T], a label "
+                  "per position), found f32[4, 2]");
 
-  // 1-D features are one feature per row; integer features become f32.
+  // 1-D features are one feature per row; integer features (token ids)
+  // stay integers.
   Tensor xi = Tensor::fromDoubles(ElementType::I32, {n}, {7, 8, 9, 10});
   std::string xip = path("xi.npy");
   ASSERT_FALSE(bool(writeNpy(xi, xip)));
   Dataset one = take(readNpyDataset(xip, yp, 4));
-  EXPECT_EQ(one.features.typeString(), "f32[4, 1]");
+  EXPECT_EQ(one.features.typeString(), "i32[4, 1]");
   EXPECT_EQ(one.features.toDoubles(), xi.toDoubles());
+
+  // Integer [N, T] targets are a label per position (next-token targets),
+  // range checked against numClasses.
+  Tensor tokens =
+      Tensor::fromDoubles(ElementType::I32, {n, 2}, {1, 2, 3, 0, 255, 4, 5, 6});
+  std::string tp = path("tokens.npy");
+  ASSERT_FALSE(bool(writeNpy(tokens, tp)));
+  Dataset seq = take(readNpyDataset(xip, tp, 256));
+  EXPECT_TRUE(sameTensor(seq.targets, tokens));
+  EXPECT_EQ(errorOf(readNpyDataset(xip, tp, 10)),
+            tp + ": label 255 at index 4 is out of range [0, 10)");
+  Tensor negative = tokens;
+  negative.set(3, -1);
+  ASSERT_FALSE(bool(writeNpy(negative, tp)));
+  EXPECT_EQ(errorOf(readNpyDataset(xip, tp, 0)),
+            tp + ": label -1 at index 3 is out of range [0, ...)");
 
   // Row counts must agree.
   Tensor y3 = Tensor::fromDoubles(ElementType::I32, {3}, {0, 1, 2});

@@ -10,6 +10,7 @@
 #include "nabla/runtime/Threads.h"
 #include "nabla/runtime/VulkanEngine.h"
 #include "tools/nablac/Profile.h"
+#include "tools/nablac/Sample.h"
 #include "tools/nablac/StepStats.h"
 #include "tools/nablac/TrainCommand.h"
 
@@ -418,6 +419,35 @@ int runGradcheck(const Invocation &inv, const Source &source,
 
 } // namespace
 
+/// `nablac sample`: --checkpoint is the only training option it takes.
+int runSample(const Invocation &inv, const Source &source,
+              const CompileOptions &options, llvm::raw_ostream &out,
+              llvm::raw_ostream &err) {
+  SampleOptions sampling;
+  for (const auto &[flag, value] : inv.trainOverrides) {
+    if (flag == "checkpoint")
+      sampling.checkpoint = value;
+    else if (flag != "seed")
+      return fail(
+          usageError("sample does not take --" + flag + " (a training option)"),
+          err);
+  }
+  sampling.prompt = inv.prompt;
+  sampling.tokens = inv.tokens;
+  sampling.temperature = inv.temperature;
+  sampling.seed = inv.seed;
+  out << sampling.prompt;
+  auto result = sample(source, options, sampling, out);
+  if (!result)
+    return fail(result.takeError(), err);
+  out << "\n";
+  err << llvm::format("%lld bytes in %.2f s (%.1f bytes/s)\n",
+                      static_cast<long long>(result->text.size()),
+                      result->seconds,
+                      result->text.size() / std::max(result->seconds, 1e-9));
+  return 0;
+}
+
 llvm::Expected<InputValue> parseInput(llvm::StringRef text) {
   auto [name, value] = text.split('=');
   if (name.empty() || value.empty() || !text.contains('='))
@@ -553,6 +583,8 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
     return runGrad(inv, **source, options, out, err);
   if (inv.command == "gradcheck")
     return runGradcheck(inv, **source, options, out, err);
+  if (inv.command == "sample")
+    return runSample(inv, **source, options, out, err);
   if (inv.command == "train" || inv.command == "eval" ||
       inv.command == "grad-report") {
     auto config = makeConfig(**source, inv.trainOverrides);

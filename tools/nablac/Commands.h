@@ -23,7 +23,7 @@ class PassManager;
 namespace nabla::tools {
 
 struct Invocation {
-  std::string command; // run, check, emit, grad, gradcheck, train, eval
+  std::string command; // run, check, emit, grad, gradcheck, train, eval, ...
   std::string file;
   std::string emitStage;
   std::string outputPath = "-";
@@ -44,6 +44,10 @@ struct Invocation {
   // train and eval: flags given on the command line, by name ("lr", ...).
   std::vector<std::pair<std::string, std::string>> trainOverrides;
   int64_t reportSteps = 0; // grad-report: updates before the report
+  // sample
+  std::string prompt;
+  int64_t tokens = 200;
+  double temperature = 1.0;
   std::function<void(mlir::PassManager &)> configurePassManager;
 };
 

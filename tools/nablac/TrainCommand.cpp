@@ -239,8 +239,20 @@ Tensor reshapeRows(const Tensor &t, const std::vector<int64_t> &rowShape) {
   return r;
 }
 
-llvm::Error checkFeatures(const Dataset &d, const Binding &b,
-                          llvm::StringRef file) {
+/// Checks that the data fits the model's inputs, converting integer data
+/// where the model takes floats (an integer .npy of features or of [N, T]
+/// targets for a regression).
+llvm::Error checkFeatures(Dataset &d, const Binding &b, llvm::StringRef file) {
+  if (d.features.getElementType() == ElementType::I32 &&
+      b.featureType != ElementType::I32)
+    d.features = d.features.convertTo(ElementType::F32);
+  if (d.features.getElementType() != ElementType::I32 &&
+      b.featureType == ElementType::I32)
+    return usage(file + ": the model's input '" + b.features +
+                 "' takes integers (token ids), but the data has floats");
+  if (!b.classification && d.targets.getElementType() == ElementType::I32 &&
+      d.targets.getRank() == 2)
+    d.targets = d.targets.convertTo(ElementType::F32);
   int64_t want = 1;
   for (int64_t s : b.featureShape)
     want *= s;
@@ -411,6 +423,11 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     return data.takeError();
   if (auto e = checkFeatures(data->train, *binding, config.data))
     return std::move(e);
+  if (data->test.getNumRows() > 0)
+    if (auto e = checkFeatures(data->test, *binding,
+                               config.testData.empty() ? config.data
+                                                       : config.testData))
+      return std::move(e);
   if (config.augment.enabled() && binding->featureShape.size() < 2)
     return usage("augment = " + config.augmentText +
                  " changes images, but the model's input '" +
@@ -663,6 +680,24 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
   return summary;
 }
 
+llvm::Expected<std::map<std::string, const Tensor *>>
+heldFromCheckpoint(const Checkpoint &checkpoint, const Signature &signature,
+                   llvm::StringRef path) {
+  // Every one checked (name, element type, shape) before any runs.
+  std::map<std::string, const Tensor *> held;
+  for (const ArgInfo &a : signature.args) {
+    if (!a.isHeld())
+      continue;
+    // Parameters are "param:NAME"; state is named "state:NAME" already.
+    auto t = checkpointTensor(
+        checkpoint, a.isParam ? "param:" + a.name : a.name, a.type, a.shape);
+    if (!t)
+      return usage(path + ": " + llvm::toString(t.takeError()));
+    held[a.name] = *t;
+  }
+  return held;
+}
+
 llvm::Expected<EvalResult> evaluate(const Source &source, TrainConfig config,
                                     const CompileOptions &baseOptions,
                                     llvm::StringRef checkpointPath) {
@@ -685,21 +720,13 @@ llvm::Expected<EvalResult> evaluate(const Source &source, TrainConfig config,
   auto evaluator = Evaluator::create(source, options, eval.getNumRows());
   if (!evaluator)
     return evaluator.takeError();
-  // Every parameter checked (name, element type, shape) before any runs.
-  std::map<std::string, Tensor *> params;
-  for (const ArgInfo &a : evaluator->full->getSignature().args) {
-    if (!a.isHeld())
-      continue;
-    // Parameters are "param:NAME"; state is named "state:NAME" already.
-    auto t = checkpointTensor(
-        *checkpoint, a.isParam ? "param:" + a.name : a.name, a.type, a.shape);
-    if (!t)
-      return usage(checkpointPath + ": " + llvm::toString(t.takeError()));
-    params[a.name] = const_cast<Tensor *>(*t);
-  }
+  auto params = heldFromCheckpoint(*checkpoint, evaluator->full->getSignature(),
+                                   checkpointPath);
+  if (!params)
+    return params.takeError();
   auto accessor = [&](llvm::StringRef name) -> Tensor * {
-    auto it = params.find(name.str());
-    return it == params.end() ? nullptr : it->second;
+    auto it = params->find(name.str());
+    return it == params->end() ? nullptr : const_cast<Tensor *>(it->second);
   };
   return evaluator->run(eval, *binding, accessor);
 }

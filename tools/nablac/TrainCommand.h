@@ -3,6 +3,7 @@
 #define NABLA_TRAINCOMMAND_H
 
 #include "nabla/Trainer.h"
+#include "nabla/runtime/Checkpoint.h"
 #include "nabla/runtime/Data.h"
 
 #include <map>
@@ -75,6 +76,13 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                                    const CompileOptions &options,
                                    llvm::raw_ostream &out,
                                    llvm::raw_ostream &progress);
+
+/// The model's parameters and state (ArgInfo::isHeld) in `checkpoint`, by
+/// name, each checked to have the signature's type and shape; errors name
+/// the file `path`.
+llvm::Expected<std::map<std::string, const Tensor *>>
+heldFromCheckpoint(const Checkpoint &checkpoint, const Signature &signature,
+                   llvm::StringRef path);
 
 /// Evaluates the parameters of a checkpoint on the held-out data (or all
 /// the data when nothing is held out).

@@ -88,6 +88,20 @@ static cl::opt<int64_t> reportSteps(
     cl::desc("grad-report: training steps before the report (default 0: at "
              "initialization); stats: steps timed (default 200)"),
     cl::init(0), cl::cat(category));
+static cl::opt<std::string>
+    prompt("prompt",
+           cl::desc("sample: the text the model continues (default: a "
+                    "newline)"),
+           cl::value_desc("TEXT"), cl::cat(category));
+static cl::opt<int64_t> tokens("tokens",
+                               cl::desc("sample: bytes to draw (default 200)"),
+                               cl::init(200), cl::cat(category));
+static cl::opt<double> temperature(
+    "temperature",
+    cl::desc("sample: divides the logits before the softmax: below 1 "
+             "sharper, above 1 more random, 0 always the likeliest byte "
+             "(default 1)"),
+    cl::init(1.0), cl::cat(category));
 static cl::opt<int64_t> maxElements(
     "max-elements",
     cl::desc("gradcheck: elements checked per parameter (default 256)"),
@@ -143,6 +157,11 @@ Commands:
                          scale, flagging vanishing and exploding gradients
   nablac eval FILE.nb --checkpoint PATH
                          evaluate saved parameters on the held-out data
+  nablac sample FILE.nb --checkpoint PATH [--prompt TEXT] [--tokens K]
+                [--temperature T] [--seed S]
+                         continue the prompt with K bytes drawn from a
+                         trained byte-level model (its input i32[N, T],
+                         its output the logits f32[N, T, 256])
   nablac check FILE.nb [--for-training]
                          parse and type-check; print the inputs, parameters
                          and outputs with their shapes
@@ -207,7 +226,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> args(positional.begin(), positional.end());
   if (args[0] == "run" || args[0] == "check" || args[0] == "grad" ||
       args[0] == "gradcheck" || args[0] == "train" || args[0] == "eval" ||
-      args[0] == "grad-report" || args[0] == "stats") {
+      args[0] == "grad-report" || args[0] == "stats" || args[0] == "sample") {
     inv.command = args[0];
     args.erase(args.begin());
   } else if (emit.empty()) {
@@ -218,10 +237,11 @@ int main(int argc, char **argv) {
                    << " --emit=STAGE (see nablac --help)\n";
       return 1;
     }
-    llvm::errs() << "error: unknown command '" << args[0]
-                 << "' (commands: run, grad, gradcheck, train, eval, grad-report, "
-                    "check, stats, devices; see "
-                    "nablac --help)\n";
+    llvm::errs()
+        << "error: unknown command '" << args[0]
+        << "' (commands: run, grad, gradcheck, train, eval, grad-report, "
+           "check, stats, sample, devices; see "
+           "nablac --help)\n";
     return 1;
   } else {
     inv.command = "emit";
@@ -252,6 +272,9 @@ int main(int argc, char **argv) {
   inv.tolerance = tolerance;
   inv.maxElements = maxElements;
   inv.reportSteps = reportSteps;
+  inv.prompt = prompt;
+  inv.tokens = tokens;
+  inv.temperature = temperature;
   for (auto &flag : trainSwitches)
     if (flag->getNumOccurrences())
       inv.trainOverrides.push_back(
