@@ -1,5 +1,5 @@
 """examples/char_transformer.nb's model in PyTorch (W7 in compare_torch):
-byte embeddings plus learned positions (scaled by 0.02), 4 pre-norm
+byte embeddings plus learned positions (initialised with std 0.02), 4 pre-norm
 blocks of causal self-attention (4 heads, the mask applied with -1e9
 before softmax, as the .nb file) and a GELU MLP (4 d), a last layer norm
 and a linear layer to 256 logits. PyTorch 1.13 has no fused attention,
@@ -47,12 +47,12 @@ class Block(nn.Module):
 class CharTransformer(nn.Module):
     def __init__(self, d=128, t=128, heads=4, blocks=4):
         super().__init__()
-        self.tokens = nn.Parameter(torch.randn(256, d))
-        self.positions = nn.Parameter(torch.randn(t, d))
+        self.tokens = nn.Parameter(0.02 * torch.randn(256, d))
+        self.positions = nn.Parameter(0.02 * torch.randn(t, d))
         self.blocks = nn.Sequential(*[Block(d, heads) for _ in range(blocks)])
         self.norm = nn.LayerNorm(d)
         self.out = nn.Linear(d, 256)
 
     def forward(self, x):
-        h = (F.embedding(x, self.tokens) + self.positions) * 0.02
+        h = F.embedding(x, self.tokens) + self.positions
         return self.out(self.norm(self.blocks(h))).reshape(-1, 256)

@@ -67,5 +67,8 @@ try:
         config.available_features.add("torch")
 except (OSError, subprocess.TimeoutExpired):
     pass
+# Debian's fortunes package: the text corpus of the sequence examples.
+if os.path.isdir("/usr/share/games/fortunes"):
+    config.available_features.add("fortunes")
 if shutil.which("spirv-val"):
     config.available_features.add("spirv-val")

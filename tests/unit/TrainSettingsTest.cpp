@@ -35,8 +35,11 @@ std::pair<std::string, std::string> goodValue(const TrainSetting &s) {
     return {"2", "2"};
   case TrainSetting::Type::Path:
     return {"some.csv", "\"some.csv\""};
-  case TrainSetting::Type::Switch:
-    return {"true", "true"};
+  case TrainSetting::Type::Switch: {
+    // The opposite of the default.
+    std::string v = s.get(TrainConfig{}) == "true" ? "false" : "true";
+    return {v, v};
+  }
   case TrainSetting::Type::Text: {
     // The second choice, so that it differs from the default.
     llvm::SmallVector<llvm::StringRef> choices;
@@ -94,6 +97,26 @@ TEST(TrainSettings, PathsInABlockAreRelativeToTheModel) {
   auto flagged = fromFlag("data", "digits.csv");
   ASSERT_TRUE(bool(flagged));
   EXPECT_EQ(flagged->data, "digits.csv");
+}
+
+// --data replaces a block's data whole: text(FILE) is a corpus, a plain
+// path a file of rows, whatever the block said.
+TEST(TrainSettings, DataFlagSaysWhetherItIsText) {
+  auto source = Source::fromString(std::string(kModel) +
+                                       "train {\n  data = text(\"c.txt\")\n}\n",
+                                   "dir/m.nb");
+  ASSERT_TRUE(bool(source)) << llvm::toString(source.takeError());
+  auto block = makeConfig(**source, {});
+  ASSERT_TRUE(bool(block)) << llvm::toString(block.takeError());
+  EXPECT_TRUE(block->text);
+  auto rows = makeConfig(**source, {{"data", "x.npy"}});
+  ASSERT_TRUE(bool(rows)) << llvm::toString(rows.takeError());
+  EXPECT_FALSE(rows->text);
+  EXPECT_EQ(rows->data, "x.npy");
+  auto text = fromFlag("data", "text(other.txt)");
+  ASSERT_TRUE(bool(text)) << llvm::toString(text.takeError());
+  EXPECT_TRUE(text->text);
+  EXPECT_EQ(text->data, "other.txt");
 }
 
 TEST(TrainSettings, BadValuesNameTheSettingAndWhatItMustBe) {

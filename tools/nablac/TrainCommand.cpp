@@ -509,7 +509,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
   for (int64_t epoch = start / stepsPerEpoch;
        epoch < config.epochs && (*trainer)->getStep() < totalSteps; ++epoch) {
     auto begin = std::chrono::steady_clock::now();
-    BatchIterator batches(data->train, config.batch, /*shuffle=*/true,
+    BatchIterator batches(data->train, config.batch, config.shuffle,
                           config.seed, epoch);
     // A resumed run skips the batches its checkpoint already took.
     int64_t skip = ((*trainer)->getStep() - epoch * stepsPerEpoch) *
@@ -671,6 +671,16 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     }
     summary.epochs.push_back(result);
   }
+  // --max-steps 0 (or a resume at the end): the checkpoint still says
+  // where training stands, the initial parameters of a fresh run.
+  if (summary.epochs.empty() && !config.checkpoint.empty() &&
+      !config.reportOnly) {
+    auto c = (*trainer)->toCheckpoint();
+    if (!c)
+      return c.takeError();
+    if (auto e = writeCheckpoint(*c, config.checkpoint))
+      return std::move(e);
+  }
   if (options.profile)
     printProfile((*trainer)->getEngine().getLastProfile(),
                  "the last training step", out);
@@ -737,6 +747,14 @@ llvm::Error setFromFlag(TrainConfig &c, llvm::StringRef flag,
   const TrainSetting *setting = findTrainSetting(flag);
   if (!setting)
     return usage("unknown training option --" + flag);
+  // --data replaces the block's data whole: `text(FILE)` is a text corpus
+  // (as in a train block), anything else a file of rows.
+  if (setting->name == "data") {
+    llvm::StringRef inner = value.trim();
+    c.text = inner.consume_front("text(") && inner.consume_back(")");
+    if (c.text)
+      value = inner;
+  }
   if (auto problem = setting->set(c, value.trim()))
     return usage("--" + setting->flag() + " " + value + ": must be " +
                  *problem);

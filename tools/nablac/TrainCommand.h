@@ -21,6 +21,7 @@ struct TrainConfig {
   bool text = false;
   int64_t classes = 0;        // 0: from the model's cross_entropy
   double split = 0.2;         // held out when there is no test_data
+  bool shuffle = true;        // a new order of the training rows each epoch
   std::string scale = "none"; // none, standardize, minmax, divide
   double divisor = 1;
   Augmentation augment; // of the training images

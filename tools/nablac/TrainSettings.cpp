@@ -153,6 +153,18 @@ std::vector<TrainSetting> makeTable() {
       "split", "Fraction held out for evaluation",
       [](C &c) -> double & { return c.split; }, fraction,
       "a number in [0, 1)"));
+  t.push_back(
+      {"shuffle", Type::Switch, "",
+       "Visit the training rows in a new seeded order each epoch "
+       "(false: in the data's order, as a DataLoader with "
+       "shuffle=False)",
+       [](C &c, llvm::StringRef text) -> Problem {
+         if (text != "true" && text != "false")
+           return std::string("true or false");
+         c.shuffle = text == "true";
+         return std::nullopt;
+       },
+       [](const C &c) { return std::string(c.shuffle ? "true" : "false"); }});
   t.push_back(choice("scale", "Feature scaling",
                      {"none", "standardize", "minmax", "divide"},
                      [](C &c) -> std::string & { return c.scale; }));
