@@ -6,7 +6,8 @@
 // takes them back on the next malloc, one page fault per 4 KiB: on W1
 // that was a third of the step. The JIT binds compiled code's malloc and
 // free to these instead, which keep freed blocks for the next request of
-// the same size (up to a bound, beyond which they go back to glibc).
+// the same size (up to a bound, beyond which they go back to glibc). Each
+// thread keeps the last blocks it freed for itself, without a lock.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NABLA_RUNTIME_JITALLOCATOR_H
@@ -19,7 +20,8 @@ namespace nabla::jit {
 void *allocate(size_t bytes);
 void release(void *ptr);
 
-/// Bytes held for reuse (freed by compiled code, not yet given back).
+/// Bytes held for reuse (freed by compiled code, not yet given back): in
+/// the shared cache and in the calling thread's own.
 size_t cachedBytes();
 
 } // namespace nabla::jit

@@ -25,6 +25,7 @@
 
 #include <cmath>
 #include <random>
+#include <thread>
 
 using namespace nabla;
 
@@ -308,6 +309,23 @@ TEST(CpuKernels, AllocatorReusesFreedBlocksOfTheSameSize) {
   jit::release(again);
   jit::release(other);
   jit::release(nullptr); // as free(nullptr)
+}
+
+// A thread keeps the blocks it frees for itself (no lock); when it ends,
+// they go to the shared cache, where another thread finds them.
+TEST(CpuKernels, AllocatorHandsAThreadsBlocksOnWhenItEnds) {
+  void *freedThere = nullptr;
+  std::thread worker([&] {
+    void *p = jit::allocate(777777);
+    jit::release(p);
+    EXPECT_EQ(jit::allocate(777777), p); // its own, again
+    jit::release(p);
+    freedThere = p;
+  });
+  worker.join();
+  void *here = jit::allocate(777777);
+  EXPECT_EQ(here, freedThere);
+  jit::release(here);
 }
 
 } // namespace
