@@ -193,9 +193,29 @@ void startAtConstant(RewriterBase &rewriter, scf::ForOp k, CStart start) {
     rewriter.modifyOpInPlace(k, [&] { init.set(cst); });
     started = true;
   }
-  // Only the kernel reads the fill (NablaToLinalg makes one per matmul).
-  if (started && start.fill->hasOneUse())
-    rewriter.replaceOp(start.fill, start.fill.getOutputs()[0]);
+  if (!started)
+    return;
+  // The loops around k take the fill as C's initial value: give them an
+  // empty tensor instead. A fill that CSE shared between matmuls (one zero
+  // tensor of a shape) would otherwise be copied for each of them before
+  // it is overwritten whole (41 copies of 2 MiB in W7's step).
+  Value filled = start.fill.getResult(0);
+  for (Operation *loop = k; loop; loop = loop->getParentOp()) {
+    auto forOp = dyn_cast<scf::ForOp>(loop);
+    if (!forOp)
+      break;
+    for (OpOperand &init : forOp.getInitArgsMutable()) {
+      if (init.get() != filled)
+        continue;
+      rewriter.setInsertionPoint(forOp);
+      Value empty = tensor::EmptyOp::create(
+          rewriter, forOp.getLoc(), cast<RankedTensorType>(filled.getType()),
+          ValueRange{});
+      rewriter.modifyOpInPlace(forOp, [&] { init.set(empty); });
+    }
+  }
+  if (start.fill->use_empty())
+    rewriter.eraseOp(start.fill);
 }
 
 /// The reads of B in `p`'s k loop, if each is one nr-wide row of a panel

@@ -28,6 +28,26 @@ func.func @blocked(%a: tensor<8x32xf32>, %b: tensor<32x64xf32>) -> tensor<8x64xf
   return %r : tensor<8x64xf32>
 }
 
+// One zero fill shared by two matmuls (CSE merges NablaToLinalg's fills
+// of one shape): each kernel writes its C whole from registers that start
+// at zero, into an empty tensor of its own, and the fill goes. Kept, it
+// would be copied for each matmul before being overwritten.
+// CHECK-LABEL: func.func @shared_fill
+// CHECK-NOT:     linalg.fill
+// CHECK:         %[[E1:.*]] = tensor.empty() : tensor<8x64xf32>
+// CHECK:         scf.for {{.*}} iter_args(%{{.*}} = %[[E1]])
+// CHECK:         %[[E2:.*]] = tensor.empty() : tensor<8x64xf32>
+// CHECK:         scf.for {{.*}} iter_args(%{{.*}} = %[[E2]])
+// CHECK-NOT:     linalg.fill
+func.func @shared_fill(%a: tensor<8x32xf32>, %b: tensor<32x64xf32>, %b2: tensor<32x64xf32>) -> (tensor<8x64xf32>, tensor<8x64xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x64xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<8x64xf32>) -> tensor<8x64xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<8x32xf32>, tensor<32x64xf32>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
+  %r2 = linalg.matmul ins(%a, %b2 : tensor<8x32xf32>, tensor<32x64xf32>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %r, %r2 : tensor<8x64xf32>, tensor<8x64xf32>
+}
+
 // 10 columns (a classifier): no multiple of 8 divides them, so the block
 // is all 10 wide, one vector<10xf32> per row (LLVM splits it 8 + 2).
 // CHECK-LABEL: func.func @narrow_columns
