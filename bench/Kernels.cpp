@@ -7,11 +7,12 @@
 //   Copy      memcpy of 16M floats (read + write bandwidth)
 //   GEMM      1024x1024x1024 f32 matmul, compiled by nabla
 //   CONV      one 3x3 convolution, 64 -> 64 channels, 28x28, batch 32
+//   ATTN      causal attention forward, B 32, H 4, T 128, D 32
 //   ELT       y = relu(x * a + b) on 16M f32, compiled by nabla
 //   W4        W1's forward pass (bench/w1.nb) at batch 1 and 128
 //
-// GEMM reports GFLOP/s and its fraction of Peak x threads; ELT and Copy
-// report bytes moved per second (read + written) so the two compare.
+// GEMM, CONV and ATTN report GFLOP/s (to compare with Peak x threads); ELT and
+// Copy report bytes moved per second (read + written) so the two compare.
 // `--threads N` (or NABLA_NUM_THREADS) sets the threads of nabla's loops
 // and of Peak and Copy. Run: build/bin/nabla-bench [--threads 2]
 // [--benchmark_filter=GEMM] (Google Benchmark's own flags also apply).
@@ -217,6 +218,28 @@ void CONV(benchmark::State &state) {
       benchmark::Counter::kIsRate);
 }
 
+/// One causal self-attention forward (the sequence-models issue's ATTN):
+/// softmax(mask(q k^T / sqrt(D))) v for B 32, H 4, T 128, D 32, written
+/// as in examples/char_transformer.nb. GFLOP/s counts the two batched
+/// matmuls in full (2 x 2 B H T T D), the masked half included, as a
+/// dense kernel computes it.
+void ATTN(benchmark::State &state) {
+  auto source = sourceOf(
+      "model Attn(q: f32[32, 4, 128, 32], k: f32[32, 4, 32, 128], v: f32[32, "
+      "4, 128, 32]) {\n  scores = where(causal_mask(128), q @ k / sqrt(32), "
+      "-1e9)\n  return softmax(scores) @ v\n}\n");
+  auto model = compile(*source, {});
+  nabla::Tensor q = randomTensor(nabla::ElementType::F32, {32, 4, 128, 32}, 7);
+  nabla::Tensor k = randomTensor(nabla::ElementType::F32, {32, 4, 32, 128}, 8);
+  nabla::Tensor v = randomTensor(nabla::ElementType::F32, {32, 4, 128, 32}, 9);
+  nabla::Tensor y(nabla::ElementType::F32, {32, 4, 128, 32});
+  for (auto _ : state)
+    runOrDie(*model, {&q, &k, &v}, {&y}, state);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * 2 * 32 * 4 * 128 * 128 * 32 * state.iterations() / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
 void ELT(benchmark::State &state) {
   auto source = sourceOf("model Elt(x: f32[16777216], a: f32, b: f32) {\n"
                          "  return relu(x * a + b)\n}\n");
@@ -262,6 +285,7 @@ BENCHMARK_CAPTURE(Matmul, TN, "transpose(a) @ a")
 BENCHMARK_CAPTURE(Matmul, NT, "a @ transpose(b)")
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(CONV)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(ATTN)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(ELT)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W4)->Arg(1)->Arg(128)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
