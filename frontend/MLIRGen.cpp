@@ -257,6 +257,9 @@ private:
   static Val layerNorm(Generator &g, BuiltinCall &c);
   static Val logsumexp(Generator &g, BuiltinCall &c);
   static Val embedding(Generator &g, BuiltinCall &c);
+  static Val take(Generator &g, BuiltinCall &c);
+  mlir::Value gatherRows(mlir::Value table, mlir::Value ids, Location l);
+  Val idsArg(BuiltinCall &c, unsigned i);
   mlir::Value boolMatrix(int64_t rows, int64_t cols, int64_t diagonal,
                          bool lower, SMLoc l);
   std::optional<SmallVector<Val>> tensorList(BuiltinCall &c, unsigned i);
@@ -1369,6 +1372,7 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
        {required("x"), optional("axis", -1), optional("keepdims", 0)},
        logsumexp},
       {"embedding", {required("table"), required("ids")}, embedding},
+      {"take", {required("x"), required("ids"), optional("axis", 0)}, take},
       // Layout and types.
       {"transpose", {required("x"), optional("perm")}, transpose},
       {"reshape", {required("x"), required("shape")}, reshape},
@@ -2672,35 +2676,112 @@ Val Generator::logsumexp(Generator &g, BuiltinCall &c) {
 /// one_hot(ids) @ table, so the gradient of the table adds each id's rows
 /// of dy (a repeated id gets the sum) through the matmul kernels; an id
 /// outside [0, V) gives a row of zeros.
-Val Generator::embedding(Generator &g, BuiltinCall &c) {
-  Val table = g.floatArg(c, 0);
-  Val ids = table.ok() ? g.eval(*c.arg(1), c.scope) : Val();
+/// Rows `ids` (i32, any shape S) of `table` [V, D], giving S + [D]:
+/// one_hot(ids) @ table, so the table's gradient is one_hot(ids)^T @ dy,
+/// a scatter-add (repeated ids add); ids outside [0, V) give zeros.
+mlir::Value Generator::gatherRows(mlir::Value table, mlir::Value ids,
+                                  Location l) {
+  auto t = cast<RankedTensorType>(table.getType());
+  auto it = cast<RankedTensorType>(ids.getType());
+  int64_t v = t.getDimSize(0), d = t.getDimSize(1), n = it.getNumElements();
+  OpBuilder &b = builder;
+  mlir::Value flat = ids;
+  if (it.getRank() != 1)
+    flat = ReshapeOp::create(b, l, it.clone({n}), flat);
+  mlir::Value onehot = OneHotOp::create(b, l, t.clone({n, v}), flat);
+  mlir::Value rows = MatmulOp::create(b, l, t.clone({n, d}), onehot, table);
+  SmallVector<int64_t> shape(it.getShape());
+  shape.push_back(d);
+  if (it.getRank() != 1)
+    rows = ReshapeOp::create(b, l, t.clone(shape), rows);
+  return rows;
+}
+
+/// The i32 ids of argument `i`, or an error naming the builtin.
+Val Generator::idsArg(BuiltinCall &c, unsigned i) {
+  Val ids = eval(*c.arg(i), c.scope);
   if (!ids.ok())
     return {};
   if (ids.kind != Val::Kind::Tensor ||
       !ids.type().getElementType().isInteger(32))
-    return g.fail(c.argLoc(1), "embedding needs i32 ids, got " + describe(ids));
+    return fail(c.argLoc(i), c.name() + " needs i32 ids, got " + describe(ids));
+  return ids;
+}
+
+Val Generator::embedding(Generator &g, BuiltinCall &c) {
+  Val table = g.floatArg(c, 0);
+  Val ids = table.ok() ? g.idsArg(c, 1) : Val();
+  if (!ids.ok())
+    return {};
   RankedTensorType t = table.type(), it = ids.type();
   if (t.getRank() != 2)
     return g.fail(c.argLoc(0), "embedding needs a table [V, D] (rank 2), "
                                "got " +
                                    formatType(t));
-  int64_t v = t.getDimSize(0), d = t.getDimSize(1), n = it.getNumElements();
-  if (!g.checkSize({n, v}, c.loc()))
+  if (!g.checkSize({it.getNumElements(), t.getDimSize(0)}, c.loc()))
     return {};
+  return Val::ofTensor(g.gatherRows(table.tensor, ids.tensor, g.loc(c.loc())),
+                       c.loc());
+}
+
+/// take(x, ids, axis = 0), as numpy.take (torch.index_select for 1-D
+/// ids): the slices of x at `ids` along `axis`, giving x.shape[:axis] +
+/// ids.shape + x.shape[axis + 1:]. The axis is moved to the front, the
+/// rest flattened, and the rows gathered as embedding does (the gradient
+/// adds the slices of repeated ids); ids outside [0, x.shape[axis]) give
+/// zeros.
+Val Generator::take(Generator &g, BuiltinCall &c) {
+  Val x = g.floatArg(c, 0);
+  Val ids = x.ok() ? g.idsArg(c, 1) : Val();
+  auto axisArg = ids.ok() ? g.intArg(c, 2) : std::nullopt;
+  if (!axisArg)
+    return {};
+  RankedTensorType xt = x.type(), it = ids.type();
+  int64_t rank = xt.getRank();
+  int64_t axis = rank > 0 ? normalizeAxis(*axisArg, rank) : -1;
+  if (axis < 0)
+    return g.fail(c.argLoc(2), "axis " + std::to_string(*axisArg) +
+                                   " is out of range for " + formatType(xt));
   OpBuilder &b = g.builder;
   Location l = g.loc(c.loc());
-  mlir::Value flat = ids.tensor;
-  if (it.getRank() != 1)
-    flat = ReshapeOp::create(b, l, it.clone({n}), flat);
-  mlir::Value onehot = OneHotOp::create(b, l, t.clone({n, v}), flat);
-  mlir::Value rows =
-      MatmulOp::create(b, l, t.clone({n, d}), onehot, table.tensor);
-  SmallVector<int64_t> shape(it.getShape());
-  shape.push_back(d);
-  if (it.getRank() != 1)
-    rows = ReshapeOp::create(b, l, t.clone(shape), rows);
-  return Val::ofTensor(rows, c.loc());
+  // x as [V, R]: the axis first, the other dims (in order) flattened.
+  SmallVector<int64_t> perm = {axis}, rest;
+  for (int64_t i = 0; i < rank; ++i)
+    if (i != axis) {
+      perm.push_back(i);
+      rest.push_back(xt.getDimSize(i));
+    }
+  int64_t v = xt.getDimSize(axis), r = 1;
+  for (int64_t d : rest)
+    r *= d;
+  if (!g.checkSize({it.getNumElements(), v}, c.loc()))
+    return {};
+  mlir::Value front = x.tensor;
+  if (axis != 0) {
+    SmallVector<int64_t> shape = {v};
+    shape.append(rest);
+    front = TransposeOp::create(b, l, xt.clone(shape), front, perm);
+  }
+  front = ReshapeOp::create(b, l, xt.clone({v, r}), front);
+  // [ids..., R] -> [ids..., rest...] -> [before..., ids..., after...].
+  SmallVector<int64_t> gathered(it.getShape());
+  gathered.append(rest);
+  mlir::Value rows = ReshapeOp::create(b, l, xt.clone(gathered),
+                                       g.gatherRows(front, ids.tensor, l));
+  if (axis == 0)
+    return Val::ofTensor(rows, c.loc());
+  int64_t k = it.getRank();
+  SmallVector<int64_t> order, shape;
+  for (int64_t i = 0; i < axis; ++i)
+    order.push_back(k + i);
+  for (int64_t i = 0; i < k; ++i)
+    order.push_back(i);
+  for (int64_t i = axis; i < rank - 1; ++i)
+    order.push_back(k + i);
+  for (int64_t o : order)
+    shape.push_back(gathered[o]);
+  return Val::ofTensor(TransposeOp::create(b, l, xt.clone(shape), rows, order),
+                       c.loc());
 }
 
 Val Generator::broadcastTo(Generator &g, BuiltinCall &c) {

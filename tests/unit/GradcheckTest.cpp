@@ -191,6 +191,11 @@ const Case kOps[] = {
       param t: f32[5, 4] = normal
       ids = reshape(concat([arange(0, 4), arange(1, 3)]), [2, 3])
       return sum(square(embedding(t, ids)) * c) })"},
+    {"take", R"(model M(c: f32[3, 3, 2]) {
+      param x: f32[3, 4, 2] = normal
+      ids = concat([arange(1, 3), arange(1, 2)])
+      return sum(square(take(x, ids, axis = 1)) * c)
+             + sum(square(take(x, arange(1, 2), axis = -1))) })"},
     {"matmul_broadcast", R"(model M(c: f32[2, 3, 4, 2]) {
       param a: f32[2, 3, 4, 5] = normal
       param b: f32[2, 1, 5, 2] = normal
