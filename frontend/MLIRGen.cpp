@@ -319,9 +319,16 @@ private:
     auto [line, col] = diags.getLineAndColumn(l);
     Location fileLoc =
         FileLineColLoc::get(&ctx, diags.getBufferName(l), line, col);
-    if (currentLayer.empty())
+    // Named after the layer instance and the repeat iterations inside it
+    // ("Block_2", "t = 5", "Block_2, iteration 1"): an unrolled body's ops
+    // share their file position, and --check-numerics names the one that
+    // failed.
+    std::string name = currentLayer;
+    for (const std::string &iteration : iterations)
+      name += (name.empty() ? "" : ", ") + iteration;
+    if (name.empty())
       return fileLoc;
-    return NameLoc::get(StringAttr::get(&ctx, currentLayer), fileLoc);
+    return NameLoc::get(StringAttr::get(&ctx, name), fileLoc);
   }
   mlir::Value scalarConstant(Type elementType, double value, SMLoc l);
   Type elementType(DType dtype) {
@@ -359,6 +366,9 @@ private:
   int64_t dropoutStreams = 0;
   llvm::SmallPtrSet<const Function *, 8> activeLayers;
   std::string currentLayer; // "Residual_2.Dense_1" inside that instance
+  /// The repeat iterations being unrolled, outermost first: "t = 3" for
+  /// `repeat t in ...`, "iteration 3" for `repeat k`.
+  std::vector<std::string> iterations;
   int depth = 0;
   int64_t statementsRun = 0; // see kMaxStatements
 };
@@ -560,8 +570,12 @@ Generator::Flow Generator::exec(const std::vector<StmtPtr> &stmts,
         if (!repeat->index.empty())
           scope.values[repeat->index] =
               Val::ofNumber(static_cast<double>(k), true, repeat->indexLoc);
-        if (exec(repeat->body, scope, results, /*inRepeat=*/true) ==
-            Flow::Error)
+        iterations.push_back(repeat->index.empty()
+                                 ? "iteration " + std::to_string(k)
+                                 : repeat->index + " = " + std::to_string(k));
+        Flow flow = exec(repeat->body, scope, results, /*inRepeat=*/true);
+        iterations.pop_back();
+        if (flow == Flow::Error)
           return Flow::Error;
       }
       if (!repeat->index.empty()) {
@@ -635,7 +649,12 @@ Val Generator::callLayer(const Function &layer, const CallExpr &call,
   ++depth;
   std::string outerLayer = currentLayer;
   currentLayer = scope.prefix.substr(0, scope.prefix.size() - 1);
+  // The instance's name (Dense_6) already tells the iterations of the
+  // repeats around the call apart.
+  std::vector<std::string> outerIterations = std::move(iterations);
+  iterations.clear();
   llvm::scope_exit restore([&] {
+    iterations = std::move(outerIterations);
     activeLayers.erase(&layer);
     --depth;
     currentLayer = outerLayer;
