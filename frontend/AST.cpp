@@ -267,7 +267,10 @@ void Dumper::expr(const Expr &e) {
 void Dumper::stmt(const Stmt &s, unsigned indent) {
   os.indent(indent);
   if (auto *assign = llvm::dyn_cast<AssignStmt>(&s)) {
-    os << "assign " << assign->name << " = ";
+    os << "assign " << assign->name;
+    for (const auto &extra : assign->more)
+      os << ", " << extra.second;
+    os << " = ";
     expr(*assign->value);
     os << '\n';
   } else if (auto *param = llvm::dyn_cast<ParamStmt>(&s)) {

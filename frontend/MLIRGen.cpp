@@ -62,13 +62,24 @@ constexpr int64_t kMaxStatements = 1000000;
 
 /// A compile-time or run-time value of the language.
 struct Val {
-  enum class Kind { None, Tensor, Number, Function, Init, Array, String, DType };
+  enum class Kind {
+    None,
+    Tensor,
+    Number,
+    Function,
+    Init,
+    Array,
+    String,
+    DType,
+    Tuple
+  };
   Kind kind = Kind::None;
   mlir::Value tensor;           // Tensor
   double number = 0;            // Number
   bool isInt = false;           // Number
   std::string name;             // Function, Init, String, DType
   const Expr *expr = nullptr;   // Array literal, Init call with arguments
+  std::vector<Val> elements;    // Tuple: split's pieces
   SMLoc loc;                    // where it was written
 
   static Val ofTensor(mlir::Value v, SMLoc loc) {
@@ -130,6 +141,8 @@ std::string describe(const Val &v) {
   case Val::Kind::Array: return "an array literal";
   case Val::Kind::String: return "a string";
   case Val::Kind::DType: return "the type '" + v.name + "'";
+  case Val::Kind::Tuple:
+    return std::to_string(v.elements.size()) + " tensors (from " + v.name + ")";
   case Val::Kind::None: break;
   }
   return "nothing";
@@ -258,6 +271,8 @@ private:
   static Val logsumexp(Generator &g, BuiltinCall &c);
   static Val embedding(Generator &g, BuiltinCall &c);
   static Val take(Generator &g, BuiltinCall &c);
+  static Val split(Generator &g, BuiltinCall &c);
+  bool bindAssigned(const AssignStmt &assign, const Val &v, Scope &scope);
   mlir::Value gatherRows(mlir::Value table, mlir::Value ids, Location l);
   Val idsArg(BuiltinCall &c, unsigned i);
   mlir::Value boolMatrix(int64_t rows, int64_t cols, int64_t diagonal,
@@ -534,7 +549,8 @@ Generator::Flow Generator::exec(const std::vector<StmtPtr> &stmts,
       Val v = eval(*assign->value, scope);
       if (!v.ok())
         return Flow::Error;
-      scope.values[assign->name] = v;
+      if (!bindAssigned(*assign, v, scope))
+        return Flow::Error;
     } else if (auto *param = dyn_cast<ParamStmt>(stmt.get())) {
       if (inRepeat) {
         diags.error(param->getLoc(),
@@ -1392,6 +1408,10 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
        logsumexp},
       {"embedding", {required("table"), required("ids")}, embedding},
       {"take", {required("x"), required("ids"), optional("axis", 0)}, take},
+      {"split", {required("x"), required("sizes"), optional("axis", 0)}, split},
+      {"chunk",
+       {required("x"), required("chunks"), optional("axis", 0)},
+       split},
       // Layout and types.
       {"transpose", {required("x"), optional("perm")}, transpose},
       {"reshape", {required("x"), required("shape")}, reshape},
@@ -2801,6 +2821,103 @@ Val Generator::take(Generator &g, BuiltinCall &c) {
     shape.push_back(gathered[o]);
   return Val::ofTensor(TransposeOp::create(b, l, xt.clone(shape), rows, order),
                        c.loc());
+}
+
+/// `name = value` binds a value; `a, b = value` binds the pieces of a
+/// split, one name each.
+bool Generator::bindAssigned(const AssignStmt &assign, const Val &v,
+                             Scope &scope) {
+  size_t names = assign.more.size() + 1;
+  if (v.kind == Val::Kind::Tuple && names != v.elements.size()) {
+    diags.error(assign.getLoc(),
+                v.name + " gives " + std::to_string(v.elements.size()) +
+                    " tensors; name each (" +
+                    (v.elements.size() == 2 ? "a, b" : "a, b, ...") + " = " +
+                    v.name + "(...)), not " + std::to_string(names));
+    return false;
+  }
+  if (v.kind != Val::Kind::Tuple && names > 1) {
+    diags.error(assign.getLoc(),
+                std::to_string(names) +
+                    " names, but the value is one: " + describe(v));
+    return false;
+  }
+  if (names == 1) {
+    scope.values[assign.name] = v;
+    return true;
+  }
+  scope.values[assign.name] = v.elements[0];
+  for (auto [i, extra] : llvm::enumerate(assign.more))
+    scope.values[extra.second] = v.elements[i + 1];
+  return true;
+}
+
+/// split(x, sizes, axis = 0) and chunk(x, chunks, axis = 0), as torch.split
+/// and torch.chunk: pieces of x along the axis, bound to one name each
+/// (`i, f, g, o = chunk(gates, 4, axis = 1)`). split's sizes are a piece
+/// size (the last piece takes what is left) or a list of sizes adding up to
+/// the axis; chunk makes at most `chunks` pieces of ceil(size / chunks).
+/// Each piece is a slice, so its gradient lands in its part of x's.
+Val Generator::split(Generator &g, BuiltinCall &c) {
+  Val x = g.tensorArg(c, 0);
+  auto axisArg = x.ok() ? g.intArg(c, 2) : std::nullopt;
+  if (!axisArg)
+    return {};
+  RankedTensorType type = x.type();
+  int64_t rank = type.getRank();
+  int64_t axis = rank > 0 ? normalizeAxis(*axisArg, rank) : -1;
+  if (axis < 0)
+    return g.fail(c.argLoc(2), "axis " + std::to_string(*axisArg) +
+                                   " is out of range for " + formatType(type));
+  int64_t extent = type.getDimSize(axis);
+  SmallVector<int64_t> sizes;
+  const Expr *sizesExpr = c.arg(1);
+  if (isa<ArrayExpr>(sizesExpr) && c.name() == "split") {
+    auto list = g.evalIntList(sizesExpr, c.scope, "a piece size");
+    if (!list)
+      return {};
+    sizes = *list;
+    int64_t total = 0;
+    for (int64_t s : sizes) {
+      if (s <= 0)
+        return g.fail(sizesExpr->getLoc(),
+                      "piece sizes must be positive, got " + std::to_string(s));
+      total += s;
+    }
+    if (total != extent)
+      return g.fail(sizesExpr->getLoc(),
+                    "the sizes add up to " + std::to_string(total) +
+                        ", but axis " + std::to_string(*axisArg) + " of " +
+                        formatType(type) + " has " + std::to_string(extent));
+  } else {
+    auto n = g.intArg(c, 1);
+    if (!n)
+      return {};
+    if (*n <= 0)
+      return g.fail(c.argLoc(1), c.name() + " needs a positive " +
+                                     (c.name() == "chunk" ? "count" : "size") +
+                                     ", got " + std::to_string(*n));
+    int64_t piece = c.name() == "chunk" ? (extent + *n - 1) / *n : *n;
+    for (int64_t at = 0; at < extent; at += piece)
+      sizes.push_back(std::min(piece, extent - at));
+  }
+  Val result;
+  result.kind = Val::Kind::Tuple;
+  result.name = c.name().str();
+  result.loc = c.loc();
+  Location l = g.loc(c.loc());
+  SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
+  for (int64_t size : sizes) {
+    SmallVector<int64_t> shape(type.getShape());
+    shape[axis] = size;
+    mlir::Value piece = x.tensor;
+    if (size != extent)
+      piece = SliceOp::create(g.builder, l, type.clone(shape), piece, offsets,
+                              strides);
+    result.elements.push_back(Val::ofTensor(piece, c.loc()));
+    offsets[axis] += size;
+  }
+  return result;
 }
 
 Val Generator::broadcastTo(Generator &g, BuiltinCall &c) {

@@ -250,6 +250,10 @@ bool Parser::parseTrainBlock(Module &module) {
                   "a train block holds only settings (NAME = value)");
       return false;
     }
+    if (!llvm::cast<AssignStmt>(stmt.get())->more.empty()) {
+      diags.error(stmt->getLoc(), "a train setting has one name");
+      return false;
+    }
     auto *assign = llvm::cast<AssignStmt>(stmt.release());
     if (const AssignStmt *previous = block->lookup(assign->name)) {
       diags.error(assign->getLoc(), "duplicate setting '" + assign->name + "'");
@@ -529,14 +533,28 @@ StmtPtr Parser::parseAssign() {
   llvm::SMLoc loc = tok.loc;
   std::string name = tok.text.str();
   consume();
+  // `a, b, c = split(...)`: one name per value.
+  std::vector<std::pair<llvm::SMLoc, std::string>> more;
+  while (consumeIf(TokenKind::Comma)) {
+    if (!tok.is(TokenKind::Ident)) {
+      expected("expected a name after ','");
+      return nullptr;
+    }
+    more.emplace_back(tok.loc, tok.text.str());
+    consume();
+  }
   if (!consumeIf(TokenKind::Equal)) {
-    expected("expected '=' after '" + name + "'");
+    expected("expected '=' after '" +
+             (more.empty() ? name : more.back().second) + "'");
     return nullptr;
   }
   ExprPtr value = parseExpr();
   if (!value)
     return nullptr;
-  return std::make_unique<AssignStmt>(loc, std::move(name), std::move(value));
+  auto assign =
+      std::make_unique<AssignStmt>(loc, std::move(name), std::move(value));
+  assign->more = std::move(more);
+  return assign;
 }
 
 //===----------------------------------------------------------------------===//

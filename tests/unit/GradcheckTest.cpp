@@ -196,6 +196,12 @@ const Case kOps[] = {
       ids = concat([arange(1, 3), arange(1, 2)])
       return sum(square(take(x, ids, axis = 1)) * c)
              + sum(square(take(x, arange(1, 2), axis = -1))) })"},
+    {"split", R"(model M(c: f32[3, 2]) {
+      param x: f32[3, 6] = normal
+      a, b, d = split(x, [1, 2, 3], axis = 1)
+      i, f = chunk(x, 2, axis = -1)
+      return sum(square(a) * c[:, 0:1]) + sum(b * c) + sum(tanh(d))
+             + sum(square(i - f) * c[:, 0:1]) })"},
     {"matmul_broadcast", R"(model M(c: f32[2, 3, 4, 2]) {
       param a: f32[2, 3, 4, 5] = normal
       param b: f32[2, 1, 5, 2] = normal

@@ -182,12 +182,15 @@ private:
 };
 using StmtPtr = std::unique_ptr<Stmt>;
 
-/// `h = relu(x @ w)`. The location is the name's.
+/// `h = relu(x @ w)`, or `a, b = split(x, 2)` (one name per piece). The
+/// location is the first name's.
 class AssignStmt : public Stmt {
 public:
   AssignStmt(SMLoc loc, std::string name, ExprPtr value)
       : Stmt(Kind::Assign, loc), name(std::move(name)), value(std::move(value)) {}
   std::string name;
+  /// The names after the first, with their locations.
+  std::vector<std::pair<SMLoc, std::string>> more;
   ExprPtr value;
   static bool classof(const Stmt *s) { return s->getKind() == Kind::Assign; }
 };
