@@ -142,6 +142,8 @@ std::string describe(const Val &v) {
   case Val::Kind::String: return "a string";
   case Val::Kind::DType: return "the type '" + v.name + "'";
   case Val::Kind::Tuple:
+    if (v.name == "list")
+      return "a list of " + std::to_string(v.elements.size()) + " tensors";
     return std::to_string(v.elements.size()) + " tensors (from " + v.name + ")";
   case Val::Kind::None: break;
   }
@@ -272,6 +274,8 @@ private:
   static Val embedding(Generator &g, BuiltinCall &c);
   static Val take(Generator &g, BuiltinCall &c);
   static Val split(Generator &g, BuiltinCall &c);
+  bool listOfTensors(const Val &v);
+  Val joinLists(const Val &lhs, const Val &rhs, SMLoc loc, Scope &scope);
   bool bindAssigned(const AssignStmt &assign, const Val &v, Scope &scope);
   mlir::Value gatherRows(mlir::Value table, mlir::Value ids, Location l);
   Val idsArg(BuiltinCall &c, unsigned i);
@@ -950,10 +954,15 @@ Val Generator::eval(const Expr &expr, Scope &scope) {
     return evalIndex(cast<IndexExpr>(expr), scope);
   case Expr::Kind::Array: {
     // Checked when used, so a literal can initialise a param of any dtype.
+    // A list of tensors (`[h]`, or `[]` to start one) is evaluated when
+    // joined or used.
+    Val array = Val::ofName(Val::Kind::Array, "", expr.getLoc(), &expr);
+    if (listOfTensors(array))
+      return array;
     SmallVector<double> values;
     if (!literalType(expr, values))
       return {};
-    return Val::ofName(Val::Kind::Array, "", expr.getLoc(), &expr);
+    return array;
   }
   }
   return {};
@@ -998,6 +1007,14 @@ Val Generator::evalBinary(const BinaryExpr &expr, Scope &scope) {
   if (!rhs.ok())
     return {};
   StringRef op = toString(expr.op);
+
+  // Lists of tensors join with '+', as Python's: `hs = hs + [h]`.
+  auto isList = [&](const Val &v) {
+    return (v.kind == Val::Kind::Tuple && v.name == "list") ||
+           (v.kind == Val::Kind::Array && listOfTensors(v));
+  };
+  if (expr.op == BinaryExpr::Op::Add && isList(lhs) && isList(rhs))
+    return joinLists(lhs, rhs, expr.getLoc(), scope);
 
   // Compile-time arithmetic on numbers (dims, counts).
   if (lhs.kind == Val::Kind::Number && rhs.kind == Val::Kind::Number) {
@@ -2385,6 +2402,14 @@ Val Generator::pad(Generator &g, BuiltinCall &c) {
 std::optional<SmallVector<Val>> Generator::tensorList(BuiltinCall &c,
                                                       unsigned i) {
   auto *array = dyn_cast<ArrayExpr>(c.arg(i));
+  if (!array) {
+    // A list built in a repeat: `hs = hs + [h]`.
+    Val v = eval(*c.arg(i), c.scope);
+    if (!v.ok())
+      return std::nullopt;
+    if (v.kind == Val::Kind::Tuple && v.name == "list" && !v.elements.empty())
+      return SmallVector<Val>(v.elements.begin(), v.elements.end());
+  }
   if (!array || array->elements.empty()) {
     diags.error(c.argLoc(i), c.name() + " needs a list of tensors, as [a, b]");
     return std::nullopt;
@@ -2823,12 +2848,52 @@ Val Generator::take(Generator &g, BuiltinCall &c) {
                        c.loc());
 }
 
+/// Whether an array literal is empty or holds tensors (an array of
+/// numbers is a constant, not a list).
+bool Generator::listOfTensors(const Val &v) {
+  auto *array = dyn_cast_or_null<ArrayExpr>(v.expr);
+  if (!array)
+    return false;
+  if (array->elements.empty())
+    return true;
+  const Expr *first = array->elements.front().get();
+  if (auto *neg = dyn_cast<UnaryExpr>(first))
+    first = neg->operand.get();
+  return !isa<NumberExpr>(first) && !isa<ArrayExpr>(first);
+}
+
+/// lhs + rhs for lists: their tensors in order, as a list value.
+Val Generator::joinLists(const Val &lhs, const Val &rhs, SMLoc loc,
+                         Scope &scope) {
+  Val list;
+  list.kind = Val::Kind::Tuple;
+  list.name = "list";
+  list.loc = loc;
+  for (const Val *side : {&lhs, &rhs}) {
+    if (side->kind == Val::Kind::Tuple) {
+      list.elements.insert(list.elements.end(), side->elements.begin(),
+                           side->elements.end());
+      continue;
+    }
+    for (const ExprPtr &e : cast<ArrayExpr>(side->expr)->elements) {
+      Val v = eval(*e, scope);
+      if (!v.ok())
+        return {};
+      if (v.kind != Val::Kind::Tensor)
+        return fail(e->getLoc(), "a list holds tensors, got " + describe(v));
+      list.elements.push_back(v);
+    }
+  }
+  return list;
+}
+
 /// `name = value` binds a value; `a, b = value` binds the pieces of a
 /// split, one name each.
 bool Generator::bindAssigned(const AssignStmt &assign, const Val &v,
                              Scope &scope) {
   size_t names = assign.more.size() + 1;
-  if (v.kind == Val::Kind::Tuple && names != v.elements.size()) {
+  bool list = v.kind == Val::Kind::Tuple && v.name == "list";
+  if (v.kind == Val::Kind::Tuple && !list && names != v.elements.size()) {
     diags.error(assign.getLoc(),
                 v.name + " gives " + std::to_string(v.elements.size()) +
                     " tensors; name each (" +
@@ -2836,13 +2901,13 @@ bool Generator::bindAssigned(const AssignStmt &assign, const Val &v,
                     v.name + "(...)), not " + std::to_string(names));
     return false;
   }
-  if (v.kind != Val::Kind::Tuple && names > 1) {
+  if ((v.kind != Val::Kind::Tuple || list) && names > 1) {
     diags.error(assign.getLoc(),
                 std::to_string(names) +
                     " names, but the value is one: " + describe(v));
     return false;
   }
-  if (names == 1) {
+  if (names == 1) { // a value, or a list (`hs = hs + [h]`)
     scope.values[assign.name] = v;
     return true;
   }

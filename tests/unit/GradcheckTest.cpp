@@ -202,6 +202,22 @@ const Case kOps[] = {
       i, f = chunk(x, 2, axis = -1)
       return sum(square(a) * c[:, 0:1]) + sum(b * c) + sum(tanh(d))
              + sum(square(i - f) * c[:, 0:1]) })"},
+    // An LSTM written once and unrolled over 3 steps: the state carried by
+    // rebinding, the gates chunked, the outputs collected in a list.
+    {"lstm_repeat", R"(model M(c: f32[2, 3, 2]) {
+      param x: f32[2, 3, 2] = normal
+      param w: f32[2, 8] = normal
+      param u: f32[2, 8] = normal
+      h = x[:, 0] * 0
+      cell = h
+      hs = []
+      repeat t in 3 {
+        i, f, g, o = chunk(x[:, t] @ w + h @ u, 4, axis = 1)
+        cell = sigmoid(f) * cell + sigmoid(i) * tanh(g)
+        h = sigmoid(o) * tanh(cell)
+        hs = hs + [h]
+      }
+      return sum(stack(hs, axis = 1) * c) })"},
     {"matmul_broadcast", R"(model M(c: f32[2, 3, 4, 2]) {
       param a: f32[2, 3, 4, 5] = normal
       param b: f32[2, 1, 5, 2] = normal
