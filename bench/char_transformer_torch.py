@@ -56,3 +56,35 @@ class CharTransformer(nn.Module):
     def forward(self, x):
         h = F.embedding(x, self.tokens) + self.positions
         return self.out(self.norm(self.blocks(h))).reshape(-1, 256)
+
+    def load_nabla(self, params):
+        """Sets every parameter from nabla's, by name (numpy arrays); linear
+        weights are transposed: nabla's are [in, out], torch's [out, in]."""
+        rename = {"Norm_1": "norm1", "Norm_2": "norm2", "Linear_1": "up",
+                  "Linear_2": "down", "Attention_1.Linear_1": "attention.q",
+                  "Attention_1.Linear_2": "attention.k",
+                  "Attention_1.Linear_3": "attention.v",
+                  "Attention_1.Linear_4": "attention.o"}
+        field = {"w": "weight", "b": "bias", "weight": "weight",
+                 "bias": "bias"}
+        state = self.state_dict()
+        for name, value in params.items():
+            parts = name.split(".")
+            if len(parts) == 1:
+                key = name  # tokens, positions
+            elif parts[0].startswith("Block_"):
+                block = int(parts[0][len("Block_"):]) - 1
+                layer = rename[".".join(parts[1:-1])]
+                key = f"blocks.{block}.{layer}.{field[parts[-1]]}"
+            else:
+                top = {"Norm_1": "norm", "Linear_1": "out"}[parts[0]]
+                key = f"{top}.{field[parts[-1]]}"
+            tensor = torch.from_numpy(
+                value.T.copy() if parts[-1] == "w" else value.copy())
+            if state[key].shape != tensor.shape:
+                raise ValueError(f"{name} -> {key}: {tuple(tensor.shape)} vs "
+                                 f"{tuple(state[key].shape)}")
+            state[key] = tensor
+        if len(params) != len(state):
+            raise ValueError("nabla's parameters and the model's differ")
+        self.load_state_dict(state)
