@@ -302,6 +302,8 @@ private:
   Val weightArg(BuiltinCall &c, unsigned i, const Val &x, int64_t spatial,
                 StringRef layout);
   std::optional<int64_t> intArg(BuiltinCall &c, unsigned i);
+  std::optional<int64_t> axisArg(BuiltinCall &c, unsigned i,
+                                 RankedTensorType type);
   std::optional<Window> poolWindow(BuiltinCall &c, int64_t spatial);
   mlir::Value padSpatial(mlir::Value x, ArrayRef<int64_t> low,
                          ArrayRef<int64_t> high, double value, SMLoc l);
@@ -1984,6 +1986,22 @@ std::optional<int64_t> Generator::intArg(BuiltinCall &c, unsigned i) {
                  "'" + std::string(c.builtin.params[i].name) + "'");
 }
 
+/// Argument `i`, an axis of `type` (negative counts from the end), made
+/// non-negative; out of range, an error at the argument.
+std::optional<int64_t> Generator::axisArg(BuiltinCall &c, unsigned i,
+                                          RankedTensorType type) {
+  auto axis = intArg(c, i);
+  if (!axis)
+    return std::nullopt;
+  int64_t a = normalizeAxis(*axis, type.getRank());
+  if (a < 0) {
+    fail(c.argLoc(i), "axis " + std::to_string(*axis) +
+                          " is out of range for " + formatType(type));
+    return std::nullopt;
+  }
+  return a;
+}
+
 /// A float tensor argument of shape [N, C, spatial...].
 Val Generator::imageArg(BuiltinCall &c, unsigned i, int64_t spatial) {
   Val x = floatArg(c, i);
@@ -2711,15 +2729,12 @@ Val Generator::layerNorm(Generator &g, BuiltinCall &c) {
 /// nor underflows; its gradient is softmax(x).
 Val Generator::logsumexp(Generator &g, BuiltinCall &c) {
   Val x = g.floatArg(c, 0);
-  auto axis = x.ok() ? g.intArg(c, 1) : std::nullopt;
+  auto axis = x.ok() ? g.axisArg(c, 1, x.type()) : std::nullopt;
   auto keep = axis ? g.intArg(c, 2) : std::nullopt;
   if (!keep)
     return {};
   RankedTensorType type = x.type();
-  int64_t a = normalizeAxis(*axis, type.getRank());
-  if (a < 0)
-    return g.fail(c.argLoc(1), "axis " + std::to_string(*axis) +
-                                   " is out of range for " + formatType(type));
+  int64_t a = *axis;
   OpBuilder &b = g.builder;
   Location l = g.loc(c.loc());
   SmallVector<int64_t> axes = {a};
@@ -2797,15 +2812,11 @@ Val Generator::embedding(Generator &g, BuiltinCall &c) {
 Val Generator::take(Generator &g, BuiltinCall &c) {
   Val x = g.floatArg(c, 0);
   Val ids = x.ok() ? g.idsArg(c, 1) : Val();
-  auto axisArg = ids.ok() ? g.intArg(c, 2) : std::nullopt;
+  auto axisArg = ids.ok() ? g.axisArg(c, 2, x.type()) : std::nullopt;
   if (!axisArg)
     return {};
   RankedTensorType xt = x.type(), it = ids.type();
-  int64_t rank = xt.getRank();
-  int64_t axis = rank > 0 ? normalizeAxis(*axisArg, rank) : -1;
-  if (axis < 0)
-    return g.fail(c.argLoc(2), "axis " + std::to_string(*axisArg) +
-                                   " is out of range for " + formatType(xt));
+  int64_t rank = xt.getRank(), axis = *axisArg;
   OpBuilder &b = g.builder;
   Location l = g.loc(c.loc());
   // x as [V, R]: the axis first, the other dims (in order) flattened.
@@ -2925,15 +2936,11 @@ bool Generator::bindAssigned(const AssignStmt &assign, const Val &v,
 /// Each piece is a slice, so its gradient lands in its part of x's.
 Val Generator::split(Generator &g, BuiltinCall &c) {
   Val x = g.tensorArg(c, 0);
-  auto axisArg = x.ok() ? g.intArg(c, 2) : std::nullopt;
+  auto axisArg = x.ok() ? g.axisArg(c, 2, x.type()) : std::nullopt;
   if (!axisArg)
     return {};
   RankedTensorType type = x.type();
-  int64_t rank = type.getRank();
-  int64_t axis = rank > 0 ? normalizeAxis(*axisArg, rank) : -1;
-  if (axis < 0)
-    return g.fail(c.argLoc(2), "axis " + std::to_string(*axisArg) +
-                                   " is out of range for " + formatType(type));
+  int64_t rank = type.getRank(), axis = *axisArg;
   int64_t extent = type.getDimSize(axis);
   SmallVector<int64_t> sizes;
   const Expr *sizesExpr = c.arg(1);
