@@ -303,7 +303,7 @@ std::vector<TrainSetting> makeTable() {
       "a non-negative integer"));
   t.push_back(path("checkpoint", "PATH",
                    "Write a checkpoint after each epoch (train); read it "
-                   "(eval)",
+                   "(eval, sample)",
                    [](C &c) -> std::string & { return c.checkpoint; }));
   t.push_back(path("resume", "PATH", "Continue training from a checkpoint",
                    [](C &c) -> std::string & { return c.resume; }));

@@ -43,7 +43,7 @@ static cl::list<std::string>
          cl::value_desc("NAME=SIZE"), cl::cat(category));
 static cl::opt<uint64_t> seed("seed",
                               cl::desc("Seed for parameter initialization "
-                                       "(default 0)"),
+                                       "(sample: for its draws; default 0)"),
                               cl::init(0), cl::cat(category));
 static cl::opt<bool> json("json", cl::desc("Print results as one JSON object"),
                           cl::cat(category));
