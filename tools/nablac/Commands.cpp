@@ -26,10 +26,6 @@ namespace nabla::tools {
 
 namespace {
 
-llvm::Error usageError(const llvm::Twine &message) {
-  return makeError("error: " + message);
-}
-
 /// `N=128` pairs from --dim.
 llvm::Error parseDims(llvm::ArrayRef<std::string> specs,
                       std::map<std::string, int64_t> &dims) {

@@ -13,10 +13,6 @@ namespace nabla::tools {
 
 namespace {
 
-llvm::Error usage(const llvm::Twine &message) {
-  return makeError("error: " + message);
-}
-
 /// splitmix64: a stream of 64-bit numbers fixed by the seed on every
 /// machine (std::uniform_real_distribution's is not).
 class Rng {
@@ -52,25 +48,27 @@ llvm::Expected<Roles> findRoles(const Signature &sig) {
       break;
     }
   if (!r.ids)
-    return usage("model " + sig.function +
-                 " has no input of byte ids to sample with: sample needs an "
-                 "input i32[N, T] (a window of T bytes)");
+    return usageError(
+        "model " + sig.function +
+        " has no input of byte ids to sample with: sample needs an "
+        "input i32[N, T] (a window of T bytes)");
   for (size_t i = 0; i < sig.outputs.size(); ++i) {
     const TensorInfo &o = sig.outputs[i];
     if (o.type != ElementType::I32 && o.shape.size() == 3 &&
         o.shape[1] == r.window) {
       if (o.shape[2] != 256)
-        return usage("output " + o.name + " of model " + sig.function +
-                     " has " + llvm::Twine(o.shape[2]) +
-                     " logits per position; sampling bytes needs 256");
+        return usageError("output " + o.name + " of model " + sig.function +
+                          " has " + llvm::Twine(o.shape[2]) +
+                          " logits per position; sampling bytes needs 256");
       r.logits = static_cast<int>(i);
       return r;
     }
   }
-  return usage("model " + sig.function +
-               " has no output of next-byte logits: sample needs an output "
-               "f32[N, " +
-               llvm::Twine(r.window) + ", 256] (the logits at every position)");
+  return usageError(
+      "model " + sig.function +
+      " has no output of next-byte logits: sample needs an output "
+      "f32[N, " +
+      llvm::Twine(r.window) + ", 256] (the logits at every position)");
 }
 
 /// Draws a byte from `logits` at `temperature` (0: the likeliest).
@@ -100,12 +98,12 @@ llvm::Expected<SampleResult> sample(const Source &source,
                                     const SampleOptions &options,
                                     llvm::raw_ostream &out) {
   if (options.tokens < 1)
-    return usage("--tokens must be 1 or more");
+    return usageError("--tokens must be 1 or more");
   if (!(options.temperature >= 0) || !std::isfinite(options.temperature))
-    return usage("--temperature must be 0 (the likeliest byte) or more");
+    return usageError("--temperature must be 0 (the likeliest byte) or more");
   if (options.checkpoint.empty())
-    return usage("sample needs the trained parameters: --checkpoint PATH "
-                 "(written by nablac train --checkpoint PATH)");
+    return usageError("sample needs the trained parameters: --checkpoint PATH "
+                      "(written by nablac train --checkpoint PATH)");
   auto checkpoint = readCheckpoint(options.checkpoint);
   if (!checkpoint)
     return checkpoint.takeError();
@@ -120,9 +118,10 @@ llvm::Expected<SampleResult> sample(const Source &source,
   if (!roles)
     return roles.takeError();
   if (roles->ids->shape[0] != 1)
-    return usage("sample draws one window at a time: the ids' first dim must "
-                 "be N (bound to 1), not " +
-                 llvm::Twine(roles->ids->shape[0]));
+    return usageError(
+        "sample draws one window at a time: the ids' first dim must "
+        "be N (bound to 1), not " +
+        llvm::Twine(roles->ids->shape[0]));
   auto held = heldFromCheckpoint(*checkpoint, sig, options.checkpoint);
   if (!held)
     return held.takeError();

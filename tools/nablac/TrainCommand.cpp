@@ -31,11 +31,11 @@
 
 namespace nabla::tools {
 
-namespace {
-
-llvm::Error usage(const llvm::Twine &message) {
+llvm::Error usageError(const llvm::Twine &message) {
   return makeError("error: " + message);
 }
+
+namespace {
 
 //===----------------------------------------------------------------------===//
 // The train block
@@ -104,8 +104,9 @@ llvm::Error readTrainBlock(const Source &source, TrainConfig &config) {
 /// What no single setting can check.
 llvm::Error checkConfig(const TrainConfig &c) {
   if (c.data.empty())
-    return usage("no training data: give --data FILE or a `data = \"...\"` "
-                 "setting in the model's train block");
+    return usageError(
+        "no training data: give --data FILE or a `data = \"...\"` "
+        "setting in the model's train block");
   return llvm::Error::success();
 }
 
@@ -123,8 +124,8 @@ llvm::Expected<Dataset> load(llvm::StringRef data, llvm::StringRef labels,
     return readText(data, textWindow);
   if (hasSuffix(data, ".npy")) {
     if (labels.empty())
-      return usage(data + ": a .npy data set needs its targets: labels = "
-                          "\"FILE.npy\"");
+      return usageError(data + ": a .npy data set needs its targets: labels = "
+                               "\"FILE.npy\"");
     return readNpyDataset(data, labels, classes);
   }
   if (!labels.empty()) {
@@ -137,9 +138,9 @@ llvm::Expected<Dataset> load(llvm::StringRef data, llvm::StringRef labels,
     for (int64_t i = 0; i < targets.getNumElements(); ++i) {
       double label = targets.get(i);
       if (label < 0 || label >= classes)
-        return usage(labels + ": label " + llvm::Twine(int64_t(label)) +
-                     " of item " + llvm::Twine(i) + " is out of range [0, " +
-                     llvm::Twine(classes) + ")");
+        return usageError(labels + ": label " + llvm::Twine(int64_t(label)) +
+                          " of item " + llvm::Twine(i) +
+                          " is out of range [0, " + llvm::Twine(classes) + ")");
     }
     return idx;
   }
@@ -157,12 +158,13 @@ struct Data {
 llvm::Expected<Data> loadData(const TrainConfig &c, int64_t classes,
                               int64_t textWindow) {
   if (c.text && c.scale != "none")
-    return usage("scale = " + c.scale +
-                 " does not apply to text data (its "
-                 "bytes are token ids)");
+    return usageError("scale = " + c.scale +
+                      " does not apply to text data (its "
+                      "bytes are token ids)");
   if (c.text && textWindow < 1)
-    return usage("text data is windows of byte ids: the model's first input "
-                 "must be i32[N, T] (T, the window, from the model)");
+    return usageError(
+        "text data is windows of byte ids: the model's first input "
+        "must be i32[N, T] (T, the window, from the model)");
   auto all = load(c.data, c.labels, classes, textWindow);
   if (!all)
     return all.takeError();
@@ -180,10 +182,10 @@ llvm::Expected<Data> loadData(const TrainConfig &c, int64_t classes,
   }
   if (d.test.getNumRows() > 0 &&
       d.test.features.getShape()[1] != d.train.features.getShape()[1])
-    return usage("the test set has " +
-                 llvm::Twine(d.test.features.getShape()[1]) +
-                 " features per row but the training set has " +
-                 llvm::Twine(d.train.features.getShape()[1]));
+    return usageError("the test set has " +
+                      llvm::Twine(d.test.features.getShape()[1]) +
+                      " features per row but the training set has " +
+                      llvm::Twine(d.train.features.getShape()[1]));
   Scaler::Kind kind = c.scale == "standardize" ? Scaler::Kind::Standardize
                       : c.scale == "minmax"    ? Scaler::Kind::MinMax
                       : c.scale == "divide"    ? Scaler::Kind::Divide
@@ -217,9 +219,9 @@ llvm::Expected<Binding> bindInputs(const Source &source,
     if (a.role == TensorInfo::Role::Input)
       inputs.push_back(&a);
   if (inputs.size() != 2)
-    return usage("model " + sig->function + " has " +
-                 llvm::Twine(inputs.size()) +
-                 " inputs; training needs two: the features and the targets");
+    return usageError(
+        "model " + sig->function + " has " + llvm::Twine(inputs.size()) +
+        " inputs; training needs two: the features and the targets");
   Binding b;
   b.features = inputs[0]->name;
   b.targets = inputs[1]->name;
@@ -248,8 +250,8 @@ llvm::Error checkFeatures(Dataset &d, const Binding &b, llvm::StringRef file) {
     d.features = d.features.convertTo(ElementType::F32);
   if (d.features.getElementType() != ElementType::I32 &&
       b.featureType == ElementType::I32)
-    return usage(file + ": the model's input '" + b.features +
-                 "' takes integers (token ids), but the data has floats");
+    return usageError(file + ": the model's input '" + b.features +
+                      "' takes integers (token ids), but the data has floats");
   if (!b.classification && d.targets.getElementType() == ElementType::I32 &&
       d.targets.getRank() == 2)
     d.targets = d.targets.convertTo(ElementType::F32);
@@ -258,16 +260,17 @@ llvm::Error checkFeatures(Dataset &d, const Binding &b, llvm::StringRef file) {
     want *= s;
   int64_t have = d.features.getShape()[1];
   if (want != have)
-    return usage(file + ": rows have " + llvm::Twine(have) +
-                 " features, but the model's input '" + b.features +
-                 "' takes " + llvm::Twine(want) + " per row");
+    return usageError(file + ": rows have " + llvm::Twine(have) +
+                      " features, but the model's input '" + b.features +
+                      "' takes " + llvm::Twine(want) + " per row");
   if (!b.classification && d.targets.getElementType() == ElementType::I32)
-    return usage("the model's targets '" + b.targets +
-                 "' are floats, but the data has class labels");
+    return usageError("the model's targets '" + b.targets +
+                      "' are floats, but the data has class labels");
   if (b.classification && d.targets.getElementType() != ElementType::I32)
-    return usage("the model's targets '" + b.targets +
-                 "' are class labels (i32), but the data has float targets "
-                 "(set `classes` in the train block)");
+    return usageError(
+        "the model's targets '" + b.targets +
+        "' are class labels (i32), but the data has float targets "
+        "(set `classes` in the train block)");
   return llvm::Error::success();
 }
 
@@ -414,9 +417,9 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
   int64_t classes = config.classes > 0 ? config.classes : binding->classes;
   if (binding->classification && config.classes > 0 && binding->classes > 0 &&
       config.classes != binding->classes)
-    return usage("classes = " + llvm::Twine(config.classes) +
-                 " but the model's cross_entropy has " +
-                 llvm::Twine(binding->classes) + " classes");
+    return usageError("classes = " + llvm::Twine(config.classes) +
+                      " but the model's cross_entropy has " +
+                      llvm::Twine(binding->classes) + " classes");
   auto data = loadData(config, binding->classification ? classes : 0,
                        textWindow(config, *binding));
   if (!data)
@@ -429,14 +432,15 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                                                        : config.testData))
       return std::move(e);
   if (config.augment.enabled() && binding->featureShape.size() < 2)
-    return usage("augment = " + config.augmentText +
-                 " changes images, but the model's input '" +
-                 binding->features + "' has one dim per row; declare it as " +
-                 "[N, C, H, W] (or [N, H, W])");
+    return usageError("augment = " + config.augmentText +
+                      " changes images, but the model's input '" +
+                      binding->features +
+                      "' has one dim per row; declare it as " +
+                      "[N, C, H, W] (or [N, H, W])");
   int64_t stepsPerEpoch =
       data->train.getNumRows() / (config.batch * config.train.step.accumulate);
   if (stepsPerEpoch == 0)
-    return usage(
+    return usageError(
         "the training set has " + llvm::Twine(data->train.getNumRows()) +
         " rows, fewer than one step (batch " + llvm::Twine(config.batch) +
         " x accumulate " + llvm::Twine(config.train.step.accumulate) + ")");
@@ -459,7 +463,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     if (!checkpoint)
       return checkpoint.takeError();
     if (auto e = (*trainer)->restore(*checkpoint))
-      return usage(config.resume + ": " + llvm::toString(std::move(e)));
+      return usageError(config.resume + ": " + llvm::toString(std::move(e)));
     out << "resumed from " << config.resume << " at step "
         << (*trainer)->getStep() << "\n";
   }
@@ -470,7 +474,8 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     metrics = std::make_unique<llvm::raw_fd_ostream>(
         config.metrics, ec, llvm::sys::fs::OF_Append | llvm::sys::fs::OF_Text);
     if (ec)
-      return usage("cannot open '" + config.metrics + "': " + ec.message());
+      return usageError("cannot open '" + config.metrics +
+                        "': " + ec.message());
   }
   bool terminal = llvm::sys::Process::StandardErrIsDisplayed();
   std::optional<RunLog> log;
@@ -564,10 +569,10 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
         return (*trainer)->locateNonFinite(source, micro[0]);
       }
       if (!std::isfinite(r->loss))
-        return usage("the loss became " +
-                     llvm::Twine(r->loss > 0 ? "inf" : "NaN") + " at step " +
-                     llvm::Twine((*trainer)->getStep()) +
-                     " (try a smaller learning rate, or --clip-norm)");
+        return usageError("the loss became " +
+                          llvm::Twine(r->loss > 0 ? "inf" : "NaN") +
+                          " at step " + llvm::Twine((*trainer)->getStep()) +
+                          " (try a smaller learning rate, or --clip-norm)");
       int64_t done = (*trainer)->getStep();
       if (config.gradReportEvery > 0 && done % config.gradReportEvery == 0) {
         // The step's gradient was taken after done - 1 updates.
@@ -702,7 +707,7 @@ heldFromCheckpoint(const Checkpoint &checkpoint, const Signature &signature,
     auto t = checkpointTensor(
         checkpoint, a.isParam ? "param:" + a.name : a.name, a.type, a.shape);
     if (!t)
-      return usage(path + ": " + llvm::toString(t.takeError()));
+      return usageError(path + ": " + llvm::toString(t.takeError()));
     held[a.name] = *t;
   }
   return held;
@@ -746,7 +751,7 @@ llvm::Error setFromFlag(TrainConfig &c, llvm::StringRef flag,
                         llvm::StringRef value) {
   const TrainSetting *setting = findTrainSetting(flag);
   if (!setting)
-    return usage("unknown training option --" + flag);
+    return usageError("unknown training option --" + flag);
   // --data replaces the block's data whole: `text(FILE)` is a text corpus
   // (as in a train block), anything else a file of rows.
   if (setting->name == "data") {
@@ -756,8 +761,8 @@ llvm::Error setFromFlag(TrainConfig &c, llvm::StringRef flag,
       value = inner;
   }
   if (auto problem = setting->set(c, value.trim()))
-    return usage("--" + setting->flag() + " " + value + ": must be " +
-                 *problem);
+    return usageError("--" + setting->flag() + " " + value + ": must be " +
+                      *problem);
   return llvm::Error::success();
 }
 

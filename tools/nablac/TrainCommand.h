@@ -48,6 +48,10 @@ struct TrainConfig {
   std::string onNonFinite = "stop";
 };
 
+/// A usage error: "error: " and the message (a flag or setting that
+/// cannot be taken), for every nablac command.
+llvm::Error usageError(const llvm::Twine &message);
+
 /// The train block of `source`, then `overrides` (flag name, value), e.g.
 /// {"lr", "0.01"}, {"epochs", "5"}. Errors name the setting and position.
 llvm::Expected<TrainConfig>
