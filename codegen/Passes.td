@@ -259,7 +259,8 @@ def NablaCpuOutlineKernels
                          "Outline only functions with at least this many "
                          "top-level loop nests">];
   let dependentDialects = ["mlir::func::FuncDialect",
-                           "mlir::LLVM::LLVMDialect"];
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::memref::MemRefDialect"];
 }
 
 def NablaCpuStridedCopies

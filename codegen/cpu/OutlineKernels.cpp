@@ -15,9 +15,12 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringMap.h"
 
 namespace nabla {
 #define GEN_PASS_DEF_NABLACPUOUTLINEKERNELS
@@ -54,19 +57,78 @@ bool isCloneableConstant(Value v) {
          def->hasTrait<OpTrait::ConstantLike>();
 }
 
+/// `v` passed as a view with a dynamic offset when its type fixes one: a
+/// slice `x[:, t]` of each position of an unrolled loop is then the same
+/// argument type, and the kernels that read them can be merged.
+Value withDynamicOffset(OpBuilder &b, Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  auto layout = type ? dyn_cast<StridedLayoutAttr>(type.getLayout()) : nullptr;
+  if (!layout || ShapedType::isDynamic(layout.getOffset()))
+    return v;
+  auto dynamic = MemRefType::get(type.getShape(), type.getElementType(),
+                                 StridedLayoutAttr::get(b.getContext(),
+                                                        ShapedType::kDynamic,
+                                                        layout.getStrides()),
+                                 type.getMemorySpace());
+  return memref::CastOp::create(b, v.getLoc(), dynamic, v);
+}
+
+/// Whether `user` accepts a memref operand of any layout, its own types
+/// unchanged: it reads or writes through the descriptor.
+bool layoutAgnostic(Operation *user) {
+  return isa<memref::LoadOp, memref::StoreOp, memref::DimOp, memref::CopyOp,
+             vector::TransferReadOp, vector::TransferWriteOp, vector::LoadOp,
+             vector::StoreOp, vector::MaskedLoadOp, vector::MaskedStoreOp,
+             linalg::LinalgOp>(user);
+}
+
+/// `v` was typed `old` (a static offset) and is now typed with a dynamic
+/// one: its users follow. A subview's result takes a dynamic offset too,
+/// and its users follow in turn; any other user gets a cast back to the
+/// type it was built for (a no-op once lowered).
+void relaxUses(Value v, Type old) {
+  SmallVector<OpOperand *> uses;
+  for (OpOperand &use : v.getUses())
+    uses.push_back(&use);
+  for (OpOperand *use : uses) {
+    Operation *user = use->getOwner();
+    if (layoutAgnostic(user))
+      continue;
+    if (auto view = dyn_cast<memref::SubViewOp>(user);
+        view && use->get() == view.getSource()) {
+      auto type = view.getType();
+      auto layout = dyn_cast<StridedLayoutAttr>(type.getLayout());
+      if (layout && !ShapedType::isDynamic(layout.getOffset())) {
+        view.getResult().setType(MemRefType::get(
+            type.getShape(), type.getElementType(),
+            StridedLayoutAttr::get(v.getContext(), ShapedType::kDynamic,
+                                   layout.getStrides()),
+            type.getMemorySpace()));
+        relaxUses(view.getResult(), type);
+        continue;
+      }
+    }
+    OpBuilder b(user);
+    use->set(memref::CastOp::create(b, user->getLoc(), old, v));
+  }
+}
+
 /// Moves `kernel` into a new private function `name` (constants it uses
 /// cloned in, every other captured value an argument) and calls it there.
 /// noinline: LLVM would inline a function called once, undoing the split.
-void outline(Operation *kernel, StringRef name, SymbolTable &symbols) {
+func::FuncOp outline(Operation *kernel, StringRef name, SymbolTable &symbols) {
   llvm::SetVector<Value> captured = capturedValues(kernel);
-  SmallVector<Value> arguments;
+  OpBuilder before(kernel);
+  SmallVector<Value> arguments, passed;
   for (Value v : captured)
-    if (!isCloneableConstant(v))
+    if (!isCloneableConstant(v)) {
       arguments.push_back(v);
+      passed.push_back(withDynamicOffset(before, v));
+    }
 
   auto parent = kernel->getParentOfType<func::FuncOp>();
   OpBuilder b(parent);
-  auto type = b.getFunctionType(ValueRange(arguments).getTypes(), {});
+  auto type = b.getFunctionType(ValueRange(passed).getTypes(), {});
   auto func = func::FuncOp::create(b, kernel->getLoc(), name, type);
   func.setPrivate();
   // Internal: no symbol, and no packed wrapper from the ExecutionEngine.
@@ -82,12 +144,58 @@ void outline(Operation *kernel, StringRef name, SymbolTable &symbols) {
   for (Value v : captured)
     if (isCloneableConstant(v))
       mapping.map(v, b.clone(*v.getDefiningOp())->getResult(0));
-  b.clone(*kernel, mapping);
+  Operation *moved = b.clone(*kernel, mapping);
+  for (auto [original, argument] : llvm::zip(arguments, body->getArguments()))
+    if (argument.getType() != original.getType())
+      relaxUses(argument, original.getType());
+  // The group's name is the function's now; left on the op it would keep
+  // identical kernels of different groups apart.
+  moved->removeAttr(nabla::attrs::kGroup);
   func::ReturnOp::create(b, kernel->getLoc());
 
-  b.setInsertionPoint(kernel);
-  func::CallOp::create(b, kernel->getLoc(), func, arguments);
+  func::CallOp::create(before, kernel->getLoc(), func, passed);
   kernel->erase();
+  return func;
+}
+
+/// The text of `func` without its name: equal for two kernels that do the
+/// same work on arguments of the same types.
+std::string bodyKey(func::FuncOp func) {
+  // A local scope: printing relative to the module would number the whole
+  // module's values for every kernel.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  func.print(os, OpPrintingFlags().useLocalScope());
+  std::string name = ("@" + func.getSymName()).str();
+  if (size_t at = text.find(name); at != std::string::npos)
+    text.erase(at, name.size());
+  return text;
+}
+
+/// Merges outlined kernels with the same body into one function: an
+/// unrolled loop (`repeat t in T`) makes T copies of each kernel of its
+/// body, and LLVM would otherwise optimise and compile each copy.
+void mergeDuplicates(ModuleOp module, ArrayRef<func::FuncOp> outlined) {
+  llvm::StringMap<func::FuncOp> first;
+  DenseMap<StringAttr, FlatSymbolRefAttr> replacement;
+  for (func::FuncOp func : outlined) {
+    auto [it, inserted] = first.try_emplace(bodyKey(func), func);
+    if (inserted)
+      continue;
+    replacement[func.getSymNameAttr()] =
+        FlatSymbolRefAttr::get(it->second.getSymNameAttr());
+  }
+  if (replacement.empty())
+    return;
+  // One walk for all calls: a walk per merged kernel would be quadratic.
+  module.walk([&](func::CallOp call) {
+    auto it = replacement.find(call.getCalleeAttr().getAttr());
+    if (it != replacement.end())
+      call.setCalleeAttr(it->second);
+  });
+  for (func::FuncOp func : outlined)
+    if (replacement.count(func.getSymNameAttr()))
+      func.erase();
 }
 
 struct NablaCpuOutlineKernelsPass
@@ -98,6 +206,7 @@ struct NablaCpuOutlineKernelsPass
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
+    SmallVector<func::FuncOp> outlined;
     for (func::FuncOp func : funcs) {
       if (func.isExternal())
         continue;
@@ -108,8 +217,10 @@ struct NablaCpuOutlineKernelsPass
       if (static_cast<int64_t>(kernels.size()) < minKernels)
         continue;
       for (auto [i, kernel] : llvm::enumerate(kernels))
-        outline(kernel, kernelName(func, kernel, i), symbols);
+        outlined.push_back(
+            outline(kernel, kernelName(func, kernel, i), symbols));
     }
+    mergeDuplicates(module, outlined);
   }
 
   /// `@M_train_step_group_3` for a fusion group, `@M_train_step_kernel_7`
