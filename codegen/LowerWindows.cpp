@@ -323,6 +323,76 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
   }
 };
 
+/// On the CPU, each input copied into its box of one new buffer
+/// (tensor.insert_slice: a strided copy once bufferized). Portable, one
+/// generic over the result, each element read from the input whose range
+/// along the axis holds it (indices clamped, so every read is in bounds).
+struct ConcatLowering : OpRewritePattern<ConcatOp> {
+  ConcatLowering(MLIRContext *ctx, bool asCopy)
+      : OpRewritePattern(ctx), asCopy(asCopy) {}
+  bool asCopy;
+  LogicalResult matchAndRewrite(ConcatOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = op.getType();
+    Location loc = op.getLoc();
+    int64_t axis = op.getAxis(), rank = type.getRank();
+    SmallVector<int64_t> starts;
+    int64_t offset = 0;
+    for (Value input : op.getInputs()) {
+      starts.push_back(offset);
+      offset += typeOf(input).getDimSize(axis);
+    }
+    if (asCopy) {
+      Value result = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                             type.getElementType());
+      for (auto [input, start] : llvm::zip(op.getInputs(), starts)) {
+        SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)),
+            sizes, strides(rank, rewriter.getIndexAttr(1));
+        offsets[axis] = rewriter.getIndexAttr(start);
+        for (int64_t d : typeOf(input).getShape())
+          sizes.push_back(rewriter.getIndexAttr(d));
+        result = tensor::InsertSliceOp::create(rewriter, loc, input, result,
+                                               offsets, sizes, strides);
+      }
+      rewriter.replaceOp(op, result);
+      return success();
+    }
+    Value result = buildIndexed(
+        rewriter, loc, type, [&](OpBuilder &b, Location l) -> Value {
+          auto index = [&](int64_t v) -> Value {
+            return arith::ConstantIndexOp::create(b, l, v);
+          };
+          SmallVector<Value> at;
+          for (int64_t i = 0; i < rank; ++i)
+            at.push_back(linalg::IndexOp::create(b, l, i));
+          Value j = at[axis], element;
+          // From the last input back: each earlier one takes over below
+          // the next one's start.
+          for (int64_t k = static_cast<int64_t>(starts.size()) - 1; k >= 0;
+               --k) {
+            Value input = op.getInputs()[k];
+            int64_t size = typeOf(input).getDimSize(axis);
+            SmallVector<Value> source(at);
+            Value shifted = arith::SubIOp::create(b, l, j, index(starts[k]));
+            source[axis] = arith::MinSIOp::create(
+                b, l, arith::MaxSIOp::create(b, l, shifted, index(0)),
+                index(size - 1));
+            Value read = tensor::ExtractOp::create(b, l, input, source);
+            if (!element) {
+              element = read;
+              continue;
+            }
+            Value below = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                                j, index(starts[k] + size));
+            element = arith::SelectOp::create(b, l, below, read, element);
+          }
+          return element;
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Convolutions as matmuls (the CPU's im2col path)
 //===----------------------------------------------------------------------===//
@@ -986,7 +1056,7 @@ private:
 void populateWindowLowerings(RewritePatternSet &patterns, bool forCpu) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<SliceLowering>(ctx);
-  patterns.add<PadLowering, ConvLowering, ConvTransposeLowering,
+  patterns.add<PadLowering, ConcatLowering, ConvLowering, ConvTransposeLowering,
                ConvWeightGradLowering, MaxPoolLowering, MaxPoolGradLowering>(
       ctx, forCpu);
 }

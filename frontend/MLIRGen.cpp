@@ -2447,10 +2447,8 @@ std::optional<SmallVector<Val>> Generator::tensorList(BuiltinCall &c,
 }
 
 /// concat(xs, axis = 0) and stack(xs, axis = 0), as torch.cat and
-/// torch.stack. Each piece is padded with zeros to the result's extent
-/// along the axis and the pieces are added: ordinary ops, so the gradient
-/// of each piece is its slice of the result's, and every backend runs it.
-/// stack first gives each piece a dim of 1 at the axis.
+/// torch.stack: one nabla.concat; stack first gives each piece a dim of 1
+/// at the axis.
 Val Generator::concat(Generator &g, BuiltinCall &c) {
   auto xs = g.tensorList(c, 0);
   auto axisArg = xs ? g.numberArg(c, 1) : std::nullopt;
@@ -2500,21 +2498,11 @@ Val Generator::concat(Generator &g, BuiltinCall &c) {
   shape[axis] = total;
   if (!g.checkSize(shape, c.loc()))
     return {};
-  Value result;
-  int64_t offset = 0;
-  for (Value v : pieces) {
-    auto t = cast<RankedTensorType>(v.getType());
-    int64_t size = t.getDimSize(axis);
-    SmallVector<int64_t> low(rank, 0), high(rank, 0);
-    low[axis] = offset;
-    high[axis] = total - offset - size;
-    offset += size;
-    if (size != total)
-      v = PadOp::create(g.builder, l, t.clone(shape), v, low, high,
-                        SmallVector<int64_t>(rank, 0), llvm::APFloat(0.0));
-    result = result ? AddOp::create(g.builder, l, result, v).getResult() : v;
-  }
-  return Val::ofTensor(result, c.loc());
+  if (pieces.size() == 1)
+    return Val::ofTensor(pieces[0], c.loc());
+  return Val::ofTensor(
+      ConcatOp::create(g.builder, l, pieceType.clone(shape), pieces, axis),
+      c.loc());
 }
 
 /// where(condition, x, y): numpy's and PyTorch's where, the three

@@ -563,6 +563,19 @@ void SliceOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
                             getOffsets(), high, interior, llvm::APFloat(0.0))});
 }
 
+// Each input's gradient is its box of the result's.
+void ConcatOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
+  int64_t rank = getType().getRank(), axis = getAxis(), offset = 0;
+  out.clear();
+  for (Value input : getInputs()) {
+    SmallVector<int64_t> offsets(rank, 0);
+    offsets[axis] = offset;
+    offset += typeOf(input).getDimSize(axis);
+    out.push_back(SliceOp::create(b, getLoc(), input.getType(), dy, offsets,
+                                  SmallVector<int64_t>(rank, 1)));
+  }
+}
+
 // y = conv(x, w):  dx = conv_transpose(dy, w),  dw = conv_weight_grad(x, dy).
 void ConvOp::buildVjp(OpBuilder &b, Value dy, SmallVectorImpl<Value> &out) {
   Location l = getLoc();

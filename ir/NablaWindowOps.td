@@ -54,6 +54,25 @@ def Nabla_SliceOp : Nabla_Op<"slice", [Pure, Nabla_MovesData,
   let hasVerifier = 1;
 }
 
+def Nabla_ConcatOp : Nabla_Op<"concat", [Pure, Nabla_MovesData,
+    DeclareOpInterfaceMethods<Nabla_DifferentiableOpInterface>]> {
+  let summary = "tensors joined along one dim (torch.cat)";
+  let description = [{
+    `%c = nabla.concat %a, %b axis = 1 : tensor<4x2xf32>, tensor<4x3xf32> -> tensor<4x5xf32>`
+    The inputs share a rank, an element type and every dim but `axis`; the
+    result's `axis` dim is the sum of theirs, the inputs placed in order.
+    Its adjoint is a slice of the result's adjoint per input. (It could be
+    a sum of pads, each as big as the result: T pieces, as an unrolled
+    loop stacks them, would then cost T times the result.)
+  }];
+  let arguments = (ins Variadic<Nabla_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Nabla_Tensor:$result);
+  let assemblyFormat = [{
+    $inputs `axis` `=` $axis attr-dict `:` type($inputs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 // The attributes every convolution-like op shares: one stride and one
 // dilation per spatial dim, and the channel groups.
 class Nabla_ConvLikeOp<string mnemonic>

@@ -116,6 +116,34 @@ LogicalResult PadOp::verify() {
   return success();
 }
 
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError() << "needs at least one input";
+  if (failed(sameElementTypes(*this)))
+    return failure();
+  ArrayRef<int64_t> out = getType().getShape();
+  int64_t rank = out.size(), axis = getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError() << "axis " << axis << " is out of range for rank "
+                         << rank;
+  __int128 total = 0;
+  for (Value input : getInputs()) {
+    ArrayRef<int64_t> in = shapeOf(input);
+    bool fits = static_cast<int64_t>(in.size()) == rank;
+    for (int64_t d = 0; fits && d < rank; ++d)
+      fits = d == axis || in[d] == out[d];
+    if (!fits)
+      return emitOpError() << "input " << str(in) << " does not match result "
+                           << str(out) << " but for dim " << axis;
+    total += in[axis];
+  }
+  if (total != out[axis])
+    return emitOpError() << "result dim " << axis << " is " << out[axis]
+                         << ", the inputs' sum to "
+                         << static_cast<int64_t>(total);
+  return success();
+}
+
 LogicalResult SliceOp::verify() {
   if (failed(sameElementTypes(*this)))
     return failure();

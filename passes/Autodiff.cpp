@@ -13,6 +13,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringExtras.h"
 
 namespace nabla {
@@ -71,20 +72,114 @@ Value zerosLike(OpBuilder &b, Location loc, Type type) {
                              b.getFloatAttr(tensor.getElementType(), 0.0)));
 }
 
+/// A zero pad that surrounds its operand along one dim only (the adjoint
+/// of a slice along that dim): that dim, or -1.
+int64_t paddedDim(PadOp pad) {
+  if (!pad || !pad.getValue().isZero() ||
+      llvm::any_of(pad.getInterior(), [](int64_t i) { return i != 0; }))
+    return -1;
+  int64_t dim = -1;
+  for (auto [d, low] : llvm::enumerate(pad.getLow()))
+    if (low != 0 || pad.getHigh()[d] != 0) {
+      if (dim >= 0)
+        return -1;
+      dim = static_cast<int64_t>(d);
+    }
+  return dim;
+}
+
+/// The sum of zero pads of one type, each along dim `dim`, whose boxes do
+/// not overlap, as one concat of their operands with zeros in the gaps;
+/// null where they overlap. The adjoints of x[:, t] for every t of an
+/// unrolled loop are such pads: added, they would cost T times x's size.
+Value joinPads(OpBuilder &b, Location loc, SmallVector<PadOp> pads,
+               int64_t dim) {
+  llvm::stable_sort(pads, [&](PadOp a, PadOp c) {
+    return a.getLow()[dim] < c.getLow()[dim];
+  });
+  auto type = pads.front().getType();
+  SmallVector<Value> pieces;
+  int64_t at = 0;
+  auto zeros = [&](int64_t size) {
+    SmallVector<int64_t> shape(type.getShape());
+    shape[dim] = size;
+    pieces.push_back(zerosLike(b, loc, type.clone(shape)));
+  };
+  for (PadOp pad : pads) {
+    int64_t low = pad.getLow()[dim];
+    if (low < at)
+      return {};
+    if (low > at)
+      zeros(low - at);
+    pieces.push_back(pad.getOperand());
+    at = low +
+         cast<RankedTensorType>(pad.getOperand().getType()).getDimSize(dim);
+  }
+  if (at < type.getDimSize(dim))
+    zeros(type.getDimSize(dim) - at);
+  return ConcatOp::create(b, loc, type, pieces, dim);
+}
+
+/// A value's adjoint while the sweep collects it: the sum of the
+/// contributions so far, except zero pads along one dim, kept apart until
+/// all are known and then joined (joinPads). Other contributions are added
+/// as they come, so that one buffer holds their sum.
+struct Adjoint {
+  Value sum;
+  SmallVector<std::pair<PadOp, Location>> pads;
+
+  void add(OpBuilder &b, Value contribution, Location loc) {
+    auto pad = contribution.getDefiningOp<PadOp>();
+    if (pad && paddedDim(pad) >= 0) {
+      pads.push_back({pad, loc});
+      return;
+    }
+    // Fan-out: a value used several times sums its adjoints, the add at
+    // the use that completes it.
+    sum = sum ? Value(AddOp::create(b, loc, sum, contribution)) : contribution;
+  }
+
+  /// The whole adjoint, once every use has contributed.
+  Value finish(OpBuilder &b) {
+    // Grouped by dim, in the order each dim is first met.
+    llvm::MapVector<int64_t, SmallVector<std::pair<PadOp, Location>>> byDim;
+    for (auto &entry : pads)
+      byDim[paddedDim(entry.first)].push_back(entry);
+    pads.clear();
+    for (auto &[dim, group] : byDim) {
+      SmallVector<PadOp> ops;
+      for (auto &entry : group)
+        ops.push_back(entry.first);
+      Location loc = group.back().second;
+      if (Value joined =
+              ops.size() > 1 ? joinPads(b, loc, ops, dim) : Value()) {
+        add(b, joined, loc);
+        continue;
+      }
+      for (auto [pad, at] : group)
+        sum = sum ? Value(AddOp::create(b, at, sum, pad)) : Value(pad);
+    }
+    return sum;
+  }
+};
+
 /// Runs the reverse sweep over `block` (ending in `ret`), seeding the
-/// adjoint of `loss` with 1. Returns the adjoint of every value reached.
+/// adjoint of `loss` with 1. Returns the adjoint of every argument reached.
 FailureOr<DenseMap<Value, Value>> reverseSweep(Block &block,
                                                func::ReturnOp ret,
                                                Value loss) {
   OpBuilder b(ret);
-  DenseMap<Value, Value> adjoints;
+  // Each value's adjoint, finished when the sweep reaches the value's
+  // definition: then every use (later in the forward code) has
+  // contributed.
+  DenseMap<Value, Adjoint> contributionsOf;
   auto lossType = cast<RankedTensorType>(loss.getType());
   auto seed = ConstantOp::create(
       b, loss.getLoc(),
       DenseElementsAttr::get(lossType,
                              b.getFloatAttr(lossType.getElementType(), 1.0)));
   seed->setAttr(attrs::kLossSeed, b.getUnitAttr());
-  adjoints[loss] = seed;
+  contributionsOf[loss].add(b, seed, seed.getLoc());
 
   // Snapshot the forward ops first: the sweep inserts before `ret`.
   SmallVector<Operation *> forward;
@@ -93,10 +188,11 @@ FailureOr<DenseMap<Value, Value>> reverseSweep(Block &block,
   for (Operation *op : llvm::reverse(forward)) {
     if (op->getNumResults() != 1)
       continue;
-    auto it = adjoints.find(op->getResult(0));
-    if (it == adjoints.end())
+    auto it = contributionsOf.find(op->getResult(0));
+    if (it == contributionsOf.end())
       continue; // does not reach the loss: no backward code
-    Value dy = it->second;
+    Value dy = it->second.finish(b);
+    contributionsOf.erase(it);
     auto differentiable = dyn_cast<DifferentiableOpInterface>(op);
     if (!differentiable) {
       // Leaves: constants, and ops of integer operands only (one_hot).
@@ -111,16 +207,15 @@ FailureOr<DenseMap<Value, Value>> reverseSweep(Block &block,
     SmallVector<Value> contributions;
     differentiable.buildVjp(b, dy, contributions);
     for (auto [operand, contribution] :
-         llvm::zip(op->getOperands(), contributions)) {
-      if (!contribution)
-        continue;
-      Value &adjoint = adjoints[operand];
-      // Fan-out: a value used several times sums its adjoints.
-      adjoint = adjoint ? Value(AddOp::create(b, op->getLoc(), adjoint,
-                                              contribution))
-                        : contribution;
-    }
+         llvm::zip(op->getOperands(), contributions))
+      if (contribution)
+        contributionsOf[operand].add(b, contribution, op->getLoc());
   }
+  // What is left are the arguments' (in argument order, for one IR).
+  DenseMap<Value, Value> adjoints;
+  for (BlockArgument arg : block.getArguments())
+    if (auto it = contributionsOf.find(arg); it != contributionsOf.end())
+      adjoints[arg] = it->second.finish(b);
   return adjoints;
 }
 

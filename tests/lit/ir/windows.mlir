@@ -1,11 +1,12 @@
 // RUN: nabla-opt %s --split-input-file --verify-diagnostics | FileCheck %s
 
-// pad, slice, the convolution family and max pooling: each parses, prints
+// pad, slice, concat, the convolution family and max pooling: each parses, prints
 // and verifies; the verifier names the shapes when they do not fit.
 
 // CHECK-LABEL: func.func @round_trip
 // CHECK: nabla.pad %{{.*}} low = [0, 0, 1, 1] high = [0, 0, 1, 0] interior = [0, 0, 1, 0] value = -1.000000e+00
 // CHECK: nabla.slice %{{.*}} offsets = [0, 0, 1, 0] strides = [1, 1, 2, 3]
+// CHECK: nabla.concat %{{.*}}, %{{.*}}, %{{.*}} axis = 2 : tensor<2x4x7x7xf32>, tensor<2x4x3x7xf32>, tensor<2x4x7x7xf32> -> tensor<2x4x17x7xf32>
 // CHECK: nabla.conv %{{.*}}, %{{.*}} strides = [2, 2] dilations = [1, 1] groups = 2
 // CHECK: nabla.conv_transpose %{{.*}}, %{{.*}} strides = [2, 2] dilations = [1, 1] groups = 2
 // CHECK: nabla.conv_weight_grad %{{.*}}, %{{.*}} strides = [2, 2] dilations = [1, 1] groups = 2
@@ -14,6 +15,8 @@
 func.func @round_trip(%x: tensor<2x4x7x7xf32>, %w: tensor<6x2x3x3xf32>, %dy: tensor<2x6x3x3xf32>, %i: tensor<2x4x7x7xi32>) {
   %p = nabla.pad %i low = [0, 0, 1, 1] high = [0, 0, 1, 0] interior = [0, 0, 1, 0] value = -1.0 : tensor<2x4x7x7xi32> -> tensor<2x4x15x8xi32>
   %s = nabla.slice %x offsets = [0, 0, 1, 0] strides = [1, 1, 2, 3] : tensor<2x4x7x7xf32> -> tensor<2x4x3x3xf32>
+  %s2 = nabla.slice %x offsets = [0, 0, 1, 0] strides = [1, 1, 2, 1] : tensor<2x4x7x7xf32> -> tensor<2x4x3x7xf32>
+  %c = nabla.concat %x, %s2, %x axis = 2 : tensor<2x4x7x7xf32>, tensor<2x4x3x7xf32>, tensor<2x4x7x7xf32> -> tensor<2x4x17x7xf32>
   %y = nabla.conv %x, %w strides = [2, 2] dilations = [1, 1] groups = 2 : tensor<2x4x7x7xf32>, tensor<6x2x3x3xf32> -> tensor<2x6x3x3xf32>
   %dx = nabla.conv_transpose %dy, %w strides = [2, 2] dilations = [1, 1] groups = 2 : tensor<2x6x3x3xf32>, tensor<6x2x3x3xf32> -> tensor<2x4x7x7xf32>
   %dw = nabla.conv_weight_grad %x, %dy strides = [2, 2] dilations = [1, 1] groups = 2 : tensor<2x4x7x7xf32>, tensor<2x6x3x3xf32> -> tensor<6x2x3x3xf32>
@@ -27,6 +30,30 @@ func.func @round_trip(%x: tensor<2x4x7x7xf32>, %w: tensor<6x2x3x3xf32>, %dy: ten
 func.func @pad_size(%x: tensor<4x5xf32>) {
   // expected-error @+1 {{'nabla.pad' op result [6, 5] should be [6, 9]}}
   %p = nabla.pad %x low = [1, 0] high = [1, 0] interior = [0, 1] value = 0.0 : tensor<4x5xf32> -> tensor<6x5xf32>
+  return
+}
+
+// -----
+
+func.func @concat_sum(%x: tensor<4x5xf32>) {
+  // expected-error @+1 {{'nabla.concat' op result dim 1 is 9, the inputs' sum to 10}}
+  %c = nabla.concat %x, %x axis = 1 : tensor<4x5xf32>, tensor<4x5xf32> -> tensor<4x9xf32>
+  return
+}
+
+// -----
+
+func.func @concat_other_dim(%x: tensor<4x5xf32>, %y: tensor<3x5xf32>) {
+  // expected-error @+1 {{'nabla.concat' op input [3, 5] does not match result [4, 10] but for dim 1}}
+  %c = nabla.concat %x, %y axis = 1 : tensor<4x5xf32>, tensor<3x5xf32> -> tensor<4x10xf32>
+  return
+}
+
+// -----
+
+func.func @concat_axis(%x: tensor<4x5xf32>) {
+  // expected-error @+1 {{'nabla.concat' op axis 2 is out of range for rank 2}}
+  %c = nabla.concat %x axis = 2 : tensor<4x5xf32> -> tensor<4x5xf32>
   return
 }
 
