@@ -263,6 +263,27 @@ def NablaCpuOutlineKernels
                            "mlir::memref::MemRefDialect"];
 }
 
+def NablaCpuEarlyDeallocs
+    : Pass<"nabla-cpu-early-deallocs", "mlir::func::FuncOp"> {
+  let summary = "Free each temporary right after its last use";
+  let description = [{
+    After ownership-based-buffer-deallocation, which frees a function's
+    buffers at the end of its block in one `bufferization.dealloc` (and
+    buffer-deallocation-simplification then compares every pair of them:
+    20 s for char_lstm's step unrolled 128 times): each buffer allocated
+    in the function's block and freed there unconditionally, not
+    retained, and used only through views, kernels and copies, gets a
+    `memref.dealloc` after the last op of the block that uses it or a view
+    of it, and leaves the `bufferization.dealloc`. Intermediates are then
+    freed as soon as they are dead, and the allocator reuses their memory
+    within the step. A buffer passed to a call, returned, yielded from a
+    region or turned into a memref by an op that is not a view stays with
+    the `bufferization.dealloc`.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect",
+                           "mlir::bufferization::BufferizationDialect"];
+}
+
 def NablaCpuStridedCopies
     : Pass<"nabla-cpu-strided-copies", "mlir::func::FuncOp"> {
   let summary = "Copies between strided views as loops, not runtime calls";

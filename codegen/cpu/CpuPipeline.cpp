@@ -12,6 +12,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -52,6 +53,20 @@ void addToLinalg(OpPassManager &pm) {
 
 /// linalg on tensors -> LLVM dialect. (No linalg-fuse-elementwise-ops:
 /// what fuses is nabla-fusion's decision, and --no-fusion means none.)
+/// MLIR's buffer-deallocation-pipeline, with nabla-cpu-early-deallocs
+/// between the ownership-based pass and the simplification.
+void addDeallocation(OpPassManager &pm) {
+  pm.addPass(memref::createExpandReallocPass({/*emitDeallocs=*/false}));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createOwnershipBasedBufferDeallocationPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createNablaCpuEarlyDeallocs());
+  pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
+  pm.addPass(bufferization::createLowerDeallocationsPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
 /// With threads, the loops nabla-cpu-parallel chooses become OpenMP
 /// work-sharing loops (libomp runs them).
 void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
@@ -73,7 +88,7 @@ void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   addResultsToOutParams(pm);
-  bufferization::buildBufferDeallocationPipeline(pm);
+  addDeallocation(pm);
   pm.addNestedPass<func::FuncOp>(createNablaCpuNontemporalStores());
   pm.addNestedPass<func::FuncOp>(createNablaCpuStridedCopies());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
