@@ -57,20 +57,27 @@ bool isCloneableConstant(Value v) {
          def->hasTrait<OpTrait::ConstantLike>();
 }
 
+/// `type` with a dynamic offset where its strided layout fixes one; null
+/// for any other type.
+MemRefType withDynamicOffset(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  auto layout =
+      memref ? dyn_cast<StridedLayoutAttr>(memref.getLayout()) : nullptr;
+  if (!layout || ShapedType::isDynamic(layout.getOffset()))
+    return {};
+  return MemRefType::get(memref.getShape(), memref.getElementType(),
+                         StridedLayoutAttr::get(type.getContext(),
+                                                ShapedType::kDynamic,
+                                                layout.getStrides()),
+                         memref.getMemorySpace());
+}
+
 /// `v` passed as a view with a dynamic offset when its type fixes one: a
 /// slice `x[:, t]` of each position of an unrolled loop is then the same
 /// argument type, and the kernels that read them can be merged.
 Value withDynamicOffset(OpBuilder &b, Value v) {
-  auto type = dyn_cast<MemRefType>(v.getType());
-  auto layout = type ? dyn_cast<StridedLayoutAttr>(type.getLayout()) : nullptr;
-  if (!layout || ShapedType::isDynamic(layout.getOffset()))
-    return v;
-  auto dynamic = MemRefType::get(type.getShape(), type.getElementType(),
-                                 StridedLayoutAttr::get(b.getContext(),
-                                                        ShapedType::kDynamic,
-                                                        layout.getStrides()),
-                                 type.getMemorySpace());
-  return memref::CastOp::create(b, v.getLoc(), dynamic, v);
+  MemRefType dynamic = withDynamicOffset(v.getType());
+  return dynamic ? memref::CastOp::create(b, v.getLoc(), dynamic, v) : v;
 }
 
 /// Whether `user` accepts a memref operand of any layout, its own types
@@ -96,14 +103,9 @@ void relaxUses(Value v, Type old) {
       continue;
     if (auto view = dyn_cast<memref::SubViewOp>(user);
         view && use->get() == view.getSource()) {
-      auto type = view.getType();
-      auto layout = dyn_cast<StridedLayoutAttr>(type.getLayout());
-      if (layout && !ShapedType::isDynamic(layout.getOffset())) {
-        view.getResult().setType(MemRefType::get(
-            type.getShape(), type.getElementType(),
-            StridedLayoutAttr::get(v.getContext(), ShapedType::kDynamic,
-                                   layout.getStrides()),
-            type.getMemorySpace()));
+      MemRefType type = view.getType();
+      if (MemRefType dynamic = withDynamicOffset(type)) {
+        view.getResult().setType(dynamic);
         relaxUses(view.getResult(), type);
         continue;
       }
