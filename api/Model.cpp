@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/Model.h"
+#include "api/Prediction.h"
 #include "nabla/runtime/Files.h"
 #include "nabla/support/Error.h"
 
@@ -102,6 +103,7 @@ Source::Source(std::string name, std::unique_ptr<Impl> impl)
 Source::~Source() = default;
 
 const ast::Module &Source::getAST() const { return *impl->module; }
+llvm::StringRef Source::getText() const { return impl->text; }
 
 llvm::Expected<std::unique_ptr<Source>> Source::fromFile(llvm::StringRef path) {
   // A model is text: 16 MiB is far beyond any, and a bound on the rest.
@@ -277,6 +279,12 @@ generateModule(mlir::MLIRContext &context, Source::Impl &impl,
   auto module = mlirGen(context, *impl.module, capture.diags, genOptions);
   if (!module || capture.diags.hadError() || !capture.text.empty())
     return capture.error();
+  if (options.predict)
+    if (auto e = makePredictionForm(*module))
+      return makeError(
+          impl.sourceMgr.getMemoryBuffer(impl.sourceMgr.getMainFileID())
+              ->getBufferIdentifier() +
+          ": " + llvm::toString(std::move(e)));
   if (options.gradients) {
     // Errors of nabla-autodiff (a wrt name that is no parameter) are the
     // user's: reported as the frontend's are.

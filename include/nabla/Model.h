@@ -69,6 +69,11 @@ struct CompileOptions {
   /// Off, the inference form (running statistics), what `nablac run` and
   /// `eval` use. The training step is always built from the training form.
   bool training = false;
+  /// Compile the model's prediction form: its first input only, and the
+  /// outputs that do not read the others (the targets): the loss goes,
+  /// the logits stay. What `nablac predict` runs and `nablac export`
+  /// compiles. Implies the inference form (training off).
+  bool predict = false;
   /// Group ops into fused kernels (nabla-fusion); false compiles every op
   /// as a kernel of its own (nablac --no-fusion).
   bool fusion = true;
@@ -111,6 +116,8 @@ public:
 
   const ast::Module &getAST() const;
   llvm::StringRef getName() const { return name; }
+  /// The model file's text, as read.
+  llvm::StringRef getText() const;
 
   /// The settings of the file's train block, in order (none without one).
   std::vector<TrainBlockSetting> trainSettings() const;

@@ -80,7 +80,10 @@ TEST(TrainSettings, EveryEntryIsAFlagAndATrainBlockSetting) {
     std::string flagged = s.get(*byFlag), written = s.get(*byBlock);
     if (s.type == TrainSetting::Type::Path) {
       // A path in a train block is relative to the model file.
-      EXPECT_EQ(written, "") << "paths do not show a default";
+      llvm::SmallString<64> expected("dir");
+      llvm::sys::path::append(expected, flagged);
+      EXPECT_EQ(written, std::string(expected));
+      EXPECT_EQ(s.get(defaults), "") << "paths have no default";
     } else {
       EXPECT_EQ(flagged, written);
       EXPECT_NE(flagged, s.get(defaults)) << "the test value is the default";

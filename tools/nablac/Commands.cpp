@@ -4,12 +4,15 @@
 #include "nabla/support/Error.h"
 
 #include "nabla/Backend.h"
+#include "nabla/Export.h"
 #include "nabla/Gradcheck.h"
 #include "nabla/Model.h"
 #include "nabla/runtime/Npy.h"
 #include "nabla/runtime/Threads.h"
 #include "nabla/runtime/VulkanEngine.h"
+#include "tools/nablac/Predict.h"
 #include "tools/nablac/Profile.h"
+#include "tools/nablac/RunRecord.h"
 #include "tools/nablac/Sample.h"
 #include "tools/nablac/StepStats.h"
 #include "tools/nablac/TrainCommand.h"
@@ -278,10 +281,47 @@ inputTensors(std::vector<InputValue> &values, const Signature &sig) {
   return tensors;
 }
 
-/// Compiles, initializes and runs the model on the command line's inputs.
+/// The value of training flag `name` on the command line ("" if absent).
+std::string trainFlag(const Invocation &inv, llvm::StringRef name) {
+  for (const auto &[flag, value] : inv.trainOverrides)
+    if (flag == name)
+      return value;
+  return "";
+}
+
+/// The trained parameters and state of `model` from `path`, and the
+/// scaling of its run applied to the features input among `tensors`.
+llvm::Error loadTrained(Model &model, const Source &source,
+                        llvm::StringRef path,
+                        std::map<std::string, Tensor> &tensors,
+                        llvm::raw_ostream &notes) {
+  auto checkpoint = readCheckpoint(path);
+  if (!checkpoint)
+    return checkpoint.takeError();
+  auto run = readRunRecord(*checkpoint, path);
+  if (!run)
+    return run.takeError();
+  auto held = heldFromCheckpoint(*checkpoint, model.getSignature(), path);
+  if (!held)
+    return held.takeError();
+  for (const auto &[name, tensor] : *held)
+    *model.getParameter(name) = *tensor;
+  if (!run->present)
+    return llvm::Error::success();
+  noteChangedSource(*run, source, path, notes);
+  auto input = tensors.find(run->facts.features);
+  if (input == tensors.end() || run->facts.scaler.kind == Scaler::Kind::None)
+    return llvm::Error::success();
+  notes << "note: input " << input->first << " is scaled as the run's "
+        << "training rows were (scale = " << run->settings["scale"] << ")\n";
+  return applyScaler(run->facts.scaler, input->second, input->first);
+}
+
+/// Compiles, initializes and runs the model on the command line's inputs;
+/// with --checkpoint, with the trained parameters.
 llvm::Expected<std::pair<std::unique_ptr<Model>, std::vector<Tensor>>>
 compileAndRun(const Invocation &inv, const Source &source,
-              CompileOptions &options) {
+              CompileOptions &options, llvm::raw_ostream &notes) {
   auto values = prepareInputs(inv, source, options);
   if (!values)
     return values.takeError();
@@ -293,6 +333,10 @@ compileAndRun(const Invocation &inv, const Source &source,
   auto tensors = inputTensors(*values, (*model)->getSignature());
   if (!tensors)
     return tensors.takeError();
+  std::string checkpoint = trainFlag(inv, "checkpoint");
+  if (!checkpoint.empty())
+    if (auto e = loadTrained(**model, source, checkpoint, *tensors, notes))
+      return std::move(e);
   auto outputs = (*model)->run(*tensors);
   if (!outputs)
     return outputs.takeError();
@@ -302,7 +346,7 @@ compileAndRun(const Invocation &inv, const Source &source,
 int runModel(const Invocation &inv, const Source &source,
              CompileOptions &options, llvm::raw_ostream &out,
              llvm::raw_ostream &err) {
-  auto result = compileAndRun(inv, source, options);
+  auto result = compileAndRun(inv, source, options, err);
   if (!result)
     return fail(result.takeError(), err);
   std::vector<std::string> names;
@@ -330,7 +374,7 @@ int runGrad(const Invocation &inv, const Source &source,
             llvm::raw_ostream &err) {
   options.gradients = true;
   options.training = true; // the gradients the training step sees
-  auto result = compileAndRun(inv, source, options);
+  auto result = compileAndRun(inv, source, options, err);
   if (!result)
     return fail(result.takeError(), err);
   const Signature &sig = result->first->getSignature();
@@ -441,6 +485,75 @@ int runSample(const Invocation &inv, const Source &source,
                       static_cast<long long>(result->text.size()),
                       result->seconds,
                       result->text.size() / std::max(result->seconds, 1e-9));
+  return 0;
+}
+
+/// `nablac predict`: --checkpoint, --data and --batch are the training
+/// options it takes.
+int runPredict(const Invocation &inv, const Source &source,
+               const CompileOptions &options, llvm::raw_ostream &out,
+               llvm::raw_ostream &err) {
+  PredictOptions predicting;
+  predicting.checkpoint = trainFlag(inv, "checkpoint");
+  predicting.data = trainFlag(inv, "data");
+  predicting.output = inv.outputPath == "-" ? "" : inv.outputPath;
+  std::string batch = trainFlag(inv, "batch");
+  if (!batch.empty() &&
+      (llvm::StringRef(batch).getAsInteger(10, predicting.batch) ||
+       predicting.batch < 1))
+    return fail(usageError("--batch " + batch + ": must be 1 or more"), err);
+  if (auto e = predict(source, options, predicting, out, err))
+    return fail(std::move(e), err);
+  return 0;
+}
+
+/// `nablac export`: the prediction form and a checkpoint's weights as a
+/// C library.
+int runExport(const Invocation &inv, const Source &source,
+              const CompileOptions &options, llvm::raw_ostream &out,
+              llvm::raw_ostream &err) {
+  std::string checkpointPath = trainFlag(inv, "checkpoint");
+  if (checkpointPath.empty())
+    return fail(usageError("export needs the trained parameters: "
+                           "--checkpoint PATH (written by nablac train "
+                           "--checkpoint PATH)"),
+                err);
+  ExportOptions exporting;
+  exporting.directory = inv.outputPath;
+  exporting.cpu = inv.cpu;
+  std::string batch = trainFlag(inv, "batch");
+  if (!batch.empty() &&
+      (llvm::StringRef(batch).getAsInteger(10, exporting.batch) ||
+       exporting.batch < 1))
+    return fail(usageError("--batch " + batch + ": must be 1 or more"), err);
+  auto checkpoint = readCheckpoint(checkpointPath);
+  if (!checkpoint)
+    return fail(checkpoint.takeError(), err);
+  auto run = readRunRecord(*checkpoint, checkpointPath);
+  if (!run)
+    return fail(run.takeError(), err);
+  if (!run->present)
+    err << "note: " << checkpointPath
+        << " records no training run (an older nablac wrote it): the "
+           "library does not scale its input\n";
+  noteChangedSource(*run, source, checkpointPath, err);
+  exporting.scaler = run->facts.scaler;
+  // The weights of the prediction form, checked against its signature.
+  CompileOptions predicting = options;
+  predicting.predict = true;
+  predicting.dims["N"] = exporting.batch;
+  auto sig = source.check(predicting);
+  if (!sig)
+    return fail(sig.takeError(), err);
+  auto held = heldFromCheckpoint(*checkpoint, *sig, checkpointPath);
+  if (!held)
+    return fail(held.takeError(), err);
+  auto result = exportLibrary(source, options, *held, exporting);
+  if (!result)
+    return fail(result.takeError(), err);
+  out << "wrote " << result->header << ", " << result->sharedLibrary << " and "
+      << result->staticLibrary << ": " << result->function << "() for CPU "
+      << exporting.cpu << "\n";
   return 0;
 }
 
@@ -581,6 +694,10 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
     return runGradcheck(inv, **source, options, out, err);
   if (inv.command == "sample")
     return runSample(inv, **source, options, out, err);
+  if (inv.command == "predict")
+    return runPredict(inv, **source, options, out, err);
+  if (inv.command == "export")
+    return runExport(inv, **source, options, out, err);
   if (inv.command == "train" || inv.command == "eval" ||
       inv.command == "grad-report") {
     auto config = makeConfig(**source, inv.trainOverrides);
@@ -599,7 +716,8 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
     if (inv.command == "eval") {
       if (config->checkpoint.empty())
         return fail(usageError("eval needs --checkpoint PATH"), err);
-      auto result = evaluate(**source, *config, options, config->checkpoint);
+      auto result = evaluate(**source, *config, options, config->checkpoint,
+                             inv.trainOverrides, err);
       if (!result)
         return fail(result.takeError(), err);
       out << llvm::format("loss %.4f", result->loss);

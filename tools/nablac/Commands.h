@@ -27,6 +27,7 @@ struct Invocation {
   std::string file;
   std::string emitStage;
   std::string outputPath = "-";
+  std::string cpu = "x86-64-v3";   // export: the target CPU
   std::vector<std::string> inputs; // NAME=v1,v2 or NAME=file.npy
   std::vector<std::string> dims;   // NAME=SIZE
   uint64_t seed = 0;

@@ -12,6 +12,7 @@
 #include "tools/nablac/GradReport.h"
 #include "tools/nablac/Profile.h"
 #include "tools/nablac/RunLog.h"
+#include "tools/nablac/RunRecord.h"
 
 #include "nabla/Trainer.h"
 #include "nabla/runtime/Checkpoint.h"
@@ -151,12 +152,16 @@ llvm::Expected<Dataset> load(llvm::StringRef data, llvm::StringRef labels,
 
 struct Data {
   Dataset train, test;
+  Scaler scaler; // fitted on the training rows, applied to both
 };
 
 /// The training (and held-out) data. A text corpus is cut into windows
-/// of `textWindow` bytes, the length of the model's input rows.
+/// of `textWindow` bytes, the length of the model's input rows. Features
+/// are scaled by `fitted` (a checkpoint's) when given, else by a scaler
+/// fitted on the training rows.
 llvm::Expected<Data> loadData(const TrainConfig &c, int64_t classes,
-                              int64_t textWindow) {
+                              int64_t textWindow,
+                              const Scaler *fitted = nullptr) {
   if (c.text && c.scale != "none")
     return usageError("scale = " + c.scale +
                       " does not apply to text data (its "
@@ -190,10 +195,10 @@ llvm::Expected<Data> loadData(const TrainConfig &c, int64_t classes,
                       : c.scale == "minmax"    ? Scaler::Kind::MinMax
                       : c.scale == "divide"    ? Scaler::Kind::Divide
                                                : Scaler::Kind::None;
-  Scaler scaler = Scaler::fit(kind, d.train, c.divisor);
-  scaler.apply(d.train);
+  d.scaler = fitted ? *fitted : Scaler::fit(kind, d.train, c.divisor);
+  d.scaler.apply(d.train);
   if (d.test.getNumRows() > 0)
-    scaler.apply(d.test);
+    d.scaler.apply(d.test);
   return d;
 }
 
@@ -503,6 +508,18 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     out << ", " << config.epochs << " epochs\n";
   std::optional<GradReport> lastReport;
 
+  // A checkpoint records the run with the weights (RunRecord.h).
+  RunFacts facts{data->scaler, binding->features, binding->targets,
+                 binding->classification ? classes : 0};
+  auto saveCheckpoint = [&](int64_t epoch) -> llvm::Error {
+    auto c = (*trainer)->toCheckpoint();
+    if (!c)
+      return c.takeError();
+    c->metadata["epoch"] = std::to_string(epoch);
+    recordRun(*c, source, config, facts);
+    return writeCheckpoint(*c, config.checkpoint);
+  };
+
   TrainSummary summary;
   auto accessor = [&](llvm::StringRef name) {
     return (*trainer)->getParameter(name);
@@ -644,14 +661,9 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     out.flush();
     // The checkpoint first: a full disk that stops the logs below must not
     // cost the epoch's checkpoint.
-    if (!config.checkpoint.empty()) {
-      auto c = (*trainer)->toCheckpoint();
-      if (!c)
-        return c.takeError();
-      c->metadata["epoch"] = std::to_string(result.epoch);
-      if (auto e = writeCheckpoint(*c, config.checkpoint))
+    if (!config.checkpoint.empty())
+      if (auto e = saveCheckpoint(result.epoch))
         return std::move(e);
-    }
     if (metrics) {
       *metrics << "{\"epoch\": " << result.epoch << ", \"train_loss\": "
                << llvm::format("%.9g", result.trainLoss);
@@ -679,13 +691,9 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
   // --max-steps 0 (or a resume at the end): the checkpoint still says
   // where training stands, the initial parameters of a fresh run.
   if (summary.epochs.empty() && !config.checkpoint.empty() &&
-      !config.reportOnly) {
-    auto c = (*trainer)->toCheckpoint();
-    if (!c)
-      return c.takeError();
-    if (auto e = writeCheckpoint(*c, config.checkpoint))
+      !config.reportOnly)
+    if (auto e = saveCheckpoint(start / stepsPerEpoch))
       return std::move(e);
-  }
   if (options.profile)
     printProfile((*trainer)->getEngine().getLastProfile(),
                  "the last training step", out);
@@ -713,19 +721,36 @@ heldFromCheckpoint(const Checkpoint &checkpoint, const Signature &signature,
   return held;
 }
 
-llvm::Expected<EvalResult> evaluate(const Source &source, TrainConfig config,
-                                    const CompileOptions &baseOptions,
-                                    llvm::StringRef checkpointPath) {
+llvm::Expected<EvalResult>
+evaluate(const Source &source, TrainConfig config,
+         const CompileOptions &baseOptions, llvm::StringRef checkpointPath,
+         llvm::ArrayRef<std::pair<std::string, std::string>> flags,
+         llvm::raw_ostream &notes) {
   auto checkpoint = readCheckpoint(checkpointPath);
   if (!checkpoint)
     return checkpoint.takeError();
+  auto run = readRunRecord(*checkpoint, checkpointPath);
+  if (!run)
+    return run.takeError();
+  // The rows the run held out, scaled as its training rows were.
+  const Scaler *fitted = nullptr;
+  if (run->present) {
+    std::string scale = config.scale;
+    adoptRecordedData(*run, config, flags, notes);
+    if (config.scale == scale || config.scale == run->settings["scale"])
+      fitted = &run->facts.scaler;
+  } else {
+    notes << "note: " << checkpointPath
+          << " records no training run (an older nablac wrote it): "
+             "evaluating with the model's train block and flags\n";
+  }
   CompileOptions options = baseOptions;
   auto binding = bindInputs(source, options);
   if (!binding)
     return binding.takeError();
   int64_t classes = config.classes > 0 ? config.classes : binding->classes;
   auto data = loadData(config, binding->classification ? classes : 0,
-                       textWindow(config, *binding));
+                       textWindow(config, *binding), fitted);
   if (!data)
     return data.takeError();
   // Without a held-out set, evaluate on all the data.

@@ -90,10 +90,14 @@ heldFromCheckpoint(const Checkpoint &checkpoint, const Signature &signature,
                    llvm::StringRef path);
 
 /// Evaluates the parameters of a checkpoint on the held-out data (or all
-/// the data when nothing is held out).
-llvm::Expected<EvalResult> evaluate(const Source &source, TrainConfig config,
-                                    const CompileOptions &options,
-                                    llvm::StringRef checkpoint);
+/// the data when nothing is held out): the rows and scaling its run
+/// recorded, except where `flags` (the command line's) say otherwise;
+/// `notes` says where they disagree.
+llvm::Expected<EvalResult>
+evaluate(const Source &source, TrainConfig config,
+         const CompileOptions &options, llvm::StringRef checkpoint,
+         llvm::ArrayRef<std::pair<std::string, std::string>> flags,
+         llvm::raw_ostream &notes);
 
 } // namespace nabla::tools
 

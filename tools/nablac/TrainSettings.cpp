@@ -76,7 +76,9 @@ TrainSetting path(const char *name, const char *value, const char *help,
             field(c) = text.str();
             return std::nullopt;
           },
-          [](const TrainConfig &) { return std::string(); }};
+          [=](const TrainConfig &c) {
+            return field(const_cast<TrainConfig &>(c));
+          }};
 }
 
 /// A choice among `names`, stored as text.

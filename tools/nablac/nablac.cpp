@@ -6,7 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/runtime/Files.h"
+#include "tools/nablac/CommandLine.h"
 #include "tools/nablac/Commands.h"
+#include "tools/nablac/RunRecord.h"
 #include "tools/nablac/TrainCommand.h"
 #include "tools/nablac/TrainSettings.h"
 
@@ -14,6 +16,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -30,9 +33,20 @@ static cl::list<std::string> positional(cl::Positional,
 static cl::opt<std::string>
     emit("emit", cl::desc("Print a stage instead of running (see main)"),
          cl::value_desc("stage"), cl::cat(category));
-static cl::opt<std::string> output("o", cl::desc("Write --emit output to FILE"),
-                                   cl::value_desc("FILE"), cl::init("-"),
-                                   cl::cat(category));
+static cl::opt<std::string>
+    output("o",
+           cl::desc("Write --emit output to FILE; predict: the predictions "
+                    "(.npy or .csv); export: the directory"),
+           cl::value_desc("FILE"), cl::init("-"), cl::cat(category));
+static cl::alias outputAlias("output", cl::desc("Alias for -o"),
+                             cl::aliasopt(output), cl::cat(category));
+static cl::opt<std::string>
+    cpu("cpu",
+        cl::desc("export: the CPU the library is compiled for: x86-64-v3 "
+                 "(the default: AVX2, any x86-64 CPU since 2015), "
+                 "x86-64-v4 (AVX-512), native (this CPU) or an LLVM CPU "
+                 "name (znver4, sapphirerapids, ...)"),
+        cl::value_desc("CPU"), cl::init("x86-64-v3"), cl::cat(category));
 static cl::list<std::string>
     inputs("input",
            cl::desc("An input of the model: NAME=v1,v2,... or NAME=file.npy "
@@ -140,9 +154,11 @@ static const char *const kOverview = R"(nablac: the nabla compiler
 
 Compiles models written in the .nb language to native code and runs them.
 
-Commands:
-  nablac run FILE.nb --input NAME=... [--seed N] [--json]
+Commands (nablac help COMMAND, or nablac COMMAND --help, lists the flags
+of one):
+  nablac run FILE.nb --input NAME=... [--seed N] [--json] [--checkpoint CK]
                          evaluate the model and print every output by name
+                         (with --checkpoint, with trained parameters)
   nablac grad FILE.nb --input NAME=... [--seed N] [--json]
                          print the loss and its gradient for every parameter
   nablac gradcheck FILE.nb [--inputs random] [--tol X] [--max-elements K]
@@ -156,7 +172,13 @@ Commands:
                          the gradient norm of every layer, as bars on a log
                          scale, flagging vanishing and exploding gradients
   nablac eval FILE.nb --checkpoint PATH
-                         evaluate saved parameters on the held-out data
+                         evaluate saved parameters on the rows their run
+                         held out
+  nablac predict FILE.nb --checkpoint PATH --data FILE [--output F.npy|F.csv]
+                         run the trained model over a data file
+  nablac export FILE.nb --checkpoint PATH -o DIR [--cpu CPU] [--batch B]
+                         a shared and a static library of the trained
+                         model, and a C header (no LLVM or nabla needed)
   nablac sample FILE.nb --checkpoint PATH [--prompt TEXT] [--tokens K]
                 [--temperature T] [--seed S]
                          continue the prompt with K bytes drawn from a
@@ -192,6 +214,46 @@ Compiled code is cached in ~/.cache/nabla ($XDG_CACHE_HOME/nabla), or in
 $NABLA_CACHE_DIR; NABLA_CACHE=off compiles every time.
 )";
 
+/// The command word of the command line (its first argument that is not
+/// a flag), or null.
+static const nabla::tools::CommandInfo *commandWord(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i][0] != '-')
+      return nabla::tools::findCommand(argv[i]);
+  return nullptr;
+}
+
+/// `nablac help [COMMAND]` and `nablac COMMAND --help`: the command's own
+/// flags. Returns whether it printed help.
+static bool printHelp(int argc, char **argv) {
+  using nabla::tools::findCommand;
+  if (argc >= 2 && llvm::StringRef(argv[1]) == "help") {
+    if (argc == 2) {
+      cl::PrintHelpMessage();
+      return true;
+    }
+    const auto *command = findCommand(argv[2]);
+    if (!command) {
+      llvm::errs() << "error: no command '" << argv[2]
+                   << "' (nablac --help lists them)\n";
+      std::exit(1);
+    }
+    nabla::tools::printCommandHelp(*command, llvm::outs());
+    return true;
+  }
+  const auto *command = commandWord(argc, argv);
+  if (!command)
+    return false;
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef arg = argv[i];
+    if (arg == "--help" || arg == "-help" || arg == "-h") {
+      nabla::tools::printCommandHelp(*command, llvm::outs());
+      return true;
+    }
+  }
+  return false;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerTrainFlags();
@@ -213,6 +275,12 @@ int main(int argc, char **argv) {
     else if (name.starts_with("mlir-"))
       option->addCategory(category);
   }
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "nabla " << nabla::tools::nablaVersion() << "\n"
+       << "LLVM and MLIR " << LLVM_VERSION_STRING << "\n";
+  });
+  if (printHelp(argc, argv))
+    return 0;
   if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &llvm::errs()))
     return 1;
 
@@ -224,9 +292,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   std::vector<std::string> args(positional.begin(), positional.end());
-  if (args[0] == "run" || args[0] == "check" || args[0] == "grad" ||
-      args[0] == "gradcheck" || args[0] == "train" || args[0] == "eval" ||
-      args[0] == "grad-report" || args[0] == "stats" || args[0] == "sample") {
+  if (nabla::tools::findCommand(args[0]) && args[0] != "emit") {
     inv.command = args[0];
     args.erase(args.begin());
   } else if (emit.empty()) {
@@ -237,14 +303,28 @@ int main(int argc, char **argv) {
                    << " --emit=STAGE (see nablac --help)\n";
       return 1;
     }
-    llvm::errs()
-        << "error: unknown command '" << args[0]
-        << "' (commands: run, grad, gradcheck, train, eval, grad-report, "
-           "check, stats, sample, devices; see "
-           "nablac --help)\n";
+    llvm::errs() << "error: unknown command '" << args[0]
+                 << "' (commands: run, grad, gradcheck, train, eval, predict, "
+                    "export, grad-report, check, stats, sample, devices; see "
+                    "nablac --help)\n";
     return 1;
   } else {
     inv.command = "emit";
+  }
+  // A flag the command does not read is an error, never ignored.
+  std::vector<std::string> given;
+  for (auto &[name, option] : cl::getRegisteredOptions())
+    if (option->getNumOccurrences() && option != &outputAlias &&
+        (llvm::is_contained(option->Categories, &category) ||
+         llvm::is_contained(option->Categories, &trainCategory)))
+      given.push_back(name.str());
+  if (outputAlias.getNumOccurrences())
+    given.push_back("output");
+  std::string refused =
+      checkFlags(*nabla::tools::findCommand(inv.command), given);
+  if (!refused.empty()) {
+    llvm::errs() << refused << "\n";
+    return 1;
   }
   if (args.size() != 1) {
     llvm::errs() << "error: expected exactly one .nb file, got "
@@ -254,6 +334,7 @@ int main(int argc, char **argv) {
   inv.file = args[0];
   inv.emitStage = emit;
   inv.outputPath = output;
+  inv.cpu = cpu;
   inv.inputs.assign(inputs.begin(), inputs.end());
   inv.dims.assign(dims.begin(), dims.end());
   inv.seed = seed;
