@@ -10,6 +10,7 @@
 #include "nabla/runtime/Npy.h"
 #include "nabla/runtime/Threads.h"
 #include "nabla/runtime/VulkanEngine.h"
+#include "tools/nablac/Json.h"
 #include "tools/nablac/Predict.h"
 #include "tools/nablac/Profile.h"
 #include "tools/nablac/RunRecord.h"
@@ -43,11 +44,9 @@ llvm::Error parseDims(llvm::ArrayRef<std::string> specs,
   return llvm::Error::success();
 }
 
-std::string formatNumber(double v, bool json) {
-  if (json && !std::isfinite(v))
-    return "null"; // JSON has no NaN or infinity
+std::string formatNumber(double v) {
   char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), json ? "%.9g" : "%g", v);
+  std::snprintf(buffer, sizeof(buffer), "%g", v);
   return buffer;
 }
 
@@ -56,7 +55,7 @@ void printNested(const Tensor &t, size_t dim, int64_t &index, int indent,
                  llvm::raw_ostream &os) {
   const auto &shape = t.getShape();
   if (dim == shape.size()) {
-    os << formatNumber(t.get(index++), false);
+    os << formatNumber(t.get(index++));
     return;
   }
   os << "[";
@@ -271,9 +270,9 @@ inputTensors(std::vector<InputValue> &values, const Signature &sig) {
                         llvm::Twine(t.getNumElements()));
     for (auto [i, x] : llvm::enumerate(v.values)) {
       if (arg.type == ElementType::I32 && x != std::trunc(x))
-        return usageError(
-            "--input " + v.name + ": value " + formatNumber(x, false) +
-            " is not a whole number, but the input is " + arg.typeString());
+        return usageError("--input " + v.name + ": value " + formatNumber(x) +
+                          " is not a whole number, but the input is " +
+                          arg.typeString());
       t.set(i, x);
     }
     tensors[v.name] = std::move(t);
@@ -358,17 +357,6 @@ int runModel(const Invocation &inv, const Source &source,
   return 0;
 }
 
-void printJsonTensor(const Tensor &t, llvm::raw_ostream &os) {
-  os << "{\"shape\": ["
-     << llvm::join(llvm::map_range(t.getShape(),
-                                   [](int64_t d) { return std::to_string(d); }),
-                   ", ")
-     << "], \"data\": [";
-  for (int64_t k = 0; k < t.getNumElements(); ++k)
-    os << (k ? ", " : "") << formatNumber(t.get(k), true);
-  os << "]}";
-}
-
 int runGrad(const Invocation &inv, const Source &source,
             CompileOptions &options, llvm::raw_ostream &out,
             llvm::raw_ostream &err) {
@@ -380,20 +368,22 @@ int runGrad(const Invocation &inv, const Source &source,
   const Signature &sig = result->first->getSignature();
   const std::vector<Tensor> &values = result->second;
   if (inv.json) {
-    out << "{\"loss\": " << formatNumber(values[0].get(0), true)
-        << ", \"grads\": {";
-    bool first = true;
-    for (auto [info, t] : llvm::zip(sig.outputs, values)) {
-      if (info.gradOf.empty())
-        continue;
-      out << (first ? "" : ", ") << "\"" << info.gradOf << "\": ";
-      printJsonTensor(t, out);
-      first = false;
-    }
-    out << "}}\n";
+    llvm::json::OStream j(out);
+    j.object([&] {
+      writeNumber(j, "loss", values[0].get(0));
+      j.attributeObject("grads", [&] {
+        for (auto [info, t] : llvm::zip(sig.outputs, values))
+          if (!info.gradOf.empty()) {
+            j.attributeBegin(info.gradOf);
+            writeTensor(j, t);
+            j.attributeEnd();
+          }
+      });
+    });
+    out << "\n";
     return 0;
   }
-  out << "loss = " << formatNumber(values[0].get(0), false) << "\n";
+  out << "loss = " << formatNumber(values[0].get(0)) << "\n";
   for (auto [info, t] : llvm::zip(sig.outputs, values)) {
     if (info.gradOf.empty())
       continue;
@@ -597,12 +587,17 @@ void printOutputs(llvm::ArrayRef<std::string> names,
                   llvm::ArrayRef<Tensor> values, bool json,
                   llvm::raw_ostream &os) {
   if (json) {
-    os << "{\"outputs\": {";
-    for (auto [i, t] : llvm::enumerate(values)) {
-      os << (i ? ", " : "") << "\"" << names[i] << "\": ";
-      printJsonTensor(t, os);
-    }
-    os << "}}\n";
+    llvm::json::OStream j(os);
+    j.object([&] {
+      j.attributeObject("outputs", [&] {
+        for (auto [i, t] : llvm::enumerate(values)) {
+          j.attributeBegin(names[i]);
+          writeTensor(j, t);
+          j.attributeEnd();
+        }
+      });
+    });
+    os << "\n";
     return;
   }
   for (auto [i, t] : llvm::enumerate(values)) {

@@ -1,5 +1,6 @@
 //===- GradReport.cpp - Gradient norms per layer, as bars -----------------===//
 #include "tools/nablac/GradReport.h"
+#include "tools/nablac/Json.h"
 
 #include "llvm/Support/Format.h"
 
@@ -80,18 +81,20 @@ void printGradReport(const GradReport &report, llvm::raw_ostream &os) {
 }
 
 void printGradReportJson(const GradReport &report, llvm::raw_ostream &os) {
-  os << "{\"step\": " << report.step << ", \"layers\": [";
-  for (size_t i = 0; i < report.layers.size(); ++i) {
-    const LayerGradient &l = report.layers[i];
-    os << (i ? ", " : "") << "{\"layer\": \"" << l.layer << "\", \"norm\": ";
-    if (std::isfinite(l.norm))
-      os << llvm::format("%.9g", l.norm);
-    else
-      os << "null";
-    os << ", \"vanishing\": " << (l.vanishing ? "true" : "false")
-       << ", \"exploding\": " << (l.exploding ? "true" : "false") << "}";
-  }
-  os << "]}\n";
+  llvm::json::OStream j(os);
+  j.object([&] {
+    j.attribute("step", report.step);
+    j.attributeArray("layers", [&] {
+      for (const LayerGradient &l : report.layers)
+        j.object([&] {
+          j.attribute("layer", l.layer);
+          writeNumber(j, "norm", l.norm);
+          j.attribute("vanishing", l.vanishing);
+          j.attribute("exploding", l.exploding);
+        });
+    });
+  });
+  os << "\n";
 }
 
 } // namespace nabla::tools

@@ -133,6 +133,35 @@ llvm::Error RunLog::plot(llvm::StringRef title) const {
   return flushOrError(os, path);
 }
 
+/// `text` as XML character data: a model file named `a&b<c.nb` still
+/// gives a well-formed SVG.
+static std::string escapeXml(llvm::StringRef text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      // Control characters are not allowed in XML 1.0.
+      if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n')
+        out += c;
+      else
+        out += '?';
+    }
+  }
+  return out;
+}
+
 std::string renderRunSvg(
     llvm::StringRef title,
     const std::vector<std::pair<int64_t, double>> &losses,
@@ -145,8 +174,8 @@ std::string renderRunSvg(
      << "\" height=\"" << f(2 * panel + 2 * top + 20)
      << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-     << "<text x=\"" << f(left) << "\" y=\"22\" font-size=\"15\">" << title
-     << "</text>\n";
+     << "<text x=\"" << f(left) << "\" y=\"22\" font-size=\"15\">"
+     << escapeXml(title) << "</text>\n";
   int64_t lastStep = 1;
   for (auto [s, _] : losses)
     lastStep = std::max(lastStep, s);
@@ -213,7 +242,8 @@ std::string renderRunSvg(
     double ly = y0 + 12 + 14 * double(i);
     if (ly < y0 + panel)
       os << "<text x=\"" << f(left + plotWidth + 10) << "\" y=\"" << f(ly)
-         << "\" fill=\"" << color << "\">" << layers[i] << "</text>\n";
+         << "\" fill=\"" << color << "\">" << escapeXml(layers[i])
+         << "</text>\n";
   }
   os << "</svg>\n";
   return svg;

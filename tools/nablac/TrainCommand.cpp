@@ -10,6 +10,7 @@
 #include "tools/nablac/TrainSettings.h"
 
 #include "tools/nablac/GradReport.h"
+#include "tools/nablac/Json.h"
 #include "tools/nablac/Profile.h"
 #include "tools/nablac/RunLog.h"
 #include "tools/nablac/RunRecord.h"
@@ -520,6 +521,8 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     return writeCheckpoint(*c, config.checkpoint);
   };
 
+  RunIdentity run = RunIdentity::now();
+  double lastLr = config.train.lr; // of the last step taken
   TrainSummary summary;
   auto accessor = [&](llvm::StringRef name) {
     return (*trainer)->getParameter(name);
@@ -562,9 +565,11 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       if ((int64_t)micro.size() < config.train.step.accumulate)
         break;
       // The schedule is a function of the step, so --resume continues it.
-      if (config.lrSchedule == "cosine" || config.warmup > 0)
-        (*trainer)->setLearningRate(scheduledLr(config, (*trainer)->getStep(),
-                                                stepsPerEpoch * config.epochs));
+      if (config.lrSchedule == "cosine" || config.warmup > 0) {
+        lastLr = scheduledLr(config, (*trainer)->getStep(),
+                             stepsPerEpoch * config.epochs);
+        (*trainer)->setLearningRate(lastLr);
+      }
       auto r = (*trainer)->step(micro);
       if (!r)
         return r.takeError();
@@ -665,16 +670,24 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       if (auto e = saveCheckpoint(result.epoch))
         return std::move(e);
     if (metrics) {
-      *metrics << "{\"epoch\": " << result.epoch << ", \"train_loss\": "
-               << llvm::format("%.9g", result.trainLoss);
-      if (evaluator) {
-        *metrics << ", \"test_loss\": "
-                 << llvm::format("%.9g", result.test.loss);
-        if (result.test.hasAccuracy)
-          *metrics << ", \"test_accuracy\": "
-                   << llvm::format("%.9g", result.test.accuracy);
-      }
-      *metrics << ", \"seconds\": " << llvm::format("%.3f", seconds) << "}\n";
+      // One JSON object per line; runs appended to one file are told
+      // apart by their id and start time.
+      llvm::json::OStream j(*metrics);
+      j.object([&] {
+        j.attribute("run", run.id);
+        j.attribute("start_time", run.startTime);
+        j.attribute("epoch", result.epoch);
+        j.attribute("step", (*trainer)->getStep());
+        writeNumber(j, "train_loss", result.trainLoss);
+        if (evaluator) {
+          writeNumber(j, "test_loss", result.test.loss);
+          if (result.test.hasAccuracy)
+            writeNumber(j, "test_accuracy", result.test.accuracy);
+        }
+        writeNumber(j, "lr", lastLr);
+        writeNumber(j, "seconds", seconds);
+      });
+      *metrics << "\n";
       if (auto e = flushOrError(*metrics, config.metrics))
         return std::move(e);
     }
