@@ -28,6 +28,8 @@ const char *const kModel = R"(model M(x: f32[N, 4], label: i32[N]) {
 /// A value every setting of its type accepts, as a flag and as train-block
 /// source text.
 std::pair<std::string, std::string> goodValue(const TrainSetting &s) {
+  if (s.name == "lr_milestones") // a list
+    return {"10,20", "[10, 20]"};
   switch (s.type) {
   case TrainSetting::Type::Number:
     return {"0.5", "0.5"};

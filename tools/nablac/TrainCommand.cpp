@@ -109,6 +109,11 @@ llvm::Error checkConfig(const TrainConfig &c) {
     return usageError(
         "no training data: give --data FILE or a `data = \"...\"` "
         "setting in the model's train block");
+  if (auto problem = c.schedule.problem())
+    return usageError(*problem);
+  if (!c.resume.empty() && !c.initFrom.empty())
+    return usageError("--resume continues a run and --init-from starts a new "
+                      "one from a checkpoint's weights: give one of them");
   return llvm::Error::success();
 }
 
@@ -380,19 +385,6 @@ struct Evaluator {
   }
 };
 
-/// The learning rate before step `t` (from 0) of a run of `total` steps:
-/// a linear warm-up over the first `warmup` steps, then the schedule
-/// (cosine: from lr down to 0 over the steps after the warm-up, as
-/// transformers' "cosine with warm-up").
-double scheduledLr(const TrainConfig &c, int64_t t, int64_t total) {
-  if (t < c.warmup)
-    return c.train.lr * double(t + 1) / double(c.warmup);
-  if (c.lrSchedule != "cosine")
-    return c.train.lr;
-  double span = double(std::max<int64_t>(total - c.warmup, 1));
-  return c.train.lr * 0.5 * (1 + std::cos(M_PI * double(t - c.warmup) / span));
-}
-
 std::string formatSeconds(double s) {
   char buffer[32];
   if (s >= 60)
@@ -400,6 +392,34 @@ std::string formatSeconds(double s) {
   else
     std::snprintf(buffer, sizeof(buffer), "%.1fs", s);
   return buffer;
+}
+
+/// Whether `checkpoint` holds every parameter of `trainer` ("param:NAME").
+bool hasWeights(const Checkpoint &checkpoint, Trainer &trainer) {
+  for (const std::string &name : trainer.getParameterNames())
+    if (!checkpoint.tensors.count("param:" + name))
+      return false;
+  return true;
+}
+
+/// --init-from: the parameters and state of `checkpoint` (from `path`),
+/// each checked against the model's type and shape.
+llvm::Error loadWeights(const Checkpoint &checkpoint, llvm::StringRef path,
+                        Trainer &trainer) {
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const std::string &name : trainer.getParameterNames())
+    keys.push_back({name, "param:" + name});
+  for (const std::string &name : trainer.getStateNames())
+    keys.push_back({name, name});
+  for (const auto &[name, key] : keys) {
+    Tensor *into = trainer.getParameter(name);
+    auto t = checkpointTensor(checkpoint, key, into->getElementType(),
+                              into->getShape());
+    if (!t)
+      return usageError(path + ": " + llvm::toString(t.takeError()));
+    *into = **t;
+  }
+  return llvm::Error::success();
 }
 
 } // namespace
@@ -468,11 +488,35 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     auto checkpoint = readCheckpoint(config.resume);
     if (!checkpoint)
       return checkpoint.takeError();
-    if (auto e = (*trainer)->restore(*checkpoint))
-      return usageError(config.resume + ": " + llvm::toString(std::move(e)));
+    if (auto e = (*trainer)->restore(*checkpoint)) {
+      std::string text = llvm::toString(std::move(e));
+      llvm::StringRef why(text);
+      why.consume_front("error: ");
+      if (hasWeights(*checkpoint, **trainer))
+        return usageError(config.resume +
+                          " holds the weights but not what --resume "
+                          "continues (" +
+                          why + "); --init-from " + config.resume +
+                          " starts a new run from its weights");
+      return usageError(config.resume + ": " + why);
+    }
     out << "resumed from " << config.resume << " at step "
         << (*trainer)->getStep() << "\n";
   }
+  if (!config.initFrom.empty()) {
+    auto checkpoint = readCheckpoint(config.initFrom);
+    if (!checkpoint)
+      return checkpoint.takeError();
+    if (auto e = loadWeights(*checkpoint, config.initFrom, **trainer))
+      return std::move(e);
+    out << "initialized from the weights of " << config.initFrom << "\n";
+  }
+  if (config.patience > 0 && !evaluator)
+    return usageError("patience = " + llvm::Twine(config.patience) +
+                      " stops on the held-out loss, and this run holds "
+                      "nothing out (set split or test_data)");
+  double bestLoss = INFINITY;
+  int64_t bestEpoch = 0;
 
   std::unique_ptr<llvm::raw_fd_ostream> metrics;
   if (!config.metrics.empty()) {
@@ -497,10 +541,12 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
         << " rows, " << data->test.getNumRows() << " held out; "
         << toString(config.train.step.optimizer) << " lr "
         << llvm::format("%g", config.train.lr)
-        << (config.lrSchedule == "constant" ? ""
-                                            : " (" + config.lrSchedule + ")")
-        << (config.warmup > 0
-                ? " after " + std::to_string(config.warmup) + " warm-up steps"
+        << (config.schedule.kind == "constant"
+                ? ""
+                : " (" + config.schedule.kind + ")")
+        << (config.schedule.warmup > 0
+                ? " after " + std::to_string(config.schedule.warmup) +
+                      " warm-up steps"
                 : "")
         << ", batch " << config.batch;
   if (config.train.step.accumulate > 1 && !config.reportOnly)
@@ -565,9 +611,9 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       if ((int64_t)micro.size() < config.train.step.accumulate)
         break;
       // The schedule is a function of the step, so --resume continues it.
-      if (config.lrSchedule == "cosine" || config.warmup > 0) {
-        lastLr = scheduledLr(config, (*trainer)->getStep(),
-                             stepsPerEpoch * config.epochs);
+      if (config.schedule.kind != "constant" || config.schedule.warmup > 0) {
+        lastLr = config.schedule.at(config.train.lr, (*trainer)->getStep(),
+                                    stepsPerEpoch * config.epochs);
         (*trainer)->setLearningRate(lastLr);
       }
       auto r = (*trainer)->step(micro);
@@ -700,6 +746,19 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
         return std::move(e);
     }
     summary.epochs.push_back(result);
+    if (config.patience > 0) {
+      if (result.test.loss < bestLoss) {
+        bestLoss = result.test.loss;
+        bestEpoch = result.epoch;
+      } else if (result.epoch - bestEpoch >= config.patience) {
+        out << llvm::format("stopping early: the held-out loss has not "
+                            "improved for %lld epochs (best %.4f, epoch "
+                            "%lld)\n",
+                            (long long)config.patience, bestLoss,
+                            (long long)bestEpoch);
+        break;
+      }
+    }
   }
   // --max-steps 0 (or a resume at the end): the checkpoint still says
   // where training stands, the initial parameters of a fresh run.

@@ -5,6 +5,7 @@
 #include "nabla/Trainer.h"
 #include "nabla/runtime/Checkpoint.h"
 #include "nabla/runtime/Data.h"
+#include "tools/nablac/Schedule.h"
 
 #include <map>
 #include <string>
@@ -27,16 +28,18 @@ struct TrainConfig {
   Augmentation augment; // of the training images
   std::string augmentText;
   int64_t epochs = 10, batch = 32;
-  /// "constant", or "cosine": lr * (1 + cos(pi * step / steps)) / 2 over
-  /// all the epochs' steps, as torch's CosineAnnealingLR stepped per batch.
-  std::string lrSchedule = "constant";
-  /// Steps of linear warm-up before the schedule: lr * (t + 1) / warmup
-  /// before step t < warmup; a cosine schedule then runs over the steps
-  /// after the warm-up.
-  int64_t warmup = 0;
+  /// The learning rate over the run, after `warmup` steps of linear
+  /// warm-up (tools/nablac/Schedule.h).
+  LrSchedule schedule;
   int64_t seed = 0;
   TrainOptions train;
   std::string checkpoint, resume, metrics, logDir;
+  /// Warm start: the weights (parameters and state) of a checkpoint, a
+  /// fresh optimizer, step 0.
+  std::string initFrom;
+  /// Early stopping: stop when the held-out loss has not improved for this
+  /// many epochs (0: never).
+  int64_t patience = 0;
   int64_t maxSteps = -1; // stop after this many steps (-1: all epochs)
   /// Print the per-layer gradient report every this many steps (0: never).
   int64_t gradReportEvery = 0;

@@ -208,17 +208,44 @@ std::vector<TrainSetting> makeTable() {
   t.push_back(number(
       "lr", "Learning rate", [](C &c) -> double & { return c.train.lr; },
       positive, "a positive number"));
-  t.push_back(choice(
-      "lr_schedule",
-      "The learning rate over the run: constant, or cosine (from lr down "
-      "to 0 at the last step, CosineAnnealingLR per batch)",
-      {"constant", "cosine"},
-      [](C &c) -> std::string & { return c.lrSchedule; }));
+  t.push_back(
+      choice("lr_schedule",
+             "The learning rate over the run, as torch.optim.lr_scheduler's "
+             "stepped once per step: constant, step (StepLR), multistep, "
+             "exponential, cosine (to 0 at the last step) or onecycle "
+             "(OneCycleLR, lr the peak)",
+             LrSchedule::kinds(),
+             [](C &c) -> std::string & { return c.schedule.kind; }));
   t.push_back(integer(
       "warmup", "K",
       "Steps of linear learning-rate warm-up (lr (t + 1) / K before step "
       "t < K) before the schedule",
-      [](C &c) -> int64_t & { return c.warmup; }, 0, "a non-negative integer"));
+      [](C &c) -> int64_t & { return c.schedule.warmup; }, 0,
+      "a non-negative integer"));
+  t.push_back(number(
+      "lr_gamma", "The factor of lr_schedule = step, multistep and exponential",
+      [](C &c) -> double & { return c.schedule.gamma; }, positive,
+      "a positive number"));
+  t.push_back(integer(
+      "lr_step_size", "K", "lr_schedule = step: steps between decays",
+      [](C &c) -> int64_t & { return c.schedule.stepSize; }, 0,
+      "a non-negative integer"));
+  t.push_back({"lr_milestones", Type::Text, "K1,K2,...",
+               "lr_schedule = multistep: the steps where the rate is "
+               "multiplied by lr_gamma (a list in a train block)",
+               [](C &c, llvm::StringRef text) -> Problem {
+                 auto steps = parseMilestones(text);
+                 if (!steps)
+                   return std::string("increasing positive step counts");
+                 c.schedule.milestones = *steps;
+                 return std::nullopt;
+               },
+               [](const C &c) {
+                 std::vector<std::string> steps;
+                 for (int64_t s : c.schedule.milestones)
+                   steps.push_back(std::to_string(s));
+                 return llvm::join(steps, ",");
+               }});
   t.push_back(number(
       "momentum", "Momentum (momentum, nesterov)",
       [](C &c) -> double & { return c.train.step.momentum; }, nonNegative,
@@ -309,6 +336,16 @@ std::vector<TrainSetting> makeTable() {
                    [](C &c) -> std::string & { return c.checkpoint; }));
   t.push_back(path("resume", "PATH", "Continue training from a checkpoint",
                    [](C &c) -> std::string & { return c.resume; }));
+  t.push_back(path("init_from", "PATH",
+                   "Start from a checkpoint's weights with a fresh optimizer "
+                   "at step 0 (fine-tuning; --resume continues a run)",
+                   [](C &c) -> std::string & { return c.initFrom; }));
+  t.push_back(integer(
+      "patience", "E",
+      "Early stopping: stop when the held-out loss has not improved for E "
+      "epochs (0: never)",
+      [](C &c) -> int64_t & { return c.patience; }, 0,
+      "a non-negative integer"));
   t.push_back(path("metrics", "FILE", "Append one JSON line per epoch to FILE",
                    [](C &c) -> std::string & { return c.metrics; }));
   t.push_back(path("log_dir", "DIR",
