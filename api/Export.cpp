@@ -472,7 +472,7 @@ exportLibrary(const Source &source, CompileOptions compile,
     return machine.takeError();
   compile.predict = true;
   compile.training = false;
-  compile.dims["N"] = options.batch;
+  compile.dims[source.batchDim(compile.model)] = options.batch;
   auto context = createContext();
   auto module = source.generate(*context, compile);
   if (!module)

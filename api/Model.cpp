@@ -219,6 +219,14 @@ Source::inputNames(llvm::StringRef model) const {
   return names;
 }
 
+std::string Source::batchDim(llvm::StringRef model) const {
+  const ast::Function *fn = impl->findModel(model);
+  if (fn && !fn->args.empty() && fn->args[0].type &&
+      !fn->args[0].type->dims.empty() && fn->args[0].type->dims[0].isNamed())
+    return fn->args[0].type->dims[0].name;
+  return "N";
+}
+
 llvm::Error
 Source::inferDims(const std::map<std::string, std::vector<int64_t>> &shapes,
                   CompileOptions &options) const {

@@ -4,6 +4,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/Support/CachePruning.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
@@ -107,9 +108,82 @@ std::optional<std::string> CompileCache::sourceKey(llvm::StringRef source,
 }
 
 std::string CompileCache::pathOf(llvm::StringRef key) const {
+  // llvm::pruneCache only ever removes files named llvmcache-*.
   llvm::SmallString<256> path(directory);
-  llvm::sys::path::append(path, key + ".o");
+  llvm::sys::path::append(path, "llvmcache-" + key + ".o");
   return std::string(path);
+}
+
+llvm::Expected<uint64_t> CompileCache::maxBytesFromEnvironment() {
+  auto text = llvm::sys::Process::GetEnv("NABLA_CACHE_MAX");
+  if (!text || text->empty())
+    return uint64_t(1) << 30;
+  llvm::StringRef t(*text);
+  uint64_t unit = 1;
+  if (t.consume_back("K") || t.consume_back("k"))
+    unit = uint64_t(1) << 10;
+  else if (t.consume_back("M") || t.consume_back("m"))
+    unit = uint64_t(1) << 20;
+  else if (t.consume_back("G") || t.consume_back("g"))
+    unit = uint64_t(1) << 30;
+  uint64_t n;
+  if (t.getAsInteger(10, n) || n == 0 || n > (UINT64_MAX >> 30))
+    return llvm::createStringError(
+        "NABLA_CACHE_MAX=" + *text +
+        ": expected a size in bytes, with K, M or G (512M, 2G)");
+  return n * unit;
+}
+
+void CompileCache::prune(uint64_t maxBytes) const {
+  llvm::CachePruningPolicy policy;
+  policy.Interval = std::chrono::seconds(0); // every time: a cheap scan
+  policy.Expiration = std::chrono::seconds(0);
+  policy.MaxSizePercentageOfAvailableSpace = 0;
+  policy.MaxSizeBytes = maxBytes;
+  llvm::pruneCache(directory, policy);
+}
+
+/// Calls `each` with the path and size of every file of the cache: its
+/// entries, leftovers of interrupted stores, and entries of the older
+/// format (KEY.o).
+template <typename F>
+static void forEachFile(llvm::StringRef directory, F each) {
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(directory, ec), end;
+       it != end && !ec; it.increment(ec)) {
+    llvm::StringRef name = llvm::sys::path::filename(it->path());
+    bool ours = name.starts_with("llvmcache") ||
+                (name.ends_with(".o") && name.size() == 66) ||
+                name.contains(".o.tmp-");
+    llvm::sys::fs::file_status status;
+    if (!ours || llvm::sys::fs::status(it->path(), status) ||
+        !llvm::sys::fs::is_regular_file(status))
+      continue;
+    each(it->path(), status.getSize());
+  }
+}
+
+CompileCache::Stats CompileCache::stats() const {
+  Stats s;
+  forEachFile(directory, [&](const std::string &path, uint64_t size) {
+    if (llvm::StringRef(path).ends_with(".o")) {
+      ++s.entries;
+      s.bytes += size;
+    }
+  });
+  return s;
+}
+
+llvm::Expected<int64_t> CompileCache::clear() const {
+  std::vector<std::string> files;
+  forEachFile(directory, [&](const std::string &path, uint64_t) {
+    files.push_back(path);
+  });
+  for (const std::string &file : files)
+    if (std::error_code ec = llvm::sys::fs::remove(file))
+      return llvm::createStringError(ec, "cannot remove '" + file +
+                                             "': " + ec.message());
+  return int64_t(files.size());
 }
 
 std::unique_ptr<llvm::MemoryBuffer>
@@ -128,6 +202,16 @@ CompileCache::load(llvm::StringRef key) const {
   auto digest = llvm::SHA256::hash(llvm::arrayRefFromStringRef(object));
   if (std::memcmp(digest.data(), hash.data(), kHashSize) != 0)
     return nullptr;
+  // Used now: pruning removes the least recently used entries first, by
+  // access time (which a noatime mount would not update on its own).
+  int fd;
+  if (!llvm::sys::fs::openFileForWrite(pathOf(key), fd,
+                                       llvm::sys::fs::CD_OpenExisting,
+                                       llvm::sys::fs::OF_Append)) {
+    auto now = std::chrono::system_clock::now();
+    (void)llvm::sys::fs::setLastAccessAndModificationTime(fd, now, now);
+    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+  }
   return llvm::MemoryBuffer::getMemBufferCopy(object, pathOf(key));
 }
 
@@ -163,6 +247,10 @@ llvm::Error CompileCache::store(llvm::StringRef key,
     return llvm::createStringError(ec, "cannot write '" + path + "': " +
                                            ec.message());
   }
+  auto maxBytes = maxBytesFromEnvironment();
+  if (!maxBytes)
+    return maxBytes.takeError();
+  prune(*maxBytes);
   return llvm::Error::success();
 }
 

@@ -14,6 +14,7 @@
 #include "nabla/runtime/Npy.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -250,6 +251,23 @@ static std::string numberText(double v) {
   return buffer;
 }
 
+/// Whether the first line [begin, end) is a header under `mode`.
+static bool isHeader(const char *begin, const char *end,
+                     CsvOptions::Header mode) {
+  if (mode != CsvOptions::Header::Auto)
+    return mode == CsvOptions::Header::Yes;
+  llvm::SmallVector<StringRef> fields;
+  StringRef(begin, end - begin).split(fields, ',');
+  for (StringRef field : fields) {
+    field = field.trim(" \t");
+    double value;
+    if (field.empty() ||
+        parseNumber(field.data(), field.data() + field.size(), value))
+      return false;
+  }
+  return true;
+}
+
 llvm::Expected<Dataset> readCsv(StringRef path, const CsvOptions &options) {
   auto file = loadFile(path);
   if (!file)
@@ -279,7 +297,7 @@ llvm::Expected<Dataset> readCsv(StringRef path, const CsvOptions &options) {
     p = eol == end ? end : eol + 1;
     if (lineEnd != lineBegin && lineEnd[-1] == '\r')
       --lineEnd;
-    if (line == 1 && options.header)
+    if (line == 1 && isHeader(lineBegin, lineEnd, options.header))
       continue;
     bool blank = std::all_of(lineBegin, lineEnd, isBlank);
     if (blank) {
@@ -441,6 +459,12 @@ static llvm::Error checkFinite(const Tensor &t, StringRef path) {
   return llvm::Error::success();
 }
 
+/// Features and targets as training data (readNpyDataset's checks and
+/// conversions); the paths name them in errors.
+static llvm::Expected<Dataset>
+arraysToDataset(Tensor *features, StringRef featuresPath, Tensor *targets,
+                StringRef targetsPath, int64_t numClasses);
+
 llvm::Expected<Dataset> readNpyDataset(StringRef featuresPath,
                                        StringRef targetsPath,
                                        int64_t numClasses) {
@@ -450,7 +474,43 @@ llvm::Expected<Dataset> readNpyDataset(StringRef featuresPath,
   auto targets = loadNpy(targetsPath);
   if (!targets)
     return targets.takeError();
+  return arraysToDataset(&*features, featuresPath, &*targets, targetsPath,
+                         numClasses);
+}
 
+llvm::Expected<Dataset> readNpzDataset(StringRef path, StringRef featuresName,
+                                       StringRef targetsName,
+                                       int64_t numClasses) {
+  auto arrays = readNpz(path);
+  if (!arrays)
+    return arrays.takeError();
+  std::vector<std::string> names;
+  for (const auto &[name, array] : *arrays)
+    names.push_back(name);
+  // By the model's names, else x and y.
+  auto pick = [&](StringRef name, StringRef fallback) -> Tensor * {
+    for (StringRef n : {name, fallback}) {
+      auto it = arrays->find(n.str());
+      if (it != arrays->end())
+        return &it->second;
+    }
+    return nullptr;
+  };
+  Tensor *features = pick(featuresName, "x"), *targets = pick(targetsName, "y");
+  if (!features || !targets)
+    return makeError(path +
+                     ": the arrays of a .npz are found by the model's "
+                     "input names ('" +
+                     featuresName + "', '" + targetsName +
+                     "') or as x and y; it holds " + llvm::join(names, ", "));
+  std::string fPath = (path + ":" + featuresName).str();
+  std::string tPath = (path + ":" + targetsName).str();
+  return arraysToDataset(features, fPath, targets, tPath, numClasses);
+}
+
+static llvm::Expected<Dataset>
+arraysToDataset(Tensor *features, StringRef featuresPath, Tensor *targets,
+                StringRef targetsPath, int64_t numClasses) {
   if (features->getRank() < 1)
     return makeError(featuresPath +
                      ": features must have at least one dimension (the rows), "
@@ -758,8 +818,9 @@ void Scaler::apply(Dataset &data) const {
 }
 
 BatchIterator::BatchIterator(const Dataset &data, int64_t batchSize,
-                             bool shuffle, uint64_t seed, int64_t epoch)
-    : data(data), batchSize(batchSize) {
+                             bool shuffle, uint64_t seed, int64_t epoch,
+                             bool partial)
+    : data(data), batchSize(batchSize), partial(partial) {
   int64_t n = data.getNumRows();
   if (shuffle) {
     order = permutation(n, streamSeed(seed, "epoch:" + std::to_string(epoch)));
@@ -773,7 +834,8 @@ BatchIterator::BatchIterator(const Dataset &data, int64_t batchSize,
 int64_t BatchIterator::getNumBatches() const {
   if (batchSize <= 0)
     return 0;
-  return static_cast<int64_t>(order.size()) / batchSize;
+  int64_t n = static_cast<int64_t>(order.size());
+  return n / batchSize + (partial && n % batchSize != 0);
 }
 
 /// Makes `t` a zero-filled tensor of `type` and `shape` unless it is one.
@@ -784,17 +846,18 @@ static void ensureShape(Tensor &t, ElementType type,
 }
 
 bool BatchIterator::next(Tensor &features, Tensor &targets) {
-  if (batchSize <= 0 ||
-      position + batchSize > static_cast<int64_t>(order.size()))
+  int64_t n = static_cast<int64_t>(order.size());
+  int64_t size = std::min(batchSize, n - position);
+  if (batchSize <= 0 || size <= 0 || (size < batchSize && !partial))
     return false;
   llvm::ArrayRef<int64_t> rows =
-      llvm::ArrayRef<int64_t>(order).slice(position, batchSize);
-  position += batchSize;
+      llvm::ArrayRef<int64_t>(order).slice(position, size);
+  position += size;
   auto copyRows = [&](const Tensor &source, Tensor &batch) {
     if (source.getRank() == 0)
       return;
     std::vector<int64_t> shape = source.getShape();
-    shape[0] = batchSize;
+    shape[0] = size;
     ensureShape(batch, source.getElementType(), shape);
     size_t row = rowBytes(source);
     const char *src = static_cast<const char *>(source.data());

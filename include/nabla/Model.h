@@ -126,6 +126,11 @@ public:
   llvm::Expected<std::vector<std::string>>
   inputNames(llvm::StringRef model = "") const;
 
+  /// The batch dimension of `model`: the name of its first input's first
+  /// dimension (N, B, batch, ...), or "N" when that is not a name.
+  /// Training, evaluation and prediction bind it to their batch size.
+  std::string batchDim(llvm::StringRef model = "") const;
+
   /// Adds to `options.dims` the named dims of `model`'s inputs implied by
   /// data: a shape for each input given as an array, or only an element
   /// count (shape {-1, count}) for a flat list of values.

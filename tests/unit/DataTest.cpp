@@ -152,11 +152,20 @@ TEST_F(DataTest, CsvTargetsAndHeader) {
   // The target in the first column, after a header line.
   CsvOptions options = classes(5);
   options.targetColumn = 0;
-  options.header = true;
+  options.header = CsvOptions::Header::Yes;
   Dataset h = take(readCsv(write("h.csv", "label,a,b\n4,10,11\n0,12,13\n"),
                            options));
   EXPECT_EQ(h.features.toDoubles(), (std::vector<double>{10, 11, 12, 13}));
   EXPECT_EQ(h.targets.toDoubles(), (std::vector<double>{4, 0}));
+
+  // header = auto (the default) finds the same header by itself, and
+  // reads a file without one from its first line.
+  options.header = CsvOptions::Header::Auto;
+  Dataset a =
+      take(readCsv(write("a.csv", "label,a,b\n4,10,11\n0,12,13\n"), options));
+  EXPECT_EQ(a.features.toDoubles(), h.features.toDoubles());
+  Dataset none = take(readCsv(write("n.csv", "4,10,11\n"), options));
+  EXPECT_EQ(none.getNumRows(), 1);
 
   // A whole number written with a fraction is a valid label.
   Dataset w = take(readCsv(write("w.csv", "1,2.0\n"), classes(3)));
@@ -200,11 +209,17 @@ TEST_F(DataTest, CsvErrors) {
   EXPECT_EQ(error("e.csv", ""), p + ": no data rows");
   EXPECT_EQ(error("e.csv", "\n \n\n"), p + ": no data rows");
   CsvOptions header = classes(10);
-  header.header = true;
+  header.header = CsvOptions::Header::Yes;
   EXPECT_EQ(error("e.csv", "a,b,c\n", header), p + ": no data rows");
-  // Without the header option a header line is reported, not skipped.
-  EXPECT_EQ(error("e.csv", "a,b,label\n1,2,3\n"),
+  // With header = no, a header line is reported, not skipped.
+  CsvOptions noHeader = classes(10);
+  noHeader.header = CsvOptions::Header::No;
+  EXPECT_EQ(error("e.csv", "a,b,label\n1,2,3\n", noHeader),
             p + ":1: field 1 is not a number: 'a'");
+  // Auto (the default) skips a first line of names only: a first row
+  // with one bad field is an error, not a header.
+  EXPECT_EQ(error("e.csv", "1,b,3\n1,2,3\n"),
+            p + ":1: field 2 is not a number: 'b'");
   EXPECT_EQ(error("e.csv", "1,2,3\n\n4,5,6\n"), p + ":2: blank line");
   EXPECT_EQ(error("e.csv", "1\n2\n"),
             p + ":1: expected at least 2 fields (features and a target), "

@@ -14,7 +14,7 @@ const std::vector<std::string> kCompile = {"model", "dim", "no-fusion",
                                            "device", "num-threads"};
 // The training settings eval reads: which rows, and how they are scaled.
 const std::vector<std::string> kEvalData = {
-    "data",  "labels", "test-data", "test-labels", "classes",
+    "data",  "labels", "test-data", "test-labels", "header", "classes",
     "split", "scale",  "divisor",   "checkpoint",  "seed"};
 
 std::vector<std::string> with(std::vector<std::string> a,
@@ -56,7 +56,8 @@ std::vector<CommandInfo> makeCommands() {
                "batches, scaled as in training; CSV on standard output "
                "unless --output says where (for a classifier, the class "
                "first).",
-               with({"checkpoint", "data", "batch", "o", "output"}, kCompile)});
+               with({"checkpoint", "data", "header", "batch", "o", "output"},
+                    kCompile)});
   c.push_back({"export",
                "nablac export FILE.nb --checkpoint PATH -o DIR",
                "Write a shared and a static library with the trained model "

@@ -7,6 +7,7 @@
 #include "nabla/Export.h"
 #include "nabla/Gradcheck.h"
 #include "nabla/Model.h"
+#include "nabla/runtime/CompileCache.h"
 #include "nabla/runtime/Npy.h"
 #include "nabla/runtime/Threads.h"
 #include "nabla/runtime/VulkanEngine.h"
@@ -109,7 +110,7 @@ llvm::Expected<TrainConfig> stepConfig(const Invocation &inv,
   auto config = makeConfig(source, inv.trainOverrides);
   if (!config)
     return config.takeError();
-  options.dims.emplace("N", config->batch);
+  options.dims.emplace(source.batchDim(options.model), config->batch);
   return config;
 }
 
@@ -294,20 +295,17 @@ llvm::Error loadTrained(Model &model, const Source &source,
                         llvm::StringRef path,
                         std::map<std::string, Tensor> &tensors,
                         llvm::raw_ostream &notes) {
-  auto checkpoint = readCheckpoint(path);
-  if (!checkpoint)
-    return checkpoint.takeError();
-  auto run = readRunRecord(*checkpoint, path);
-  if (!run)
-    return run.takeError();
-  auto held = heldFromCheckpoint(*checkpoint, model.getSignature(), path);
+  auto read = readTrainedCheckpoint(path, source, "", notes);
+  if (!read)
+    return read.takeError();
+  RecordedRun *run = &read->run;
+  auto held = heldFromCheckpoint(read->checkpoint, model.getSignature(), path);
   if (!held)
     return held.takeError();
   for (const auto &[name, tensor] : *held)
     *model.getParameter(name) = *tensor;
   if (!run->present)
     return llvm::Error::success();
-  noteChangedSource(*run, source, path, notes);
   auto input = tensors.find(run->facts.features);
   if (input == tensors.end() || run->facts.scaler.kind == Scaler::Kind::None)
     return llvm::Error::success();
@@ -492,6 +490,14 @@ int runPredict(const Invocation &inv, const Source &source,
       (llvm::StringRef(batch).getAsInteger(10, predicting.batch) ||
        predicting.batch < 1))
     return fail(usageError("--batch " + batch + ": must be 1 or more"), err);
+  std::string header = trainFlag(inv, "header");
+  if (!header.empty() && header != "auto" && header != "yes" && header != "no")
+    return fail(usageError("--header " + header + ": must be auto, yes or no"),
+                err);
+  if (header == "yes")
+    predicting.header = CsvOptions::Header::Yes;
+  else if (header == "no")
+    predicting.header = CsvOptions::Header::No;
   if (auto e = predict(source, options, predicting, out, err))
     return fail(std::move(e), err);
   return 0;
@@ -516,22 +522,16 @@ int runExport(const Invocation &inv, const Source &source,
       (llvm::StringRef(batch).getAsInteger(10, exporting.batch) ||
        exporting.batch < 1))
     return fail(usageError("--batch " + batch + ": must be 1 or more"), err);
-  auto checkpoint = readCheckpoint(checkpointPath);
-  if (!checkpoint)
-    return fail(checkpoint.takeError(), err);
-  auto run = readRunRecord(*checkpoint, checkpointPath);
-  if (!run)
-    return fail(run.takeError(), err);
-  if (!run->present)
-    err << "note: " << checkpointPath
-        << " records no training run (an older nablac wrote it): the "
-           "library does not scale its input\n";
-  noteChangedSource(*run, source, checkpointPath, err);
-  exporting.scaler = run->facts.scaler;
+  auto read = readTrainedCheckpoint(
+      checkpointPath, source, "the library does not scale its input", err);
+  if (!read)
+    return fail(read.takeError(), err);
+  const Checkpoint *checkpoint = &read->checkpoint;
+  exporting.scaler = read->run.facts.scaler;
   // The weights of the prediction form, checked against its signature.
   CompileOptions predicting = options;
   predicting.predict = true;
-  predicting.dims["N"] = exporting.batch;
+  predicting.dims[source.batchDim(options.model)] = exporting.batch;
   auto sig = source.check(predicting);
   if (!sig)
     return fail(sig.takeError(), err);
@@ -634,6 +634,36 @@ int listDevices(llvm::raw_ostream &out, llvm::raw_ostream &err) {
         << ", cooperative matrix: " << (d.cooperativeMatrix ? "yes" : "no")
         << ", timestamps: " << (d.timestamps ? "yes" : "no") << "\n";
   }
+  return 0;
+}
+
+int runCache(llvm::StringRef action, llvm::raw_ostream &out,
+             llvm::raw_ostream &err) {
+  if (action != "stats" && action != "clear")
+    return fail(
+        usageError("nablac cache takes stats or clear, not '" + action + "'"),
+        err);
+  auto cache = CompileCache::fromEnvironment();
+  if (!cache) {
+    out << "the compile cache is off (NABLA_CACHE=off, or no home "
+           "directory)\n";
+    return 0;
+  }
+  if (action == "clear") {
+    auto removed = cache->clear();
+    if (!removed)
+      return fail(removed.takeError(), err);
+    out << "removed " << *removed << " files from " << cache->getDirectory()
+        << "\n";
+    return 0;
+  }
+  auto limit = CompileCache::maxBytesFromEnvironment();
+  if (!limit)
+    return fail(limit.takeError(), err);
+  CompileCache::Stats stats = cache->stats();
+  out << cache->getDirectory() << ": " << stats.entries << " entries, "
+      << formatBytes(stats.bytes) << " of at most " << formatBytes(*limit)
+      << " (NABLA_CACHE_MAX)\n";
   return 0;
 }
 

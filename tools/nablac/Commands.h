@@ -55,6 +55,11 @@ struct Invocation {
 /// `nablac devices`: the Vulkan devices and their capabilities.
 int listDevices(llvm::raw_ostream &out, llvm::raw_ostream &err);
 
+/// `nablac cache stats|clear`: the compile cache's entries and size, or
+/// removes them.
+int runCache(llvm::StringRef action, llvm::raw_ostream &out,
+             llvm::raw_ostream &err);
+
 /// Runs one nablac command; returns the process exit code.
 int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
                   llvm::raw_ostream &err);

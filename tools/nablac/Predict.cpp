@@ -24,22 +24,16 @@ llvm::Expected<TrainedModel> loadForPrediction(const Source &source,
                       "PATH (written by nablac train --checkpoint PATH)");
   if (batch < 1)
     return usageError("--batch must be 1 or more");
-  auto checkpoint = readCheckpoint(checkpointPath);
-  if (!checkpoint)
-    return checkpoint.takeError();
+  auto read = readTrainedCheckpoint(checkpointPath, source,
+                                    "the data is not scaled", notes);
+  if (!read)
+    return read.takeError();
+  const Checkpoint *checkpoint = &read->checkpoint;
   TrainedModel trained;
-  auto run = readRunRecord(*checkpoint, checkpointPath);
-  if (!run)
-    return run.takeError();
-  trained.run = std::move(*run);
-  if (!trained.run.present)
-    notes << "note: " << checkpointPath
-          << " records no training run (an older nablac wrote it): the "
-             "data is not scaled\n";
-  noteChangedSource(trained.run, source, checkpointPath, notes);
+  trained.run = std::move(read->run);
   options.predict = true;
   options.training = false;
-  options.dims["N"] = batch;
+  options.dims[source.batchDim(options.model)] = batch;
   auto model = Model::compile(source, options);
   if (!model)
     return model.takeError();
@@ -74,11 +68,29 @@ int64_t rowSize(const std::vector<int64_t> &shape) {
 /// [n, ...], or a CSV file of F values per row (or F + 1, a training file
 /// whose last column, the target, is left out).
 llvm::Expected<Tensor> readRows(llvm::StringRef path, const ArgInfo &features,
+                                CsvOptions::Header header,
                                 llvm::raw_ostream &notes) {
   int64_t width = rowSize(features.shape);
   Tensor rows;
-  if (path.ends_with(".npy")) {
-    auto array = readNpy(path);
+  if (path.ends_with(".npy") || path.ends_with(".npz")) {
+    llvm::Expected<Tensor> array = Tensor();
+    if (path.ends_with(".npz")) {
+      // The array named as the input, else x, else the only one.
+      auto arrays = readNpz(path);
+      if (!arrays)
+        return arrays.takeError();
+      auto it = arrays->find(features.name);
+      if (it == arrays->end())
+        it = arrays->find("x");
+      if (it == arrays->end() && arrays->size() == 1)
+        it = arrays->begin();
+      if (it == arrays->end())
+        return usageError(path + ": no array named '" + features.name +
+                          "' or x");
+      array = std::move(it->second);
+    } else {
+      array = readNpy(path);
+    }
     if (!array)
       return array.takeError();
     if (array->getRank() < 1 || rowSize(array->getShape()) != width)
@@ -90,7 +102,9 @@ llvm::Expected<Tensor> readRows(llvm::StringRef path, const ArgInfo &features,
     rows = Tensor(array->getElementType(), {n, width});
     std::memcpy(rows.data(), array->data(), array->sizeInBytes());
   } else {
-    auto csv = readCsv(path, CsvOptions());
+    CsvOptions options;
+    options.header = header;
+    auto csv = readCsv(path, options);
     if (!csv)
       return csv.takeError();
     int64_t n = csv->getNumRows(), have = csv->features.getShape()[1];
@@ -171,7 +185,7 @@ llvm::Error predict(const Source &source, const CompileOptions &compile,
   if (!trained)
     return trained.takeError();
   const ArgInfo &features = *trained->features;
-  auto rows = readRows(options.data, features, notes);
+  auto rows = readRows(options.data, features, options.header, notes);
   if (!rows)
     return rows.takeError();
   if (features.type != ElementType::I32)

@@ -30,6 +30,7 @@ struct PredictOptions {
   std::string data;   // .npy or .csv[.gz] of features
   std::string output; // .npy or .csv; empty: CSV on standard output
   int64_t batch = kDefaultPredictBatch;
+  CsvOptions::Header header = CsvOptions::Header::Auto;
 };
 
 /// A checkpoint and the model's prediction form compiled for `batch` rows,

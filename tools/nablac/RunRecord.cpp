@@ -162,6 +162,23 @@ llvm::Expected<RecordedRun> readRunRecord(const Checkpoint &c,
   return run;
 }
 
+llvm::Expected<TrainedCheckpoint>
+readTrainedCheckpoint(llvm::StringRef path, const Source &source,
+                      llvm::StringRef withoutRecord, llvm::raw_ostream &notes) {
+  auto checkpoint = readCheckpoint(path);
+  if (!checkpoint)
+    return checkpoint.takeError();
+  auto run = readRunRecord(*checkpoint, path);
+  if (!run)
+    return run.takeError();
+  if (!run->present && !withoutRecord.empty())
+    notes << "note: " << path
+          << " records no training run (an older nablac wrote it): "
+          << withoutRecord << "\n";
+  noteChangedSource(*run, source, path, notes);
+  return TrainedCheckpoint{std::move(*checkpoint), std::move(*run)};
+}
+
 void adoptRecordedData(
     const RecordedRun &run, TrainConfig &config,
     llvm::ArrayRef<std::pair<std::string, std::string>> flags,

@@ -56,6 +56,19 @@ struct RecordedRun {
 llvm::Expected<RecordedRun> readRunRecord(const Checkpoint &checkpoint,
                                           llvm::StringRef path);
 
+/// A checkpoint and its record.
+struct TrainedCheckpoint {
+  Checkpoint checkpoint;
+  RecordedRun run;
+};
+
+/// Reads the checkpoint at `path` and its record. Notes a checkpoint that
+/// records no run (older ones; `withoutRecord` says what that means to the
+/// caller, no note when empty) and a source changed since its run.
+llvm::Expected<TrainedCheckpoint>
+readTrainedCheckpoint(llvm::StringRef path, const Source &source,
+                      llvm::StringRef withoutRecord, llvm::raw_ostream &notes);
+
 /// The data settings of `config` (which rows, which held out, how scaled)
 /// taken from the record, except where a flag in `flags` set them: a flag
 /// that disagrees with the record wins, and a line in `notes` says so.

@@ -108,8 +108,7 @@ llvm::Expected<SampleResult> sample(const Source &source,
   if (!checkpoint)
     return checkpoint.takeError();
   // One window at a time.
-  if (!compile.dims.count("N"))
-    compile.dims["N"] = 1;
+  compile.dims.emplace(source.batchDim(compile.model), 1);
   auto model = Model::compile(source, compile);
   if (!model)
     return model.takeError();

@@ -125,10 +125,19 @@ bool hasSuffix(llvm::StringRef path, llvm::StringRef suffix) {
   return path.ends_with(suffix) || path.ends_with((suffix + ".gz").str());
 }
 
+/// The model's inputs that take the data's features and targets (the
+/// names of a .npz file's arrays).
+struct InputNames {
+  std::string features, targets;
+};
+
 llvm::Expected<Dataset> load(llvm::StringRef data, llvm::StringRef labels,
-                             int64_t classes, int64_t textWindow) {
+                             int64_t classes, int64_t textWindow,
+                             llvm::StringRef header, const InputNames &names) {
   if (textWindow > 0)
     return readText(data, textWindow);
+  if (hasSuffix(data, ".npz"))
+    return readNpzDataset(data, names.features, names.targets, classes);
   if (hasSuffix(data, ".npy")) {
     if (labels.empty())
       return usageError(data + ": a .npy data set needs its targets: labels = "
@@ -153,6 +162,9 @@ llvm::Expected<Dataset> load(llvm::StringRef data, llvm::StringRef labels,
   }
   CsvOptions csv;
   csv.numClasses = classes;
+  csv.header = header == "yes"  ? CsvOptions::Header::Yes
+               : header == "no" ? CsvOptions::Header::No
+                                : CsvOptions::Header::Auto;
   return readCsv(data, csv);
 }
 
@@ -166,7 +178,7 @@ struct Data {
 /// are scaled by `fitted` (a checkpoint's) when given, else by a scaler
 /// fitted on the training rows.
 llvm::Expected<Data> loadData(const TrainConfig &c, int64_t classes,
-                              int64_t textWindow,
+                              int64_t textWindow, const InputNames &names,
                               const Scaler *fitted = nullptr) {
   if (c.text && c.scale != "none")
     return usageError("scale = " + c.scale +
@@ -176,12 +188,13 @@ llvm::Expected<Data> loadData(const TrainConfig &c, int64_t classes,
     return usageError(
         "text data is windows of byte ids: the model's first input "
         "must be i32[N, T] (T, the window, from the model)");
-  auto all = load(c.data, c.labels, classes, textWindow);
+  auto all = load(c.data, c.labels, classes, textWindow, c.header, names);
   if (!all)
     return all.takeError();
   Data d;
   if (!c.testData.empty()) {
-    auto test = load(c.testData, c.testLabels, classes, textWindow);
+    auto test =
+        load(c.testData, c.testLabels, classes, textWindow, c.header, names);
     if (!test)
       return test.takeError();
     d.train = std::move(*all);
@@ -213,6 +226,7 @@ llvm::Expected<Data> loadData(const TrainConfig &c, int64_t classes,
 struct Binding {
   std::string features, targets;
   std::vector<int64_t> featureShape; // without the batch dim
+  std::vector<int64_t> targetShape;  // without the batch dim
   ElementType featureType = ElementType::F32;
   bool classification = false;
   int64_t classes = 0;
@@ -221,7 +235,7 @@ struct Binding {
 llvm::Expected<Binding> bindInputs(const Source &source,
                                    const CompileOptions &options) {
   CompileOptions probe = options;
-  probe.dims["N"] = probe.dims.count("N") ? probe.dims["N"] : 1;
+  probe.dims.emplace(source.batchDim(options.model), 1);
   auto sig = source.check(probe);
   if (!sig)
     return sig.takeError();
@@ -238,6 +252,7 @@ llvm::Expected<Binding> bindInputs(const Source &source,
   b.targets = inputs[1]->name;
   b.featureShape.assign(inputs[0]->shape.begin() + 1, inputs[0]->shape.end());
   b.featureType = inputs[0]->type;
+  b.targetShape.assign(inputs[1]->shape.begin() + 1, inputs[1]->shape.end());
   b.classification = inputs[1]->type == ElementType::I32;
   b.classes = inputs[1]->classes;
   return b;
@@ -274,6 +289,15 @@ llvm::Error checkFeatures(Dataset &d, const Binding &b, llvm::StringRef file) {
     return usageError(file + ": rows have " + llvm::Twine(have) +
                       " features, but the model's input '" + b.features +
                       "' takes " + llvm::Twine(want) + " per row");
+  int64_t targetRow = 1, targetWant = 1;
+  for (size_t i = 1; i < d.targets.getShape().size(); ++i)
+    targetRow *= d.targets.getShape()[i];
+  for (int64_t s : b.targetShape)
+    targetWant *= s;
+  if (targetRow != targetWant)
+    return usageError(file + ": rows have " + llvm::Twine(targetRow) +
+                      " targets, but the model's input '" + b.targets +
+                      "' takes " + llvm::Twine(targetWant) + " per row");
   if (!b.classification && d.targets.getElementType() == ElementType::I32)
     return usageError("the model's targets '" + b.targets +
                       "' are floats, but the data has class labels");
@@ -313,13 +337,14 @@ struct Evaluator {
     // im2col buffers were 450 MB each and evaluating the 10000 test images
     // took 65 s, 58 of them in the kernel mapping fresh pages; now 9 s).
     e.chunk = std::min<int64_t>(rows, 256);
-    options.dims["N"] = e.chunk;
+    std::string batch = source.batchDim(options.model);
+    options.dims[batch] = e.chunk;
     auto full = Model::compile(source, options);
     if (!full)
       return full.takeError();
     e.full = std::move(*full);
     if (int64_t r = rows % e.chunk) {
-      options.dims["N"] = r;
+      options.dims[batch] = r;
       auto rest = Model::compile(source, options);
       if (!rest)
         return rest.takeError();
@@ -359,8 +384,8 @@ struct Evaluator {
                   static_cast<const char *>(data.targets.data()) +
                       start * rowBytes,
                   n * rowBytes);
-      auto out =
-          m.run({{b.features, reshapeRows(x, b.featureShape)}, {b.targets, y}});
+      auto out = m.run({{b.features, reshapeRows(x, b.featureShape)},
+                        {b.targets, reshapeRows(y, b.targetShape)}});
       if (!out)
         return out.takeError();
       lossSum += (*out)[0].get(0) * n;
@@ -392,6 +417,14 @@ std::string formatSeconds(double s) {
   else
     std::snprintf(buffer, sizeof(buffer), "%.1fs", s);
   return buffer;
+}
+
+/// Makes `to`'s parameters, state, optimizer state and step `from`'s.
+llvm::Error copyState(const Trainer &from, Trainer &to) {
+  auto c = from.toCheckpoint();
+  if (!c)
+    return c.takeError();
+  return to.restore(*c);
 }
 
 /// Whether `checkpoint` holds every parameter of `trainer` ("param:NAME").
@@ -435,7 +468,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
   if (auto e = checkConfig(config))
     return std::move(e);
   CompileOptions options = baseOptions;
-  options.dims["N"] = config.batch;
+  options.dims[source.batchDim(options.model)] = config.batch;
   options.requireScalarLoss = true;
   auto binding = bindInputs(source, options);
   if (!binding)
@@ -447,7 +480,8 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                       " but the model's cross_entropy has " +
                       llvm::Twine(binding->classes) + " classes");
   auto data = loadData(config, binding->classification ? classes : 0,
-                       textWindow(config, *binding));
+                       textWindow(config, *binding),
+                       {binding->features, binding->targets});
   if (!data)
     return data.takeError();
   if (auto e = checkFeatures(data->train, *binding, config.data))
@@ -463,8 +497,15 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                       binding->features +
                       "' has one dim per row; declare it as " +
                       "[N, C, H, W] (or [N, H, W])");
+  // The rows after the last full batch make one smaller step at the end
+  // of each epoch, with a training step compiled for them (drop_last
+  // leaves them out; so does accumulation, whose steps are whole).
+  int64_t rows = data->train.getNumRows();
+  int64_t tailRows = !config.dropLast && config.train.step.accumulate == 1
+                         ? rows % config.batch
+                         : 0;
   int64_t stepsPerEpoch =
-      data->train.getNumRows() / (config.batch * config.train.step.accumulate);
+      rows / (config.batch * config.train.step.accumulate) + (tailRows > 0);
   if (stepsPerEpoch == 0)
     return usageError(
         "the training set has " + llvm::Twine(data->train.getNumRows()) +
@@ -551,8 +592,13 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
         << ", batch " << config.batch;
   if (config.train.step.accumulate > 1 && !config.reportOnly)
     out << " x " << config.train.step.accumulate << " accumulated";
-  if (!config.reportOnly)
-    out << ", " << config.epochs << " epochs\n";
+  if (!config.reportOnly) {
+    out << ", " << config.epochs << (config.epochs == 1 ? " epoch" : " epochs")
+        << " of " << stepsPerEpoch << (stepsPerEpoch == 1 ? " step" : " steps");
+    if (tailRows > 0)
+      out << " (the last of " << tailRows << " rows)";
+    out << "\n";
+  }
   std::optional<GradReport> lastReport;
 
   // A checkpoint records the run with the weights (RunRecord.h).
@@ -567,6 +613,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     return writeCheckpoint(*c, config.checkpoint);
   };
 
+  std::unique_ptr<Trainer> tail; // compiled for tailRows, when first needed
   RunIdentity run = RunIdentity::now();
   double lastLr = config.train.lr; // of the last step taken
   TrainSummary summary;
@@ -581,7 +628,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
        epoch < config.epochs && (*trainer)->getStep() < totalSteps; ++epoch) {
     auto begin = std::chrono::steady_clock::now();
     BatchIterator batches(data->train, config.batch, config.shuffle,
-                          config.seed, epoch);
+                          config.seed, epoch, /*partial=*/tailRows > 0);
     // A resumed run skips the batches its checkpoint already took.
     int64_t skip = ((*trainer)->getStep() - epoch * stepsPerEpoch) *
                    config.train.step.accumulate;
@@ -606,19 +653,39 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
         ++drawn;
         micro.push_back(
             {{binding->features, reshapeRows(x, binding->featureShape)},
-             {binding->targets, y}});
+             {binding->targets, reshapeRows(y, binding->targetShape)}});
       }
       if ((int64_t)micro.size() < config.train.step.accumulate)
         break;
+      // The epoch's last, smaller batch: its own step, on the main one's
+      // parameters and optimizer state.
+      Trainer *stepper = trainer->get();
+      bool isTail = x.getShape()[0] != config.batch;
+      if (isTail) {
+        if (!tail) {
+          CompileOptions tailOptions = options;
+          tailOptions.dims[source.batchDim(options.model)] = tailRows;
+          auto created = Trainer::create(source, tailOptions, config.train);
+          if (!created)
+            return created.takeError();
+          tail = std::move(*created);
+        }
+        if (auto e = copyState(**trainer, *tail))
+          return std::move(e);
+        stepper = tail.get();
+      }
       // The schedule is a function of the step, so --resume continues it.
       if (config.schedule.kind != "constant" || config.schedule.warmup > 0) {
         lastLr = config.schedule.at(config.train.lr, (*trainer)->getStep(),
                                     stepsPerEpoch * config.epochs);
-        (*trainer)->setLearningRate(lastLr);
+        stepper->setLearningRate(lastLr);
       }
-      auto r = (*trainer)->step(micro);
+      auto r = stepper->step(micro);
       if (!r)
         return r.takeError();
+      if (isTail)
+        if (auto e = copyState(*tail, **trainer))
+          return std::move(e);
       if (r->skipped) {
         // Dynamic loss scaling: the scale was too large; it has halved.
         progress << llvm::formatv(
@@ -634,7 +701,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                    << " has a non-finite loss or gradient; skipped\n";
           continue;
         }
-        return (*trainer)->locateNonFinite(source, micro[0]);
+        return stepper->locateNonFinite(source, micro[0]);
       }
       if (!std::isfinite(r->loss))
         return usageError("the loss became " +
@@ -659,7 +726,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                   makeGradReport(done - 1, r->gradNorms, nullptr));
       lossSum += r->loss;
       ++steps;
-      examples += config.batch * config.train.step.accumulate;
+      examples += x.getShape()[0] * config.train.step.accumulate;
       // The bar is redrawn at most ten times a second: writing to the
       // terminal every step would cost more than a small model's step.
       auto now = std::chrono::steady_clock::now();
@@ -798,12 +865,13 @@ evaluate(const Source &source, TrainConfig config,
          const CompileOptions &baseOptions, llvm::StringRef checkpointPath,
          llvm::ArrayRef<std::pair<std::string, std::string>> flags,
          llvm::raw_ostream &notes) {
-  auto checkpoint = readCheckpoint(checkpointPath);
-  if (!checkpoint)
-    return checkpoint.takeError();
-  auto run = readRunRecord(*checkpoint, checkpointPath);
-  if (!run)
-    return run.takeError();
+  auto read = readTrainedCheckpoint(
+      checkpointPath, source,
+      "evaluating with the model's train block and flags", notes);
+  if (!read)
+    return read.takeError();
+  const Checkpoint *checkpoint = &read->checkpoint;
+  RecordedRun *run = &read->run;
   // The rows the run held out, scaled as its training rows were.
   const Scaler *fitted = nullptr;
   if (run->present) {
@@ -811,10 +879,6 @@ evaluate(const Source &source, TrainConfig config,
     adoptRecordedData(*run, config, flags, notes);
     if (config.scale == scale || config.scale == run->settings["scale"])
       fitted = &run->facts.scaler;
-  } else {
-    notes << "note: " << checkpointPath
-          << " records no training run (an older nablac wrote it): "
-             "evaluating with the model's train block and flags\n";
   }
   CompileOptions options = baseOptions;
   auto binding = bindInputs(source, options);
@@ -822,7 +886,8 @@ evaluate(const Source &source, TrainConfig config,
     return binding.takeError();
   int64_t classes = config.classes > 0 ? config.classes : binding->classes;
   auto data = loadData(config, binding->classification ? classes : 0,
-                       textWindow(config, *binding), fitted);
+                       textWindow(config, *binding),
+                       {binding->features, binding->targets}, fitted);
   if (!data)
     return data.takeError();
   // Without a held-out set, evaluate on all the data.

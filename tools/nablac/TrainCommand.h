@@ -17,6 +17,8 @@ namespace nabla::tools {
 /// train block, then command-line flags.
 struct TrainConfig {
   std::string data, labels, testData, testLabels;
+  /// Whether a CSV file's first line is a header: auto, yes or no.
+  std::string header = "auto";
   /// `data = text("FILE")`: a corpus of bytes, read as windows of the
   /// model's input length (readText); the test data likewise.
   bool text = false;
@@ -28,6 +30,9 @@ struct TrainConfig {
   Augmentation augment; // of the training images
   std::string augmentText;
   int64_t epochs = 10, batch = 32;
+  /// Leave out the rows after the last full batch of an epoch (a
+  /// DataLoader's drop_last); by default they make one smaller step.
+  bool dropLast = false;
   /// The learning rate over the run, after `warmup` steps of linear
   /// warm-up (tools/nablac/Schedule.h).
   LrSchedule schedule;

@@ -66,6 +66,24 @@ TrainSetting integer(const char *name, const char *value, const char *help,
           }};
 }
 
+/// A switch: `--NAME` alone, `--NAME=false`, or `NAME = true` in a block.
+TrainSetting boolean(const char *name, const char *help, Field<bool> field) {
+  return {name,
+          Type::Switch,
+          "",
+          help,
+          [=](TrainConfig &c, llvm::StringRef text) -> Problem {
+            if (text != "true" && text != "false")
+              return std::string("true or false");
+            field(c) = text == "true";
+            return std::nullopt;
+          },
+          [=](const TrainConfig &c) {
+            return std::string(field(const_cast<TrainConfig &>(c)) ? "true"
+                                                                   : "false");
+          }};
+}
+
 TrainSetting path(const char *name, const char *value, const char *help,
                   Field<std::string> field) {
   return {name,
@@ -139,7 +157,9 @@ std::vector<TrainSetting> makeTable() {
   std::vector<TrainSetting> t;
   // Data.
   t.push_back(path("data", "FILE",
-                   "Training data: FILE.csv[.gz], IDX images, or FILE.npy",
+                   "Training data: FILE.csv[.gz], IDX images, FILE.npy (with "
+                   "labels) or FILE.npz (arrays named as the model's inputs, "
+                   "or x and y)",
                    [](C &c) -> std::string & { return c.data; }));
   t.push_back(path("labels", "FILE", "Targets for IDX images or .npy features",
                    [](C &c) -> std::string & { return c.labels; }));
@@ -147,6 +167,11 @@ std::vector<TrainSetting> makeTable() {
                    [](C &c) -> std::string & { return c.testData; }));
   t.push_back(path("test_labels", "FILE", "Targets of the held-out data",
                    [](C &c) -> std::string & { return c.testLabels; }));
+  t.push_back(choice("header",
+                     "A CSV file's first line is a header (column names): "
+                     "auto (when none of its fields is a number), yes or no",
+                     {"auto", "yes", "no"},
+                     [](C &c) -> std::string & { return c.header; }));
   t.push_back(integer(
       "classes", "N", "Number of classes (0: from the model's cross_entropy)",
       [](C &c) -> int64_t & { return c.classes; }, 0,
@@ -155,18 +180,11 @@ std::vector<TrainSetting> makeTable() {
       "split", "Fraction held out for evaluation",
       [](C &c) -> double & { return c.split; }, fraction,
       "a number in [0, 1)"));
-  t.push_back(
-      {"shuffle", Type::Switch, "",
-       "Visit the training rows in a new seeded order each epoch "
-       "(false: in the data's order, as a DataLoader with "
-       "shuffle=False)",
-       [](C &c, llvm::StringRef text) -> Problem {
-         if (text != "true" && text != "false")
-           return std::string("true or false");
-         c.shuffle = text == "true";
-         return std::nullopt;
-       },
-       [](const C &c) { return std::string(c.shuffle ? "true" : "false"); }});
+  t.push_back(boolean("shuffle",
+                      "Visit the training rows in a new seeded order each "
+                      "epoch (false: in the data's order, as a DataLoader "
+                      "with shuffle=False)",
+                      [](C &c) -> bool & { return c.shuffle; }));
   t.push_back(choice("scale", "Feature scaling",
                      {"none", "standardize", "minmax", "divide"},
                      [](C &c) -> std::string & { return c.scale; }));
@@ -194,6 +212,12 @@ std::vector<TrainSetting> makeTable() {
   t.push_back(integer(
       "batch", "B", "Batch size", [](C &c) -> int64_t & { return c.batch; }, 1,
       "an integer from 1 to 16777216", kMaxBatch));
+  t.push_back(boolean("drop_last",
+                      "Leave out the rows after the last full batch of each "
+                      "epoch (default: they make one smaller step, as a "
+                      "DataLoader with drop_last=False; with accumulate > 1 "
+                      "they are always left out)",
+                      [](C &c) -> bool & { return c.dropLast; }));
   t.push_back(integer(
       "max_steps", "N", "Stop after this many steps (-1: all)",
       [](C &c) -> int64_t & { return c.maxSteps; }, -1,
@@ -301,18 +325,10 @@ std::vector<TrainSetting> makeTable() {
                                                     : std::string("none");
                }});
   // Diagnostics and files.
-  t.push_back({"check_numerics", Type::Switch, "",
-               "On a NaN or infinity, stop and name the op and line that "
-               "made it",
-               [](C &c, llvm::StringRef text) -> Problem {
-                 if (text != "true" && text != "false")
-                   return std::string("true or false");
-                 c.train.checkNumerics = text == "true";
-                 return std::nullopt;
-               },
-               [](const C &c) {
-                 return std::string(c.train.checkNumerics ? "true" : "false");
-               }});
+  t.push_back(boolean(
+      "check_numerics",
+      "On a NaN or infinity, stop and name the op and line that made it",
+      [](C &c) -> bool & { return c.train.checkNumerics; }));
   TrainSetting onNonFinite = choice(
       "on_nonfinite",
       "What a NaN or infinity does: stop (and name the op) or skip "

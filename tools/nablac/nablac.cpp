@@ -187,6 +187,9 @@ of one):
   nablac check FILE.nb [--for-training]
                          parse and type-check; print the inputs, parameters
                          and outputs with their shapes
+  nablac cache stats|clear
+                         the compile cache's entries and size (at most
+                         $NABLA_CACHE_MAX, 1G by default), or empty it
   nablac devices         list the devices: the CPU and every Vulkan device,
                          with its memory and capabilities
   nablac stats FILE.nb [--steps N]
@@ -287,6 +290,13 @@ int main(int argc, char **argv) {
   nabla::tools::Invocation inv;
   if (positional.size() == 1 && positional[0] == "devices")
     return nabla::tools::listDevices(llvm::outs(), llvm::errs());
+  if (!positional.empty() && positional[0] == "cache") {
+    if (positional.size() != 2) {
+      llvm::errs() << "error: usage: nablac cache stats|clear\n";
+      return 1;
+    }
+    return nabla::tools::runCache(positional[1], llvm::outs(), llvm::errs());
+  }
   if (positional.empty()) {
     llvm::errs() << "error: no input file (try: nablac --help)\n";
     return 1;

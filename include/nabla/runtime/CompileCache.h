@@ -13,7 +13,10 @@
 //   pass timing); a hit skips LLVM's code generator.
 //
 // Where: $NABLA_CACHE_DIR if set, else $XDG_CACHE_HOME/nabla, else
-// ~/.cache/nabla. NABLA_CACHE=off turns the cache off. Each entry is
+// ~/.cache/nabla. NABLA_CACHE=off turns the cache off. The cache holds at
+// most $NABLA_CACHE_MAX bytes (1G by default; K, M and G suffixes): after
+// each store, the least recently used entries go (llvm::pruneCache; a hit
+// marks its entry used). Each entry is
 // written to a temporary file and renamed into place, and carries the
 // SHA-256 of its contents: a truncated or corrupt entry is ignored (and
 // replaced), never loaded.
@@ -53,6 +56,21 @@ public:
   llvm::Error store(llvm::StringRef key, llvm::StringRef object) const;
   /// The file an entry lives in.
   std::string pathOf(llvm::StringRef key) const;
+
+  /// The size limit: NABLA_CACHE_MAX, else 1 GiB; an error names a value
+  /// that is not a size.
+  static llvm::Expected<uint64_t> maxBytesFromEnvironment();
+  /// Removes the least recently used entries until the cache holds at most
+  /// `maxBytes`.
+  void prune(uint64_t maxBytes) const;
+  struct Stats {
+    int64_t entries = 0;
+    uint64_t bytes = 0;
+  };
+  Stats stats() const;
+  /// Removes every entry (and leftovers of interrupted stores); returns
+  /// how many files went.
+  llvm::Expected<int64_t> clear() const;
   const std::string &getDirectory() const { return directory; }
 
 private:

@@ -35,9 +35,11 @@ struct CsvOptions {
   /// Targets are integer class labels (i32) in [0, numClasses) when
   /// numClasses > 0 (checked); otherwise f32 regression targets [N, 1].
   int64_t numClasses = 0;
-  /// Skip the first line (a header). When false, a first line that is not
-  /// numeric is still reported as an error, naming it.
-  bool header = false;
+  /// Whether the first line is a header (column names) to skip. Auto:
+  /// when none of its fields is a number (so a data row with one bad field
+  /// is still reported as an error, naming it). No: every line is data.
+  enum class Header { Auto, Yes, No };
+  Header header = Header::Auto;
 };
 
 /// Reads a CSV file of numbers, gzipped or not (detected from the magic
@@ -51,6 +53,14 @@ llvm::Expected<Dataset> readCsv(llvm::StringRef path, const CsvOptions &options)
 /// checked when numClasses > 0), float targets become [N, T] f32).
 llvm::Expected<Dataset> readNpyDataset(llvm::StringRef featuresPath,
                                        llvm::StringRef targetsPath,
+                                       int64_t numClasses);
+
+/// Reads features and targets from one .npz archive: the arrays named as
+/// the model's inputs (`featuresName`, `targetsName`), else x and y; then
+/// as readNpyDataset.
+llvm::Expected<Dataset> readNpzDataset(llvm::StringRef path,
+                                       llvm::StringRef featuresName,
+                                       llvm::StringRef targetsName,
                                        int64_t numClasses);
 
 /// Reads an IDX pair (MNIST / Fashion-MNIST format, gzipped or not):
@@ -110,8 +120,11 @@ struct Augmentation {
 /// partial batch is dropped.
 class BatchIterator {
 public:
+  /// With `partial`, the rows after the last full batch are one more,
+  /// smaller batch (a DataLoader with drop_last=False); without, they are
+  /// left out of the epoch.
   BatchIterator(const Dataset &data, int64_t batchSize, bool shuffle,
-                uint64_t seed, int64_t epoch);
+                uint64_t seed, int64_t epoch, bool partial = false);
   /// Fills `features` and `targets` (allocated by the iterator on first
   /// use) with the next batch; false when the epoch is over.
   bool next(Tensor &features, Tensor &targets);
@@ -120,6 +133,7 @@ public:
 private:
   const Dataset &data;
   int64_t batchSize;
+  bool partial;
   std::vector<int64_t> order;
   int64_t position = 0;
 };
