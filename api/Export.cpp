@@ -509,6 +509,10 @@ exportLibrary(const Source &source, CompileOptions compile,
   if (sig.outputs[0].type != ElementType::F32)
     return makeError("error: export needs a first output of f32, not " +
                      sig.outputs[0].typeString());
+  if (sig.outputs[0].shape.empty() || sig.outputs[0].shape[0] != options.batch)
+    return makeError("error: export needs a first output with a row per "
+                     "input row, not " +
+                     sig.outputs[0].typeString());
   if ((options.scaler.kind == Scaler::Kind::Standardize ||
        options.scaler.kind == Scaler::Kind::MinMax) &&
       int64_t(options.scaler.shift.size()) != rowSize(input->shape))

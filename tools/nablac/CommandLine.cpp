@@ -43,7 +43,8 @@ std::vector<CommandInfo> makeCommands() {
                 "dim", "num-threads"}});
   c.push_back({"train", "nablac train FILE.nb [options]",
                "Train with the model's train block, flags overriding it.",
-               with({"seed", "profile"}, kCompile), /*trainFlags=*/true});
+               with({"seed", "profile", "json"}, kCompile),
+               /*trainFlags=*/true});
   c.push_back({"eval", "nablac eval FILE.nb --checkpoint PATH [options]",
                "Evaluate saved parameters on the rows their run held out, "
                "scaled as the run's were (flags that disagree with the "

@@ -193,6 +193,12 @@ llvm::Error predict(const Source &source, const CompileOptions &compile,
       return e;
   const Signature &sig = trained->model->getSignature();
   const TensorInfo &result = sig.outputs[0];
+  if (result.shape.empty() || result.shape[0] != options.batch)
+    return usageError("model " + sig.function +
+                      ": its first output after "
+                      "the loss, " +
+                      result.name + " (" + result.typeString() +
+                      "), has no row per input row; predict writes one");
   if (sig.outputs.size() > 1)
     notes << "note: the model predicts " << sig.outputs.size()
           << " outputs; writing the first, " << result.name << "\n";
