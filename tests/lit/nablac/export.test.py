@@ -2,6 +2,7 @@
 
 rows CSV OUT: the features of a CSV file (every column but the last) as
   raw float32, row after row.
+images X Y: random images and labels as .npy, for lenet5.nb.
 same NPY RAW: exits 0 when the float32 payload of NPY equals RAW byte for
   byte; else prints the first difference.
 """
@@ -46,8 +47,29 @@ def same(npy, raw):
             return 1
 
 
+
+
+def random_images(features, labels, n=40):
+    """n random 28x28 images (f32 [n, 784], 0..255) and labels (i32 [n])."""
+    import random
+    random.seed(0)
+
+    def npy(path, descr, shape, values, fmt):
+        header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+            descr, ", ".join(map(str, shape)) + ("," if len(shape) == 1 else ""))
+        header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+        with open(path, "wb") as f:
+            f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) +
+                    header.encode() + struct.pack("<%d%s" % (len(values), fmt), *values))
+
+    npy(features, "<f4", (n, 784), [random.random() * 255 for _ in range(n * 784)], "f")
+    npy(labels, "<i4", (n,), [random.randrange(10) for _ in range(n)], "i")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "rows":
         rows(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "images":
+        random_images(sys.argv[2], sys.argv[3])
     else:
         sys.exit(same(sys.argv[2], sys.argv[3]))
