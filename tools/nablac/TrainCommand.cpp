@@ -875,9 +875,12 @@ evaluate(const Source &source, TrainConfig config,
   // The rows the run held out, scaled as its training rows were.
   const Scaler *fitted = nullptr;
   if (run->present) {
-    std::string scale = config.scale;
     adoptRecordedData(*run, config, flags, notes);
-    if (config.scale == scale || config.scale == run->settings["scale"])
+    // The recorded statistics, unless a flag asked for another scaling
+    // (which is then fitted on the training rows, as in a run).
+    const TrainSetting *divisor = findTrainSetting("divisor");
+    if (config.scale == run->settings["scale"] &&
+        divisor->get(config) == run->settings["divisor"])
       fitted = &run->facts.scaler;
   }
   CompileOptions options = baseOptions;
