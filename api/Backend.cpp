@@ -35,6 +35,7 @@ StageOptions nabla::stageOptions(const CompileOptions &options) {
   s.wrt = options.wrt;
   s.fusion = options.fusion;
   s.cpu = jitCpuTarget();
+  s.cpu.profile = options.profile; // (Vulkan's engine times its dispatches)
   s.configurePassManager = options.configurePassManager;
   return s;
 }

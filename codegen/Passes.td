@@ -263,6 +263,28 @@ def NablaCpuOutlineKernels
                            "mlir::memref::MemRefDialect"];
 }
 
+def NablaCpuProfileKernels
+    : Pass<"nabla-cpu-profile-kernels", "mlir::ModuleOp"> {
+  let summary = "Time each kernel of a function (`--profile` on the CPU)";
+  let description = [{
+    After nabla-cpu-outline-kernels: in every public function, each kernel
+    at the top level (a call of an outlined kernel, a loop nest, a linalg
+    op or a memref.copy) is put between `call @nabla_profile_start()` and
+    `call @nabla_profile_stop(%name)`, where `%name` points to a
+    null-terminated string naming it: the kernel's function or fusion
+    group, then its op's source position, `mlp_train_step_group_3
+    (mlp.nb:12:5)`. The CPU JIT binds the two functions to its clock
+    (runtime/KernelProfile.cpp) and keeps each call's kernel times, which
+    `nablac ... --profile` prints slowest first: the CPU's counterpart of
+    Vulkan's timestamp queries. Kernels run on the calling thread (their
+    OpenMP loops fork and join inside), so the timer calls see each one
+    whole. Only a profiled compile runs this pass: its module is another
+    compile-cache entry.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::LLVM::LLVMDialect"];
+}
+
 def NablaCpuEarlyDeallocs
     : Pass<"nabla-cpu-early-deallocs", "mlir::func::FuncOp"> {
   let summary = "Free each temporary right after its last use";

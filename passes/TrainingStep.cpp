@@ -80,16 +80,26 @@ struct Emitter {
   }
 };
 
-/// The L2 norm of each gradient, then clipping: by value
-/// (clip_grad_value_), then by global norm (clip_grad_norm_).
+/// `e`'s location named `what`: a report about the step's own ops (a
+/// kernel's time in --profile, a NaN from --check-numerics) then says
+/// which parameter's update it belongs to, as the frontend names an op
+/// inside a layer after the layer's instance.
+Emitter withName(Emitter &e, const Twine &what) {
+  return {e.b, NameLoc::get(e.b.getStringAttr(what), e.loc)};
+}
+
+/// The L2 norm of each gradient (of `names`' parameters), then clipping:
+/// by value (clip_grad_value_), then by global norm (clip_grad_norm_).
 SmallVector<Value> clipGradients(Emitter &e, SmallVector<Value> grads,
+                                 ArrayRef<StringRef> names,
                                  const StepOptions &opts,
                                  SmallVectorImpl<Value> &norms) {
   SmallVector<Value> squares;
-  for (Value g : grads) {
-    Value sq = e.sumAll(e.mul(g, g));
+  for (auto [g, name] : llvm::zip(grads, names)) {
+    Emitter ne = withName(e, "gradient norm of " + name);
+    Value sq = ne.sumAll(ne.mul(g, g));
     squares.push_back(sq);
-    norms.push_back(e.sqrt(sq));
+    norms.push_back(ne.sqrt(sq));
   }
   if (opts.clipValue > 0)
     for (Value &g : grads)
@@ -334,15 +344,19 @@ public:
                     SmallVectorImpl<DictionaryAttr> &resultAttrs) {
     Emitter e{b, loc};
     SmallVector<Value> norms;
-    grads = clipGradients(e, grads, opts, norms);
+    SmallVector<StringRef> names;
+    for (unsigned p : info.params)
+      names.push_back(paramName(p));
+    grads = clipGradients(e, grads, names, opts, norms);
     size_t n = params.size(), slots = stateSlots(opts.optimizer).size();
     SmallVector<Value> newParams, newState(slots * n);
     for (size_t i = 0; i < n; ++i) {
       SmallVector<Value> paramState, updated;
       for (size_t s = 0; s < slots; ++s)
         paramState.push_back(state[s * n + i]);
-      newParams.push_back(update(e, opts, params[i], grads[i], paramState, lr,
-                                 t, updated));
+      Emitter pe = withName(e, "update of " + names[i]);
+      newParams.push_back(
+          update(pe, opts, params[i], grads[i], paramState, lr, t, updated));
       for (size_t s = 0; s < slots; ++s)
         newState[s * n + i] = updated[s];
     }

@@ -11,6 +11,7 @@
 #include "nabla/runtime/Threads.h"
 #include "nabla/support/Error.h"
 #include "runtime/JitAllocator.h"
+#include "runtime/KernelProfile.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -120,13 +121,18 @@ void inlineIntoPackedWrappers(llvm::Module &m) {
 }
 
 /// Compiled code's malloc and free are the caching allocator's
-/// (runtime/JitAllocator.h); everything else resolves in this process.
-llvm::orc::SymbolMap heapSymbols(llvm::orc::MangleAndInterner mangle) {
+/// (runtime/JitAllocator.h), and a profiled module's clock is
+/// runtime/KernelProfile.h's; everything else resolves in this process.
+llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner mangle) {
   llvm::orc::SymbolMap symbols;
-  symbols[mangle("malloc")] = {llvm::orc::ExecutorAddr::fromPtr(&jit::allocate),
-                               llvm::JITSymbolFlags::Exported};
-  symbols[mangle("free")] = {llvm::orc::ExecutorAddr::fromPtr(&jit::release),
+  auto bind = [&](llvm::StringRef name, auto *function) {
+    symbols[mangle(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
                              llvm::JITSymbolFlags::Exported};
+  };
+  bind("malloc", &jit::allocate);
+  bind("free", &jit::release);
+  bind("nabla_profile_start", &jit::nabla_profile_start);
+  bind("nabla_profile_stop", &jit::nabla_profile_stop);
   return symbols;
 }
 
@@ -150,7 +156,7 @@ loadObject(std::unique_ptr<llvm::MemoryBuffer> object) {
   llvm::orc::MangleAndInterner mangle((*jit)->getExecutionSession(),
                                       (*jit)->getDataLayout());
   if (auto e = (*jit)->getMainJITDylib().define(
-          llvm::orc::absoluteSymbols(heapSymbols(mangle))))
+          llvm::orc::absoluteSymbols(runtimeSymbols(mangle))))
     return std::move(e);
   if (auto e = (*jit)->addObjectFile(std::move(object)))
     return std::move(e);
@@ -268,7 +274,7 @@ JitEngine::create(mlir::ModuleOp module, llvm::StringRef sourceKey) {
   if (!engine)
     return engine.takeError();
   jit->engine = std::move(*engine);
-  jit->engine->registerSymbols(heapSymbols);
+  jit->engine->registerSymbols(runtimeSymbols);
   std::optional<std::string> function = anyFunction(module);
   if (cache && function) {
     // Compile now, and keep the object. A cache that cannot be written
@@ -326,7 +332,11 @@ llvm::Error JitEngine::call(llvm::StringRef function,
   auto fn = lookupPacked(function);
   if (!fn)
     return fn.takeError();
+  // Kernel times, where the module was compiled to take them (--profile).
+  jit::ProfileRecording recording(lastProfile);
+  auto start = std::chrono::steady_clock::now();
   (*fn)(packed.data());
+  lastCallSeconds = secondsSince(start);
   return llvm::Error::success();
 }
 

@@ -93,6 +93,8 @@ void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
   pm.addNestedPass<func::FuncOp>(createNablaCpuStridedCopies());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createNablaCpuOutlineKernels());
+  if (target.profile)
+    pm.addPass(createNablaCpuProfileKernels());
   if (target.threads) {
     // canonicalize: convert-scf-to-openmp wraps each body in a
     // memref.alloca_scope, which must go before its loops become blocks.
@@ -165,6 +167,7 @@ CpuPipelineOptions::CpuPipelineOptions() {
   vectorBits = defaults.vectorBits;
   registers = defaults.vectorRegisters;
   threads = defaults.threads;
+  profile = defaults.profile;
 }
 
 CpuTarget CpuPipelineOptions::target() const {
@@ -172,6 +175,7 @@ CpuTarget CpuPipelineOptions::target() const {
   t.vectorBits = vectorBits;
   t.vectorRegisters = registers;
   t.threads = threads;
+  t.profile = profile;
   return t;
 }
 

@@ -81,7 +81,9 @@ struct CompileOptions {
   /// "vulkan" (the first discrete GPU, else the first Vulkan device) or
   /// "vulkan:N" (device N of `nablac devices`).
   std::string device = "cpu";
-  /// Vulkan: time every dispatch with timestamp queries (`--profile`).
+  /// Time every kernel (`--profile`): Vulkan's dispatches with timestamp
+  /// queries; on the CPU, clock reads compiled in around each kernel
+  /// (nabla-cpu-profile-kernels). Engine::getLastProfile has the times.
   bool profile = false;
   /// Called on every pass manager the compiler builds (nablac uses it to
   /// apply --mlir-print-ir-after-all, --mlir-timing, ...). Set, it also

@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "VulkanDevice.h"
+#include "nabla/ir/Locations.h"
 #include "nabla/support/Error.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -47,22 +48,6 @@ namespace {
 
 llvm::Error fail(const llvm::Twine &message) {
   return makeError("error: " + message);
-}
-
-std::string describeLoc(Location loc) {
-  if (auto file = dyn_cast<FileLineColLoc>(loc))
-    return llvm::formatv("{0}:{1}:{2}", llvm::sys::path::filename(
-                                            file.getFilename().getValue()),
-                         file.getLine(), file.getColumn());
-  if (auto fused = dyn_cast<FusedLoc>(loc))
-    for (Location inner : fused.getLocations())
-      if (std::string text = describeLoc(inner); !text.empty())
-        return text;
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return describeLoc(name.getChildLoc());
-  if (auto call = dyn_cast<CallSiteLoc>(loc))
-    return describeLoc(call.getCaller());
-  return "";
 }
 
 /// Bytes of a static, contiguous memref (Vulkan buffers are at least 4).

@@ -11,10 +11,12 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/Model.h"
+#include "nabla/runtime/Engine.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <thread>
 
 using namespace nabla;
 
@@ -454,3 +456,69 @@ TEST(Jit, CompileErrorsCarryTheDiagnostic) {
 }
 
 } // namespace
+
+/// --profile on the CPU (CompileOptions::profile): the same results, bit
+/// for bit, and one named time per kernel of the call. Two threads that
+/// run profiled models at once each get only their own kernels: the clock
+/// records into the calling thread's recording, never a shared one.
+TEST(Jit, ProfileTimesEachKernelOfItsOwnCall) {
+  auto source = Source::fromFile("examples/mlp.nb");
+  ASSERT_TRUE(bool(source)) << llvm::toString(source.takeError());
+  std::map<std::string, Tensor> inputs = {
+      {"x", f32({3, 4}, {0.5, -1, 2, 0.1, 1, 1, 0, -0.3, -0.7, 0.2, 0.4, 1.5})},
+      {"y", f32({3, 1}, {1, 0, -0.5})}};
+  CompileOptions options;
+  options.dims["N"] = 3;
+  std::unique_ptr<Model> plain, profiled[2];
+  for (bool profile : {false, true}) {
+    options.profile = profile;
+    for (std::unique_ptr<Model> *slot :
+         profile ? std::vector{&profiled[0], &profiled[1]}
+                 : std::vector{&plain}) {
+      auto compiled = Model::compile(**source, options);
+      ASSERT_TRUE(bool(compiled)) << llvm::toString(compiled.takeError());
+      ASSERT_FALSE(llvm::errorToBool((*compiled)->initParameters(11)));
+      *slot = std::move(*compiled);
+    }
+  }
+  auto expected = plain->run(inputs);
+  ASSERT_TRUE(bool(expected)) << llvm::toString(expected.takeError());
+  EXPECT_TRUE(plain->getEngine().getLastProfile().empty());
+
+  auto once = profiled[0]->run(inputs);
+  ASSERT_TRUE(bool(once)) << llvm::toString(once.takeError());
+  for (size_t i = 0; i < expected->size(); ++i)
+    for (int64_t k = 0; k < (*expected)[i].getNumElements(); ++k)
+      EXPECT_EQ((*once)[i].get(k), (*expected)[i].get(k));
+  const Engine &engine = profiled[0]->getEngine();
+  std::vector<DispatchTime> kernels = engine.getLastProfile();
+  // mlp.nb: four Dense layers and the loss, at least a kernel each.
+  ASSERT_GE(kernels.size(), 5u);
+  double total = 0;
+  for (const DispatchTime &k : kernels) {
+    EXPECT_NE(k.name.find("(mlp.nb:"), std::string::npos) << k.name;
+    EXPECT_GE(k.seconds, 0);
+    total += k.seconds;
+  }
+  // The clock is read inside the call: the kernels fit in it.
+  EXPECT_LE(total, engine.getLastCallSeconds());
+
+  // 50 calls on each of two threads at once: every recording holds one
+  // call's kernels, in the same order as alone.
+  auto runMany = [&](Model &model, bool &same) {
+    same = true;
+    for (int i = 0; i < 50; ++i) {
+      auto out = model.run(inputs);
+      const auto &profile = model.getEngine().getLastProfile();
+      same &= bool(out) && profile.size() == kernels.size();
+      for (size_t k = 0; same && k < kernels.size(); ++k)
+        same &= profile[k].name == kernels[k].name;
+    }
+  };
+  bool same[2];
+  std::thread other(runMany, std::ref(*profiled[1]), std::ref(same[1]));
+  runMany(*profiled[0], same[0]);
+  other.join();
+  EXPECT_TRUE(same[0]);
+  EXPECT_TRUE(same[1]);
+}

@@ -90,7 +90,8 @@ std::vector<CommandInfo> makeCommands() {
                {}});
   c.push_back({"emit", "nablac FILE.nb --emit=STAGE [-o OUT]",
                "Print a compilation stage (nablac --help lists them).",
-               with({"emit", "o", "output", "for-training", "seed"}, kCompile),
+               with({"emit", "o", "output", "for-training", "seed", "profile"},
+                    kCompile),
                true});
   return c;
 }

@@ -351,7 +351,7 @@ int runModel(const Invocation &inv, const Source &source,
     names.push_back(o.name);
   printOutputs(names, result->second, inv.json, out);
   if (inv.profile)
-    printProfile(result->first->getEngine().getLastProfile(), "the model", out);
+    printProfile(result->first->getEngine(), "the model", out);
   return 0;
 }
 
@@ -392,8 +392,7 @@ int runGrad(const Invocation &inv, const Source &source,
     out << "\n";
   }
   if (inv.profile)
-    printProfile(result->first->getEngine().getLastProfile(),
-                 "the loss and gradients", out);
+    printProfile(result->first->getEngine(), "the loss and gradients", out);
   return 0;
 }
 
@@ -680,11 +679,6 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
   auto device = parseDevice(inv.device);
   if (!device)
     return fail(device.takeError(), err);
-  if (inv.profile && !device->vulkan)
-    return fail(usageError("--profile times the dispatches of a GPU: use it "
-                           "with --device vulkan (on the CPU, nablac stats "
-                           "times the training step)"),
-                err);
   if (inv.threads < 0)
     return fail(usageError("--num-threads must be 1 or more"), err);
   if (inv.maxElements < 1)

@@ -1,4 +1,4 @@
-//===- Profile.cpp - Printing per-dispatch device times -------------------===//
+//===- Profile.cpp - Printing per-kernel times (--profile) ----------------===//
 #include "Profile.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -8,19 +8,30 @@
 
 using namespace nabla;
 
-void nabla::printProfile(llvm::ArrayRef<DispatchTime> profile,
-                         llvm::StringRef what, llvm::raw_ostream &os,
-                         size_t limit) {
+void nabla::printProfile(const Engine &engine, llvm::StringRef what,
+                         llvm::raw_ostream &os, size_t limit) {
+  llvm::ArrayRef<DispatchTime> profile = engine.getLastProfile();
+  // Only the CPU's engine measures whole calls: its kernels are timed by
+  // the host's clock, and the rest of the call is the host's own work.
+  double call = engine.getLastCallSeconds();
+  bool cpu = call > 0;
   if (profile.empty()) {
-    os << "profile: no dispatches were timed (the device has no timestamp "
-          "queries on its compute queue)\n";
+    os << (cpu ? "profile: no kernels were timed\n"
+               : "profile: no dispatches were timed (the device has no "
+                 "timestamp queries on its compute queue)\n");
     return;
   }
   double total = std::accumulate(
       profile.begin(), profile.end(), 0.0,
       [](double sum, const DispatchTime &d) { return sum + d.seconds; });
-  os << llvm::format("profile of %s: %zu dispatches, %.1f us on the device\n",
-                     what.str().c_str(), profile.size(), total * 1e6);
+  if (cpu)
+    os << llvm::format("profile of %s: %zu kernels, %.1f us of the call's "
+                       "%.1f us on the CPU\n",
+                       what.str().c_str(), profile.size(), total * 1e6,
+                       call * 1e6);
+  else
+    os << llvm::format("profile of %s: %zu dispatches, %.1f us on the device\n",
+                       what.str().c_str(), profile.size(), total * 1e6);
   std::vector<const DispatchTime *> sorted;
   for (const DispatchTime &d : profile)
     sorted.push_back(&d);

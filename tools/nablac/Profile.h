@@ -1,7 +1,9 @@
-//===- Profile.h - Printing per-dispatch device times -----------*- C++ -*-===//
+//===- Profile.h - Printing per-kernel times (--profile) --------*- C++ -*-===//
 //
-// `--profile` on Vulkan: the time of every dispatch of one call, measured
-// with timestamp queries, printed slowest first.
+// `--profile`: the time of every kernel of one call, slowest first. On
+// Vulkan each dispatch is timed with timestamp queries; on the CPU the
+// compiled code reads the clock around each kernel
+// (nabla-cpu-profile-kernels).
 //
 //===----------------------------------------------------------------------===//
 #ifndef NABLA_PROFILE_H
@@ -13,9 +15,9 @@
 
 namespace nabla {
 
-/// Prints `profile` (the dispatches of one call of `what`): the total, then
-/// the `limit` slowest dispatches with their share of the total.
-void printProfile(llvm::ArrayRef<DispatchTime> profile, llvm::StringRef what,
+/// Prints the profile of `engine`'s last call (of `what`): the total, then
+/// the `limit` slowest kernels with their share of the total.
+void printProfile(const Engine &engine, llvm::StringRef what,
                   llvm::raw_ostream &os, size_t limit = 20);
 
 } // namespace nabla

@@ -834,8 +834,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     if (auto e = saveCheckpoint(start / stepsPerEpoch))
       return std::move(e);
   if (options.profile)
-    printProfile((*trainer)->getEngine().getLastProfile(),
-                 "the last training step", out);
+    printProfile((*trainer)->getEngine(), "the last training step", out);
   summary.steps = (*trainer)->getStep();
   for (const std::string &name : (*trainer)->getParameterNames())
     summary.parameters[name] = *(*trainer)->getParameter(name);

@@ -76,8 +76,9 @@ static cl::opt<std::string> device(
     cl::value_desc("cpu|vulkan|vulkan:N"), cl::init("cpu"), cl::cat(category));
 static cl::opt<bool> profile(
     "profile",
-    cl::desc("With --device vulkan: print the device time of every dispatch "
-             "(of the last training step, or of the run)"),
+    cl::desc("Print the time of every kernel of the last training step (or "
+             "of the run), slowest first, by fusion group and source "
+             "position: timestamp queries on Vulkan, the clock on the CPU"),
     cl::cat(category));
 static cl::opt<int> threads(
     "num-threads",
@@ -205,10 +206,10 @@ of one):
                          them) or spirv (the kernels as SPIR-V)
 
 run, grad, train, eval and grad-report take --device cpu|vulkan|vulkan:N:
-the CPU (LLVM JIT, the default) or a GPU through Vulkan (SPIR-V), and with
-Vulkan, --profile to time every dispatch. On the CPU, loops with enough
-work run on every core; --num-threads N (or NABLA_NUM_THREADS=N) sets how
-many.
+the CPU (LLVM JIT, the default) or a GPU through Vulkan (SPIR-V); run,
+grad and train take --profile, which times every kernel (a dispatch on
+Vulkan). On the CPU, loops with enough work run on every core;
+--num-threads N (or NABLA_NUM_THREADS=N) sets how many.
 
 MLIR's pass-manager options also apply (--mlir-print-ir-after-all,
 --mlir-timing, ...).
@@ -232,7 +233,10 @@ static bool printHelp(int argc, char **argv) {
   using nabla::tools::findCommand;
   if (argc >= 2 && llvm::StringRef(argv[1]) == "help") {
     if (argc == 2) {
-      cl::PrintHelpMessage();
+      // What --help prints (it needs the parser's overview and program
+      // name: cl::PrintHelpMessage() before parsing has neither).
+      const char *asHelp[] = {argv[0], "--help"};
+      cl::ParseCommandLineOptions(2, asHelp, kOverview);
       return true;
     }
     const auto *command = findCommand(argv[2]);

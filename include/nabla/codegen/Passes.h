@@ -32,6 +32,7 @@ struct CpuTarget {
   int64_t vectorBits = 256;     // 512 with AVX-512
   int64_t vectorRegisters = 16; // 32 with AVX-512
   bool threads = true;          // OpenMP loops over the cores (libomp)
+  bool profile = false;         // timer calls around each kernel (--profile)
   /// The machine this process runs on (its CPU features, read by LLVM).
   static CpuTarget host();
 };
@@ -93,6 +94,9 @@ struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
                             llvm::cl::desc("Vector registers")};
   Option<bool> threads{*this, "threads",
                        llvm::cl::desc("OpenMP loops over the cores")};
+  Option<bool> profile{
+      *this, "profile",
+      llvm::cl::desc("Time each kernel (nabla-cpu-profile-kernels)")};
   CpuTarget target() const;
 };
 

@@ -27,7 +27,7 @@ struct CompileInfo {
   std::string cacheWarning;   // why the entry could not be stored, if so
 };
 
-/// A dispatch's time on the device (`--profile`).
+/// A dispatch's time on the device, or a kernel's on the CPU (`--profile`).
 struct DispatchTime {
   std::string name; // the kernel and the source location of its op
   double seconds = 0;
@@ -62,12 +62,17 @@ public:
   /// The host wrote `tensor`: the next call that reads it uploads it.
   virtual void hostChanged(const Tensor *) {}
 
-  /// With profiling on (Vulkan's `--profile`): each dispatch of the last
-  /// call, in order. Empty where the engine does not profile.
+  /// With profiling on (`--profile`): each dispatch (Vulkan) or kernel
+  /// (CPU) of the last call, in order. Empty where the engine does not
+  /// profile.
   virtual const std::vector<DispatchTime> &getLastProfile() const {
     static const std::vector<DispatchTime> none;
     return none;
   }
+  /// The wall time of the last call, kernels and all (0 where the engine
+  /// does not measure it): the part of it the profile's kernels leave is
+  /// the host's.
+  virtual double getLastCallSeconds() const { return 0; }
 };
 
 } // namespace nabla

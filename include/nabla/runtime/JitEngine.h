@@ -53,6 +53,13 @@ public:
   /// lookup), so the first call is not slower than the rest.
   llvm::Error prepare(llvm::StringRef function) override;
 
+  /// Each kernel of the last call, where the module was compiled with
+  /// CpuTarget::profile (nabla-cpu-profile-kernels); empty otherwise.
+  const std::vector<DispatchTime> &getLastProfile() const override {
+    return lastProfile;
+  }
+  double getLastCallSeconds() const override { return lastCallSeconds; }
+
 private:
   JitEngine();
   llvm::Expected<void (*)(void **)> lookupPacked(llvm::StringRef function);
@@ -62,6 +69,8 @@ private:
   std::unique_ptr<llvm::orc::LLJIT> loaded;
   llvm::StringMap<void (*)(void **)> functions; // packed wrappers, by name
   CompileInfo info;
+  std::vector<DispatchTime> lastProfile;
+  double lastCallSeconds = 0;
 };
 
 /// Translates a module in the LLVM dialect to LLVM IR text (`--emit=llvm`).
