@@ -195,13 +195,6 @@ std::string cType(ElementType type) {
   return "void";
 }
 
-int64_t rowSize(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (size_t i = 1; i < shape.size(); ++i)
-    n *= shape[i];
-  return n;
-}
-
 std::string shapeText(const TensorInfo &t) {
   std::vector<std::string> dims = {"n"};
   for (size_t i = 1; i < t.shape.size(); ++i)
@@ -293,10 +286,10 @@ std::string header(const CNames &n, const Signature &sig,
      << "#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
      << "/* Input " << input.name << ": " << shapeText(input) << ", "
      << scalingNote(options.scaler) << ". */\n"
-     << "#define " << n.macro << "_INPUT_SIZE " << rowSize(input.shape)
+     << "#define " << n.macro << "_INPUT_SIZE " << elementsPerRow(input.shape)
      << " /* values per row */\n"
      << "/* Output " << out.name << ": " << shapeText(out) << ". */\n"
-     << "#define " << n.macro << "_OUTPUT_SIZE " << rowSize(out.shape)
+     << "#define " << n.macro << "_OUTPUT_SIZE " << elementsPerRow(out.shape)
      << " /* values per row */\n"
      << "/* Rows per call of the compiled model: n may be any number. */\n"
      << "#define " << n.macro << "_BATCH " << options.batch << "\n\n"
@@ -320,7 +313,7 @@ std::string wrapper(const CNames &n, const Signature &sig,
                     llvm::ArrayRef<std::string> weightSymbols) {
   std::string s;
   llvm::raw_string_ostream os(s);
-  int64_t b = options.batch, in = rowSize(input.shape);
+  int64_t b = options.batch, in = elementsPerRow(input.shape);
   std::string inType = cType(input.type);
   const Scaler &scaler = options.scaler;
   bool perFeature = scaler.kind == Scaler::Kind::Standardize ||
@@ -355,7 +348,7 @@ std::string wrapper(const CNames &n, const Signature &sig,
      << ");\n";
   for (auto [i, o] : llvm::enumerate(sig.outputs))
     os << "  " << cType(o.type) << " *out" << i << " = malloc(sizeof("
-       << cType(o.type) << ") * " << b * rowSize(o.shape) << ");\n";
+       << cType(o.type) << ") * " << b * elementsPerRow(o.shape) << ");\n";
   std::string all = "in";
   for (size_t i = 0; i < sig.outputs.size(); ++i)
     all += " && out" + std::to_string(i);
@@ -390,7 +383,7 @@ std::string wrapper(const CNames &n, const Signature &sig,
   }
   for (auto [i, o] : llvm::enumerate(sig.outputs))
     args.push_back(descriptorArgs("out" + std::to_string(i), o.shape));
-  int64_t out = rowSize(sig.outputs[0].shape);
+  int64_t out = elementsPerRow(sig.outputs[0].shape);
   os << "    " << n.prefix << "_nabla_model(" << llvm::join(args, ",\n        ")
      << ");\n"
      << "    memcpy(y + start * " << out << ", out0, sizeof(float) * count * "
@@ -515,11 +508,11 @@ exportLibrary(const Source &source, CompileOptions compile,
                      sig.outputs[0].typeString());
   if ((options.scaler.kind == Scaler::Kind::Standardize ||
        options.scaler.kind == Scaler::Kind::MinMax) &&
-      int64_t(options.scaler.shift.size()) != rowSize(input->shape))
+      int64_t(options.scaler.shift.size()) != elementsPerRow(input->shape))
     return makeError("error: the scaling has " +
                      llvm::Twine(options.scaler.shift.size()) +
                      " features, but a row of " + input->name + " has " +
-                     llvm::Twine(rowSize(input->shape)));
+                     llvm::Twine(elementsPerRow(input->shape)));
   auto object = compileObject(**module, sig, **machine,
                               names.prefix + "_nabla_model", globals);
   if (!object)

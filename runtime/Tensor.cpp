@@ -158,6 +158,13 @@ Tensor Tensor::convertTo(ElementType to) const {
   return t;
 }
 
+int64_t elementsPerRow(llvm::ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape.drop_front(std::min<size_t>(1, shape.size())))
+    n *= d;
+  return n;
+}
+
 std::string formatTensorType(ElementType type, llvm::ArrayRef<int64_t> shape) {
   std::string s = toString(type).str();
   if (!shape.empty())

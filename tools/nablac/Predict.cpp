@@ -57,20 +57,13 @@ llvm::Expected<TrainedModel> loadForPrediction(const Source &source,
 
 namespace {
 
-int64_t rowSize(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (size_t i = 1; i < shape.size(); ++i)
-    n *= shape[i];
-  return n;
-}
-
 /// The rows of `path` as [n, F] of the features' type: a .npy array
 /// [n, ...], or a CSV file of F values per row (or F + 1, a training file
 /// whose last column, the target, is left out).
 llvm::Expected<Tensor> readRows(llvm::StringRef path, const ArgInfo &features,
                                 CsvOptions::Header header,
                                 llvm::raw_ostream &notes) {
-  int64_t width = rowSize(features.shape);
+  int64_t width = elementsPerRow(features.shape);
   Tensor rows;
   if (path.ends_with(".npy") || path.ends_with(".npz")) {
     llvm::Expected<Tensor> array = Tensor();
@@ -93,7 +86,7 @@ llvm::Expected<Tensor> readRows(llvm::StringRef path, const ArgInfo &features,
     }
     if (!array)
       return array.takeError();
-    if (array->getRank() < 1 || rowSize(array->getShape()) != width)
+    if (array->getRank() < 1 || elementsPerRow(array->getShape()) != width)
       return usageError(path + ": rows of " + llvm::Twine(width) +
                         " values expected (the model's input " + features.name +
                         " is " + features.typeString() +
@@ -145,7 +138,7 @@ llvm::Expected<Tensor> readRows(llvm::StringRef path, const ArgInfo &features,
 /// for a classifier.
 void writeCsv(const Tensor &y, llvm::StringRef name, int64_t classes,
               llvm::raw_ostream &os) {
-  int64_t n = y.getShape()[0], width = rowSize(y.getShape());
+  int64_t n = y.getShape()[0], width = elementsPerRow(y.getShape());
   bool classify = classes > 0 && width == classes;
   if (classify)
     os << "class,";

@@ -34,6 +34,9 @@ size_t elementSize(ElementType type);
 llvm::Error checkFitsInMemory(uint64_t bytes, const llvm::Twine &what);
 /// `f32[2, 3]`, or `f32` for a scalar: types in the language's words.
 std::string formatTensorType(ElementType type, llvm::ArrayRef<int64_t> shape);
+/// Elements per row of a batch of this shape: the product of every
+/// dimension but the first (the batch's); 1 for a scalar or a vector.
+int64_t elementsPerRow(llvm::ArrayRef<int64_t> shape);
 
 /// Allocates on 64-byte boundaries (a cache line, a 512-bit vector): the
 /// compiled kernels may then store whole lines (nabla-cpu-nontemporal-

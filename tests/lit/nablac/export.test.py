@@ -6,11 +6,14 @@ images X Y: random images and labels as .npy, for lenet5.nb.
 same NPY RAW: exits 0 when the float32 payload of NPY equals RAW byte for
   byte; else prints the first difference.
 """
-import ast
 import csv
 import gzip
+import os
 import struct
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import npyfile  # noqa: E402
 
 
 def rows(path, out):
@@ -21,17 +24,9 @@ def rows(path, out):
             o.write(struct.pack("<%df" % len(values), *values))
 
 
-def npy_payload(path):
-    data = open(path, "rb").read()
-    assert data[:6] == b"\x93NUMPY", path
-    length = struct.unpack("<H", data[8:10])[0]
-    header = ast.literal_eval(data[10:10 + length].decode("latin1"))
-    assert header["descr"] == "<f4", header
-    return data[10 + length:], header["shape"]
-
-
 def same(npy, raw):
-    expected, shape = npy_payload(npy)
+    expected, shape, descr = npyfile.read_npy(npy)
+    assert descr == "<f4", descr
     got = open(raw, "rb").read()
     if expected == got:
         print("identical: %d values %s" % (len(got) // 4, shape))
@@ -47,23 +42,14 @@ def same(npy, raw):
             return 1
 
 
-
-
 def random_images(features, labels, n=40):
     """n random 28x28 images (f32 [n, 784], 0..255) and labels (i32 [n])."""
     import random
     random.seed(0)
 
-    def npy(path, descr, shape, values, fmt):
-        header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
-            descr, ", ".join(map(str, shape)) + ("," if len(shape) == 1 else ""))
-        header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
-        with open(path, "wb") as f:
-            f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) +
-                    header.encode() + struct.pack("<%d%s" % (len(values), fmt), *values))
-
-    npy(features, "<f4", (n, 784), [random.random() * 255 for _ in range(n * 784)], "f")
-    npy(labels, "<i4", (n,), [random.randrange(10) for _ in range(n)], "i")
+    npyfile.write_npy(features, "<f4", (n, 784),
+                      [random.random() * 255 for _ in range(n * 784)])
+    npyfile.write_npy(labels, "<i4", (n,), [random.randrange(10) for _ in range(n)])
 
 
 if __name__ == "__main__":

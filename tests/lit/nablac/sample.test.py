@@ -3,20 +3,16 @@ as int32 .npy files (and the ids as float32) (written by hand: the test needs no
 
 usage: sample.test.py DIR T
 """
-import struct
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import npyfile  # noqa: E402
 
 
 def write_npy(path, rows, kind="i"):
-    header = "{'descr': '<%s4', 'fortran_order': False, 'shape': (%d, %d), }" % (
-        kind, len(rows), len(rows[0]))
-    # The magic, version, header length and header end on a multiple of 64.
-    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
-    with open(path, "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
-        f.write(header.encode("latin1"))
-        for row in rows:
-            f.write(struct.pack("<%d%s" % (len(row), kind), *row))
+    npyfile.write_npy(path, "<%s4" % kind, (len(rows), len(rows[0])),
+                      [v for row in rows for v in row])
 
 
 out, window = sys.argv[1], int(sys.argv[2])
