@@ -1,9 +1,14 @@
 /* A plain C program over a library written by nablac export: reads rows of
-   float32 from a file, predicts them, writes the outputs as float32.
-   Built with -include MODEL.h -DPREDICT=MODEL_predict -DIN=MODEL_INPUT_SIZE
-   -DOUT=MODEL_OUTPUT_SIZE (tests/lit/nablac/export.test). */
+   float32 (or -DIN_TYPE=int32_t: token ids) from a file, predicts them,
+   writes the outputs as float32. Built with -include MODEL.h
+   -DPREDICT=MODEL_predict -DIN=MODEL_INPUT_SIZE -DOUT=MODEL_OUTPUT_SIZE
+   (tests/lit/nablac/export.test). */
 #include <stdio.h>
 #include <stdlib.h>
+
+#ifndef IN_TYPE
+#define IN_TYPE float
+#endif
 
 int main(int argc, char **argv) {
   if (argc != 3) {
@@ -15,8 +20,9 @@ int main(int argc, char **argv) {
     return 2;
   long bytes = ftell(f);
   rewind(f);
-  int64_t n = bytes / (long)(sizeof(float) * IN);
-  float *x = malloc(bytes + 1), *y = malloc(sizeof(float) * OUT * (n + 1));
+  int64_t n = bytes / (long)(sizeof(IN_TYPE) * IN);
+  IN_TYPE *x = malloc(bytes + 1);
+  float *y = malloc(sizeof(float) * OUT * (n + 1));
   if (!x || !y || fread(x, 1, bytes, f) != (size_t)bytes)
     return 2;
   fclose(f);

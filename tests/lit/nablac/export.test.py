@@ -3,6 +3,8 @@
 rows CSV OUT: the features of a CSV file (every column but the last) as
   raw float32, row after row.
 images X Y: random images and labels as .npy, for lenet5.nb.
+tokens X Y RAW: three 128-byte windows of text and their next bytes as
+  int32 .npy (for char_transformer.nb), and X's rows as raw int32.
 same NPY RAW: exits 0 when the float32 payload of NPY equals RAW byte for
   byte; else prints the first difference.
 """
@@ -52,10 +54,22 @@ def random_images(features, labels, n=40):
     npyfile.write_npy(labels, "<i4", (n,), [random.randrange(10) for _ in range(n)])
 
 
+def tokens(x, y, raw, windows=3, width=128):
+    text = b"the quick brown fox jumps over the lazy dog. " * 10
+    rows = [list(text[3 * i:3 * i + width + 1]) for i in range(windows)]
+    npyfile.write_npy(x, "<i4", (windows, width), [v for r in rows for v in r[:-1]])
+    npyfile.write_npy(y, "<i4", (windows, width), [v for r in rows for v in r[1:]])
+    with open(raw, "wb") as f:
+        f.write(struct.pack("<%di" % (windows * width),
+                            *[v for r in rows for v in r[:-1]]))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "rows":
         rows(sys.argv[2], sys.argv[3])
     elif sys.argv[1] == "images":
         random_images(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "tokens":
+        tokens(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         sys.exit(same(sys.argv[2], sys.argv[3]))
