@@ -68,7 +68,8 @@ std::vector<CommandInfo> makeCommands() {
   c.push_back({"grad-report", "nablac grad-report FILE.nb [options]",
                "The gradient norm of every layer, as bars on a log scale, "
                "flagging vanishing and exploding gradients (after --steps "
-               "training steps).",
+               "training steps; at a checkpoint's weights with "
+               "--checkpoint).",
                with({"steps", "json", "seed"}, kCompile), true});
   c.push_back({"sample", "nablac sample FILE.nb --checkpoint PATH [options]",
                "Continue the prompt with bytes drawn from a trained "

@@ -666,6 +666,35 @@ int runCache(llvm::StringRef action, llvm::raw_ostream &out,
   return 0;
 }
 
+namespace {
+
+/// grad-report --checkpoint CK: the gradients at CK's weights (through
+/// --init-from, optimizer state fresh), on its run's data, split and
+/// scaling; grad-report writes no checkpoint of its own.
+llvm::Error gradReportFromCheckpoint(
+    const Source &source, TrainConfig &config,
+    llvm::ArrayRef<std::pair<std::string, std::string>> flags,
+    llvm::raw_ostream &notes) {
+  std::string path = config.checkpoint;
+  config.checkpoint.clear();
+  if (path.empty())
+    return llvm::Error::success();
+  if (!config.initFrom.empty())
+    return usageError("grad-report takes the weights from --checkpoint or "
+                      "from --init-from, not both");
+  auto read = readTrainedCheckpoint(
+      path, source, "the data and scaling are the model's train block's",
+      notes);
+  if (!read)
+    return read.takeError();
+  if (read->run.present)
+    adoptRecordedData(read->run, config, flags, notes);
+  config.initFrom = path;
+  return llvm::Error::success();
+}
+
+} // namespace
+
 int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
                   llvm::raw_ostream &err) {
   CompileOptions options;
@@ -724,12 +753,14 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
       return fail(config.takeError(), err);
     config->gradReportJson = inv.json;
     if (inv.command == "grad-report") {
+      if (auto e = gradReportFromCheckpoint(**source, *config,
+                                            inv.trainOverrides, err))
+        return fail(std::move(e), err);
       // The gradient after `steps` updates: train steps + 1, report the last.
       config->reportOnly = true;
       config->maxSteps = inv.reportSteps + 1;
       config->gradReportEvery = inv.reportSteps + 1;
       config->epochs = std::max<int64_t>(config->epochs, 1 << 20);
-      config->checkpoint.clear();
       config->metrics.clear();
     }
     if (inv.command == "eval") {

@@ -550,7 +550,9 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       return checkpoint.takeError();
     if (auto e = loadWeights(*checkpoint, config.initFrom, **trainer))
       return std::move(e);
-    out << "initialized from the weights of " << config.initFrom << "\n";
+    // grad-report's output is the report alone (its --json one document).
+    (config.reportOnly ? progress : out)
+        << "initialized from the weights of " << config.initFrom << "\n";
   }
   if (config.patience > 0 && !evaluator)
     return usageError("patience = " + llvm::Twine(config.patience) +
