@@ -16,6 +16,7 @@
 #include "nabla/frontend/Diagnostics.h"
 #include "nabla/frontend/Lexer.h"
 #include "nabla/frontend/MLIRGen.h"
+#include "nabla/frontend/OnnxImport.h"
 #include "nabla/frontend/Parser.h"
 #include "nabla/ir/NablaDialect.h"
 #include "nabla/passes/Pipelines.h"
@@ -30,6 +31,7 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -105,7 +107,23 @@ Source::~Source() = default;
 const ast::Module &Source::getAST() const { return *impl->module; }
 llvm::StringRef Source::getText() const { return impl->text; }
 
-llvm::Expected<std::unique_ptr<Source>> Source::fromFile(llvm::StringRef path) {
+llvm::Expected<std::unique_ptr<Source>>
+Source::fromFile(llvm::StringRef path,
+                 const std::map<std::string, int64_t> &dims) {
+  if (path.ends_with(".onnx")) {
+    // The initializers load from the model file, named so that the
+    // generated source finds it from any folder.
+    llvm::SmallString<256> absolute(path);
+    llvm::sys::fs::make_absolute(absolute);
+    registerOnnxTensorReader();
+    OnnxImportOptions options;
+    options.weightsFile = absolute.str().str();
+    options.dims = dims;
+    auto imported = importOnnx(path, options);
+    if (!imported)
+      return imported.takeError();
+    return fromString(imported->text, path.str() + " (imported)");
+  }
   // A model is text: 16 MiB is far beyond any, and a bound on the rest.
   auto buffer = readRegularFile(path, /*maxBytes=*/16 << 20, /*isText=*/true);
   if (!buffer)

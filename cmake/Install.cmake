@@ -11,8 +11,8 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(NABLA_LIBRARIES NablaSyntax NablaMLIRGen NablaIR NablaPasses NablaCodegen
-    NablaTensor NablaRuntime NablaVulkan NablaAPI)
+set(NABLA_LIBRARIES NablaSyntax NablaMLIRGen NablaOnnx NablaIR NablaPasses
+    NablaCodegen NablaTensor NablaRuntime NablaVulkan NablaAPI)
 set_target_properties(NablaAPI PROPERTIES EXPORT_NAME api)
 target_compile_features(NablaAPI INTERFACE cxx_std_17)
 # The headers include TableGen's output as "ir/NablaOps.h.inc": it is
@@ -58,7 +58,7 @@ install(FILES ${PROJECT_BINARY_DIR}/nablaConfig.cmake
 # pkg-config: the libraries in link order, then LLVM's and the system's.
 set(NABLA_PC_LIBS "")
 foreach(lib NablaAPI NablaVulkan NablaCodegen NablaPasses NablaMLIRGen
-            NablaSyntax NablaRuntime NablaIR NablaTensor)
+            NablaOnnx NablaSyntax NablaRuntime NablaIR NablaTensor)
   string(APPEND NABLA_PC_LIBS " -l${lib}")
 endforeach()
 configure_file(cmake/nabla.pc.in ${PROJECT_BINARY_DIR}/nabla.pc @ONLY)
@@ -76,9 +76,9 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libmlir-22, libllvm22, libomp-22-dev, libvulkan1, zlib1g, libstdc++6, libc6")
+    "libmlir-22, libllvm22, libomp-22-dev, libvulkan1, libonnx1, libprotobuf32, zlib1g, libstdc++6, libc6")
 # export builds its libraries with the C compiler; the C++ API's headers
 # need LLVM's and MLIR's.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
-    "gcc, mesa-vulkan-drivers, llvm-22-dev, libmlir-22-dev, libvulkan-dev")
+    "gcc, mesa-vulkan-drivers, llvm-22-dev, libmlir-22-dev, libvulkan-dev, libonnx-dev, libprotobuf-dev")
 include(CPack)

@@ -23,6 +23,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 
 #include <cmath>
 #include <cstdio>
@@ -44,11 +45,11 @@ constexpr double kMaxExactInteger = 9007199254740992.0; // 2^53
 constexpr int64_t kMaxElements = int64_t(1) << 32;
 
 /// Initializers a `param` may name.
-const char *const kInits[] = {"zeros",         "ones",           "xavier",
-                              "xavier_normal", "xavier_uniform", "he",
-                              "he_normal",     "he_uniform",     "lecun",
-                              "lecun_normal",  "lecun_uniform",  "normal",
-                              "uniform"};
+const char *const kInits[] = {
+    "zeros",          "ones",         "xavier",        "xavier_normal",
+    "xavier_uniform", "he",           "he_normal",     "he_uniform",
+    "lecun",          "lecun_normal", "lecun_uniform", "normal",
+    "uniform",        "load"};
 
 bool isOneOf(StringRef name, llvm::ArrayRef<const char *> list) {
   return llvm::any_of(list, [&](const char *s) { return name == s; });
@@ -229,6 +230,8 @@ private:
 
   // Statements.
   bool emitParam(const ParamStmt &stmt, Scope &scope);
+  std::optional<SmallVector<NamedAttribute>> loadSpec(const Val &init, SMLoc l,
+                                                      Scope &scope);
   DictionaryAttr initSpec(const Val &init, RankedTensorType type, SMLoc loc,
                           Scope &scope);
 
@@ -842,7 +845,48 @@ bool Generator::emitParam(const ParamStmt &stmt, Scope &scope) {
 }
 
 /// `{kind = "he"}`, `{kind = "normal", mean = 0.0, std = 0.02}`,
-/// `{kind = "literal", value = dense<...>}`, `{kind = "constant", value = 0.5}`.
+/// `{kind = "literal", value = dense<...>}`, `{kind = "constant", value =
+/// 0.5}`. load("weights.safetensors", "fc1.weight"): the parameter's values are
+/// the tensor `key` of a file (a .safetensors file, or an ONNX model's
+/// initializer), read when parameters are initialised; a relative path is
+/// relative to the .nb file's folder.
+std::optional<SmallVector<NamedAttribute>>
+Generator::loadSpec(const Val &init, SMLoc l, Scope &scope) {
+  const auto *call = dyn_cast_or_null<CallExpr>(init.expr);
+  if (!call) {
+    fail(l, "load needs the file and the tensor's name: "
+            "load(\"weights.safetensors\", \"fc1.weight\")");
+    return std::nullopt;
+  }
+  auto bound = bindArgs(*call, "load", {"file", "key"}, {true, true});
+  if (!bound)
+    return std::nullopt;
+  std::string texts[2];
+  for (int i = 0; i < 2; ++i) {
+    Val arg = eval(*bound->exprs[i], scope);
+    if (!arg.ok())
+      return std::nullopt;
+    if (arg.kind != Val::Kind::String) {
+      fail(bound->exprs[i]->getLoc(),
+           std::string("load's '") + (i == 0 ? "file" : "key") +
+               "' must be a string, got " + describe(arg));
+      return std::nullopt;
+    }
+    texts[i] = arg.name;
+  }
+  SmallString<256> path(texts[0]);
+  StringRef source = diags.getBufferName(call->getLoc());
+  if (llvm::sys::path::is_relative(path) &&
+      llvm::sys::path::has_parent_path(source)) {
+    path = llvm::sys::path::parent_path(source);
+    llvm::sys::path::append(path, texts[0]);
+  }
+  return SmallVector<NamedAttribute>{
+      builder.getNamedAttr("kind", builder.getStringAttr("load")),
+      builder.getNamedAttr("file", builder.getStringAttr(path)),
+      builder.getNamedAttr("key", builder.getStringAttr(texts[1]))};
+}
+
 DictionaryAttr Generator::initSpec(const Val &init, RankedTensorType type,
                                    SMLoc l, Scope &scope) {
   SmallVector<NamedAttribute> fields;
@@ -884,6 +928,10 @@ DictionaryAttr Generator::initSpec(const Val &init, RankedTensorType type,
     std::string canonical = name.str();
     if (name == "xavier" || name == "he" || name == "lecun")
       canonical += "_normal";
+    if (name == "load") {
+      auto fields = loadSpec(init, l, scope);
+      return fields ? builder.getDictionaryAttr(*fields) : DictionaryAttr();
+    }
     kind(canonical);
     if (const auto *call = dyn_cast_or_null<CallExpr>(init.expr)) {
       std::vector<std::string> names;
@@ -924,7 +972,8 @@ DictionaryAttr Generator::initSpec(const Val &init, RankedTensorType type,
   default:
     fail(l, "a parameter's initializer must be zeros, ones, xavier, he, "
             "lecun (or their _normal/_uniform variants), normal(...), "
-            "uniform(...), a number or a literal array; got " +
+            "uniform(...), load(FILE, KEY), a number or a literal array; "
+            "got " +
                 describe(init));
     return {};
   }

@@ -1,7 +1,12 @@
 //===- Init.cpp - Seeded parameter initialization -------------------------===//
 #include "nabla/runtime/Init.h"
+#include "nabla/runtime/Checkpoint.h"
+#include "nabla/support/Error.h"
+
+#include "llvm/ADT/StringMap.h"
 
 #include <cmath>
+#include <mutex>
 
 namespace nabla {
 
@@ -55,6 +60,72 @@ std::pair<double, double> fans(llvm::ArrayRef<int64_t> shape) {
   return {double(shape[1]) * receptive, double(shape[0]) * receptive};
 }
 
+namespace {
+
+struct TensorFiles {
+  std::mutex mutex;
+  llvm::StringMap<TensorFileReader> readers; // by extension
+  // The last .safetensors file read: a model's parameters load from one
+  // file one after the other.
+  std::string lastPath;
+  std::shared_ptr<Checkpoint> last;
+};
+
+TensorFiles &tensorFiles() {
+  static TensorFiles files;
+  return files;
+}
+
+llvm::Expected<Tensor> loadSafetensors(llvm::StringRef file,
+                                       llvm::StringRef key) {
+  TensorFiles &files = tensorFiles();
+  std::shared_ptr<Checkpoint> checkpoint;
+  {
+    std::lock_guard<std::mutex> lock(files.mutex);
+    if (files.lastPath == file)
+      checkpoint = files.last;
+  }
+  if (!checkpoint) {
+    auto read = readCheckpoint(file);
+    if (!read)
+      return read.takeError();
+    checkpoint = std::make_shared<Checkpoint>(std::move(*read));
+    std::lock_guard<std::mutex> lock(files.mutex);
+    files.lastPath = file.str();
+    files.last = checkpoint;
+  }
+  auto it = checkpoint->tensors.find(key.str());
+  if (it == checkpoint->tensors.end())
+    return makeError(file + " has no tensor '" + key + "'");
+  return it->second;
+}
+
+} // namespace
+
+void registerTensorFileReader(llvm::StringRef extension,
+                              TensorFileReader reader) {
+  TensorFiles &files = tensorFiles();
+  std::lock_guard<std::mutex> lock(files.mutex);
+  files.readers[extension] = std::move(reader);
+}
+
+llvm::Expected<Tensor> loadTensor(llvm::StringRef file, llvm::StringRef key) {
+  if (file.ends_with(".safetensors"))
+    return loadSafetensors(file, key);
+  TensorFileReader reader;
+  {
+    TensorFiles &files = tensorFiles();
+    std::lock_guard<std::mutex> lock(files.mutex);
+    for (const auto &entry : files.readers)
+      if (file.ends_with(entry.getKey()))
+        reader = entry.getValue();
+  }
+  if (!reader)
+    return makeError(file + ": load() reads .safetensors files and ONNX models "
+                            "(.onnx), not this kind of file");
+  return reader(file, key);
+}
+
 bool initialize(Tensor &tensor, const InitSpec &spec, uint64_t seed,
                 llvm::StringRef name, std::string &error) {
   int64_t n = tensor.getNumElements();
@@ -73,6 +144,22 @@ bool initialize(Tensor &tensor, const InitSpec &spec, uint64_t seed,
   }
   if (kind == "constant") {
     fill(spec.value);
+    return true;
+  }
+  if (kind == "load") {
+    auto loaded = loadTensor(spec.file, spec.key);
+    if (!loaded) {
+      error = llvm::toString(loaded.takeError());
+      return false;
+    }
+    if (loaded->getShape() != tensor.getShape()) {
+      error = spec.file + ": '" + spec.key + "' is " +
+              formatTensorType(loaded->getElementType(), loaded->getShape()) +
+              ", the parameter " +
+              formatTensorType(tensor.getElementType(), tensor.getShape());
+      return false;
+    }
+    tensor = loaded->convertTo(tensor.getElementType());
     return true;
   }
   if (kind == "literal") {

@@ -54,6 +54,10 @@ static InitSpec readInit(DictionaryAttr dict) {
   number("high", spec.high);
   number("gain", spec.gain);
   number("value", spec.value);
+  if (auto file = dict.getAs<StringAttr>("file"))
+    spec.file = file.getValue().str();
+  if (auto key = dict.getAs<StringAttr>("key"))
+    spec.key = key.getValue().str();
   if (auto dense = dict.getAs<DenseElementsAttr>("value"))
     for (APFloat f : dense.getValues<APFloat>()) {
       bool lost;

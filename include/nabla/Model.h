@@ -111,7 +111,12 @@ struct TrainBlockSetting {
 /// from the data a user passes before shapes are fixed.
 class Source {
 public:
-  static llvm::Expected<std::unique_ptr<Source>> fromFile(llvm::StringRef path);
+  /// A .nb file, or an ONNX model (`.onnx`: imported as .nb source, its
+  /// symbolic input dims bound by `dims`, its initializers loaded from
+  /// the file).
+  static llvm::Expected<std::unique_ptr<Source>>
+  fromFile(llvm::StringRef path,
+           const std::map<std::string, int64_t> &dims = {});
   static llvm::Expected<std::unique_ptr<Source>>
   fromString(llvm::StringRef text, llvm::StringRef name);
   ~Source();

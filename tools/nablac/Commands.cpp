@@ -727,7 +727,7 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
     setNumThreads(inv.threads);
   if (auto e = parseDims(inv.dims, options.dims))
     return fail(std::move(e), err);
-  auto source = Source::fromFile(inv.file);
+  auto source = Source::fromFile(inv.file, options.dims);
   if (!source)
     return fail(source.takeError(), err);
   if (inv.command == "check")

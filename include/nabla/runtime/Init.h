@@ -19,7 +19,10 @@
 
 #include "nabla/runtime/Tensor.h"
 
+#include "llvm/Support/Error.h"
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,7 +34,18 @@ struct InitSpec {
   std::string kind = "zeros";
   double mean = 0, std = 1, low = -1, high = 1, gain = 1, value = 0;
   std::vector<double> literal;
+  std::string file, key; // load(FILE, KEY): tensor KEY of FILE
 };
+
+/// Reads tensor `key` of `file` (load()'s files): .safetensors files here,
+/// other formats (.onnx) through registerTensorFileReader.
+llvm::Expected<Tensor> loadTensor(llvm::StringRef file, llvm::StringRef key);
+using TensorFileReader = std::function<llvm::Expected<Tensor>(
+    llvm::StringRef file, llvm::StringRef key)>;
+/// load() reads files whose name ends in `extension` (".onnx") with
+/// `reader` (the ONNX importer registers its own).
+void registerTensorFileReader(llvm::StringRef extension,
+                              TensorFileReader reader);
 
 /// Fan-in and fan-out of a tensor of `shape` (see above).
 std::pair<double, double> fans(llvm::ArrayRef<int64_t> shape);
@@ -54,7 +68,8 @@ private:
 uint64_t streamSeed(uint64_t seed, llvm::StringRef name);
 
 /// Fills `tensor` according to `spec`. Returns false (with `error` set)
-/// for an unknown kind or a literal of the wrong size.
+/// for an unknown kind, a literal of the wrong size, or a load() whose
+/// file or tensor is missing or of another shape.
 bool initialize(Tensor &tensor, const InitSpec &spec, uint64_t seed,
                 llvm::StringRef name, std::string &error);
 
