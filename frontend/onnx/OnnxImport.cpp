@@ -304,6 +304,9 @@ struct Value {
   std::vector<int64_t> shape; // static
   bool shapeKnown = false;
   std::optional<std::vector<double>> constant; // folded values
+  // A graph input's value given at import (OnnxImportOptions::inputValues),
+  // for an op that needs numbers.
+  std::optional<std::vector<double>> known;
 };
 
 /// An op the importer does not translate (counted apart by the
@@ -312,10 +315,93 @@ struct Unsupported {
   std::string message;
 };
 
-const std::set<std::string> kReserved = {
-    "model", "layer", "param",  "state", "repeat", "return",
-    "in",    "train", "import", "f32",   "f16",    "bf16",
-    "i32",   "i1",    "int",    "float", "N"};
+/// Names an ONNX value may not take in the .nb source: keywords, types,
+/// and the built-ins the translation calls (a value named `split` would
+/// hide the function).
+const std::set<std::string> kReserved = {"model",
+                                         "layer",
+                                         "param",
+                                         "state",
+                                         "repeat",
+                                         "return",
+                                         "in",
+                                         "train",
+                                         "import",
+                                         "f32",
+                                         "f16",
+                                         "bf16",
+                                         "i32",
+                                         "i1",
+                                         "int",
+                                         "float",
+                                         "none",
+                                         "relu",
+                                         "sigmoid",
+                                         "tanh",
+                                         "exp",
+                                         "log",
+                                         "sqrt",
+                                         "identity",
+                                         "abs",
+                                         "square",
+                                         "rsqrt",
+                                         "erf",
+                                         "silu",
+                                         "selu",
+                                         "gelu",
+                                         "leaky_relu",
+                                         "elu",
+                                         "softplus",
+                                         "clamp",
+                                         "maximum",
+                                         "sum",
+                                         "mean",
+                                         "max",
+                                         "global_avg_pool",
+                                         "dropout",
+                                         "batch_norm",
+                                         "softmax",
+                                         "log_softmax",
+                                         "conv1d",
+                                         "conv2d",
+                                         "conv_transpose1d",
+                                         "conv_transpose2d",
+                                         "max_pool1d",
+                                         "max_pool2d",
+                                         "avg_pool1d",
+                                         "avg_pool2d",
+                                         "pad",
+                                         "concat",
+                                         "stack",
+                                         "where",
+                                         "masked_fill",
+                                         "tril",
+                                         "triu",
+                                         "causal_mask",
+                                         "arange",
+                                         "layer_norm",
+                                         "rms_norm",
+                                         "logsumexp",
+                                         "embedding",
+                                         "take",
+                                         "split",
+                                         "chunk",
+                                         "transpose",
+                                         "reshape",
+                                         "flatten",
+                                         "broadcast_to",
+                                         "cast",
+                                         "mse",
+                                         "cross_entropy",
+                                         "binary_cross_entropy",
+                                         "load",
+                                         "zeros",
+                                         "ones",
+                                         "normal",
+                                         "uniform",
+                                         "xavier",
+                                         "he",
+                                         "lecun"};
 
 class Importer {
 public:
@@ -335,6 +421,7 @@ private:
   std::set<std::string> used;
   std::ostringstream body;
   std::vector<std::pair<std::string, Tensor>> weights;
+  std::vector<std::pair<std::string, std::string>> inputNames;
   const onnx::NodeProto *node = nullptr; // the node being translated
   int nodeIndex = 0;
   int temporaries = 0;
@@ -422,24 +509,29 @@ private:
   }
 
   /// Input `i` as folded integers (a shape, axes, bounds).
-  std::vector<int64_t> constInts(int i) const {
+  /// The numbers of input `i`: folded, or given for a graph input.
+  const std::optional<std::vector<double>> &numbers(int i) const {
     const Value &v = input(i);
-    if (!v.constant)
+    return v.constant ? v.constant : v.known;
+  }
+  std::vector<int64_t> constInts(int i) const {
+    const auto &values = numbers(i);
+    if (!values)
       unsupported("input " + std::to_string(i) + " ('" + node->input(i) +
                   "') must be a constant nabla can fold");
     std::vector<int64_t> ints;
-    for (double d : *v.constant)
+    for (double d : *values)
       ints.push_back(static_cast<int64_t>(d));
     return ints;
   }
   std::optional<double> constScalar(int i) const {
     if (!hasInput(i))
       return std::nullopt;
-    const Value &v = input(i);
-    if (!v.constant || v.constant->size() != 1)
+    const auto &values = numbers(i);
+    if (!values || values->size() != 1)
       unsupported("input " + std::to_string(i) + " ('" + node->input(i) +
                   "') must be a constant scalar");
-    return v.constant->front();
+    return values->front();
   }
 
   /// Input `i` as a .nb tensor expression.
@@ -554,7 +646,10 @@ private:
 
   // --- ops ---
   void binary(const char *op);
-  void reduce(const std::string &fn, bool negate);
+  void reduce(const std::string &fn, bool negate,
+              const std::string &before = "", const std::string &after = "");
+  void nllLoss(int logProbs, bool softmax);
+  void pad();
   void softmax(const std::string &fn);
   void matmul();
   void gemm();
@@ -644,9 +739,10 @@ OnnxImport Importer::run(const std::string &stem) {
     ++nodeIndex;
   }
 
-  std::string name = fresh(stem.empty() ? "Imported" : stem);
-  name[0] =
-      static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+  std::string base = stem.empty() ? "Imported" : stem;
+  base[0] =
+      static_cast<char>(std::toupper(static_cast<unsigned char>(base[0])));
+  std::string name = fresh(base);
   std::ostringstream text;
   text << "# Imported from " << llvm::sys::path::filename(stem).str() << ".onnx"
        << " (opset " << opset << ")";
@@ -672,6 +768,7 @@ OnnxImport Importer::run(const std::string &stem) {
   result.text = text.str();
   result.modelName = name;
   result.weights = std::move(weights);
+  result.inputs = std::move(inputNames);
   return result;
 }
 
@@ -695,6 +792,24 @@ void Importer::declareInputs(std::ostringstream &signature,
     if (!elementType(v.type))
       throw Unsupported{"input '" + in.name() + "' is of type " +
                         dtypeName(v.type) + ", which nabla lacks"};
+    if (auto known = options.inputValues.find(in.name());
+        known != options.inputValues.end()) {
+      v.known.emplace();
+      for (int64_t i = 0; i < known->second.getNumElements(); ++i)
+        v.known->push_back(known->second.get(i));
+    }
+    if (llvm::is_contained(v.shape, 0)) {
+      // An empty input (no axes, say) can only be numbers an op reads.
+      if (!v.known)
+        throw Unsupported{"input '" + in.name() + "' is empty " +
+                          list(v.shape) +
+                          " (nabla's tensors have no empty dims)"};
+      v.constant = v.known;
+      v.name.clear();
+      values[in.name()] = v;
+      continue;
+    }
+    inputNames.emplace_back(in.name(), v.name);
     signature << (first ? "" : ", ") << v.name << ": "
               << typeText(v.type, v.shape);
     first = false;
@@ -772,24 +887,42 @@ std::vector<int64_t> Importer::reduceAxes(int64_t r, bool &identity) {
   return axes;
 }
 
-void Importer::reduce(const std::string &fn, bool negate) {
+void Importer::reduce(const std::string &fn, bool negate,
+                      const std::string &before, const std::string &after) {
   int64_t r = rank(0);
   bool identity;
   std::vector<int64_t> axes = reduceAxes(r, identity);
   std::string x = tensor(0);
-  if (identity) {
-    define(0, x);
-    return;
-  }
-  if (r == 0) {
+  if (identity || r == 0) {
     define(0, x);
     return;
   }
   int64_t keep = attrInt("keepdims", 1);
-  std::string in = negate ? "-" + x : x;
-  std::string expr = fn + "(" + in + ", axis = " + list(axes) +
-                     ", keepdims = " + std::to_string(keep) + ")";
-  define(0, negate ? "-" + expr : expr);
+  // `before` and `after` wrap the operand and the result: "@" stands for
+  // the expression (ReduceL2 is sqrt(sum(x * x))).
+  auto wrap = [](const std::string &pattern, const std::string &e) {
+    if (pattern.empty())
+      return e;
+    std::string out;
+    for (char c : pattern)
+      out += c == '@' ? "(" + e + ")" : std::string(1, c);
+    return out;
+  };
+  std::string in = wrap(before, negate ? "-" + x : x);
+  std::string axesText = ", axis = " + list(axes) + ", keepdims = ";
+  if (fn == "logsumexp") {
+    // Stable: the maximum out first.
+    std::string top = temporary();
+    body << "  " << top << " = max(" << in << axesText << "1)\n";
+    std::string sum = "log(sum(exp(" + in + " - " + top + ")" + axesText +
+                      std::to_string(keep) + "))";
+    define(0, sum + " + " +
+                  (keep ? top
+                        : "reshape(" + top + ", " + list(outShape(0)) + ")"));
+    return;
+  }
+  std::string expr = fn + "(" + in + axesText + std::to_string(keep) + ")";
+  define(0, wrap(after, negate ? "-" + expr : expr));
 }
 
 void Importer::softmax(const std::string &fn) {
@@ -1214,6 +1347,118 @@ void Importer::constantNode() {
   unsupported("a Constant of this kind (sparse or string)");
 }
 
+void Importer::pad() {
+  std::string mode = attrString("mode", "constant");
+  if (mode != "constant")
+    unsupported("Pad in mode " + mode + " (nabla pads with a constant)");
+  int64_t r = rank(0);
+  std::vector<int64_t> pads;
+  double value = 0;
+  if (opset < 11) {
+    pads = attrInts("pads").value_or(std::vector<int64_t>{});
+    value = attrFloat("value", 0);
+  } else {
+    pads = constInts(1);
+    if (hasInput(2))
+      value = constScalar(2).value_or(0);
+  }
+  std::vector<int64_t> axes;
+  if (opset >= 18 && hasInput(3))
+    axes = constInts(3);
+  else
+    for (int64_t i = 0; i < r; ++i)
+      axes.push_back(i);
+  if (pads.size() != 2 * axes.size())
+    fail(where() + ": " + std::to_string(pads.size()) + " pads for " +
+         std::to_string(axes.size()) + " axes");
+  // ONNX: all begins, then all ends; pad(): (before, after) pairs from the
+  // last dim backwards.
+  std::vector<int64_t> begin(r, 0), end(r, 0);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    begin[axis(axes[i], r)] = pads[i];
+    end[axis(axes[i], r)] = pads[i + axes.size()];
+  }
+  std::vector<int64_t> amounts;
+  for (int64_t i = r; i-- > 0;) {
+    amounts.push_back(begin[i]);
+    amounts.push_back(end[i]);
+  }
+  define(0, "pad(" + tensor(0) + ", " + list(amounts) +
+                (value != 0 ? ", value = " + number(value) : "") + ")");
+}
+
+/// NegativeLogLikelihoodLoss (`softmax` false) and SoftmaxCrossEntropyLoss:
+/// input [N, C] or [N, C, d...], targets [N] or [N, d...]; the class
+/// picked with a comparison against arange(C) (an ignored or negative
+/// target picks nothing), weighted, then reduced as `reduction` says.
+void Importer::nllLoss(int, bool softmax) {
+  int64_t r = rank(0);
+  if (r < 2)
+    unsupported("a loss of rank " + std::to_string(r));
+  // Known problem: the CPU vectorizer (nabla-cpu-vectorize-elementwise)
+  // takes minutes on the broadcast products of a loss over three or more
+  // spatial dims; refused until it is fixed.
+  if (r > 4)
+    unsupported("a loss over " + std::to_string(r - 2) +
+                " spatial dims (at most 2 until the CPU vectorizer compiles "
+                "these in reasonable time)");
+  int64_t classes = shape(0)[1];
+  std::string reduction = attrString("reduction", "mean");
+  std::string x = tensor(0), target = tensor(1);
+  if (softmax) {
+    std::string lp = temporary();
+    body << "  " << lp << " = log_softmax(" << x << ", axis = 1)\n";
+    x = lp;
+    if (node->output_size() > 1 && !node->output(1).empty())
+      define(1, lp);
+  }
+  // The target as [N, 1, d...] against the classes as [1, C, 1...].
+  std::vector<int64_t> ts = shape(1);
+  std::vector<int64_t> tShape = {ts[0], 1};
+  tShape.insert(tShape.end(), ts.begin() + 1, ts.end());
+  std::vector<int64_t> cShape(r, 1);
+  cShape[1] = classes;
+  std::string picks = temporary();
+  body << "  " << picks << " = cast(reshape(" << target << ", " << list(tShape)
+       << ") == reshape(arange(" << classes << "), " << list(cShape) << "), "
+       << toString(*elementType(input(0).type)).str() << ")\n";
+  // The weight of each element's class: weight[target], 0 where ignored.
+  std::string weight = "";
+  if (hasInput(2)) {
+    std::vector<int64_t> wShape(r, 1);
+    wShape[1] = classes;
+    weight = temporary();
+    body << "  " << weight << " = sum(" << picks << " * reshape(" << tensor(2)
+         << ", " << list(wShape) << "), axis = 1)\n";
+  }
+  std::string loss = temporary();
+  body << "  " << loss << " = -sum(" << picks << " * " << x << ", axis = 1)"
+       << (weight.empty() ? "" : " * " + weight) << "\n";
+  if (attr("ignore_index")) {
+    int64_t ignore = attrInt("ignore_index", 0);
+    std::string keep = temporary();
+    body << "  " << keep << " = cast(" << target << " != " << ignore << ", "
+         << toString(*elementType(input(0).type)).str() << ")\n";
+    body << "  " << loss << "_kept = " << loss << " * " << keep << "\n";
+    loss += "_kept";
+    if (weight.empty())
+      weight = keep;
+    else {
+      body << "  " << weight << "_kept = " << weight << " * " << keep << "\n";
+      weight += "_kept";
+    }
+  }
+  if (reduction == "none")
+    define(0, loss);
+  else if (reduction == "sum")
+    define(0, "sum(" + loss + ")");
+  else if (reduction == "mean")
+    define(0, weight.empty() ? "mean(" + loss + ")"
+                             : "sum(" + loss + ") / sum(" + weight + ")");
+  else
+    unsupported("reduction '" + reduction + "'");
+}
+
 void Importer::translateOp() {
   const std::string &op = node->op_type();
   static const std::map<std::string, const char *> binaryOps = {
@@ -1397,6 +1642,144 @@ void Importer::translateOp() {
   }
   if (op == "ReduceMin") {
     reduce("max", true);
+    return;
+  }
+  if (op == "ReduceSumSquare") {
+    reduce("sum", false, "@ * @");
+    return;
+  }
+  if (op == "ReduceL1") {
+    reduce("sum", false, "abs(@)");
+    return;
+  }
+  if (op == "ReduceL2") {
+    reduce("sum", false, "@ * @", "sqrt(@)");
+    return;
+  }
+  if (op == "ReduceLogSum") {
+    reduce("sum", false, "", "log(@)");
+    return;
+  }
+  if (op == "ReduceLogSumExp") {
+    reduce("logsumexp", false);
+    return;
+  }
+  if (op == "Celu") {
+    std::string x = tensor(0), a = number(attrFloat("alpha", 1));
+    define(0, "where(" + x + " > 0, " + x + ", " + a + " * (exp(" + x + " / " +
+                  a + ") - 1))");
+    return;
+  }
+  if (op == "HardSwish") {
+    std::string x = tensor(0);
+    define(0, x + " * clamp(" + x + " / 6 + 0.5, 0, 1)");
+    return;
+  }
+  if (op == "Mish") {
+    std::string x = tensor(0);
+    define(0, x + " * tanh(softplus(" + x + "))");
+    return;
+  }
+  if (op == "ThresholdedRelu") {
+    std::string x = tensor(0);
+    define(0, "where(" + x + " > " + number(attrFloat("alpha", 1)) + ", " + x +
+                  ", 0)");
+    return;
+  }
+  if (op == "Shrink") {
+    std::string x = tensor(0), bias = number(attrFloat("bias", 0)),
+                lambd = number(attrFloat("lambd", 0.5));
+    if (!isFloat(input(0).type))
+      unsupported("Shrink of " + dtypeName(input(0).type));
+    define(0, "where(" + x + " < -" + lambd + ", " + x + " + " + bias +
+                  ", where(" + x + " > " + lambd + ", " + x + " - " + bias +
+                  ", 0))");
+    return;
+  }
+  if (op == "Sign") {
+    std::string x = tensor(0);
+    std::string t = toString(*elementType(input(0).type)).str();
+    define(0,
+           "cast(" + x + " > 0, " + t + ") - cast(" + x + " < 0, " + t + ")");
+    return;
+  }
+  if (op == "IsNaN") {
+    std::string x = tensor(0);
+    define(0, "(" + x + " != " + x + ")");
+    return;
+  }
+  if (op == "IsInf") {
+    std::string x = tensor(0);
+    bool positive = attrInt("detect_positive", 1),
+         negative = attrInt("detect_negative", 1);
+    std::string big = "3.4028234663852886e38";
+    define(0, positive && negative ? "(abs(" + x + ") > " + big + ")"
+              : positive           ? "(" + x + " > " + big + ")"
+              : negative           ? "(" + x + " < -" + big + ")"
+                                   : "(" + x + " != " + x + ")");
+    return;
+  }
+  if (op == "CastLike") {
+    auto type = elementType(input(1).type);
+    if (!type)
+      unsupported("a cast to " + dtypeName(input(1).type));
+    if (elementType(input(0).type) == type) {
+      define(0, tensor(0));
+      return;
+    }
+    define(0, "cast(" + tensor(0) + ", " + toString(*type).str() + ")");
+    return;
+  }
+  if (op == "InstanceNormalization" || op == "MeanVarianceNormalization") {
+    int64_t r = rank(0);
+    std::vector<int64_t> axes;
+    if (op == "InstanceNormalization")
+      for (int64_t i = 2; i < r; ++i)
+        axes.push_back(i);
+    else
+      for (int64_t a : attrInts("axes").value_or(std::vector<int64_t>{0, 2, 3}))
+        axes.push_back(axis(a, r));
+    std::string x = tensor(0), m = temporary(), d = temporary();
+    std::string over = ", axis = " + list(axes) + ", keepdims = 1)";
+    body << "  " << m << " = mean(" << x << over << "\n";
+    body << "  " << d << " = " << x << " - " << m << "\n";
+    if (op == "MeanVarianceNormalization") {
+      // ONNX's function body: (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9).
+      define(0, d + " / (sqrt(mean(" + x + " * " + x + over + " - " + m +
+                    " * " + m + ") + 1e-9)");
+      return;
+    }
+    std::vector<int64_t> c = {shape(1)[0]};
+    c.resize(r - 1, 1);
+    define(0, d + " / sqrt(mean(" + d + " * " + d + over + " + " +
+                  number(attrFloat("epsilon", 1e-5)) + ") * reshape(" +
+                  tensor(1) + ", " + list(c) + ") + reshape(" + tensor(2) +
+                  ", " + list(c) + ")");
+    return;
+  }
+  if (op == "Pad") {
+    pad();
+    return;
+  }
+  if (op == "NegativeLogLikelihoodLoss") {
+    nllLoss(0, false);
+    return;
+  }
+  if (op == "SoftmaxCrossEntropyLoss") {
+    nllLoss(0, true);
+    return;
+  }
+  if (op == "EyeLike") {
+    const auto &s = shape(0);
+    if (s.size() != 2)
+      unsupported("EyeLike of rank " + std::to_string(s.size()));
+    int64_t k = attrInt("k", 0);
+    std::vector<double> data(s[0] * s[1], 0);
+    for (int64_t i = 0; i < s[0]; ++i)
+      if (i + k >= 0 && i + k < s[1])
+        data[i * s[1] + i + k] = 1;
+    int32_t type = static_cast<int32_t>(attrInt("dtype", input(0).type));
+    defineConstant(0, s, data, type);
     return;
   }
   if (op == "Transpose") {
@@ -1588,14 +1971,19 @@ llvm::Expected<OnnxImport> nabla::importOnnx(llvm::StringRef path,
   }
 }
 
-llvm::Expected<std::vector<std::string>>
-nabla::onnxOpTypes(llvm::StringRef path) {
+llvm::Expected<OnnxGraphInfo> nabla::onnxGraphInfo(llvm::StringRef path) {
   try {
     onnx::ModelProto model = readModel(path.str());
-    std::vector<std::string> ops;
+    OnnxGraphInfo info;
     for (const auto &n : model.graph().node())
-      ops.push_back(n.op_type());
-    return ops;
+      info.opTypes.push_back(n.op_type());
+    std::set<std::string> initializers;
+    for (const auto &init : model.graph().initializer())
+      initializers.insert(init.name());
+    for (const auto &in : model.graph().input())
+      if (!initializers.count(in.name()))
+        info.inputs.push_back(in.name());
+    return info;
   } catch (const ImportError &e) {
     return makeError(lastError(path.str(), e.message));
   } catch (const std::exception &e) {

@@ -89,6 +89,12 @@ std::vector<CommandInfo> makeCommands() {
                "nablac devices",
                "List the devices: the CPU and every Vulkan device.",
                {}});
+  c.push_back({"import",
+               "nablac import MODEL.onnx -o MODEL.nb [--dim ...]",
+               "Write an ONNX model as .nb source, and its initializers "
+               "beside it as MODEL.safetensors (which the source's load() "
+               "calls read).",
+               {"o", "output", "dim"}});
   c.push_back({"emit", "nablac FILE.nb --emit=STAGE [-o OUT]",
                "Print a compilation stage (nablac --help lists them).",
                with({"emit", "o", "output", "for-training", "seed", "profile"},

@@ -7,6 +7,8 @@
 #include "nabla/Export.h"
 #include "nabla/Gradcheck.h"
 #include "nabla/Model.h"
+#include "nabla/frontend/OnnxImport.h"
+#include "nabla/runtime/Checkpoint.h"
 #include "nabla/runtime/CompileCache.h"
 #include "nabla/runtime/Npy.h"
 #include "nabla/runtime/Threads.h"
@@ -23,6 +25,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 #include <cmath>
@@ -668,6 +671,57 @@ int runCache(llvm::StringRef action, llvm::raw_ostream &out,
 
 namespace {
 
+/// nablac import MODEL.onnx -o MODEL.nb: the .nb source the importer
+/// writes, and beside it MODEL.safetensors with the initializers, which
+/// the source's load() calls read (relative to the .nb file).
+int runImport(const Invocation &inv, const CompileOptions &options,
+              llvm::raw_ostream &out, llvm::raw_ostream &err) {
+  if (!llvm::StringRef(inv.file).ends_with(".onnx"))
+    return fail(usageError("import reads an ONNX model (.onnx), not '" +
+                           inv.file + "'"),
+                err);
+  if (inv.outputPath == "-" ||
+      !llvm::StringRef(inv.outputPath).ends_with(".nb"))
+    return fail(usageError("import writes a .nb file: -o MODEL.nb"), err);
+  llvm::SmallString<256> weights(inv.outputPath);
+  llvm::sys::path::replace_extension(weights, "safetensors");
+  OnnxImportOptions importing;
+  importing.weightsFile = llvm::sys::path::filename(weights).str();
+  importing.dims = options.dims;
+  auto imported = importOnnx(inv.file, importing);
+  if (!imported)
+    return fail(imported.takeError(), err);
+  if (llvm::StringRef parent = llvm::sys::path::parent_path(inv.outputPath);
+      !parent.empty())
+    if (std::error_code ec = llvm::sys::fs::create_directories(parent))
+      return fail(usageError("cannot create '" + parent + "': " + ec.message()),
+                  err);
+  Checkpoint checkpoint;
+  for (auto &[key, tensor] : imported->weights)
+    checkpoint.tensors.emplace(key, std::move(tensor));
+  checkpoint.metadata["format"] = "pt";
+  checkpoint.metadata["source"] = llvm::sys::path::filename(inv.file).str();
+  if (!checkpoint.tensors.empty())
+    if (auto e = writeCheckpoint(checkpoint, weights))
+      return fail(std::move(e), err);
+  std::error_code ec;
+  llvm::ToolOutputFile file(inv.outputPath, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail(
+        usageError("cannot write '" + inv.outputPath + "': " + ec.message()),
+        err);
+  file.os() << imported->text;
+  if (auto e = flushOrError(file.os(), inv.outputPath))
+    return fail(std::move(e), err);
+  file.keep();
+  out << "wrote " << inv.outputPath;
+  if (!checkpoint.tensors.empty())
+    out << " and " << weights << " (" << checkpoint.tensors.size()
+        << " initializers)";
+  out << ": model " << imported->modelName << "\n";
+  return 0;
+}
+
 /// grad-report --checkpoint CK: the gradients at CK's weights (through
 /// --init-from, optimizer state fresh), on its run's data, split and
 /// scaling; grad-report writes no checkpoint of its own.
@@ -727,6 +781,8 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
     setNumThreads(inv.threads);
   if (auto e = parseDims(inv.dims, options.dims))
     return fail(std::move(e), err);
+  if (inv.command == "import")
+    return runImport(inv, options, out, err);
   auto source = Source::fromFile(inv.file, options.dims);
   if (!source)
     return fail(source.takeError(), err);

@@ -154,6 +154,8 @@ static void registerTrainFlags() {
 static const char *const kOverview = R"(nablac: the nabla compiler
 
 Compiles models written in the .nb language to native code and runs them.
+Every command that takes FILE.nb also takes an ONNX model (MODEL.onnx;
+bind its symbolic dims with --dim NAME=SIZE).
 
 Commands (nablac help COMMAND, or nablac COMMAND --help, lists the flags
 of one):
@@ -185,6 +187,9 @@ of one):
                          continue the prompt with K bytes drawn from a
                          trained byte-level model (its input i32[N, T],
                          its output the logits f32[N, T, 256])
+  nablac import MODEL.onnx -o MODEL.nb [--dim NAME=SIZE]
+                         write an ONNX model as .nb source, its weights
+                         beside it (MODEL.safetensors)
   nablac check FILE.nb [--for-training]
                          parse and type-check; print the inputs, parameters
                          and outputs with their shapes
@@ -310,7 +315,8 @@ int main(int argc, char **argv) {
     inv.command = args[0];
     args.erase(args.begin());
   } else if (emit.empty()) {
-    if (args.size() == 1 && llvm::StringRef(args[0]).ends_with(".nb")) {
+    if (args.size() == 1 && (llvm::StringRef(args[0]).ends_with(".nb") ||
+                             llvm::StringRef(args[0]).ends_with(".onnx"))) {
       llvm::errs() << "error: say what to do with " << args[0]
                    << ": nablac run " << args[0] << " ..., nablac check "
                    << args[0] << ", or nablac " << args[0]
@@ -319,8 +325,8 @@ int main(int argc, char **argv) {
     }
     llvm::errs() << "error: unknown command '" << args[0]
                  << "' (commands: run, grad, gradcheck, train, eval, predict, "
-                    "export, grad-report, check, stats, sample, devices; see "
-                    "nablac --help)\n";
+                    "export, import, grad-report, check, stats, sample, "
+                    "devices; see nablac --help)\n";
     return 1;
   } else {
     inv.command = "emit";

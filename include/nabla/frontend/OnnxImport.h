@@ -29,11 +29,18 @@ struct OnnxImportOptions {
   std::string weightsFile;
   /// Sizes for the graph inputs' symbolic dims (`--dim batch=32`).
   std::map<std::string, int64_t> dims;
+  /// Values of graph inputs, for an op that reads an input as numbers
+  /// (Slice's bounds, ReduceSum's axes, Clip's limits) where the model
+  /// feeds them from outside: the ONNX node tests do (onnx-conformance
+  /// passes their data); an exported model holds them as constants.
+  std::map<std::string, Tensor> inputValues;
 };
 
 struct OnnxImport {
   std::string text; // the .nb model
   std::string modelName;
+  /// The graph inputs the model takes: (ONNX name, .nb name), in order.
+  std::vector<std::pair<std::string, std::string>> inputs;
   /// The initializers the model's params load, by load() key.
   std::vector<std::pair<std::string, Tensor>> weights;
 };
@@ -43,8 +50,12 @@ struct OnnxImport {
 llvm::Expected<OnnxImport> importOnnx(llvm::StringRef path,
                                       const OnnxImportOptions &options = {});
 
-/// The op type of each node of the model at `path`, in order.
-llvm::Expected<std::vector<std::string>> onnxOpTypes(llvm::StringRef path);
+/// What a model holds, without importing it.
+struct OnnxGraphInfo {
+  std::vector<std::string> opTypes; // each node's, in order
+  std::vector<std::string> inputs;  // the graph's inputs, initializers not
+};
+llvm::Expected<OnnxGraphInfo> onnxGraphInfo(llvm::StringRef path);
 
 /// A serialized TensorProto (the ONNX test suite's input_0.pb files).
 llvm::Expected<Tensor> readOnnxTensorFile(llvm::StringRef path);
