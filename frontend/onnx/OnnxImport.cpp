@@ -648,7 +648,7 @@ private:
   void binary(const char *op);
   void reduce(const std::string &fn, bool negate,
               const std::string &before = "", const std::string &after = "");
-  void nllLoss(int logProbs, bool softmax);
+  void nllLoss(bool softmax);
   void pad();
   void softmax(const std::string &fn);
   void matmul();
@@ -1391,7 +1391,7 @@ void Importer::pad() {
 /// input [N, C] or [N, C, d...], targets [N] or [N, d...]; the class
 /// picked with a comparison against arange(C) (an ignored or negative
 /// target picks nothing), weighted, then reduced as `reduction` says.
-void Importer::nllLoss(int, bool softmax) {
+void Importer::nllLoss(bool softmax) {
   int64_t r = rank(0);
   if (r < 2)
     unsupported("a loss of rank " + std::to_string(r));
@@ -1436,16 +1436,18 @@ void Importer::nllLoss(int, bool softmax) {
        << (weight.empty() ? "" : " * " + weight) << "\n";
   if (attr("ignore_index")) {
     int64_t ignore = attrInt("ignore_index", 0);
-    std::string keep = temporary();
+    std::string type = toString(*elementType(input(0).type)).str();
+    std::string keep = temporary(), kept = temporary();
     body << "  " << keep << " = cast(" << target << " != " << ignore << ", "
-         << toString(*elementType(input(0).type)).str() << ")\n";
-    body << "  " << loss << "_kept = " << loss << " * " << keep << "\n";
-    loss += "_kept";
-    if (weight.empty())
+         << type << ")\n";
+    body << "  " << kept << " = " << loss << " * " << keep << "\n";
+    loss = kept;
+    if (weight.empty()) {
       weight = keep;
-    else {
-      body << "  " << weight << "_kept = " << weight << " * " << keep << "\n";
-      weight += "_kept";
+    } else {
+      std::string keptWeight = temporary();
+      body << "  " << keptWeight << " = " << weight << " * " << keep << "\n";
+      weight = keptWeight;
     }
   }
   if (reduction == "none")
@@ -1762,11 +1764,11 @@ void Importer::translateOp() {
     return;
   }
   if (op == "NegativeLogLikelihoodLoss") {
-    nllLoss(0, false);
+    nllLoss(false);
     return;
   }
   if (op == "SoftmaxCrossEntropyLoss") {
-    nllLoss(0, true);
+    nllLoss(true);
     return;
   }
   if (op == "EyeLike") {
