@@ -54,6 +54,10 @@ bool isFloat(int32_t type);
 std::vector<double> tensorValues(const onnx::TensorProto &t,
                                  const std::string &what);
 Tensor toTensor(const onnx::TensorProto &t, const std::string &what);
+/// Parses the protobuf file at `path` into `message` (false when it does
+/// not parse); a file it cannot read is an ImportError.
+bool parseProtoFile(const std::string &path,
+                    google::protobuf::MessageLite &message);
 onnx::ModelProto readModel(const std::string &path);
 
 /// What the importer knows of an ONNX value.

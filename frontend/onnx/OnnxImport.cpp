@@ -23,7 +23,6 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
 #include <algorithm>
@@ -377,12 +376,8 @@ llvm::Expected<OnnxGraphInfo> nabla::onnxGraphInfo(llvm::StringRef path) {
 llvm::Expected<Tensor> nabla::readOnnxTensorFile(llvm::StringRef path) {
   std::string file = path.str();
   try {
-    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
-    if (!buffer)
-      fail("cannot read it: " + buffer.getError().message());
     onnx::TensorProto tensor;
-    if (!tensor.ParseFromArray((*buffer)->getBufferStart(),
-                               static_cast<int>((*buffer)->getBufferSize())))
+    if (!parseProtoFile(file, tensor))
       fail("not a serialized ONNX tensor");
     return toTensor(tensor, "the tensor");
   } catch (const ImportError &e) {

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
 
+#include "nabla/runtime/Files.h"
+
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <cmath>
@@ -242,13 +244,20 @@ Tensor toTensor(const onnx::TensorProto &t, const std::string &what) {
       *type, std::vector<int64_t>(t.dims().begin(), t.dims().end()), values);
 }
 
-onnx::ModelProto readModel(const std::string &path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+bool parseProtoFile(const std::string &path,
+                    google::protobuf::MessageLite &message) {
+  // protobuf reads at most 2 GiB; a directory or a device is refused
+  // before it is read.
+  auto buffer = readRegularFile(path, (uint64_t(1) << 31) - 1);
   if (!buffer)
-    fail("cannot read it: " + buffer.getError().message());
+    fail("cannot read it: " + llvm::toString(buffer.takeError()));
+  return message.ParseFromArray((*buffer)->getBufferStart(),
+                                static_cast<int>((*buffer)->getBufferSize()));
+}
+
+onnx::ModelProto readModel(const std::string &path) {
   onnx::ModelProto model;
-  if (!model.ParseFromArray((*buffer)->getBufferStart(),
-                            static_cast<int>((*buffer)->getBufferSize())))
+  if (!parseProtoFile(path, model))
     fail("not an ONNX model: its protobuf does not parse (a truncated or "
          "corrupt file?)");
   if (!model.has_graph() || model.graph().node_size() == 0)

@@ -87,6 +87,18 @@ int fail(llvm::Error err, llvm::raw_ostream &errs) {
   return 1;
 }
 
+/// The file `path` names (`-`: standard output) for writing text; kept
+/// only once the caller calls keep().
+llvm::Expected<std::unique_ptr<llvm::ToolOutputFile>>
+openTextOutput(const std::string &path) {
+  std::error_code ec;
+  auto file =
+      std::make_unique<llvm::ToolOutputFile>(path, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return usageError("cannot write '" + path + "': " + ec.message());
+  return std::move(file);
+}
+
 int runCheck(const Source &source, const CompileOptions &options,
              llvm::raw_ostream &out, llvm::raw_ostream &err) {
   auto sig = source.check(options);
@@ -195,12 +207,9 @@ int runEmit(const Invocation &inv, const Source &source, CompileOptions options,
     return fail(usageError("unknown --emit stage '" + inv.emitStage +
                            "' (stages: " + stageNames() + ")"),
                 err);
-  std::error_code ec;
-  llvm::ToolOutputFile file(inv.outputPath, ec, llvm::sys::fs::OF_Text);
-  if (ec)
-    return fail(
-        usageError("cannot write '" + inv.outputPath + "': " + ec.message()),
-        err);
+  auto file = openTextOutput(inv.outputPath);
+  if (!file)
+    return fail(file.takeError(), err);
   // Stages of the training step (mixed, fused) are built with the model's
   // train block and the flags; the others do not read them.
   TrainOptions train;
@@ -211,11 +220,11 @@ int runEmit(const Invocation &inv, const Source &source, CompileOptions options,
     train = config->train;
   }
   if (auto e =
-          source.emit(*stage, options, file.os(), train.pipelineSettings()))
+          source.emit(*stage, options, (*file)->os(), train.pipelineSettings()))
     return fail(std::move(e), err);
-  if (auto e = flushOrError(file.os(), inv.outputPath))
+  if (auto e = flushOrError((*file)->os(), inv.outputPath))
     return fail(std::move(e), err);
-  file.keep();
+  (*file)->keep();
   return 0;
 }
 
@@ -704,16 +713,13 @@ int runImport(const Invocation &inv, const CompileOptions &options,
   if (!checkpoint.tensors.empty())
     if (auto e = writeCheckpoint(checkpoint, weights))
       return fail(std::move(e), err);
-  std::error_code ec;
-  llvm::ToolOutputFile file(inv.outputPath, ec, llvm::sys::fs::OF_Text);
-  if (ec)
-    return fail(
-        usageError("cannot write '" + inv.outputPath + "': " + ec.message()),
-        err);
-  file.os() << imported->text;
-  if (auto e = flushOrError(file.os(), inv.outputPath))
+  auto file = openTextOutput(inv.outputPath);
+  if (!file)
+    return fail(file.takeError(), err);
+  (*file)->os() << imported->text;
+  if (auto e = flushOrError((*file)->os(), inv.outputPath))
     return fail(std::move(e), err);
-  file.keep();
+  (*file)->keep();
   out << "wrote " << inv.outputPath;
   if (!checkpoint.tensors.empty())
     out << " and " << weights << " (" << checkpoint.tensors.size()
