@@ -87,6 +87,27 @@ struct DiagnosticCapture {
 // Source
 //===----------------------------------------------------------------------===//
 
+/// Lets .nb files read ONNX models: `import "net.onnx" as Net` (a layer)
+/// and load("net.onnx", KEY) (an initializer).
+static void registerOnnxFrontend() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerOnnxTensorReader();
+    registerLayerImporter(".onnx",
+                          [](llvm::StringRef path, llvm::StringRef name,
+                             const std::vector<std::vector<int64_t>> &argShapes)
+                              -> llvm::Expected<std::string> {
+                            OnnxImportOptions options;
+                            options.layerName = name.str();
+                            options.inputShapes = argShapes;
+                            auto imported = importOnnx(path, options);
+                            if (!imported)
+                              return imported.takeError();
+                            return imported->text;
+                          });
+  });
+}
+
 struct Source::Impl {
   llvm::SourceMgr sourceMgr;
   std::unique_ptr<ast::Module> module;
@@ -110,12 +131,12 @@ llvm::StringRef Source::getText() const { return impl->text; }
 llvm::Expected<std::unique_ptr<Source>>
 Source::fromFile(llvm::StringRef path,
                  const std::map<std::string, int64_t> &dims) {
+  registerOnnxFrontend();
   if (path.ends_with(".onnx")) {
     // The initializers load from the model file, named so that the
     // generated source finds it from any folder.
     llvm::SmallString<256> absolute(path);
     llvm::sys::fs::make_absolute(absolute);
-    registerOnnxTensorReader();
     OnnxImportOptions options;
     options.weightsFile = absolute.str().str();
     options.dims = dims;
@@ -302,6 +323,7 @@ generateModule(mlir::MLIRContext &context, Source::Impl &impl,
   genOptions.requireScalarLoss = options.requireScalarLoss || options.gradients;
   genOptions.promoteToF64 = options.promoteToF64;
   genOptions.training = options.training;
+  registerOnnxFrontend();
   auto module = mlirGen(context, *impl.module, capture.diags, genOptions);
   if (!module || capture.diags.hadError() || !capture.text.empty())
     return capture.error();

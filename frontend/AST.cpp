@@ -104,6 +104,13 @@ const Function *Module::lookup(llvm::StringRef name) const {
   return nullptr;
 }
 
+const Import *Module::lookupImport(llvm::StringRef name) const {
+  for (const Import &import : imports)
+    if (import.name == name)
+      return &import;
+  return nullptr;
+}
+
 std::vector<const Function *> Module::models() const {
   std::vector<const Function *> result;
   for (const auto &function : functions)
@@ -122,6 +129,11 @@ public:
   explicit Dumper(llvm::raw_ostream &os) : os(os) {}
 
   void function(const Function &function);
+  void import(const Import &import) {
+    os << "import ";
+    string(import.path);
+    os << " as " << import.name << "\n";
+  }
 
 private:
   void number(double value);
@@ -326,6 +338,8 @@ void Dumper::function(const Function &function) {
 
 void ast::dump(const Module &module, llvm::raw_ostream &os) {
   Dumper dumper(os);
+  for (const Import &import : module.imports)
+    dumper.import(import);
   for (const auto &function : module.functions)
     dumper.function(*function);
   if (module.train) {

@@ -10,6 +10,7 @@
 #include "nabla/frontend/MLIRGen.h"
 
 #include "Shapes.h"
+#include "nabla/frontend/Parser.h"
 #include "nabla/ir/NablaOps.h"
 #include "nabla/ir/ShapeUtils.h"
 
@@ -22,12 +23,14 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <mutex>
 #include <optional>
 
 using namespace mlir;
@@ -225,6 +228,12 @@ private:
   std::optional<std::vector<Val>> runBody(const std::vector<StmtPtr> &body,
                                           const Function &fn, Scope &scope);
   Val callLayer(const Function &layer, const CallExpr &call, Scope &caller);
+  Val instantiate(const Function &layer, const CallExpr &call,
+                  ArrayRef<Val> args, ArrayRef<SMLoc> locs, Scope &caller);
+  Val callImport(const Import &import, const CallExpr &call, Scope &caller);
+  std::string besideSource(StringRef file, SMLoc loc);
+  const Function *importedLayer(const Import &import, const CallExpr &call,
+                                ArrayRef<Val> args);
   bool bindTyped(const Argument &arg, const Val &value, Scope &scope,
                  SMLoc useLoc);
 
@@ -390,6 +399,8 @@ private:
   int64_t dropoutStreams = 0;
   llvm::SmallPtrSet<const Function *, 8> activeLayers;
   std::string currentLayer; // "Residual_2.Dense_1" inside that instance
+  // The layers imports made, parsed, by import name and argument types.
+  std::map<std::string, std::unique_ptr<ast::Module>> importedLayers;
   /// The repeat iterations being unrolled, outermost first: "t = 3" for
   /// `repeat t in ...`, "iteration 3" for `repeat k`.
   std::vector<std::string> iterations;
@@ -633,6 +644,117 @@ Generator::Flow Generator::exec(const std::vector<StmtPtr> &stmts,
 
 /// Inlines one call of `layer`: binds its arguments in a fresh scope named
 /// `Layer_k` inside the caller's, runs its body and checks its result type.
+/// `file` as written in the source at `loc`: a relative path is relative
+/// to the folder of the .nb file that names it, as data files are.
+std::string Generator::besideSource(StringRef file, SMLoc loc) {
+  SmallString<256> path(file);
+  StringRef source = diags.getBufferName(loc);
+  if (llvm::sys::path::is_relative(path) &&
+      llvm::sys::path::has_parent_path(source)) {
+    path = llvm::sys::path::parent_path(source);
+    llvm::sys::path::append(path, file);
+  }
+  return path.str().str();
+}
+
+/// `Net(x, mask)` where the file says `import "net.onnx" as Net`: the
+/// model becomes a layer for the types of this call's arguments (its
+/// symbolic dims bound from their shapes), then runs as any layer, its
+/// parameters `Net_1.fc1_weight`, ...
+Val Generator::callImport(const Import &import, const CallExpr &call,
+                          Scope &caller) {
+  if (!call.kwargs.empty())
+    return fail(call.kwargs.front().loc,
+                "'" + import.name +
+                    "' is an imported model: its inputs are passed in order, "
+                    "not by name");
+  SmallVector<Val> values;
+  SmallVector<SMLoc> locs;
+  for (const ExprPtr &arg : call.args) {
+    values.push_back(eval(*arg, caller));
+    if (!values.back().ok())
+      return {};
+    if (values.back().kind != Val::Kind::Tensor)
+      return fail(arg->getLoc(), "'" + import.name + "' takes tensors, got " +
+                                     describe(values.back()));
+    locs.push_back(arg->getLoc());
+  }
+  const Function *layer = importedLayer(import, call, values);
+  if (!layer)
+    return {};
+  return instantiate(*layer, call, values, locs, caller);
+}
+
+namespace {
+struct LayerImporters {
+  std::mutex mutex;
+  llvm::StringMap<LayerImporter> byExtension;
+};
+LayerImporters &layerImporters() {
+  static LayerImporters importers;
+  return importers;
+}
+} // namespace
+
+/// The layer `import` makes of its file for arguments `args`: imported
+/// and parsed once per set of argument types.
+const Function *Generator::importedLayer(const Import &import,
+                                         const CallExpr &call,
+                                         ArrayRef<Val> args) {
+  std::string key = import.name;
+  std::vector<std::vector<int64_t>> shapes;
+  for (const Val &v : args) {
+    key += " " + formatType(v.type());
+    shapes.emplace_back(v.type().getShape().begin(), v.type().getShape().end());
+  }
+  auto it = importedLayers.find(key);
+  if (it != importedLayers.end())
+    return it->second->lookup(import.name);
+
+  // Absolute: the layer's load()s name it, from a buffer of its own.
+  SmallString<256> path(besideSource(import.path, import.pathLoc));
+  llvm::sys::fs::make_absolute(path);
+  LayerImporter importer;
+  {
+    LayerImporters &importers = layerImporters();
+    std::lock_guard<std::mutex> lock(importers.mutex);
+    for (const auto &entry : importers.byExtension)
+      if (path.ends_with(entry.getKey()))
+        importer = entry.getValue();
+  }
+  if (!importer) {
+    fail(import.pathLoc, "cannot import '" + import.path +
+                             "': import reads ONNX models (.onnx)");
+    return nullptr;
+  }
+  auto text = importer(path, import.name, shapes);
+  if (!text) {
+    std::string message = llvm::toString(text.takeError());
+    StringRef why = StringRef(message).trim();
+    why.consume_front("error: ");
+    fail(call.getLoc(),
+         "cannot import '" + import.name + "' for this call: " + why);
+    return nullptr;
+  }
+  // The layer's source goes beside the user's in the SourceMgr, so an
+  // error inside it still shows a line (`nablac import` writes it out).
+  llvm::SourceMgr &sourceMgr = diags.getSourceMgr();
+  unsigned id = sourceMgr.AddNewSourceBuffer(
+      llvm::MemoryBuffer::getMemBufferCopy(*text, path + " (imported as " +
+                                                      import.name + ")"),
+      call.getLoc());
+  std::unique_ptr<ast::Module> parsed = parseModule(diags, id);
+  if (!parsed)
+    return nullptr;
+  const Function *layer = parsed->lookup(import.name);
+  if (!layer || layer->kind != Function::Kind::Layer) {
+    fail(call.getLoc(), "the import of '" + import.name + "' made no layer");
+    return nullptr;
+  }
+  importedLayers[key] = std::move(parsed);
+  return layer;
+}
+
 Val Generator::callLayer(const Function &layer, const CallExpr &call,
                          Scope &caller) {
   if (activeLayers.contains(&layer))
@@ -655,16 +777,27 @@ Val Generator::callLayer(const Function &layer, const CallExpr &call,
     return {};
 
   // Evaluate the arguments in the caller's scope before entering the layer.
-  Scope scope;
+  SmallVector<Val> values;
+  SmallVector<SMLoc> locs;
   for (auto [i, arg] : llvm::enumerate(layer.args)) {
     const Expr *e = bound->exprs[i];
     Scope empty; // defaults see only built-ins and other layers
-    Val v = e ? eval(*e, caller) : eval(*arg.defaultValue, empty);
-    if (!v.ok())
+    values.push_back(e ? eval(*e, caller) : eval(*arg.defaultValue, empty));
+    if (!values.back().ok())
       return {};
-    if (!bindTyped(arg, v, scope, e ? e->getLoc() : call.getLoc()))
-      return {};
+    locs.push_back(e ? e->getLoc() : call.getLoc());
   }
+  return instantiate(layer, call, values, locs, caller);
+}
+
+/// Runs one instance of `layer` on the evaluated `args` (written at `locs`).
+Val Generator::instantiate(const Function &layer, const CallExpr &call,
+                           ArrayRef<Val> args, ArrayRef<SMLoc> locs,
+                           Scope &caller) {
+  Scope scope;
+  for (auto [i, arg] : llvm::enumerate(layer.args))
+    if (!bindTyped(arg, args[i], scope, locs[i]))
+      return {};
   // Numbered after the arguments, so in `Dense(Dense(x, 8), 4)` the inner
   // call, which runs first, is Dense_1.
   unsigned index = ++caller.layerCalls[layer.name];
@@ -874,13 +1007,7 @@ Generator::loadSpec(const Val &init, SMLoc l, Scope &scope) {
     }
     texts[i] = arg.name;
   }
-  SmallString<256> path(texts[0]);
-  StringRef source = diags.getBufferName(call->getLoc());
-  if (llvm::sys::path::is_relative(path) &&
-      llvm::sys::path::has_parent_path(source)) {
-    path = llvm::sys::path::parent_path(source);
-    llvm::sys::path::append(path, texts[0]);
-  }
+  std::string path = besideSource(texts[0], call->getLoc());
   return SmallVector<NamedAttribute>{
       builder.getNamedAttr("kind", builder.getStringAttr("load")),
       builder.getNamedAttr("file", builder.getStringAttr(path)),
@@ -1167,6 +1294,8 @@ Val Generator::evalCall(const CallExpr &call, Scope &scope) {
   }
   if (isOneOf(callee, kInits))
     return Val::ofName(Val::Kind::Init, callee, call.getLoc(), &call);
+  if (const Import *import = module.lookupImport(callee))
+    return callImport(*import, call, scope);
   if (const Function *fn = module.lookup(callee)) {
     if (fn->kind == Function::Kind::Model)
       return fail(call.getLoc(), "'" + callee +
@@ -3354,6 +3483,12 @@ Generator::evalIntList(const Expr *expr, Scope &scope, StringRef what) {
 } // namespace nabla
 
 namespace nabla {
+
+void registerLayerImporter(llvm::StringRef extension, LayerImporter importer) {
+  LayerImporters &importers = layerImporters();
+  std::lock_guard<std::mutex> lock(importers.mutex);
+  importers.byExtension[extension] = std::move(importer);
+}
 
 OwningOpRef<ModuleOp> mlirGen(MLIRContext &context, const ast::Module &module,
                               DiagnosticEngine &diags,

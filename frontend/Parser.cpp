@@ -79,6 +79,7 @@ private:
   // Top level.
   std::unique_ptr<Function> parseFunction();
   bool parseTrainBlock(Module &module);
+  bool parseImport(Module &module);
   bool parseArguments(Function &function);
   bool parseType(TypeExpr &type);
   bool parseDim(Dim &dim);
@@ -206,8 +207,25 @@ std::unique_ptr<Module> Parser::parseFile() {
         break;
       continue;
     }
+    // `import "net.onnx" as Net`, `import` a keyword only here too.
+    if (tok.is(TokenKind::Ident) && tok.text == "import" &&
+        peek().is(TokenKind::String)) {
+      if (!parseImport(*module)) {
+        if (!recoverToNextFunction())
+          break;
+        continue;
+      }
+      const Import &import = module->imports.back();
+      auto [it, inserted] = defined.try_emplace(import.name, import.nameLoc);
+      if (!inserted) {
+        diags.error(import.nameLoc,
+                    "duplicate definition of '" + import.name + "'");
+        diags.note(it->second, "previous definition is here");
+      }
+      continue;
+    }
     if (!tok.is(TokenKind::KwModel) && !tok.is(TokenKind::KwLayer)) {
-      expected("expected 'model', 'layer' or 'train'");
+      expected("expected 'model', 'layer', 'import' or 'train'");
       if (!recoverToNextFunction())
         break;
       continue;
@@ -228,6 +246,26 @@ std::unique_ptr<Module> Parser::parseFile() {
     module->functions.push_back(std::move(function));
   }
   return module;
+}
+
+/// `import "FILE" as NAME`
+bool Parser::parseImport(Module &module) {
+  Import import;
+  import.loc = tok.loc;
+  consume(); // import
+  import.pathLoc = tok.loc;
+  import.path = tok.stringValue;
+  consume(); // the file
+  if (!(tok.is(TokenKind::Ident) && tok.text == "as"))
+    return expected("expected 'as NAME' after the imported file");
+  consume();
+  if (!tok.is(TokenKind::Ident))
+    return expected("expected the name the import is called by");
+  import.nameLoc = tok.loc;
+  import.name = tok.text.str();
+  consume();
+  module.imports.push_back(std::move(import));
+  return true;
 }
 
 bool Parser::parseTrainBlock(Module &module) {
@@ -886,8 +924,13 @@ std::unique_ptr<Module> nabla::parseModule(DiagnosticEngine &diags) {
     diags.error("no source to parse");
     return nullptr;
   }
+  return parseModule(diags, sourceMgr.getMainFileID());
+}
+
+std::unique_ptr<Module> nabla::parseModule(DiagnosticEngine &diags,
+                                           unsigned bufferId) {
   llvm::StringRef buffer =
-      sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer();
+      diags.getSourceMgr().getMemoryBuffer(bufferId)->getBuffer();
   unsigned errorsBefore = diags.getNumErrors();
   Parser parser(buffer, diags);
   std::unique_ptr<Module> module = parser.parseFile();

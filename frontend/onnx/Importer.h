@@ -79,6 +79,14 @@ struct Unsupported {
   std::string message;
 };
 
+/// A node whose output shapes (or an input's) shape inference could not
+/// tell: ONNX's data propagation stops at some shape arithmetic (Mul,
+/// Div) that the importer folds. importOnnx then writes the folded values
+/// into the model as initializers and infers the shapes again.
+struct UnknownShape {
+  std::string message;
+};
+
 /// Names an ONNX value may not take in the .nb source (OnnxImport.cpp).
 extern const std::set<std::string> kReserved;
 
@@ -89,6 +97,16 @@ public:
       : model(model), options(options), weightsFile(std::move(weightsFile)) {}
 
   OnnxImport run(const std::string &stem);
+  /// After an UnknownShape: makes every value folded so far that a node
+  /// computed an initializer of the model, its nodes removed, and adds its
+  /// name to `folded`. False when there was none (no progress to make).
+  bool foldIntoModel(std::set<std::string> &folded);
+  /// Initializers that an earlier round folded: constants, never params.
+  std::set<std::string> foldedInitializers;
+
+private:
+  void bindInputShapes(const std::vector<onnx::ValueInfoProto *> &inputs,
+                       std::map<std::string, int64_t> &dims);
 
 private:
   onnx::ModelProto &model;
@@ -147,9 +165,9 @@ private:
   const std::vector<int64_t> &shape(int i) const {
     const Value &v = input(i);
     if (!v.shapeKnown)
-      unsupported("the shape of input '" + node->input(i) +
-                  "' is not known (bind the model's symbolic dims with "
-                  "--dim)");
+      throw UnknownShape{where() + ": the shape of input '" + node->input(i) +
+                         "' is not known (bind the model's symbolic dims "
+                         "with --dim)"};
     return v.shape;
   }
   int64_t rank(int i) const { return shape(i).size(); }
@@ -286,9 +304,9 @@ private:
   const std::vector<int64_t> &outShape(int i) {
     auto &v = outputs[i];
     if (!v.shapeKnown)
-      unsupported("the shape of output '" + node->output(i) +
-                  "' is not known (bind the model's symbolic dims with "
-                  "--dim)");
+      throw UnknownShape{where() + ": the shape of output '" + node->output(i) +
+                         "' is not known (bind the model's symbolic dims "
+                         "with --dim)"};
     return v.shape;
   }
   std::vector<Value> outputs; // the node's, from shape inference

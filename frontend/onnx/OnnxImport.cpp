@@ -159,7 +159,11 @@ OnnxImport Importer::run(const std::string &stem) {
   std::set<std::string> initializerNames;
   for (const auto &init : graph.initializer())
     initializerNames.insert(init.name());
+  if (!options.layerName.empty() && graph.output_size() != 1)
+    fail("it has " + std::to_string(graph.output_size()) +
+         " outputs; an imported layer returns one");
   // Symbolic dims of the inputs: bound by options.dims, else an error.
+  std::vector<onnx::ValueInfoProto *> inputs;
   for (auto &in : *graph.mutable_input()) {
     if (initializerNames.count(in.name()))
       continue;
@@ -167,13 +171,20 @@ OnnxImport Importer::run(const std::string &stem) {
       throw Unsupported{"input '" + in.name() +
                         "' is not a tensor (sequences, maps and optionals "
                         "are outside nabla)"};
+    inputs.push_back(&in);
+  }
+  std::map<std::string, int64_t> dims = options.dims;
+  if (!options.inputShapes.empty())
+    bindInputShapes(inputs, dims);
+  for (onnx::ValueInfoProto *input : inputs) {
+    onnx::ValueInfoProto &in = *input;
     auto *shape = in.mutable_type()->mutable_tensor_type()->mutable_shape();
     for (auto [d, dim] : llvm::enumerate(*shape->mutable_dim())) {
       if (dim.has_dim_value())
         continue;
       std::string param = dim.dim_param();
-      auto bound = options.dims.find(param);
-      if (param.empty() || bound == options.dims.end())
+      auto bound = dims.find(param);
+      if (param.empty() || bound == dims.end())
         fail("input '" + in.name() + "' has a dynamic dim " +
              std::to_string(d) + (param.empty() ? "" : " ('" + param + "')") +
              "; bind it with --dim " + (param.empty() ? "NAME" : param) +
@@ -222,7 +233,11 @@ OnnxImport Importer::run(const std::string &stem) {
     results.push_back(it->second.constant ? materialize(it->second)
                                           : it->second.name);
   }
-  text << ".\nmodel " << name << "(" << signature.str() << ") {\n"
+  if (!options.layerName.empty())
+    name = options.layerName;
+  text << ".\n"
+       << (options.layerName.empty() ? "model " : "layer ") << name << "("
+       << signature.str() << ") {\n"
        << params.str() << body.str() << "  return ";
   for (auto [i, r] : llvm::enumerate(results))
     text << (i ? ", " : "") << r;
@@ -233,6 +248,50 @@ OnnxImport Importer::run(const std::string &stem) {
   result.weights = std::move(weights);
   result.inputs = std::move(inputNames);
   return result;
+}
+
+/// Binds the inputs' dims to options.inputShapes (a call's arguments,
+/// one per input): a symbolic dim takes the argument's size (the same in
+/// every input that names it), a fixed one must equal it.
+void Importer::bindInputShapes(
+    const std::vector<onnx::ValueInfoProto *> &inputs,
+    std::map<std::string, int64_t> &dims) {
+  std::string names;
+  for (const onnx::ValueInfoProto *in : inputs)
+    names += (names.empty() ? "" : ", ") + in->name();
+  if (inputs.size() != options.inputShapes.size())
+    fail("it takes " + std::to_string(inputs.size()) + " input" +
+         (inputs.size() == 1 ? "" : "s") + " (" + names + "), not " +
+         std::to_string(options.inputShapes.size()));
+  for (auto [in, given] : llvm::zip(inputs, options.inputShapes)) {
+    auto *shape = in->mutable_type()->mutable_tensor_type()->mutable_shape();
+    std::vector<std::string> declared;
+    for (const auto &dim : shape->dim())
+      declared.push_back(dim.has_dim_value() ? std::to_string(dim.dim_value())
+                                             : dim.dim_param());
+    std::string wanted = "[" + llvm::join(declared, ", ") + "]";
+    auto mismatch = [&] {
+      fail("input '" + in->name() + "' is " + wanted + ", given " +
+           list(given));
+    };
+    if (shape->dim_size() != static_cast<int>(given.size()))
+      mismatch();
+    for (auto [dim, size] : llvm::zip(*shape->mutable_dim(), given)) {
+      if (dim.has_dim_value()) {
+        if (dim.dim_value() != size)
+          mismatch();
+        continue;
+      }
+      if (!dim.dim_param().empty()) {
+        auto [it, inserted] = dims.try_emplace(dim.dim_param(), size);
+        if (!inserted && it->second != size)
+          fail("input '" + in->name() + "' is " + wanted + ", given " +
+               list(given) + ", but " + dim.dim_param() + " is " +
+               std::to_string(it->second) + " in an earlier input");
+      }
+      dim.set_dim_value(size);
+    }
+  }
 }
 
 void Importer::declareInputs(std::ostringstream &signature,
@@ -286,7 +345,8 @@ void Importer::declareInputs(std::ostringstream &signature,
     v.type = init.data_type();
     v.shapeKnown = true;
     v.shape.assign(init.dims().begin(), init.dims().end());
-    if (!isFloat(v.type) || product(v.shape) == 1) {
+    if (!isFloat(v.type) || product(v.shape) == 1 ||
+        foldedInitializers.count(init.name())) {
       // Scalars too: a constant of the graph (an epsilon, an exponent).
       v.constant = tensorValues(init, what);
       values[init.name()] = v;
@@ -301,6 +361,61 @@ void Importer::declareInputs(std::ostringstream &signature,
     weights.emplace_back(init.name(), std::move(t));
     values[init.name()] = v;
   }
+}
+
+bool Importer::foldIntoModel(std::set<std::string> &allFolded) {
+  onnx::GraphProto &graph = *model.mutable_graph();
+  std::set<std::string> folded;
+  for (const auto &n : graph.node()) {
+    bool all = n.output_size() > 0;
+    for (const std::string &out : n.output()) {
+      auto it = values.find(out);
+      all &= it != values.end() && it->second.constant.has_value() &&
+             it->second.shapeKnown;
+    }
+    if (all)
+      folded.insert(n.output().begin(), n.output().end());
+  }
+  if (folded.empty())
+    return false;
+  for (const std::string &name : folded) {
+    const Value &v = values[name];
+    onnx::TensorProto *t = graph.add_initializer();
+    t->set_name(name);
+    t->set_data_type(v.type);
+    for (int64_t d : v.shape)
+      t->add_dims(d);
+    for (double x : *v.constant) {
+      switch (v.type) {
+      case onnx::TensorProto::FLOAT:
+        t->add_float_data(static_cast<float>(x));
+        break;
+      case onnx::TensorProto::DOUBLE:
+        t->add_double_data(x);
+        break;
+      case onnx::TensorProto::INT64:
+        t->add_int64_data(static_cast<int64_t>(x));
+        break;
+      case onnx::TensorProto::INT32:
+      case onnx::TensorProto::BOOL:
+        t->add_int32_data(static_cast<int32_t>(x));
+        break;
+      default:
+        return false; // f16 constants: not shape arithmetic
+      }
+    }
+  }
+  auto *nodes = graph.mutable_node();
+  nodes->erase(std::remove_if(nodes->begin(), nodes->end(),
+                              [&](const onnx::NodeProto &n) {
+                                return n.output_size() > 0 &&
+                                       folded.count(n.output(0));
+                              }),
+               nodes->end());
+  // Inferred again from scratch, now from the folded values.
+  graph.clear_value_info();
+  allFolded.insert(folded.begin(), folded.end());
+  return true;
 }
 
 void Importer::translate(const onnx::NodeProto &n) {
@@ -342,8 +457,19 @@ llvm::Expected<OnnxImport> nabla::importOnnx(llvm::StringRef path,
     onnx::ModelProto model = readModel(file);
     std::string weights =
         options.weightsFile.empty() ? file : options.weightsFile;
-    Importer importer(model, options, weights);
-    return importer.run(llvm::sys::path::stem(path).str());
+    // Each round folds more shape arithmetic into initializers; a graph
+    // has fewer nodes after each, so the rounds end.
+    std::set<std::string> folded;
+    for (;;) {
+      Importer importer(model, options, weights);
+      importer.foldedInitializers = folded;
+      try {
+        return importer.run(llvm::sys::path::stem(path).str());
+      } catch (const UnknownShape &e) {
+        if (!importer.foldIntoModel(folded))
+          throw Unsupported{e.message};
+      }
+    }
   } catch (const ImportError &e) {
     return makeError(lastError(file, e.message));
   } catch (const Unsupported &e) {

@@ -632,9 +632,6 @@ bool Importer::elementwiseOp() {
       {"Exp", "exp"},   {"Log", "log"},         {"Sqrt", "sqrt"},
       {"Abs", "abs"},   {"Erf", "erf"},         {"Softplus", "softplus"}};
   if (auto it = binaryOps.find(op); it != binaryOps.end()) {
-    // Integer division truncates in ONNX; nabla's / on i32 is not that.
-    if (op == "Div" && !isFloat(input(0).type))
-      unsupported("integer division");
     if (op == "Pow" && !input(0).constant && !input(1).constant &&
         (elementType(input(0).type) != elementType(input(1).type) ||
          !isFloat(input(0).type))) {
@@ -664,7 +661,10 @@ bool Importer::elementwiseOp() {
         z = x * y;
         break;
       case 'D':
-        z = x / y;
+        // Integer division truncates in ONNX (head_dim = embed / heads).
+        if (!isFloat(a.type) && y == 0)
+          fail("integer division by zero");
+        z = isFloat(a.type) ? x / y : std::trunc(x / y);
         break;
       default:
         z = std::pow(x, y);
@@ -672,6 +672,9 @@ bool Importer::elementwiseOp() {
       defineConstant(0, a.shape, {z}, a.type);
       return true;
     }
+    // Integer division truncates in ONNX; nabla's / on i32 is not that.
+    if (op == "Div" && !isFloat(input(0).type))
+      unsupported("integer division of computed tensors");
     binary(it->second);
     return true;
   }
@@ -1091,8 +1094,28 @@ bool Importer::shapeOp() {
   }
   if (op == "Trilu") {
     int64_t k = hasInput(1) ? constInts(1).at(0) : 0;
-    define(0, std::string(attrInt("upper", 1) ? "triu" : "tril") + "(" +
-                  tensor(0) + ", diagonal = " + std::to_string(k) + ")");
+    bool upper = attrInt("upper", 1);
+    const Value &x = input(0);
+    if (x.constant && rank(0) >= 2) {
+      // A constant (an attention mask), folded: rows and columns are the
+      // last two dims; an element is kept on its side of diagonal k.
+      int64_t rows = x.shape[x.shape.size() - 2], cols = x.shape.back();
+      std::vector<double> data = *x.constant;
+      for (size_t i = 0; i < data.size(); ++i) {
+        int64_t r = (i / cols) % rows, c = i % cols;
+        if (upper ? c - r < k : c - r > k)
+          data[i] = 0;
+      }
+      defineConstant(0, x.shape, data, x.type);
+      return true;
+    }
+    std::string t = tensor(0);
+    bool boolean = x.type == onnx::TensorProto::BOOL;
+    if (boolean) // nabla's triu selects numbers
+      t = "cast(" + t + ", i32)";
+    t = std::string(upper ? "triu" : "tril") + "(" + t +
+        ", diagonal = " + std::to_string(k) + ")";
+    define(0, boolean ? "cast(" + t + ", i1)" : t);
     return true;
   }
   return false;

@@ -398,6 +398,45 @@ TEST(ParserTest, EmptyFileIsAnEmptyModule) {
   EXPECT_TRUE(parsed.module->models().empty());
 }
 
+TEST(ParserTest, ImportNamesAModelFromAnotherFormat) {
+  Parsed parsed("import \"nets/cnn.onnx\" as Cnn\n"
+                "model M(x: f32[2, 3]) { return Cnn(x) }\n");
+  ASSERT_TRUE(parsed.module) << parsed.diagnostics();
+  ASSERT_EQ(parsed.module->imports.size(), 1u);
+  const Import &import = parsed.module->imports[0];
+  EXPECT_EQ(import.path, "nets/cnn.onnx");
+  EXPECT_EQ(import.name, "Cnn");
+  EXPECT_EQ(parsed.lineCol(import.pathLoc), LineCol(1, 8));
+  EXPECT_EQ(parsed.lineCol(import.nameLoc), LineCol(1, 27));
+  EXPECT_EQ(parsed.module->lookupImport("Cnn"), &import);
+  EXPECT_EQ(parsed.module->lookupImport("M"), nullptr);
+  EXPECT_EQ(parsed.dump().substr(0, 35),
+            "import \"nets/cnn.onnx\" as Cnn\nmodel");
+  // `import` and `as` stay names elsewhere.
+  EXPECT_TRUE(
+      Parsed("model M(import: f32) { as = import\n return as }").module);
+}
+
+TEST(ParserErrorTest, ImportErrors) {
+  EXPECT_EQ(oneError("import \"a.onnx\" Net"),
+            errorAt(1, 17,
+                    "expected 'as NAME' after the imported file, "
+                    "found 'Net'",
+                    "import \"a.onnx\" Net"));
+  EXPECT_EQ(oneError("import \"a.onnx\" as 3"),
+            errorAt(1, 20,
+                    "expected the name the import is called by, "
+                    "found '3'",
+                    "import \"a.onnx\" as 3"));
+  Parsed twice("import \"a.onnx\" as A\nlayer A() { return 1 }");
+  EXPECT_EQ(twice.module, nullptr);
+  EXPECT_EQ(
+      twice.diagnostics(),
+      errorAt(2, 7, "duplicate definition of 'A'", "layer A() { return 1 }") +
+          noteAt(1, 20, "previous definition is here",
+                 "import \"a.onnx\" as A"));
+}
+
 TEST(ParserTest, DTypeNames) {
   for (DType dtype :
        {DType::F32, DType::F16, DType::BF16, DType::I32, DType::I1})
@@ -591,12 +630,19 @@ TEST(ParserErrorTest, FunctionHeaderErrors) {
 
 TEST(ParserErrorTest, TopLevelNeedsModelOrLayer) {
   EXPECT_EQ(oneError("x = 1"),
-            errorAt(1, 1, "expected 'model', 'layer' or 'train', found 'x'", "x = 1"));
+            errorAt(1, 1,
+                    "expected 'model', 'layer', 'import' or 'train', found 'x'",
+                    "x = 1"));
   EXPECT_EQ(oneError("model A() {}\n}"),
-            errorAt(2, 1, "expected 'model', 'layer' or 'train', found '}'", "}"));
-  EXPECT_EQ(oneError("\"s\""),
-            errorAt(1, 1, "expected 'model', 'layer' or 'train', found string \"s\"",
-                    "\"s\""));
+            errorAt(2, 1,
+                    "expected 'model', 'layer', 'import' or 'train', found '}'",
+                    "}"));
+  EXPECT_EQ(
+      oneError("\"s\""),
+      errorAt(
+          1, 1,
+          "expected 'model', 'layer', 'import' or 'train', found string \"s\"",
+          "\"s\""));
 }
 
 TEST(ParserErrorTest, ParamErrors) {

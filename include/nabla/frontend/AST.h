@@ -265,12 +265,26 @@ struct TrainBlock {
   const AssignStmt *lookup(llvm::StringRef name) const;
 };
 
+/// `import "net.onnx" as Net`: a model in another format (ONNX), called
+/// as a layer (`logits = Net(x)`). Each call imports it for the shapes of
+/// its arguments (see MLIRGen.h, registerLayerImporter).
+struct Import {
+  SMLoc loc;     // the keyword
+  SMLoc pathLoc; // the file's string
+  std::string path;
+  SMLoc nameLoc;
+  std::string name;
+};
+
 /// A whole .nb file.
 struct Module {
+  std::vector<Import> imports;
   std::vector<std::unique_ptr<Function>> functions;
   std::unique_ptr<TrainBlock> train; // null when the file has none
   /// The function named `name`, or null.
   const Function *lookup(llvm::StringRef name) const;
+  /// The import named `name`, or null.
+  const Import *lookupImport(llvm::StringRef name) const;
   /// The models in source order.
   std::vector<const Function *> models() const;
 };

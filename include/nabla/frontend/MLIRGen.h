@@ -17,9 +17,12 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
 
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace nabla {
 
@@ -45,6 +48,16 @@ mlir::OwningOpRef<mlir::ModuleOp> mlirGen(mlir::MLIRContext &context,
                                           const ast::Module &module,
                                           DiagnosticEngine &diags,
                                           const MLIRGenOptions &options);
+
+/// Makes `import "FILE" as NAME` callable: returns the .nb source of
+/// `layer NAME(...)` computing FILE's model for arguments of the given
+/// shapes (their symbolic dims bound from them), or an error.
+using LayerImporter = std::function<llvm::Expected<std::string>(
+    llvm::StringRef path, llvm::StringRef name,
+    const std::vector<std::vector<int64_t>> &argShapes)>;
+/// Imports files whose name ends in `extension` (".onnx") with `importer`
+/// (api/Model.cpp registers the ONNX importer's).
+void registerLayerImporter(llvm::StringRef extension, LayerImporter importer);
 
 /// Binds the named dims of `model`'s inputs from the element counts of the
 /// data the user gives (`counts[name]`): a named dim that is the only

@@ -34,6 +34,13 @@ struct OnnxImportOptions {
   /// feeds them from outside: the ONNX node tests do (onnx-conformance
   /// passes their data); an exported model holds them as constants.
   std::map<std::string, Tensor> inputValues;
+  /// Write `layer NAME(...)`, not a model (`import "net.onnx" as NAME` in
+  /// a .nb file); the graph must have one output.
+  std::string layerName;
+  /// The shapes of the graph's inputs, in order (a call's arguments):
+  /// they bind the symbolic dims and must match the fixed ones. Empty:
+  /// the inputs' own shapes, bound by `dims`.
+  std::vector<std::vector<int64_t>> inputShapes;
 };
 
 struct OnnxImport {

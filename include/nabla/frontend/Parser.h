@@ -12,6 +12,9 @@ namespace nabla {
 /// Parses the main buffer of `diags`' SourceMgr. Returns null after reporting
 /// errors (each with file:line:col, the line and a caret).
 std::unique_ptr<ast::Module> parseModule(DiagnosticEngine &diags);
+/// Parses buffer `bufferId` of `diags`' SourceMgr (a layer an import made).
+std::unique_ptr<ast::Module> parseModule(DiagnosticEngine &diags,
+                                         unsigned bufferId);
 
 } // namespace nabla
 
