@@ -11,7 +11,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(NABLA_LIBRARIES NablaSyntax NablaMLIRGen NablaOnnx NablaIR NablaPasses
+set(NABLA_LIBRARIES NablaSyntax NablaMLIRGen NablaOnnx NablaOnnxExport NablaIR NablaPasses
     NablaCodegen NablaTensor NablaRuntime NablaVulkan NablaAPI)
 set_target_properties(NablaAPI PROPERTIES EXPORT_NAME api)
 target_compile_features(NablaAPI INTERFACE cxx_std_17)
@@ -58,7 +58,7 @@ install(FILES ${PROJECT_BINARY_DIR}/nablaConfig.cmake
 # pkg-config: the libraries in link order, then LLVM's and the system's.
 set(NABLA_PC_LIBS "")
 foreach(lib NablaAPI NablaVulkan NablaCodegen NablaPasses NablaMLIRGen
-            NablaOnnx NablaSyntax NablaRuntime NablaIR NablaTensor)
+            NablaOnnxExport NablaOnnx NablaSyntax NablaRuntime NablaIR NablaTensor)
   string(APPEND NABLA_PC_LIBS " -l${lib}")
 endforeach()
 configure_file(cmake/nabla.pc.in ${PROJECT_BINARY_DIR}/nabla.pc @ONLY)

@@ -284,6 +284,7 @@ private:
   static Val layerNorm(Generator &g, BuiltinCall &c);
   static Val logsumexp(Generator &g, BuiltinCall &c);
   static Val embedding(Generator &g, BuiltinCall &c);
+  static Val oneHot(Generator &g, BuiltinCall &c);
   static Val take(Generator &g, BuiltinCall &c);
   static Val split(Generator &g, BuiltinCall &c);
   bool listOfTensors(const Val &v);
@@ -1604,6 +1605,7 @@ llvm::ArrayRef<Builtin> Generator::builtins() {
        {required("x"), optional("axis", -1), optional("keepdims", 0)},
        logsumexp},
       {"embedding", {required("table"), required("ids")}, embedding},
+      {"one_hot", {required("ids"), required("classes")}, oneHot},
       {"take", {required("x"), required("ids"), optional("axis", 0)}, take},
       {"split", {required("x"), required("sizes"), optional("axis", 0)}, split},
       {"chunk",
@@ -2967,6 +2969,36 @@ Val Generator::embedding(Generator &g, BuiltinCall &c) {
     return {};
   return Val::ofTensor(g.gatherRows(table.tensor, ids.tensor, g.loc(c.loc())),
                        c.loc());
+}
+
+/// one_hot(ids, classes), as torch.nn.functional.one_hot but f32: for i32
+/// ids of any shape S, S + [classes], 1 at each id and 0 elsewhere (all 0
+/// for an id outside [0, classes)).
+Val Generator::oneHot(Generator &g, BuiltinCall &c) {
+  Val ids = g.idsArg(c, 0);
+  std::optional<int64_t> classes = ids.ok() ? g.intArg(c, 1) : std::nullopt;
+  if (!classes)
+    return {};
+  if (*classes < 1)
+    return g.fail(c.argLoc(1), "one_hot needs 1 class or more, got " +
+                                   std::to_string(*classes));
+  RankedTensorType it = ids.type();
+  int64_t n = it.getNumElements();
+  if (!g.checkSize({n, *classes}, c.loc()))
+    return {};
+  OpBuilder &b = g.builder;
+  Location l = g.loc(c.loc());
+  Type f32 = b.getF32Type();
+  mlir::Value flat = ids.tensor;
+  if (it.getRank() != 1)
+    flat = ReshapeOp::create(b, l, it.clone({n}), flat);
+  mlir::Value hot =
+      OneHotOp::create(b, l, RankedTensorType::get({n, *classes}, f32), flat);
+  SmallVector<int64_t> shape(it.getShape());
+  shape.push_back(*classes);
+  if (it.getRank() != 1)
+    hot = ReshapeOp::create(b, l, RankedTensorType::get(shape, f32), hot);
+  return Val::ofTensor(hot, c.loc());
 }
 
 /// take(x, ids, axis = 0), as numpy.take (torch.index_select for 1-D

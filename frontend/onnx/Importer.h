@@ -71,6 +71,9 @@ struct Value {
   // A graph input's value given at import (OnnxImportOptions::inputValues),
   // for an op that needs numbers.
   std::optional<std::vector<double>> known;
+  // For Sqrt's output: the .nb name of its operand, so that a Reciprocal
+  // of it is rsqrt (PyTorch's torch.rsqrt, nabla's own export).
+  std::string sqrtOf;
 };
 
 /// An op the importer does not translate (counted apart by the

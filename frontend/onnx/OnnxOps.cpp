@@ -686,6 +686,8 @@ bool Importer::elementwiseOp() {
     if (!isFloat(input(0).type))
       unsupported(op + " of " + dtypeName(input(0).type));
     define(0, std::string(it->second) + "(" + tensor(0) + ")");
+    if (op == "Sqrt")
+      values[node->output(0)].sqrtOf = tensor(0);
     return true;
   }
   if (op == "Neg") {
@@ -693,7 +695,55 @@ bool Importer::elementwiseOp() {
     return true;
   }
   if (op == "Reciprocal") {
-    define(0, "1 / " + tensor(0));
+    const Value &x = input(0);
+    define(0,
+           x.sqrtOf.empty() ? "1 / " + tensor(0) : "rsqrt(" + x.sqrtOf + ")");
+    return true;
+  }
+  if (op == "OneHot") {
+    // one_hot(ids, depth) scaled to [off, on]; negative ids count from
+    // the end, as ONNX says.
+    std::vector<int64_t> depth = constInts(1);
+    const auto &offOn = numbers(2);
+    if (!offOn)
+      unsupported("values (input 2) must be a constant nabla can fold");
+    int64_t r = rank(0), axis = attrInt("axis", -1);
+    if (depth.size() != 1 || offOn->size() != 2)
+      fail(where() + ": depth must be one number and values two");
+    if (axis < 0)
+      axis += r + 1;
+    if (axis < 0 || axis > r)
+      fail(where() + ": axis " + std::to_string(attrInt("axis", -1)) +
+           " is out of range");
+    // ONNX's shape inference leaves the one-hot dim unknown.
+    outputs[0].shape = shape(0);
+    outputs[0].shape.insert(outputs[0].shape.begin() + axis, depth[0]);
+    outputs[0].shapeKnown = true;
+    std::string ids = tensor(0), d = std::to_string(depth[0]);
+    if (isFloat(input(0).type)) { // float indices are cast, as ONNX says
+      ids = temporary();
+      body << "  " << ids << " = cast(" << tensor(0) << ", i32)\n";
+    }
+    std::string expr = "one_hot(where(" + ids + " < 0, " + ids + " + " + d +
+                       ", " + ids + "), " + d + ")";
+    double off = (*offOn)[0], on = (*offOn)[1];
+    if (off != 0 || on != 1)
+      expr = expr + " * " + number(on - off) + " + " + number(off);
+    auto type = elementType(outputs[0].type);
+    if (!type)
+      unsupported("values of type " + dtypeName(outputs[0].type));
+    if (*type != ElementType::F32)
+      expr = "cast(" + expr + ", " + toString(*type).str() + ")";
+    if (axis != r) { // the one-hot dim (last) moved to `axis`
+      std::vector<int64_t> perm;
+      for (int64_t d = 0; d < r; ++d) {
+        if (d == axis)
+          perm.push_back(r);
+        perm.push_back(d);
+      }
+      expr = "transpose(" + expr + ", perm = " + list(perm) + ")";
+    }
+    define(0, expr);
     return true;
   }
   if (op == "Dropout" && hasInput(2) &&

@@ -56,6 +56,23 @@ exportLibrary(const Source &source, CompileOptions compile,
               const std::map<std::string, const Tensor *> &weights,
               const ExportOptions &options);
 
+struct OnnxModelOptions {
+  std::string path; // MODEL.onnx
+  /// The batch the graph is built for (its shapes are static).
+  int64_t batch = 1;
+  /// How training scaled the input, recorded in the model's metadata
+  /// (nabla.input_scaling, ...): the graph takes scaled rows.
+  Scaler scaler;
+};
+
+/// Writes `source`'s model (compile.model) in its prediction form, with
+/// `weights` (every parameter and state, by name), as an ONNX model
+/// (opset 17) that onnx::checker accepts. Returns the model's name.
+llvm::Expected<std::string>
+exportOnnxModel(const Source &source, CompileOptions compile,
+                const std::map<std::string, const Tensor *> &weights,
+                const OnnxModelOptions &options);
+
 } // namespace nabla
 
 #endif // NABLA_EXPORT_H

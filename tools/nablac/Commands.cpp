@@ -558,6 +558,47 @@ int runExport(const Invocation &inv, const Source &source,
   return 0;
 }
 
+/// `nablac export-onnx`: the prediction form and a checkpoint's weights
+/// as an ONNX model.
+int runExportOnnx(const Invocation &inv, const Source &source,
+                  const CompileOptions &options, llvm::raw_ostream &out,
+                  llvm::raw_ostream &err) {
+  std::string checkpointPath = trainFlag(inv, "checkpoint");
+  if (checkpointPath.empty())
+    return fail(usageError("export-onnx needs the trained parameters: "
+                           "--checkpoint PATH (written by nablac train "
+                           "--checkpoint PATH)"),
+                err);
+  OnnxModelOptions exporting;
+  exporting.path = inv.outputPath;
+  std::string batch = trainFlag(inv, "batch");
+  if (!batch.empty() &&
+      (llvm::StringRef(batch).getAsInteger(10, exporting.batch) ||
+       exporting.batch < 1))
+    return fail(usageError("--batch " + batch + ": must be 1 or more"), err);
+  auto read = readTrainedCheckpoint(
+      checkpointPath, source,
+      "the ONNX model takes scaled rows (its metadata says how)", err);
+  if (!read)
+    return fail(read.takeError(), err);
+  exporting.scaler = read->run.facts.scaler;
+  CompileOptions predicting = options;
+  predicting.predict = true;
+  predicting.dims[source.batchDim(options.model)] = exporting.batch;
+  auto sig = source.check(predicting);
+  if (!sig)
+    return fail(sig.takeError(), err);
+  auto held = heldFromCheckpoint(read->checkpoint, *sig, checkpointPath);
+  if (!held)
+    return fail(held.takeError(), err);
+  auto name = exportOnnxModel(source, options, *held, exporting);
+  if (!name)
+    return fail(name.takeError(), err);
+  out << "wrote " << exporting.path << ": model " << *name << ", "
+      << held->size() << " initializers, batch " << exporting.batch << "\n";
+  return 0;
+}
+
 llvm::Expected<InputValue> parseInput(llvm::StringRef text) {
   auto [name, value] = text.split('=');
   if (name.empty() || value.empty() || !text.contains('='))
@@ -808,6 +849,8 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
     return runPredict(inv, **source, options, out, err);
   if (inv.command == "export")
     return runExport(inv, **source, options, out, err);
+  if (inv.command == "export-onnx")
+    return runExportOnnx(inv, **source, options, out, err);
   if (inv.command == "train" || inv.command == "eval" ||
       inv.command == "grad-report") {
     auto config = makeConfig(**source, inv.trainOverrides);

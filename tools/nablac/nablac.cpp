@@ -190,6 +190,9 @@ of one):
   nablac import MODEL.onnx -o MODEL.nb [--dim NAME=SIZE]
                          write an ONNX model as .nb source, its weights
                          beside it (MODEL.safetensors)
+  nablac export-onnx FILE.nb --checkpoint PATH -o MODEL.onnx [--batch B]
+                         the trained model as an ONNX model (opset 17), its
+                         weights inside, for a batch of B rows (default 1)
   nablac check FILE.nb [--for-training]
                          parse and type-check; print the inputs, parameters
                          and outputs with their shapes

@@ -1,0 +1,81 @@
+//===- ExportOnnx.cpp - A trained model as an ONNX file -------------------===//
+//
+// The prediction form (as `nablac export` compiles it) at the nabla stage,
+// with a checkpoint's weights, written by frontend/onnx/OnnxExport.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nabla/Export.h"
+#include "nabla/Version.h"
+#include "nabla/frontend/OnnxExport.h"
+#include "nabla/support/Error.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringExtras.h"
+
+namespace nabla {
+
+static std::string joinNumbers(const std::vector<double> &values) {
+  std::vector<std::string> parts;
+  for (double v : values) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    parts.push_back(text);
+  }
+  return llvm::join(parts, ",");
+}
+
+/// How training scaled the input rows, for whoever feeds the model.
+static std::vector<std::pair<std::string, std::string>>
+scalingMetadata(const Scaler &scaler) {
+  switch (scaler.kind) {
+  case Scaler::Kind::None:
+    return {{"nabla.input_scaling", "none"}};
+  case Scaler::Kind::Divide:
+    return {{"nabla.input_scaling", "x / divisor"},
+            {"nabla.input_divisor", joinNumbers({scaler.divisor})}};
+  case Scaler::Kind::Standardize:
+  case Scaler::Kind::MinMax:
+    return {{"nabla.input_scaling", "(x - shift) / scale, per feature"},
+            {"nabla.input_shift", joinNumbers(scaler.shift)},
+            {"nabla.input_scale", joinNumbers(scaler.scale)}};
+  }
+  return {};
+}
+
+llvm::Expected<std::string>
+exportOnnxModel(const Source &source, CompileOptions compile,
+                const std::map<std::string, const Tensor *> &weights,
+                const OnnxModelOptions &options) {
+  if (options.path.empty() || options.path == "-")
+    return makeError("error: export-onnx writes a file: -o MODEL.onnx");
+  if (!llvm::StringRef(options.path).ends_with(".onnx"))
+    return makeError("error: export-onnx writes an .onnx file: -o MODEL.onnx");
+  if (options.batch < 1)
+    return makeError("error: --batch must be 1 or more");
+  compile.predict = true;
+  compile.training = false;
+  compile.dims[source.batchDim(compile.model)] = options.batch;
+  auto context = createContext();
+  auto module = source.generate(*context, compile);
+  if (!module)
+    return module.takeError();
+  mlir::func::FuncOp fn;
+  for (auto f : (*module)->getOps<mlir::func::FuncOp>())
+    if (f->hasAttr("nabla.model") && !fn)
+      fn = f;
+  if (!fn)
+    return makeError("error: the file has no model to export");
+  OnnxExportOptions exporting;
+  exporting.path = options.path;
+  exporting.producerVersion = NABLA_VERSION;
+  exporting.metadata = scalingMetadata(options.scaler);
+  exporting.metadata.emplace_back("nabla.source", source.getName());
+  if (auto e = exportOnnx(fn, weights, exporting))
+    return std::move(e);
+  return fn.getName().str();
+}
+
+} // namespace nabla
