@@ -40,6 +40,10 @@ struct ImportError {
 };
 
 [[noreturn]] void fail(const std::string &message);
+/// `text` as a .nb string literal (quotes and backslashes escaped).
+std::string quoted(const std::string &text);
+/// `text` with control characters as '?', for comments and messages.
+std::string printable(const std::string &text);
 std::string join(llvm::ArrayRef<int64_t> values);
 std::string list(llvm::ArrayRef<int64_t> values);
 int64_t product(llvm::ArrayRef<int64_t> shape);
@@ -198,6 +202,28 @@ private:
     if (!a)
       return std::nullopt;
     return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+  }
+  /// A list attribute that must be there.
+  std::vector<int64_t> requiredInts(const std::string &name) const {
+    auto values = attrInts(name);
+    if (!values)
+      fail(where() + " lacks its attribute " + name);
+    return *values;
+  }
+  /// A list attribute of `n` values each at least `min` (kernel sizes,
+  /// strides, pads: `n` follows from the input's rank), or `fallback`
+  /// where it is absent.
+  std::vector<int64_t> attrIntsOf(const std::string &name, size_t n,
+                                  int64_t min,
+                                  std::vector<int64_t> fallback) const {
+    std::vector<int64_t> values = attrInts(name).value_or(std::move(fallback));
+    if (values.size() != n)
+      fail(where() + ": attribute " + name + " has " +
+           std::to_string(values.size()) + " values, not " + std::to_string(n));
+    for (int64_t v : values)
+      if (v < min || v > (int64_t(1) << 31))
+        fail(where() + ": attribute " + name + " holds " + std::to_string(v));
+    return values;
   }
   /// Refuses an attribute the translation does not honour unless it has
   /// its default.

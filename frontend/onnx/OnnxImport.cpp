@@ -16,6 +16,7 @@
 #include "nabla/runtime/Init.h"
 #include "nabla/support/Error.h"
 
+#include "onnx/checker.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
@@ -140,6 +141,37 @@ std::string Importer::typeText(int32_t type,
   return text;
 }
 
+/// `text` as a .nb string literal. The lexer knows \" \\ \n \t; a name
+/// with other control characters is refused.
+std::string quoted(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '\t') {
+      out += "\\t";
+      continue;
+    }
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      fail("the name " + printable(text) + " holds control characters");
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// `text` for a comment or a message: control characters as '?'.
+std::string printable(const std::string &text) {
+  std::string out = text;
+  for (char &c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = '?';
+  return out;
+}
+
 OnnxImport Importer::run(const std::string &stem) {
   for (const auto &import : model.opset_import())
     if (import.domain().empty() || import.domain() == "ai.onnx")
@@ -159,6 +191,8 @@ OnnxImport Importer::run(const std::string &stem) {
   std::set<std::string> initializerNames;
   for (const auto &init : graph.initializer())
     initializerNames.insert(init.name());
+  if (graph.output_size() == 0)
+    fail("its graph has no outputs");
   if (!options.layerName.empty() && graph.output_size() != 1)
     fail("it has " + std::to_string(graph.output_size()) +
          " outputs; an imported layer returns one");
@@ -218,11 +252,12 @@ OnnxImport Importer::run(const std::string &stem) {
       static_cast<char>(std::toupper(static_cast<unsigned char>(base[0])));
   std::string name = fresh(base);
   std::ostringstream text;
-  text << "# Imported from " << llvm::sys::path::filename(stem).str() << ".onnx"
+  text << "# Imported from " << printable(llvm::sys::path::filename(stem).str())
+       << ".onnx"
        << " (opset " << opset << ")";
   if (!model.producer_name().empty())
-    text << ", made by " << model.producer_name() << " "
-         << model.producer_version();
+    text << ", made by "
+         << printable(model.producer_name() + " " + model.producer_version());
   // Outputs the importer folded become literals at the end of the body.
   std::vector<std::string> results;
   node = &graph.node(graph.node_size() - 1);
@@ -232,6 +267,8 @@ OnnxImport Importer::run(const std::string &stem) {
       fail("output '" + out.name() + "' is computed by no node");
     results.push_back(it->second.constant ? materialize(it->second)
                                           : it->second.name);
+    if (results.back().empty())
+      fail("output '" + out.name() + "' is no tensor nabla computes");
   }
   if (!options.layerName.empty())
     name = options.layerName;
@@ -357,7 +394,8 @@ void Importer::declareInputs(std::ostringstream &signature,
       fail(what + " is of type double, which nabla lacks");
     v.name = fresh(init.name());
     params << "  param " << v.name << ": " << typeText(v.type, v.shape)
-           << " = load(\"" << weightsFile << "\", \"" << init.name() << "\")\n";
+           << " = load(" << quoted(weightsFile) << ", " << quoted(init.name())
+           << ")\n";
     weights.emplace_back(init.name(), std::move(t));
     values[init.name()] = v;
   }
@@ -430,6 +468,10 @@ void Importer::translate(const onnx::NodeProto &n) {
                     std::to_string(kMinOpset) + " to " +
                     std::to_string(kMaxOpset) + ")");
   outputs.clear();
+  for (const std::string &out : n.output())
+    if (!out.empty() && values.count(out))
+      fail(where() + " defines '" + out +
+           "' again (ONNX values are defined once)");
   for (int i = 0; i < n.output_size(); ++i) {
     outputs.push_back(outputInfo(i));
     if (llvm::is_contained(outputs.back().shape, 0))
@@ -455,6 +497,14 @@ llvm::Expected<OnnxImport> nabla::importOnnx(llvm::StringRef path,
   std::string file = path.str();
   try {
     onnx::ModelProto model = readModel(file);
+    // ONNX's own checks first (each node's inputs, attributes and types
+    // against its op's schema, values defined once): the importer and
+    // shape inference then see only models that are well formed.
+    try {
+      onnx::checker::check_model(model);
+    } catch (const std::exception &e) {
+      throw ImportError{std::string("not a valid ONNX model: ") + e.what()};
+    }
     std::string weights =
         options.weightsFile.empty() ? file : options.weightsFile;
     // Each round folds more shape arithmetic into initializers; a graph

@@ -136,8 +136,8 @@ void Importer::slice() {
   std::vector<int64_t> starts, ends, axes, steps;
   int64_t r = rank(0);
   if (opset < 10) {
-    starts = *attrInts("starts");
-    ends = *attrInts("ends");
+    starts = requiredInts("starts");
+    ends = requiredInts("ends");
     axes = attrInts("axes").value_or(std::vector<int64_t>{});
   } else {
     starts = constInts(1);
@@ -179,6 +179,8 @@ void Importer::slice() {
 
 void Importer::gather() {
   int64_t r = rank(0);
+  if (r == 0)
+    fail(where() + ": its input is a scalar, which has no axis");
   int64_t a = axis(attrInt("axis", 0), r);
   const Value &ids = input(1);
   int64_t n = shape(0)[a];
@@ -223,10 +225,12 @@ void Importer::gather() {
 
 /// The explicit pads (begin and end per spatial dim) of a Conv or pool,
 /// from `pads` or `auto_pad`.
-static std::vector<int64_t> explicitPads(
-    const std::string &autoPad, std::optional<std::vector<int64_t>> pads,
-    llvm::ArrayRef<int64_t> in, llvm::ArrayRef<int64_t> kernel,
-    llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> dilations) {
+static std::vector<int64_t> explicitPads(const std::string &autoPad,
+                                         std::vector<int64_t> pads,
+                                         llvm::ArrayRef<int64_t> in,
+                                         llvm::ArrayRef<int64_t> kernel,
+                                         llvm::ArrayRef<int64_t> strides,
+                                         llvm::ArrayRef<int64_t> dilations) {
   size_t k = kernel.size();
   if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     std::vector<int64_t> result(2 * k);
@@ -241,9 +245,9 @@ static std::vector<int64_t> explicitPads(
     }
     return result;
   }
-  if (autoPad == "VALID" || !pads)
+  if (autoPad == "VALID")
     return std::vector<int64_t>(2 * k, 0);
-  return *pads;
+  return pads;
 }
 
 void Importer::conv(bool transpose) {
@@ -253,13 +257,15 @@ void Importer::conv(bool transpose) {
                 "-D convolution (nabla has 1-D and 2-D)");
   size_t k = r - 2;
   const auto &ws = shape(1);
-  std::vector<int64_t> kernel =
-      attrInts("kernel_shape")
-          .value_or(std::vector<int64_t>(ws.begin() + 2, ws.end()));
+  if (ws.size() != k + 2)
+    fail(where() + ": the weight " + list(ws) + " is not of rank " +
+         std::to_string(k + 2));
+  std::vector<int64_t> kernel = attrIntsOf(
+      "kernel_shape", k, 1, std::vector<int64_t>(ws.begin() + 2, ws.end()));
   std::vector<int64_t> strides =
-      attrInts("strides").value_or(std::vector<int64_t>(k, 1));
+      attrIntsOf("strides", k, 1, std::vector<int64_t>(k, 1));
   std::vector<int64_t> dilations =
-      attrInts("dilations").value_or(std::vector<int64_t>(k, 1));
+      attrIntsOf("dilations", k, 1, std::vector<int64_t>(k, 1));
   int64_t groups = attrInt("group", 1);
   std::string autoPad = attrString("auto_pad", "NOTSET");
   std::vector<int64_t> in(shape(0).begin() + 2, shape(0).end());
@@ -270,12 +276,12 @@ void Importer::conv(bool transpose) {
     if (attr("output_shape") || autoPad != "NOTSET")
       unsupported("ConvTranspose with output_shape or auto_pad");
     std::vector<int64_t> pads =
-        attrInts("pads").value_or(std::vector<int64_t>(2 * k, 0));
+        attrIntsOf("pads", 2 * k, 0, std::vector<int64_t>(2 * k, 0));
     for (size_t i = 0; i < k; ++i)
       if (pads[i] != pads[i + k])
         unsupported("asymmetric pads " + list(pads));
     std::vector<int64_t> outPad =
-        attrInts("output_padding").value_or(std::vector<int64_t>(k, 0));
+        attrIntsOf("output_padding", k, 0, std::vector<int64_t>(k, 0));
     define(0, "conv_transpose" + dims + "(" + x + ", " + w + b +
                   ", stride = " + list(strides) +
                   ", padding = " + list(llvm::ArrayRef(pads).take_front(k)) +
@@ -284,8 +290,9 @@ void Importer::conv(bool transpose) {
                   ", dilation = " + list(dilations) + ")");
     return;
   }
-  std::vector<int64_t> pads =
-      explicitPads(autoPad, attrInts("pads"), in, kernel, strides, dilations);
+  std::vector<int64_t> pads = explicitPads(
+      autoPad, attrIntsOf("pads", 2 * k, 0, std::vector<int64_t>(2 * k, 0)), in,
+      kernel, strides, dilations);
   bool symmetric = true;
   for (size_t i = 0; i < k; ++i)
     symmetric &= pads[i] == pads[i + k];
@@ -318,15 +325,16 @@ void Importer::pool(bool max) {
     unsupported("MaxPool's indices output");
   requireDefault("ceil_mode", 0);
   requireDefault("storage_order", 0);
-  std::vector<int64_t> kernel = *attrInts("kernel_shape");
+  std::vector<int64_t> kernel = attrIntsOf("kernel_shape", k, 1, {});
   std::vector<int64_t> strides =
-      attrInts("strides").value_or(std::vector<int64_t>(k, 1));
+      attrIntsOf("strides", k, 1, std::vector<int64_t>(k, 1));
   std::vector<int64_t> dilations =
-      attrInts("dilations").value_or(std::vector<int64_t>(k, 1));
+      attrIntsOf("dilations", k, 1, std::vector<int64_t>(k, 1));
   std::vector<int64_t> in(shape(0).begin() + 2, shape(0).end());
   std::vector<int64_t> pads =
-      explicitPads(attrString("auto_pad", "NOTSET"), attrInts("pads"), in,
-                   kernel, strides, dilations);
+      explicitPads(attrString("auto_pad", "NOTSET"),
+                   attrIntsOf("pads", 2 * k, 0, std::vector<int64_t>(2 * k, 0)),
+                   in, kernel, strides, dilations);
   std::string x = tensor(0);
   std::vector<int64_t> padding(pads.begin(), pads.begin() + k);
   bool symmetric = true, fits = true;
@@ -372,9 +380,14 @@ void Importer::batchNorm() {
     if (!node->output(i).empty())
       unsupported("BatchNormalization's running statistics outputs");
   int64_t r = rank(0);
+  if (r < 2)
+    fail(where() + ": x is " + list(shape(0)) + ", not [N, C, ...]");
   double eps = attrFloat("epsilon", 1e-5);
   // [C] as [C, 1, ...] against x's [N, C, spatial...].
   auto channel = [&](int i) {
+    if (shape(i) != std::vector<int64_t>{shape(0)[1]})
+      fail(where() + ": input " + std::to_string(i) + " is " + list(shape(i)) +
+           ", not [" + std::to_string(shape(0)[1]) + "]");
     std::string t = tensor(i);
     if (r <= 2)
       return t;
@@ -419,6 +432,8 @@ void Importer::layerNorm() {
 
 void Importer::split() {
   int64_t r = rank(0);
+  if (r == 0)
+    fail(where() + ": its input is a scalar, which has no axis");
   int64_t a = axis(attrInt("axis", 0), r);
   int64_t n = shape(0)[a];
   std::vector<int64_t> sizes;
@@ -974,6 +989,9 @@ bool Importer::compositeOp() {
                     " * " + m + ") + 1e-9)");
       return true;
     }
+    if (r < 2 || shape(1).size() != 1)
+      fail(where() + ": x " + list(shape(0)) + " and scale " + list(shape(1)) +
+           " are not [N, C, ...] and [C]");
     std::vector<int64_t> c = {shape(1)[0]};
     c.resize(r - 1, 1);
     define(0, d + " / sqrt(mean(" + d + " * " + d + over + " + " +
