@@ -71,19 +71,28 @@ LogicalResult tidyVectorTransfers(func::FuncOp func) {
   // once bufferized); broadcast reads become a load and a broadcast.
   tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
   vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
-  vector::populateVectorBroadcastLoweringPatterns(patterns);
   vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
   vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
   vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
-  // These patterns can undo each other on some reductions (a sum of a sum
-  // over two axes of a broadcast product grew past 6 GB): the rewrites are
-  // bounded by the function's size. Stopping early leaves correct code,
-  // only less tidy.
-  int64_t ops = 0;
-  func.walk([&](Operation *) { ++ops; });
-  GreedyRewriteConfig config;
-  config.setMaxNumRewrites(std::max<int64_t>(1000, 20 * ops));
-  (void)applyPatternsGreedily(func, std::move(patterns), config);
+  // Bounded by the function's size, in case patterns undo each other:
+  // stopping early leaves correct code, only less tidy.
+  auto apply = [&](RewritePatternSet &&set) {
+    int64_t ops = 0;
+    func.walk([&](Operation *) { ++ops; });
+    GreedyRewriteConfig config;
+    config.setMaxNumRewrites(std::max<int64_t>(1000, 20 * ops));
+    (void)applyPatternsGreedily(func, std::move(set), config);
+  };
+  apply(std::move(patterns));
+  // Then broadcasts of a scalar (a 0-d read) become broadcasts of an f32,
+  // alone: beside the cast-away-leading-one-dim patterns, the broadcast
+  // lowering rewrote one broadcast into extract/insert chains and back
+  // until the bound (a 25-line reduction of f32[3, 5, 6, 60] grew to
+  // 20,500 lines and took 30 s to compile; a sum of a sum over two axes
+  // once grew past 6 GB).
+  RewritePatternSet broadcasts(ctx);
+  vector::populateVectorBroadcastLoweringPatterns(broadcasts);
+  apply(std::move(broadcasts));
   return success();
 }
 

@@ -564,13 +564,6 @@ void Importer::nllLoss(bool softmax) {
   int64_t r = rank(0);
   if (r < 2)
     unsupported("a loss of rank " + std::to_string(r));
-  // Known problem: the CPU vectorizer (nabla-cpu-vectorize-elementwise)
-  // takes minutes on the broadcast products of a loss over three or more
-  // spatial dims; refused until it is fixed.
-  if (r > 4)
-    unsupported("a loss over " + std::to_string(r - 2) +
-                " spatial dims (at most 2 until the CPU vectorizer compiles "
-                "these in reasonable time)");
   int64_t classes = shape(0)[1];
   std::string reduction = attrString("reduction", "mean");
   std::string x = tensor(0), target = tensor(1);
