@@ -53,29 +53,40 @@ exportOnnxModel(const Source &source, CompileOptions compile,
     return makeError("error: export-onnx writes a file: -o MODEL.onnx");
   if (!llvm::StringRef(options.path).ends_with(".onnx"))
     return makeError("error: export-onnx writes an .onnx file: -o MODEL.onnx");
-  if (options.batch < 1)
+  if (options.batch < 0)
     return makeError("error: --batch must be 1 or more");
   compile.predict = true;
   compile.training = false;
-  compile.dims[source.batchDim(compile.model)] = options.batch;
+  std::string batchDim = source.batchDim(compile.model);
+  // A symbolic batch: the model for two batch sizes, compared.
+  int64_t batches[2] = {options.batch ? options.batch : 2, 3};
+  int count = options.batch ? 1 : 2;
   auto context = createContext();
-  auto module = source.generate(*context, compile);
-  if (!module)
-    return module.takeError();
-  mlir::func::FuncOp fn;
-  for (auto f : (*module)->getOps<mlir::func::FuncOp>())
-    if (f->hasAttr("nabla.model") && !fn)
-      fn = f;
-  if (!fn)
-    return makeError("error: the file has no model to export");
+  std::vector<mlir::OwningOpRef<mlir::ModuleOp>> modules;
+  mlir::func::FuncOp fns[2];
+  for (int i = 0; i < count; ++i) {
+    compile.dims[batchDim] = batches[i];
+    auto module = source.generate(*context, compile);
+    if (!module)
+      return module.takeError();
+    modules.push_back(std::move(*module));
+    for (auto f : modules.back()->getOps<mlir::func::FuncOp>())
+      if (f->hasAttr("nabla.model") && !fns[i])
+        fns[i] = f;
+    if (!fns[i])
+      return makeError("error: the file has no model to export");
+  }
   OnnxExportOptions exporting;
   exporting.path = options.path;
   exporting.producerVersion = NABLA_VERSION;
   exporting.metadata = scalingMetadata(options.scaler);
   exporting.metadata.emplace_back("nabla.source", source.getName());
-  if (auto e = exportOnnx(fn, weights, exporting))
+  if (auto e = count == 1
+                   ? exportOnnx(fns[0], weights, exporting)
+                   : exportOnnxDynamicBatch(fns[0], batches[0], fns[1],
+                                            batches[1], weights, exporting))
     return std::move(e);
-  return fn.getName().str();
+  return fns[0].getName().str();
 }
 
 } // namespace nabla

@@ -25,6 +25,7 @@
 #include "onnx/checker.h"
 #include "onnx/onnx_pb.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -542,36 +543,222 @@ bool Exporter::networkOp(Operation *op) {
 
 } // namespace
 
-llvm::Error exportOnnx(func::FuncOp fn,
-                       const std::map<std::string, const Tensor *> &weights,
-                       const OnnxExportOptions &options) {
-  try {
-    onnx::ModelProto model;
-    model.set_ir_version(8);
-    auto *opset = model.add_opset_import();
-    opset->set_domain("");
-    opset->set_version(17);
-    model.set_producer_name("nabla");
-    model.set_producer_version(options.producerVersion);
-    for (const auto &[key, value] : options.metadata) {
-      auto *prop = model.add_metadata_props();
-      prop->set_key(key);
-      prop->set_value(value);
+namespace {
+
+/// Graph `a` (the model compiled for `batchA` rows) made batch-polymorphic
+/// by comparing it with graph `b` (the same model for `batchB` rows): a
+/// dim or shape entry that is batchA in one and batchB in the other is the
+/// batch. Inputs and outputs get the symbolic dim "batch"; a shape
+/// constant holding it is computed from the input's shape (Shape, Concat).
+/// Any other difference means the model computes with the batch size
+/// itself (a constant 1/N, a reshape to 2N): an ExportError.
+class BatchMerger {
+public:
+  BatchMerger(onnx::GraphProto &a, const onnx::GraphProto &b, int64_t batchA,
+              int64_t batchB)
+      : a(a), b(b), batchA(batchA), batchB(batchB) {}
+
+  void run() {
+    mergeValues(*a.mutable_input(), b.input(), /*findSource=*/true);
+    mergeValues(*a.mutable_output(), b.output(), false);
+    if (a.initializer_size() != b.initializer_size())
+      differ("its weights");
+    for (int i = 0; i < a.initializer_size(); ++i)
+      if (a.initializer(i).SerializeAsString() !=
+          b.initializer(i).SerializeAsString())
+        differ("weight '" + a.initializer(i).name() + "'");
+    if (a.node_size() != b.node_size())
+      differ("its number of nodes");
+    google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+    for (int i = 0; i < a.node_size(); ++i) {
+      const onnx::NodeProto &n = a.node(i), &m = b.node(i);
+      if (n.SerializeAsString() == m.SerializeAsString()) {
+        *nodes.Add() = n;
+        continue;
+      }
+      if (n.op_type() != "Constant" || m.op_type() != "Constant")
+        differ("node " + n.name());
+      shapeWithBatch(n, m, nodes);
     }
-    onnx::GraphProto &graph = *model.mutable_graph();
-    graph.set_name(fn.getName().str());
-    Exporter(graph, weights).run(fn);
-    onnx::checker::check_model(model);
-    std::string bytes;
-    if (!model.SerializeToString(&bytes))
-      return makeError(
-          "error: the ONNX model does not serialize (over 2 GiB?)");
-    // Through a temporary file renamed over the target: a failed write
-    // leaves an existing file as it was.
-    return llvm::writeToOutput(options.path, [&](llvm::raw_ostream &os) {
-      os << bytes;
-      return llvm::Error::success();
-    });
+    if (!batchDim.empty()) {
+      // The batch as an int64[1], read off the input's shape first.
+      onnx::NodeProto shape;
+      shape.set_op_type("Shape");
+      shape.set_name(batchDim);
+      shape.add_input(source);
+      shape.add_output(batchDim);
+      attr(shape, "start", sourceAxis);
+      attr(shape, "end", sourceAxis + 1);
+      *nodes.Add() = shape;
+      std::rotate(nodes.begin(), nodes.end() - 1, nodes.end());
+    }
+    *a.mutable_node() = std::move(nodes);
+  }
+
+private:
+  onnx::GraphProto &a;
+  const onnx::GraphProto &b;
+  int64_t batchA, batchB;
+  std::string source, batchDim; // the input the batch is read from
+  int64_t sourceAxis = 0;
+
+  [[noreturn]] void differ(const std::string &what) const {
+    throw ExportError{"the model depends on the batch size in a way ONNX "
+                      "shapes cannot carry (" +
+                      what + "); export it for a fixed batch with --batch B"};
+  }
+  static void attr(onnx::NodeProto &n, const std::string &key, int64_t v) {
+    auto *at = n.add_attribute();
+    at->set_name(key);
+    at->set_type(onnx::AttributeProto::INT);
+    at->set_i(v);
+  }
+
+  void mergeValues(
+      google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> &values,
+      const google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> &other,
+      bool findSource) {
+    for (int i = 0; i < values.size(); ++i) {
+      auto *shape =
+          values[i].mutable_type()->mutable_tensor_type()->mutable_shape();
+      const auto &otherShape = other[i].type().tensor_type().shape();
+      if (shape->dim_size() != otherShape.dim_size())
+        differ("the rank of '" + values[i].name() + "'");
+      for (int d = 0; d < shape->dim_size(); ++d) {
+        int64_t x = shape->dim(d).dim_value(),
+                y = otherShape.dim(d).dim_value();
+        if (x == y)
+          continue;
+        if (x != batchA || y != batchB)
+          differ("dim " + std::to_string(d) + " of '" + values[i].name() + "'");
+        shape->mutable_dim(d)->set_dim_param("batch");
+        if (findSource && source.empty()) {
+          source = values[i].name();
+          sourceAxis = d;
+        }
+      }
+    }
+  }
+
+  /// A Constant int64 vector (a shape, a slice's ends) whose entries are
+  /// the batch where the two graphs differ: a Concat of constant pieces
+  /// and the batch.
+  void
+  shapeWithBatch(const onnx::NodeProto &n, const onnx::NodeProto &m,
+                 google::protobuf::RepeatedPtrField<onnx::NodeProto> &out) {
+    const onnx::TensorProto &x = n.attribute(0).t(), &y = m.attribute(0).t();
+    if (x.data_type() != onnx::TensorProto::INT64 || x.dims_size() != 1 ||
+        y.dims_size() != 1 || x.int64_data_size() != y.int64_data_size())
+      differ("the constant " + n.output(0) + ", not a shape");
+    if (source.empty())
+      differ("no input has the batch dim");
+    if (batchDim.empty())
+      batchDim = "batch_dim";
+    onnx::NodeProto concat;
+    concat.set_op_type("Concat");
+    concat.set_name(n.name());
+    concat.add_output(n.output(0));
+    attr(concat, "axis", 0);
+    std::vector<int64_t> run;
+    int pieces = 0;
+    // The values in `run` as a Constant node named `name`.
+    auto flushAs = [&](const std::string &name) {
+      onnx::NodeProto c;
+      c.set_op_type("Constant");
+      c.set_name(name);
+      c.add_output(name);
+      auto *at = c.add_attribute();
+      at->set_name("value");
+      at->set_type(onnx::AttributeProto::TENSOR);
+      onnx::TensorProto *t = at->mutable_t();
+      t->set_data_type(onnx::TensorProto::INT64);
+      t->add_dims(run.size());
+      for (int64_t v : run)
+        t->add_int64_data(v);
+      *out.Add() = std::move(c);
+      run.clear();
+    };
+    auto flush = [&] {
+      if (run.empty())
+        return;
+      std::string name = n.output(0) + "_part" + std::to_string(pieces++);
+      flushAs(name);
+      concat.add_input(name);
+    };
+    for (int i = 0; i < x.int64_data_size(); ++i) {
+      int64_t u = x.int64_data(i), v = y.int64_data(i);
+      if (u == v) {
+        run.push_back(u);
+        continue;
+      }
+      // A multiple of the batch (a reshape to [N * T]): k * batch, the
+      // same k in both. (A function of N that is k * N at two sizes and a
+      // polynomial of degree 2 or less is k * N.)
+      if (u % batchA != 0 || v != u / batchA * batchB)
+        differ("the constant " + n.output(0));
+      flush();
+      int64_t k = u / batchA;
+      if (k == 1) {
+        concat.add_input(batchDim);
+        continue;
+      }
+      std::string factor = n.output(0) + "_k" + std::to_string(pieces);
+      std::string product = n.output(0) + "_n" + std::to_string(pieces++);
+      run.push_back(k);
+      flushAs(factor);
+      onnx::NodeProto mul;
+      mul.set_op_type("Mul");
+      mul.set_name(product);
+      mul.add_input(batchDim);
+      mul.add_input(factor);
+      mul.add_output(product);
+      *out.Add() = std::move(mul);
+      concat.add_input(product);
+    }
+    flush();
+    *out.Add() = std::move(concat);
+  }
+};
+
+onnx::ModelProto
+buildModel(func::FuncOp fn,
+           const std::map<std::string, const Tensor *> &weights,
+           const OnnxExportOptions &options) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  auto *opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(17);
+  model.set_producer_name("nabla");
+  model.set_producer_version(options.producerVersion);
+  for (const auto &[key, value] : options.metadata) {
+    auto *prop = model.add_metadata_props();
+    prop->set_key(key);
+    prop->set_value(value);
+  }
+  onnx::GraphProto &graph = *model.mutable_graph();
+  graph.set_name(fn.getName().str());
+  Exporter(graph, weights).run(fn);
+  return model;
+}
+
+/// Checks `model` with ONNX's checker and writes it.
+llvm::Error checkAndWrite(onnx::ModelProto &model, const std::string &path) {
+  onnx::checker::check_model(model);
+  std::string bytes;
+  if (!model.SerializeToString(&bytes))
+    return makeError("error: the ONNX model does not serialize (over 2 GiB?)");
+  // Through a temporary file renamed over the target: a failed write
+  // leaves an existing file as it was.
+  return llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
+    os << bytes;
+    return llvm::Error::success();
+  });
+}
+
+template <typename Fn> llvm::Error reportingErrors(Fn fn) {
+  try {
+    return fn();
   } catch (const ExportError &e) {
     return makeError("error: cannot export to ONNX: " + e.message);
   } catch (const std::exception &e) {
@@ -579,6 +766,30 @@ llvm::Error exportOnnx(func::FuncOp fn,
                                  "checker: ") +
                      e.what());
   }
+}
+
+} // namespace
+
+llvm::Error exportOnnx(func::FuncOp fn,
+                       const std::map<std::string, const Tensor *> &weights,
+                       const OnnxExportOptions &options) {
+  return reportingErrors([&] {
+    onnx::ModelProto model = buildModel(fn, weights, options);
+    return checkAndWrite(model, options.path);
+  });
+}
+
+llvm::Error
+exportOnnxDynamicBatch(func::FuncOp a, int64_t batchA, func::FuncOp b,
+                       int64_t batchB,
+                       const std::map<std::string, const Tensor *> &weights,
+                       const OnnxExportOptions &options) {
+  return reportingErrors([&] {
+    onnx::ModelProto model = buildModel(a, weights, options);
+    onnx::ModelProto other = buildModel(b, weights, options);
+    BatchMerger(*model.mutable_graph(), other.graph(), batchA, batchB).run();
+    return checkAndWrite(model, options.path);
+  });
 }
 
 } // namespace nabla

@@ -58,8 +58,9 @@ exportLibrary(const Source &source, CompileOptions compile,
 
 struct OnnxModelOptions {
   std::string path; // MODEL.onnx
-  /// The batch the graph is built for (its shapes are static).
-  int64_t batch = 1;
+  /// The batch the graph is built for; 0: a symbolic dim "batch" (an
+  /// error for a model that computes with its batch size).
+  int64_t batch = 0;
   /// How training scaled the input, recorded in the model's metadata
   /// (nabla.input_scaling, ...): the graph takes scaled rows.
   Scaler scaler;

@@ -69,9 +69,10 @@ std::vector<CommandInfo> makeCommands() {
                "nablac export-onnx FILE.nb --checkpoint PATH -o MODEL.onnx",
                "Write the trained model (its prediction form: the first "
                "input, the outputs that do not need the targets) as an ONNX "
-               "model, opset 17, with the weights inside. Shapes are static: "
-               "--batch B rows (default 1). The graph takes rows scaled as "
-               "in training; the scaling is in its metadata.",
+               "model, opset 17, with the weights inside. Its batch dim is "
+               "symbolic ('batch'), or B rows with --batch B. The graph "
+               "takes rows scaled as in training; the scaling is in its "
+               "metadata.",
                {"checkpoint", "o", "output", "batch", "model", "dim"}});
   c.push_back({"grad-report", "nablac grad-report FILE.nb [options]",
                "The gradient norm of every layer, as bars on a log scale, "

@@ -584,7 +584,8 @@ int runExportOnnx(const Invocation &inv, const Source &source,
   exporting.scaler = read->run.facts.scaler;
   CompileOptions predicting = options;
   predicting.predict = true;
-  predicting.dims[source.batchDim(options.model)] = exporting.batch;
+  predicting.dims[source.batchDim(options.model)] =
+      exporting.batch ? exporting.batch : 2;
   auto sig = source.check(predicting);
   if (!sig)
     return fail(sig.takeError(), err);
@@ -595,7 +596,10 @@ int runExportOnnx(const Invocation &inv, const Source &source,
   if (!name)
     return fail(name.takeError(), err);
   out << "wrote " << exporting.path << ": model " << *name << ", "
-      << held->size() << " initializers, batch " << exporting.batch << "\n";
+      << held->size() << " initializers, batch "
+      << (exporting.batch ? std::to_string(exporting.batch)
+                          : std::string("symbolic ('batch')"))
+      << "\n";
   return 0;
 }
 

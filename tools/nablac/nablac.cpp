@@ -192,7 +192,7 @@ of one):
                          beside it (MODEL.safetensors)
   nablac export-onnx FILE.nb --checkpoint PATH -o MODEL.onnx [--batch B]
                          the trained model as an ONNX model (opset 17), its
-                         weights inside, for a batch of B rows (default 1)
+                         weights inside; a symbolic batch, or B rows
   nablac check FILE.nb [--for-training]
                          parse and type-check; print the inputs, parameters
                          and outputs with their shapes

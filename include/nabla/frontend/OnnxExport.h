@@ -4,8 +4,8 @@
 // prediction form, as `nablac export-onnx` compiles it) and its weights
 // become an ONNX model (opset 17) that ONNX's checker accepts. Its inputs
 // and outputs keep the model's names; its parameters are initializers
-// named as in checkpoints (`Dense_1.w`). Shapes are static: the batch is
-// the size the function was compiled for.
+// named as in checkpoints (`Dense_1.w`). The batch is the size the
+// function was compiled for, or symbolic (exportOnnxDynamicBatch).
 //
 //===----------------------------------------------------------------------===//
 #ifndef NABLA_FRONTEND_ONNXEXPORT_H
@@ -32,6 +32,18 @@ struct OnnxExportOptions {
 /// Writes `fn` with `weights` (every parameter and state, by name) as an
 /// ONNX model. An error names an op that has no ONNX form.
 llvm::Error exportOnnx(mlir::func::FuncOp fn,
+                       const std::map<std::string, const Tensor *> &weights,
+                       const OnnxExportOptions &options);
+
+/// Writes the model with a symbolic batch dim ("batch"): `a` and `b` are
+/// its function compiled for `batchA` and `batchB` rows; where their ONNX
+/// graphs differ by (batchA, batchB), that is the batch (inputs' and
+/// outputs' dims, shape constants, then computed from the input's shape).
+/// A model whose graphs differ otherwise (it computes with the batch size
+/// itself) is an error that says to export a fixed batch.
+llvm::Error
+exportOnnxDynamicBatch(mlir::func::FuncOp a, int64_t batchA,
+                       mlir::func::FuncOp b, int64_t batchB,
                        const std::map<std::string, const Tensor *> &weights,
                        const OnnxExportOptions &options);
 

@@ -6,6 +6,7 @@ images X Y N: N random 28x28 images (f32 [N, 1, 28, 28], 0..255) and
   labels (i32 [N]), for lenet5.nb.
 tokens X Y: three 128-byte windows of text and their next bytes (i32
   [3, 128]), for char_transformer.nb.
+ones OUT N F: an f32 .npy [N, F] of ones.
 same A.json B.json NAME: exits 0 when output NAME of two `nablac run
   --json` results has the same shape and values (printed with 9
   significant digits, which tell any two float32 apart); else prints the
@@ -63,6 +64,9 @@ if __name__ == "__main__":
         rows(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif command == "images":
         images(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif command == "ones":
+        n, f = int(sys.argv[3]), int(sys.argv[4])
+        npyfile.write_npy(sys.argv[2], "<f4", (n, f), [1.0] * (n * f))
     elif command == "tokens":
         tokens(sys.argv[2], sys.argv[3])
     else:
