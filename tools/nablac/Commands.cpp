@@ -29,6 +29,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 
 #include <cmath>
+#include <sys/resource.h>
 
 namespace nabla::tools {
 
@@ -514,6 +515,16 @@ int runPredict(const Invocation &inv, const Source &source,
   return 0;
 }
 
+/// The process's peak resident memory (the kernel's high-water mark:
+/// compiler, data, parameters and every step's buffers together).
+static void printPeakMemory(llvm::raw_ostream &out) {
+  struct rusage usage;
+  if (getrusage(RUSAGE_SELF, &usage) != 0)
+    return;
+  out << llvm::format("peak memory: %.1f MiB resident\n",
+                      usage.ru_maxrss / 1024.0); // ru_maxrss is in KiB
+}
+
 /// `nablac export`: the prediction form and a checkpoint's weights as a
 /// C library.
 int runExport(const Invocation &inv, const Source &source,
@@ -888,6 +899,8 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
     auto summary = train(**source, *config, options, out, err);
     if (!summary)
       return fail(summary.takeError(), err);
+    if (inv.command == "train")
+      printPeakMemory(out);
     return 0;
   }
   return runModel(inv, **source, options, out, err);
