@@ -525,42 +525,66 @@ static void printPeakMemory(llvm::raw_ostream &out) {
                       usage.ru_maxrss / 1024.0); // ru_maxrss is in KiB
 }
 
+/// What both exports read: the checkpoint (its run's scaling too) and
+/// the weights of the prediction form for `batch` rows, checked against
+/// its signature. `held` points into `trained`.
+struct ExportWeights {
+  TrainedCheckpoint trained;
+  std::map<std::string, const Tensor *> held;
+};
+
+/// --batch B, when given, into `batch` (1 or more).
+static llvm::Error parseBatchFlag(const Invocation &inv, int64_t &batch) {
+  std::string text = trainFlag(inv, "batch");
+  if (!text.empty() &&
+      (llvm::StringRef(text).getAsInteger(10, batch) || batch < 1))
+    return usageError("--batch " + text + ": must be 1 or more");
+  return llvm::Error::success();
+}
+
+static llvm::Expected<std::unique_ptr<ExportWeights>>
+readExportWeights(const Invocation &inv, const Source &source,
+                  const CompileOptions &options, int64_t batch,
+                  llvm::StringRef scalingNote, llvm::raw_ostream &err) {
+  std::string path = trainFlag(inv, "checkpoint");
+  if (path.empty())
+    return usageError(inv.command +
+                      " needs the trained parameters: --checkpoint PATH "
+                      "(written by nablac train --checkpoint PATH)");
+  auto read = readTrainedCheckpoint(path, source, scalingNote, err);
+  if (!read)
+    return read.takeError();
+  auto weights = std::make_unique<ExportWeights>();
+  weights->trained = std::move(*read);
+  CompileOptions predicting = options;
+  predicting.predict = true;
+  predicting.dims[source.batchDim(options.model)] = batch;
+  auto sig = source.check(predicting);
+  if (!sig)
+    return sig.takeError();
+  auto held = heldFromCheckpoint(weights->trained.checkpoint, *sig, path);
+  if (!held)
+    return held.takeError();
+  weights->held = std::move(*held);
+  return std::move(weights);
+}
+
 /// `nablac export`: the prediction form and a checkpoint's weights as a
 /// C library.
 int runExport(const Invocation &inv, const Source &source,
               const CompileOptions &options, llvm::raw_ostream &out,
               llvm::raw_ostream &err) {
-  std::string checkpointPath = trainFlag(inv, "checkpoint");
-  if (checkpointPath.empty())
-    return fail(usageError("export needs the trained parameters: "
-                           "--checkpoint PATH (written by nablac train "
-                           "--checkpoint PATH)"),
-                err);
   ExportOptions exporting;
   exporting.directory = inv.outputPath;
   exporting.cpu = inv.cpu;
-  std::string batch = trainFlag(inv, "batch");
-  if (!batch.empty() &&
-      (llvm::StringRef(batch).getAsInteger(10, exporting.batch) ||
-       exporting.batch < 1))
-    return fail(usageError("--batch " + batch + ": must be 1 or more"), err);
-  auto read = readTrainedCheckpoint(
-      checkpointPath, source, "the library does not scale its input", err);
-  if (!read)
-    return fail(read.takeError(), err);
-  const Checkpoint *checkpoint = &read->checkpoint;
-  exporting.scaler = read->run.facts.scaler;
-  // The weights of the prediction form, checked against its signature.
-  CompileOptions predicting = options;
-  predicting.predict = true;
-  predicting.dims[source.batchDim(options.model)] = exporting.batch;
-  auto sig = source.check(predicting);
-  if (!sig)
-    return fail(sig.takeError(), err);
-  auto held = heldFromCheckpoint(*checkpoint, *sig, checkpointPath);
-  if (!held)
-    return fail(held.takeError(), err);
-  auto result = exportLibrary(source, options, *held, exporting);
+  if (auto e = parseBatchFlag(inv, exporting.batch))
+    return fail(std::move(e), err);
+  auto weights = readExportWeights(inv, source, options, exporting.batch,
+                                   "the library does not scale its input", err);
+  if (!weights)
+    return fail(weights.takeError(), err);
+  exporting.scaler = (*weights)->trained.run.facts.scaler;
+  auto result = exportLibrary(source, options, (*weights)->held, exporting);
   if (!result)
     return fail(result.takeError(), err);
   out << "wrote " << result->header << ", " << result->sharedLibrary << " and "
@@ -570,44 +594,26 @@ int runExport(const Invocation &inv, const Source &source,
 }
 
 /// `nablac export-onnx`: the prediction form and a checkpoint's weights
-/// as an ONNX model.
+/// as an ONNX model, its batch symbolic unless --batch fixes it.
 int runExportOnnx(const Invocation &inv, const Source &source,
                   const CompileOptions &options, llvm::raw_ostream &out,
                   llvm::raw_ostream &err) {
-  std::string checkpointPath = trainFlag(inv, "checkpoint");
-  if (checkpointPath.empty())
-    return fail(usageError("export-onnx needs the trained parameters: "
-                           "--checkpoint PATH (written by nablac train "
-                           "--checkpoint PATH)"),
-                err);
   OnnxModelOptions exporting;
   exporting.path = inv.outputPath;
-  std::string batch = trainFlag(inv, "batch");
-  if (!batch.empty() &&
-      (llvm::StringRef(batch).getAsInteger(10, exporting.batch) ||
-       exporting.batch < 1))
-    return fail(usageError("--batch " + batch + ": must be 1 or more"), err);
-  auto read = readTrainedCheckpoint(
-      checkpointPath, source,
+  if (auto e = parseBatchFlag(inv, exporting.batch))
+    return fail(std::move(e), err);
+  auto weights = readExportWeights(
+      inv, source, options, exporting.batch ? exporting.batch : 2,
       "the ONNX model takes scaled rows (its metadata says how)", err);
-  if (!read)
-    return fail(read.takeError(), err);
-  exporting.scaler = read->run.facts.scaler;
-  CompileOptions predicting = options;
-  predicting.predict = true;
-  predicting.dims[source.batchDim(options.model)] =
-      exporting.batch ? exporting.batch : 2;
-  auto sig = source.check(predicting);
-  if (!sig)
-    return fail(sig.takeError(), err);
-  auto held = heldFromCheckpoint(read->checkpoint, *sig, checkpointPath);
-  if (!held)
-    return fail(held.takeError(), err);
-  auto name = exportOnnxModel(source, options, *held, exporting);
+  if (!weights)
+    return fail(weights.takeError(), err);
+  exporting.scaler = (*weights)->trained.run.facts.scaler;
+  const auto &held = (*weights)->held;
+  auto name = exportOnnxModel(source, options, held, exporting);
   if (!name)
     return fail(name.takeError(), err);
   out << "wrote " << exporting.path << ": model " << *name << ", "
-      << held->size() << " initializers, batch "
+      << held.size() << " initializers, batch "
       << (exporting.batch ? std::to_string(exporting.batch)
                           : std::string("symbolic ('batch')"))
       << "\n";
