@@ -198,6 +198,17 @@ int runStats(const Invocation &inv, const Source &source,
       ratio(stats[0].kernels.intermediateBytes,
             stats[1].kernels.intermediateBytes),
       ratio(stats[0].medianSeconds, stats[1].medianSeconds));
+  // What the step holds, before bufferization reuses buffers.
+  const StepMemory &held = stats[1].memory;
+  out << llvm::formatv("memory of the step: parameters {0}, optimizer and "
+                       "model state {1}, batch {2}, new parameters and state "
+                       "{3} (written beside the old)\n",
+                       formatBytes(held.parameters), formatBytes(held.state),
+                       formatBytes(held.inputs), formatBytes(held.updated));
+  for (bool fusion : {false, true})
+    out << llvm::formatv("  intermediates {0,-9} at most {1} live at once\n",
+                         fusion ? "fused:" : "unfused:",
+                         formatBytes(stats[fusion].memory.peakIntermediates));
   return 0;
 }
 

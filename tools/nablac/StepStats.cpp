@@ -61,6 +61,7 @@ llvm::Expected<PreparedStep> prepareStep(const Source &source,
     auto step =
         (*module)->lookupSymbol<mlir::func::FuncOp>(model + "_train_step");
     prepared.stats.kernels = countKernels(step);
+    prepared.stats.memory = measureStepMemory(step);
   }
   auto start = Clock::now();
   auto trainer = Trainer::create(source, options, train);

@@ -17,6 +17,7 @@ namespace nabla::tools {
 
 struct StepStats {
   KernelStats kernels;
+  StepMemory memory;          // on the CPU (from the step's IR)
   double medianSeconds = 0;   // of the timed steps
   double compileSeconds = 0;  // all of Trainer::create
   double loweringSeconds = 0; // nabla's passes, down to the LLVM dialect
