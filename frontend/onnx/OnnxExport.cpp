@@ -279,42 +279,46 @@ void Exporter::exportOp(Operation *op) {
            : "")};
 }
 
+/// The ONNX op that computes a nabla op by itself, on the same operands;
+/// empty where there is none.
+static llvm::StringRef directOnnxOp(Operation *op) {
+  return llvm::TypeSwitch<Operation *, llvm::StringRef>(op)
+      .Case([](AddOp) { return "Add"; })
+      .Case([](SubOp) { return "Sub"; })
+      .Case([](MulOp) { return "Mul"; })
+      .Case([](DivOp) { return "Div"; })
+      .Case([](PowOp) { return "Pow"; })
+      .Case([](MaxOp) { return "Max"; })
+      .Case([](NegOp) { return "Neg"; })
+      .Case([](ReluOp) { return "Relu"; })
+      .Case([](SigmoidOp) { return "Sigmoid"; })
+      .Case([](TanhOp) { return "Tanh"; })
+      .Case([](ExpOp) { return "Exp"; })
+      .Case([](LogOp) { return "Log"; })
+      .Case([](SqrtOp) { return "Sqrt"; })
+      .Case([](AbsOp) { return "Abs"; })
+      .Case([](ErfOp) { return "Erf"; })
+      .Case([](MatmulOp) { return "MatMul"; })
+      .Case([](SelectOp) { return "Where"; })
+      .Case([](SeluOp) { return "Selu"; }) // torch's constants, ONNX's too
+      .Default([](Operation *) { return ""; });
+}
+
 bool Exporter::elementwise(Operation *op) {
   auto x = [&](int i = 0) { return name(op->getOperand(i)); };
+  if (llvm::StringRef type = directOnnxOp(op); !type.empty()) {
+    std::vector<std::string> inputs;
+    for (Value operand : op->getOperands())
+      inputs.push_back(name(operand));
+    define(op, type, std::move(inputs));
+    return true;
+  }
   Type element = getElementTypeOrSelf(op->getResult(0).getType());
   auto c = [&](double v) { return scalar(v, element); };
   return llvm::TypeSwitch<Operation *, bool>(op)
       .Case([&](CastOp) {
         attr(define(op, "Cast", {x()}), "to",
              static_cast<int64_t>(onnxType(element)));
-        return true;
-      })
-      .Case<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp>([&](auto) {
-        llvm::StringRef type =
-            llvm::TypeSwitch<Operation *, llvm::StringRef>(op)
-                .Case([](AddOp) { return "Add"; })
-                .Case([](SubOp) { return "Sub"; })
-                .Case([](MulOp) { return "Mul"; })
-                .Case([](DivOp) { return "Div"; })
-                .Case([](PowOp) { return "Pow"; })
-                .Default([](Operation *) { return "Max"; });
-        define(op, type, {x(0), x(1)});
-        return true;
-      })
-      .Case<NegOp, ReluOp, SigmoidOp, TanhOp, ExpOp, LogOp, SqrtOp, AbsOp,
-            ErfOp>([&](auto) {
-        llvm::StringRef type =
-            llvm::TypeSwitch<Operation *, llvm::StringRef>(op)
-                .Case([](NegOp) { return "Neg"; })
-                .Case([](ReluOp) { return "Relu"; })
-                .Case([](SigmoidOp) { return "Sigmoid"; })
-                .Case([](TanhOp) { return "Tanh"; })
-                .Case([](ExpOp) { return "Exp"; })
-                .Case([](LogOp) { return "Log"; })
-                .Case([](SqrtOp) { return "Sqrt"; })
-                .Case([](AbsOp) { return "Abs"; })
-                .Default([](Operation *) { return "Erf"; });
-        define(op, type, {x()});
         return true;
       })
       .Case([&](SquareOp) {
@@ -347,10 +351,6 @@ bool Exporter::elementwise(Operation *op) {
         define(op, "Mul", {half, temp("Add", {c(1), inner})});
         return true;
       })
-      .Case([&](SeluOp) {
-        define(op, "Selu", {x()});
-        return true;
-      })
       .Case([&](LeakyReluOp l) {
         attr(define(op, "LeakyRelu", {x()}), "alpha",
              static_cast<float>(l.getSlope().convertToDouble()));
@@ -368,11 +368,10 @@ bool Exporter::elementwise(Operation *op) {
           define(op, "Softplus", {x()});
           return true;
         }
-        // log(1 + exp(beta x)) / beta, x where beta x > threshold.
+        // softplus(beta x) / beta, x where beta x > threshold: nabla's
+        // own operations (Softplus reads back as softplus).
         std::string bx = temp("Mul", {x(), c(beta)});
-        std::string soft =
-            temp("Div", {temp("Log", {temp("Add", {c(1), temp("Exp", {bx})})}),
-                         c(beta)});
+        std::string soft = temp("Div", {temp("Softplus", {bx}), c(beta)});
         define(op, "Where", {temp("Greater", {bx, c(threshold)}), x(), soft});
         return true;
       })
@@ -394,10 +393,6 @@ bool Exporter::elementwise(Operation *op) {
           define(op, "Not", {temp("Equal", {x(0), x(1)})});
         else
           define(op, type, {x(0), x(1)});
-        return true;
-      })
-      .Case([&](SelectOp) {
-        define(op, "Where", {x(0), x(1), x(2)});
         return true;
       })
       .Default([](Operation *) { return false; });
@@ -427,10 +422,6 @@ bool Exporter::shapeOp(Operation *op) {
       })
       .Case([&](ReduceMaxOp r) {
         return reduce("ReduceMax", r.getAxes(), r.getKeepdims());
-      })
-      .Case([&](MatmulOp) {
-        define(op, "MatMul", {x(0), x(1)});
-        return true;
       })
       .Case([&](TransposeOp t) {
         attr(define(op, "Transpose", {x()}), "perm", t.getPermutation());
