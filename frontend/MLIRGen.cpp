@@ -291,6 +291,8 @@ private:
   Val joinLists(const Val &lhs, const Val &rhs, SMLoc loc, Scope &scope);
   bool bindAssigned(const AssignStmt &assign, const Val &v, Scope &scope);
   mlir::Value gatherRows(mlir::Value table, mlir::Value ids, Location l);
+  mlir::Value flatOneHot(mlir::Value ids, int64_t classes, Type element,
+                         Location l);
   Val idsArg(BuiltinCall &c, unsigned i);
   mlir::Value boolMatrix(int64_t rows, int64_t cols, int64_t diagonal,
                          bool lower, SMLoc l);
@@ -2932,16 +2934,25 @@ mlir::Value Generator::gatherRows(mlir::Value table, mlir::Value ids,
   auto it = cast<RankedTensorType>(ids.getType());
   int64_t v = t.getDimSize(0), d = t.getDimSize(1), n = it.getNumElements();
   OpBuilder &b = builder;
-  mlir::Value flat = ids;
-  if (it.getRank() != 1)
-    flat = ReshapeOp::create(b, l, it.clone({n}), flat);
-  mlir::Value onehot = OneHotOp::create(b, l, t.clone({n, v}), flat);
+  mlir::Value onehot = flatOneHot(ids, v, t.getElementType(), l);
   mlir::Value rows = MatmulOp::create(b, l, t.clone({n, d}), onehot, table);
   SmallVector<int64_t> shape(it.getShape());
   shape.push_back(d);
   if (it.getRank() != 1)
     rows = ReshapeOp::create(b, l, t.clone(shape), rows);
   return rows;
+}
+
+/// The one-hot rows [n, classes] of the n ids of `ids` (any shape),
+/// flattened in row-major order.
+mlir::Value Generator::flatOneHot(mlir::Value ids, int64_t classes,
+                                  Type element, Location l) {
+  auto it = cast<RankedTensorType>(ids.getType());
+  int64_t n = it.getNumElements();
+  if (it.getRank() != 1)
+    ids = ReshapeOp::create(builder, l, it.clone({n}), ids);
+  return OneHotOp::create(builder, l,
+                          RankedTensorType::get({n, classes}, element), ids);
 }
 
 /// The i32 ids of argument `i`, or an error naming the builtin.
@@ -2989,11 +3000,7 @@ Val Generator::oneHot(Generator &g, BuiltinCall &c) {
   OpBuilder &b = g.builder;
   Location l = g.loc(c.loc());
   Type f32 = b.getF32Type();
-  mlir::Value flat = ids.tensor;
-  if (it.getRank() != 1)
-    flat = ReshapeOp::create(b, l, it.clone({n}), flat);
-  mlir::Value hot =
-      OneHotOp::create(b, l, RankedTensorType::get({n, *classes}, f32), flat);
+  mlir::Value hot = g.flatOneHot(ids.tensor, *classes, f32, l);
   SmallVector<int64_t> shape(it.getShape());
   shape.push_back(*classes);
   if (it.getRank() != 1)
