@@ -13,11 +13,11 @@
 #include "nabla/Backend.h"
 #include "nabla/Version.h"
 #include "nabla/ir/NablaDialect.h"
+#include "nabla/runtime/OptimizeLlvm.h"
 #include "nabla/runtime/Signature.h"
 #include "nabla/support/Error.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -159,11 +159,7 @@ compileObject(mlir::ModuleOp module, const Signature &signature,
     global->setVisibility(llvm::GlobalValue::HiddenVisibility);
   }
   // As the JIT optimizes (JitEngine.cpp): -O3, the widest vectors.
-  for (llvm::Function &f : *m)
-    if (!f.isDeclaration())
-      f.addFnAttr("prefer-vector-width", "512");
-  if (auto e = mlir::makeOptimizingTransformer(3, 0, &machine)(m.get()))
-    return std::move(e);
+  optimizeLlvmModule(*m, &machine, "512");
   llvm::SmallVector<char, 0> object;
   llvm::raw_svector_ostream os(object);
   llvm::legacy::PassManager pm;

@@ -263,6 +263,25 @@ def NablaCpuOutlineKernels
                            "mlir::memref::MemRefDialect"];
 }
 
+def NablaCpuSplitBlocks
+    : Pass<"nabla-cpu-split-blocks", "mlir::func::FuncOp"> {
+  let summary = "Cut a long single-block function into a chain of blocks";
+  let description = [{
+    Before scf-to-cf: a function whose one block holds more than twice
+    `max-ops` ops is cut into blocks of `max-ops` ops, each ending in a
+    `cf.br` to the next. A training step calls every kernel from one
+    block (about 40 ops per Dense layer), and scf-to-cf (which moves the
+    rest of the block at each loop it lowers) and the conversions that
+    ask which of two ops comes first (so that MLIR renumbers the block
+    after each insertion) cost time quadratic in its length. Values flow
+    down the chain without block arguments, and LLVM merges the chain
+    back into one block.
+  }];
+  let options = [Option<"maxOps", "max-ops", "int64_t", /*default=*/"256",
+                         "Ops in each block">];
+  let dependentDialects = ["mlir::cf::ControlFlowDialect"];
+}
+
 def NablaCpuProfileKernels
     : Pass<"nabla-cpu-profile-kernels", "mlir::ModuleOp"> {
   let summary = "Time each kernel of a function (`--profile` on the CPU)";

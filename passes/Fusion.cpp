@@ -170,6 +170,15 @@ bool Grouping::canJoin(const Node &node, Operation *op) {
   return true;
 }
 
+/// Whether `node` depends on one of the nodes `merged`. They are a few:
+/// testing their bits is much cheaper than intersecting with a set as
+/// large as the function (each node's deps has a bit per op), which made
+/// grouping quadratic in the ops of a deep model (0.1 s at 100 Dense
+/// layers, 0.9 s at 200).
+bool dependsOnAny(const Node &node, ArrayRef<unsigned> merged) {
+  return llvm::any_of(merged, [&](unsigned m) { return node.deps.test(m); });
+}
+
 /// Merging the groups `merged` and an op reading `operands` into one node
 /// makes a cycle if some other node lies between them: it depends on a
 /// merged group, and the merged node would depend on it.
@@ -186,8 +195,7 @@ bool Grouping::makesCycle(ArrayRef<unsigned> merged,
       reached |= nodes[n].deps;
     }
   for (unsigned h : reached.set_bits())
-    if (!mergedSet.test(h) && nodes[h].live &&
-        nodes[h].deps.anyCommon(mergedSet))
+    if (!mergedSet.test(h) && nodes[h].live && dependsOnAny(nodes[h], merged))
       return true;
   return false;
 }
@@ -229,7 +237,7 @@ void Grouping::join(ArrayRef<unsigned> merged, Operation *op,
   group.deps.reset(mergedSet);
   // Whoever depended on a merged group now depends on the merged node.
   for (Node &node : nodes)
-    if (node.live && node.deps.anyCommon(mergedSet))
+    if (node.live && dependsOnAny(node, merged))
       node.deps.set(target);
   group.deps.reset(target);
   group.ops.push_back(op);

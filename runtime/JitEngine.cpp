@@ -8,23 +8,23 @@
 //===----------------------------------------------------------------------===//
 #include "nabla/runtime/JitEngine.h"
 #include "nabla/runtime/CompileCache.h"
+#include "nabla/runtime/OptimizeLlvm.h"
 #include "nabla/runtime/Threads.h"
 #include "nabla/support/Error.h"
 #include "runtime/JitAllocator.h"
 #include "runtime/KernelProfile.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <chrono>
@@ -184,7 +184,7 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine() {
 /// LLVM is asked to compile for it.
 std::string describe(const llvm::TargetMachine &tm) {
   return tm.getTargetTriple().str() + "|" + tm.getTargetCPU().str() + "|" +
-         tm.getTargetFeatureString().str() + "|O3|" + kPreferVectorWidth;
+         tm.getTargetFeatureString().str() + "|O3-no-cvp|" + kPreferVectorWidth;
 }
 
 } // namespace
@@ -249,17 +249,18 @@ JitEngine::create(mlir::ModuleOp module, llvm::StringRef sourceKey) {
   if (cache)
     jit->info.cacheEntry = cache->pathOf(key);
 
-  std::function<llvm::Error(llvm::Module *)> o3 =
-      mlir::makeOptimizingTransformer(3, 0, machine->get());
-  auto optimize = [o3](llvm::Module *m) {
+  llvm::TargetMachine *target = machine->get();
+  auto optimize = [target](llvm::Module *m) {
     // The kernels use the widest vectors the host has (CpuTarget::host());
     // without this, LLVM splits 512-bit vectors in two on CPUs where it
-    // prefers 256 bits (Skylake-X to Sapphire Rapids).
+    // prefers 256 bits (Skylake-X to Sapphire Rapids). Set before inlining,
+    // so that the packed wrappers and what they inline agree.
     for (llvm::Function &f : *m)
       if (!f.isDeclaration())
         f.addFnAttr("prefer-vector-width", kPreferVectorWidth);
     inlineIntoPackedWrappers(*m);
-    return o3(m);
+    optimizeLlvmModule(*m, target, kPreferVectorWidth);
+    return llvm::Error::success();
   };
   mlir::ExecutionEngineOptions options;
   options.transformer = optimize;

@@ -102,6 +102,8 @@ void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
     pm.addPass(createConvertSCFToOpenMPPass());
     pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   }
+  // No canonicalizer from here on, which would merge the blocks again.
+  pm.addNestedPass<func::FuncOp>(createNablaCpuSplitBlocks());
   VectorTransferToSCFOptions toSCF;
   toSCF.enableFullUnroll();
   pm.addPass(createConvertVectorToSCFPass(toSCF));
