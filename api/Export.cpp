@@ -159,7 +159,8 @@ compileObject(mlir::ModuleOp module, const Signature &signature,
     global->setVisibility(llvm::GlobalValue::HiddenVisibility);
   }
   // As the JIT optimizes (JitEngine.cpp): -O3, the widest vectors.
-  optimizeLlvmModule(*m, &machine, "512");
+  setPreferVectorWidth(*m, "512");
+  optimizeLlvmModule(*m, &machine);
   llvm::SmallVector<char, 0> object;
   llvm::raw_svector_ostream os(object);
   llvm::legacy::PassManager pm;

@@ -251,15 +251,12 @@ JitEngine::create(mlir::ModuleOp module, llvm::StringRef sourceKey) {
 
   llvm::TargetMachine *target = machine->get();
   auto optimize = [target](llvm::Module *m) {
-    // The kernels use the widest vectors the host has (CpuTarget::host());
-    // without this, LLVM splits 512-bit vectors in two on CPUs where it
-    // prefers 256 bits (Skylake-X to Sapphire Rapids). Set before inlining,
-    // so that the packed wrappers and what they inline agree.
-    for (llvm::Function &f : *m)
-      if (!f.isDeclaration())
-        f.addFnAttr("prefer-vector-width", kPreferVectorWidth);
+    // The kernels use the widest vectors the host has (CpuTarget::host()).
+    // Set before inlining, so that the packed wrappers and what they
+    // inline agree.
+    setPreferVectorWidth(*m, kPreferVectorWidth);
     inlineIntoPackedWrappers(*m);
-    optimizeLlvmModule(*m, target, kPreferVectorWidth);
+    optimizeLlvmModule(*m, target);
     return llvm::Error::success();
   };
   mlir::ExecutionEngineOptions options;

@@ -27,12 +27,13 @@ bool runsLlvmPass(llvm::StringRef passName) {
       .Default(true);
 }
 
-void optimizeLlvmModule(llvm::Module &module, llvm::TargetMachine *machine,
-                        llvm::StringRef vectorWidth) {
+void setPreferVectorWidth(llvm::Module &module, llvm::StringRef vectorWidth) {
   for (llvm::Function &f : module)
     if (!f.isDeclaration())
       f.addFnAttr("prefer-vector-width", vectorWidth);
+}
 
+void optimizeLlvmModule(llvm::Module &module, llvm::TargetMachine *machine) {
   llvm::PassInstrumentationCallbacks instrumentation;
   instrumentation.registerShouldRunOptionalPassCallback(
       [](llvm::StringRef pass, llvm::Any) { return runsLlvmPass(pass); });

@@ -114,7 +114,8 @@ TEST(OptimizeLlvm, SkipsCalledValuePropagation) {
 
   auto ours = parse(context);
   ASSERT_TRUE(ours);
-  nabla::optimizeLlvmModule(*ours, machine.get(), "512");
+  nabla::setPreferVectorWidth(*ours, "512");
+  nabla::optimizeLlvmModule(*ours, machine.get());
   llvm::CallInst *call = indirectCall(*ours);
   ASSERT_TRUE(call);
   EXPECT_FALSE(call->getMetadata(llvm::LLVMContext::MD_callees));

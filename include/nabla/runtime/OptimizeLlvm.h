@@ -1,10 +1,9 @@
-//===- OptimizeLlvm.h - LLVM's -O3 for compiled models -----------*- C++
-//-*-===//
+//===- OptimizeLlvm.h - LLVM's -O3 for compiled models ----------*- C++ -*-===//
 //
 // The LLVM IR optimization that the JIT and `nablac export` both run:
-// LLVM's -O3 pipeline (as mlir::makeOptimizingTransformer builds it), with
-// the widest vectors the host prefers, less the passes whose cost grows
-// faster than the model (see OptimizeLlvm.cpp).
+// LLVM's -O3 pipeline (as mlir::makeOptimizingTransformer builds it), less
+// the passes whose cost grows faster than the model (OptimizeLlvm.cpp),
+// and the widest vectors the host prefers.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NABLA_RUNTIME_OPTIMIZELLVM_H
@@ -19,10 +18,13 @@ class TargetMachine;
 
 namespace nabla {
 
-/// Optimizes `module` for `machine` at -O3. `vectorWidth` ("512", "256")
-/// is each function's prefer-vector-width.
-void optimizeLlvmModule(llvm::Module &module, llvm::TargetMachine *machine,
-                        llvm::StringRef vectorWidth);
+/// Gives every function of `module` the vector width ("512", "256") LLVM
+/// may use: without it, LLVM splits 512-bit vectors in two on CPUs where
+/// it prefers 256 bits (Skylake-X to Sapphire Rapids).
+void setPreferVectorWidth(llvm::Module &module, llvm::StringRef vectorWidth);
+
+/// Optimizes `module` for `machine` at -O3 (setPreferVectorWidth first).
+void optimizeLlvmModule(llvm::Module &module, llvm::TargetMachine *machine);
 
 /// Whether optimizeLlvmModule runs the optional LLVM pass `passName` (the
 /// new pass manager's class name, e.g. "GVNPass").
