@@ -3,6 +3,7 @@
 #include "nabla/support/Error.h"
 
 #include "nabla/codegen/Passes.h"
+#include "nabla/runtime/CpuFeatures.h"
 #include "nabla/runtime/JitEngine.h"
 #include "nabla/runtime/VulkanEngine.h"
 
@@ -41,7 +42,9 @@ StageOptions nabla::stageOptions(const CompileOptions &options) {
 }
 
 CpuTarget nabla::jitCpuTarget() {
-  CpuTarget target = CpuTarget::host();
+  llvm::StringMap<bool> features = hostCpuFeatures();
+  CpuTarget target = CpuTarget::forFeatures(
+      [&](llvm::StringRef name) { return features.lookup(name); });
   target.threads = getNumThreads() > 1;
   return target;
 }

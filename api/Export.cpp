@@ -78,12 +78,10 @@ targetMachine(llvm::StringRef cpu) {
 
 /// The vector shape the kernels are tiled for, from the CPU's features.
 CpuTarget cpuTarget(const llvm::TargetMachine &machine) {
-  CpuTarget target;
+  CpuTarget target = CpuTarget::forFeatures([&](llvm::StringRef name) {
+    return machine.getMCSubtargetInfo()->checkFeatures(("+" + name).str());
+  });
   target.threads = false; // no libomp at run time
-  if (machine.getMCSubtargetInfo()->checkFeatures("+avx512f")) {
-    target.vectorBits = 512;
-    target.vectorRegisters = 32;
-  }
   return target;
 }
 

@@ -137,6 +137,12 @@ def NablaCpuMatmulKernels : Pass<"nabla-cpu-matmul-kernels", "mlir::func::FuncOp
     f32 result (mixed precision) are widened as they are loaded. Matmuls
     whose N has no such divisor are left to nabla-cpu-loop-order.
     Each C element still sums over k in increasing order, as before.
+    With `bf16-dot` (a CPU with AVX512-BF16), a matmul of bf16 A and B
+    into f32 C, K even and N a multiple of 16, takes another kernel: B is
+    copied into k-pair panels and each `x86vector.avx512.dot` (vdpbf16ps)
+    adds two steps of k into 16 sums (codegen/cpu/DotKernels.cpp). Its
+    sums are rounded once per pair, not per product; bf16 products are
+    exact in f32.
     The loops over column blocks and row blocks are marked
     `nabla.parallel` (their iterations write disjoint parts of C) for
     nabla-cpu-parallel. Where A is a gathering copy (a linalg.generic that
@@ -151,11 +157,14 @@ def NablaCpuMatmulKernels : Pass<"nabla-cpu-matmul-kernels", "mlir::func::FuncOp
     Option<"registers", "registers", "int64_t", "16",
            "Vector registers of the target (32 with AVX-512); all but 8 "
            "may hold the C block">,
+    Option<"bf16Dot", "bf16-dot", "bool", "false",
+           "bf16 x bf16 -> f32 matmuls on AVX512-BF16's vdpbf16ps "
+           "(x86vector.avx512.dot)">,
   ];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::scf::SCFDialect",
     "mlir::vector::VectorDialect", "mlir::tensor::TensorDialect",
-    "mlir::arith::ArithDialect"
+    "mlir::arith::ArithDialect", "mlir::x86vector::X86VectorDialect"
   ];
 }
 

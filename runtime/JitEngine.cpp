@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "nabla/runtime/JitEngine.h"
 #include "nabla/runtime/CompileCache.h"
+#include "nabla/runtime/CpuFeatures.h"
 #include "nabla/runtime/OptimizeLlvm.h"
 #include "nabla/runtime/Threads.h"
 #include "nabla/support/Error.h"
@@ -171,11 +172,17 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-/// The host's LLVM target machine, as the JIT compiles for it.
+/// The host's LLVM target machine, as the JIT compiles for it: less the
+/// features NABLA_CPU_FEATURES turns off.
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine() {
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
     return builder.takeError();
+  auto off = cpuFeaturesTurnedOff();
+  if (!off)
+    return off.takeError();
+  for (const std::string &feature : *off)
+    builder->getFeatures().AddFeature(feature, /*Enable=*/false);
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   return builder->createTargetMachine();
 }
@@ -251,7 +258,7 @@ JitEngine::create(mlir::ModuleOp module, llvm::StringRef sourceKey) {
 
   llvm::TargetMachine *target = machine->get();
   auto optimize = [target](llvm::Module *m) {
-    // The kernels use the widest vectors the host has (CpuTarget::host()).
+    // The kernels use the widest vectors the host has (jitCpuTarget()).
     // Set before inlining, so that the packed wrappers and what they
     // inline agree.
     setPreferVectorWidth(*m, kPreferVectorWidth);

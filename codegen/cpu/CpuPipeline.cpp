@@ -19,7 +19,6 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 
@@ -71,9 +70,9 @@ void addDeallocation(OpPassManager &pm) {
 /// work-sharing loops (libomp runs them).
 void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
   OpPassManager &kernels = pm.nest<func::FuncOp>();
-  kernels.addPass(
-      createNablaCpuMatmulKernels({/*vectorBits=*/target.vectorBits,
-                                   /*registers=*/target.vectorRegisters}));
+  kernels.addPass(createNablaCpuMatmulKernels(
+      {/*vectorBits=*/target.vectorBits,
+       /*registers=*/target.vectorRegisters, /*bf16Dot=*/target.bf16Dot}));
   NablaCpuVectorizeReductionsOptions reductions;
   reductions.vectorBits = target.vectorBits;
   kernels.addPass(createNablaCpuVectorizeReductions(reductions));
@@ -123,7 +122,9 @@ void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass()); // scf.parallel left: sequential
-  pm.addPass(createConvertVectorToLLVMPass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.x86Vector = target.bf16Dot; // x86vector.avx512.dot
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
@@ -140,14 +141,24 @@ void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
 
 } // namespace
 
-CpuTarget CpuTarget::host() {
+CpuTarget
+CpuTarget::forFeatures(llvm::function_ref<bool(llvm::StringRef)> has) {
   CpuTarget target;
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  if (features.lookup("avx512f")) {
+  if (has("avx512f")) {
     target.vectorBits = 512;
     target.vectorRegisters = 32;
+    // (vdpbf16ps on 512-bit registers; AVX512-BF16 implies AVX-512F.)
+    target.bf16Dot = has("avx512bf16");
   }
   return target;
+}
+
+std::string CpuTarget::describeKernels() const {
+  std::string text = vectorBits >= 512 ? "f32 avx512" : "f32 avx2";
+  text += " (" + std::to_string(vectorBits / 32) + " lanes, " +
+          std::to_string(vectorRegisters) + " registers), bf16 ";
+  text += bf16Dot ? "dpbf16ps (avx512bf16)" : "widened to f32";
+  return text;
 }
 
 void buildCpuPipeline(OpPassManager &pm, CpuStage stage, bool fusion,
@@ -170,6 +181,7 @@ CpuPipelineOptions::CpuPipelineOptions() {
   registers = defaults.vectorRegisters;
   threads = defaults.threads;
   profile = defaults.profile;
+  bf16Dot = defaults.bf16Dot;
 }
 
 CpuTarget CpuPipelineOptions::target() const {
@@ -178,6 +190,7 @@ CpuTarget CpuPipelineOptions::target() const {
   t.vectorRegisters = registers;
   t.threads = threads;
   t.profile = profile;
+  t.bf16Dot = bf16Dot;
   return t;
 }
 

@@ -6,6 +6,7 @@
 // vector.contract to outer products.
 //
 //===----------------------------------------------------------------------===//
+#include "MatmulKernels.h"
 #include "nabla/codegen/Passes.h"
 #include "nabla/ir/NablaDialect.h"
 
@@ -23,6 +24,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
@@ -33,20 +35,75 @@ namespace nabla {
 
 using namespace mlir;
 
+//===----------------------------------------------------------------------===//
+// Shared with the bf16 dot-product kernel (MatmulKernels.h)
+//===----------------------------------------------------------------------===//
+
+std::optional<nabla::MatmulBlock> nabla::bestBlock(int64_t m, int64_t n,
+                                                   int64_t lanes,
+                                                   int64_t registers,
+                                                   ArrayRef<int64_t> widths) {
+  // Registers the k step needs besides the C block: the row of B, a
+  // broadcast element of A, and slack for the compiler.
+  constexpr int64_t kWorkingRegisters = 8;
+  int64_t budget = std::max<int64_t>(registers - kWorkingRegisters, 4);
+  std::optional<MatmulBlock> best;
+  double bestCost = 0;
+  for (int64_t mr : {8, 7, 6, 5, 4, 3, 2, 1}) {
+    for (int64_t nr : widths) {
+      if (m % mr != 0 || n % nr != 0)
+        continue;
+      int64_t vectors = (nr + lanes - 1) / lanes;
+      if (mr * vectors > budget)
+        continue;
+      // Vector loads per multiply-add; ties go to the first found (more
+      // rows).
+      double cost = double(mr + vectors) / double(mr * vectors);
+      if (!best || cost < bestCost) {
+        best = MatmulBlock{mr, nr};
+        bestCost = cost;
+      }
+    }
+  }
+  return best;
+}
+
+Value nabla::transposeSource(Value v) {
+  auto t = v.getDefiningOp<linalg::TransposeOp>();
+  if (!t || t.getPermutation() != ArrayRef<int64_t>{1, 0} ||
+      !t.hasPureTensorSemantics())
+    return nullptr;
+  return t.getInput();
+}
+
+// Right before the loop nest of the matmul, not where B is defined: for a
+// weight that is the start of the step, where all the packed weights of
+// the step would be written before any is read.
+void nabla::setPackInsertionPoint(RewriterBase &rewriter, Value source,
+                                  Operation *kernel) {
+  mlir::Block *defined = isa<BlockArgument>(source)
+                             ? cast<BlockArgument>(source).getOwner()
+                             : source.getDefiningOp()->getBlock();
+  Operation *nest = kernel;
+  while (nest && nest->getBlock() != defined)
+    nest = nest->getParentOp();
+  if (nest)
+    rewriter.setInsertionPoint(nest);
+  else if (auto arg = dyn_cast<BlockArgument>(source))
+    rewriter.setInsertionPointToStart(arg.getOwner());
+  else
+    rewriter.setInsertionPointAfter(source.getDefiningOp());
+}
+
 namespace {
 
-/// Registers the k step needs besides the C block: the row of B, a
-/// broadcast element of A, and slack for the compiler.
-constexpr int64_t kWorkingRegisters = 8;
+using nabla::setPackInsertionPoint;
+using nabla::transposeSource;
 
-struct Block {
-  int64_t mr, nr;
-};
+using Block = nabla::MatmulBlock;
 
-/// The register block of C for `op`: of the mr x nr blocks dividing M x N
-/// (nr a multiple of 8, or all of a narrow N) whose accumulators fit in
-/// the target's registers, the one that loads the fewest vectors (mr
-/// broadcasts of A, nr / lanes rows of B) per FMA.
+/// The register block of C for `op`: of the blocks dividing M x N (nr a
+/// multiple of 8, or all of a narrow N), nabla::bestBlock's choice.
 std::optional<Block> chooseBlock(linalg::MatmulOp op, int64_t lanes,
                                  int64_t registers) {
   auto a = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
@@ -61,31 +118,13 @@ std::optional<Block> chooseBlock(linalg::MatmulOp op, int64_t lanes,
   if (!input(a.getElementType()) || !input(b.getElementType()) ||
       !c.getElementType().isF32())
     return std::nullopt;
-  int64_t m = c.getDimSize(0), n = c.getDimSize(1);
-  int64_t budget = std::max<int64_t>(registers - kWorkingRegisters, 4);
-  std::optional<Block> best;
-  double bestCost = 0;
+  int64_t n = c.getDimSize(1);
   // Narrow results (a classifier's 10 columns) are one block wide: a
   // vector of N lanes (LLVM splits it, e.g. 8 + 2) beats scalar loops.
   SmallVector<int64_t> widths = {64, 48, 32, 16, 8};
   if (n < 64 && n % 8 != 0 && n >= 4)
     widths.push_back(n);
-  for (int64_t mr : {8, 7, 6, 5, 4, 3, 2, 1}) {
-    for (int64_t nr : widths) {
-      if (m % mr != 0 || n % nr != 0)
-        continue;
-      int64_t vectors = (nr + lanes - 1) / lanes;
-      if (mr * vectors > budget)
-        continue;
-      // Vector loads per FMA; ties go to the first found (more rows).
-      double cost = double(mr + vectors) / double(mr * vectors);
-      if (!best || cost < bestCost) {
-        best = Block{mr, nr};
-        bestCost = cost;
-      }
-    }
-  }
-  return best;
+  return nabla::bestBlock(c.getDimSize(0), n, lanes, registers, widths);
 }
 
 /// C filled with a constant before a matmul sums into it.
@@ -236,43 +275,6 @@ SmallVector<vector::TransferReadOp> panelReads(Panels p) {
   if (!ok)
     reads.clear();
   return reads;
-}
-
-/// The source of a 2-D transpose (linalg.transpose, permutation [1, 0])
-/// that defines `v`, or null.
-Value transposeSource(Value v) {
-  auto t = v.getDefiningOp<linalg::TransposeOp>();
-  if (!t || t.getPermutation() != ArrayRef<int64_t>{1, 0} ||
-      !t.hasPureTensorSemantics())
-    return nullptr;
-  return t.getInput();
-}
-
-/// Sets the insertion point right after `v` is defined.
-void setInsertionPointAfterValue(RewriterBase &rewriter, Value v) {
-  if (auto arg = dyn_cast<BlockArgument>(v))
-    rewriter.setInsertionPointToStart(arg.getOwner());
-  else
-    rewriter.setInsertionPointAfter(v.getDefiningOp());
-}
-
-/// Where the copy of B into panels goes: right before the loop nest of the
-/// matmul that reads them (at the level where B is defined), so that the
-/// panels are still in L2 when the kernel first reads them; not where B is
-/// defined, which for a weight is the start of the step, where all the
-/// packed weights of the step would be written before any is read.
-void setPackInsertionPoint(RewriterBase &rewriter, Value source,
-                           Operation *kernel) {
-  mlir::Block *defined = isa<BlockArgument>(source)
-                             ? cast<BlockArgument>(source).getOwner()
-                             : source.getDefiningOp()->getBlock();
-  Operation *nest = kernel;
-  while (nest && nest->getBlock() != defined)
-    nest = nest->getParentOp();
-  if (nest)
-    rewriter.setInsertionPoint(nest);
-  else
-    setInsertionPointAfterValue(rewriter, source);
 }
 
 /// Copies B (K x N) into panels (N / nr x K x nr): the k loop then reads
@@ -640,11 +642,21 @@ struct NablaCpuMatmulKernelsPass
     SmallVector<LoopLikeOpInterface> loops;
     SmallVector<Panels> panels;
     DenseMap<Operation *, CStart> starts; // k loop -> C's constant fill
-    for (linalg::MatmulOp op : matmuls)
+    bool dot = false;
+    for (linalg::MatmulOp op : matmuls) {
+      if (bf16Dot && nabla::fitsDotKernel(op) &&
+          nabla::buildDotKernel(rewriter, op, registers)) {
+        dot = true;
+        continue;
+      }
       if (auto block = chooseBlock(op, lanes, registers))
         blockAndVectorize(rewriter, op, *block, loops, panels, starts);
-    if (loops.empty())
+    }
+    if (loops.empty()) {
+      if (dot) // transposes now read only by the pair packing are dead
+        eraseDeadCopies(rewriter, func);
       return;
+    }
     // One row of the block per vector (vector<16xf32>, not vector<4x16>):
     // a 2-D vector carried by the k loop becomes an LLVM array, which LLVM
     // keeps in memory, not registers.

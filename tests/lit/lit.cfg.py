@@ -20,16 +20,26 @@ config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
 # The CPU target the JIT picks on this machine (codegen/cpu/CpuPipeline.cpp,
-# CpuTarget::host), as nabla-cpu-pipeline options: tests that compare
-# nablac's output with nabla-opt's name it.
-def host_has_avx512f():
+# CpuTarget::forFeatures), as nabla-cpu-pipeline options: tests that
+# compare nablac's output with nabla-opt's name it. "avx512bf16": the bf16
+# dot-product kernels run here.
+def host_cpu_flags():
     try:
         with open("/proc/cpuinfo") as f:
-            return any(line.startswith("flags") and " avx512f" in line for line in f)
+            for line in f:
+                if line.startswith("flags"):
+                    return line.split(":", 1)[1].split()
     except OSError:
-        return False
-config.substitutions.append(("%cpu_target",
-    "vector-bits=512 registers=32" if host_has_avx512f() else "vector-bits=256 registers=16"))
+        pass
+    return []
+cpu_flags = host_cpu_flags()
+cpu_target = "vector-bits=256 registers=16"
+if "avx512f" in cpu_flags:
+    cpu_target = "vector-bits=512 registers=32"
+    if "avx512_bf16" in cpu_flags:
+        cpu_target += " bf16-dot=1"
+        config.available_features.add("avx512bf16")
+config.substitutions.append(("%cpu_target", cpu_target))
 
 # The JIT's compile cache of the tests lives in the build tree, not in the
 # user's ~/.cache (cached and fresh code compute the same: see

@@ -10,6 +10,7 @@
 #include "nabla/frontend/OnnxImport.h"
 #include "nabla/runtime/Checkpoint.h"
 #include "nabla/runtime/CompileCache.h"
+#include "nabla/runtime/CpuFeatures.h"
 #include "nabla/runtime/Npy.h"
 #include "nabla/runtime/Threads.h"
 #include "nabla/runtime/VulkanEngine.h"
@@ -700,7 +701,14 @@ int listDevices(llvm::raw_ostream &out, llvm::raw_ostream &err) {
   auto devices = listVulkanDevices();
   if (!devices)
     return fail(devices.takeError(), err);
-  out << "cpu         the host CPU (LLVM JIT)\n";
+  auto off = cpuFeaturesTurnedOff();
+  if (!off)
+    return fail(off.takeError(), err);
+  out << "cpu         the host CPU (LLVM JIT): " << hostCpuName() << "\n"
+      << "            kernels: " << jitCpuTarget().describeKernels();
+  if (!off->empty())
+    out << " (NABLA_CPU_FEATURES turns off " << llvm::join(*off, ", ") << ")";
+  out << "\n";
   for (const VulkanDeviceInfo &d : *devices) {
     out << llvm::format("vulkan:%-5u", d.index) << d.name << " (" << d.type
         << ", Vulkan " << d.apiVersion << ", " << d.driver << ")\n";
@@ -856,6 +864,8 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
   if (!applyThreadsFromEnvironment())
     return fail(usageError("NABLA_NUM_THREADS must be a number, 1 or more"),
                 err);
+  if (auto off = cpuFeaturesTurnedOff(); !off)
+    return fail(off.takeError(), err);
   if (inv.threads > 0)
     setNumThreads(inv.threads);
   if (auto e = parseDims(inv.dims, options.dims))

@@ -217,7 +217,11 @@ run, grad, train, eval and grad-report take --device cpu|vulkan|vulkan:N:
 the CPU (LLVM JIT, the default) or a GPU through Vulkan (SPIR-V); run,
 grad and train take --profile, which times every kernel (a dispatch on
 Vulkan). On the CPU, loops with enough work run on every core;
---num-threads N (or NABLA_NUM_THREADS=N) sets how many.
+--num-threads N (or NABLA_NUM_THREADS=N) sets how many. The CPU kernels
+are chosen from the CPU's features (nablac devices lists them: AVX-512
+or AVX2 vectors, bf16 matmuls on AVX512-BF16 dot products);
+NABLA_CPU_FEATURES=-avx512bf16,-avx512f turns features off, to run the
+paths of a lesser CPU.
 
 MLIR's pass-manager options also apply (--mlir-print-ir-after-all,
 --mlir-timing, ...).

@@ -11,6 +11,9 @@ namespace arith { class ArithDialect; }
 namespace linalg { class LinalgDialect; }
 namespace math { class MathDialect; }
 namespace tensor { class TensorDialect; }
+namespace x86vector {
+class X86VectorDialect;
+}
 } // namespace mlir
 
 namespace nabla {
@@ -33,8 +36,13 @@ struct CpuTarget {
   int64_t vectorRegisters = 16; // 32 with AVX-512
   bool threads = true;          // OpenMP loops over the cores (libomp)
   bool profile = false;         // timer calls around each kernel (--profile)
-  /// The machine this process runs on (its CPU features, read by LLVM).
-  static CpuTarget host();
+  bool bf16Dot = false;         // bf16 matmuls on vdpbf16ps (AVX512-BF16)
+  /// The kernels for a CPU with the features `has` says it has (LLVM's
+  /// names: "avx512f", "avx512bf16"); threads as the default.
+  static CpuTarget forFeatures(llvm::function_ref<bool(llvm::StringRef)> has);
+  /// The kernel paths, as `nablac devices` prints them: "f32 avx512 (16
+  /// lanes, 32 registers), bf16 dpbf16ps".
+  std::string describeKernels() const;
 };
 
 /// Adds the passes that take a module of nabla ops to `stage`; `fusion`
@@ -97,6 +105,9 @@ struct CpuPipelineOptions : mlir::PassPipelineOptions<CpuPipelineOptions> {
   Option<bool> profile{
       *this, "profile",
       llvm::cl::desc("Time each kernel (nabla-cpu-profile-kernels)")};
+  Option<bool> bf16Dot{
+      *this, "bf16-dot",
+      llvm::cl::desc("bf16 matmuls on vdpbf16ps (a CPU with AVX512-BF16)")};
   CpuTarget target() const;
 };
 
