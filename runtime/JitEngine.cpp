@@ -339,6 +339,7 @@ llvm::Error JitEngine::call(llvm::StringRef function,
     return fn.takeError();
   // Kernel times, where the module was compiled to take them (--profile).
   jit::ProfileRecording recording(lastProfile);
+  useLoadBalancedTeams();
   auto start = std::chrono::steady_clock::now();
   (*fn)(packed.data());
   lastCallSeconds = secondsSince(start);

@@ -9,6 +9,7 @@
 extern "C" {
 void omp_set_num_threads(int);
 int omp_get_max_threads(void);
+void omp_set_dynamic(int);
 }
 
 namespace nabla {
@@ -26,6 +27,17 @@ bool applyThreadsFromEnvironment() {
     return false;
   setNumThreads(n);
   return true;
+}
+
+void useLoadBalancedTeams() {
+  // dyn-var is per thread (OpenMP's data environment): set in each thread
+  // that runs compiled code, once.
+  thread_local bool done = false;
+  if (done)
+    return;
+  done = true;
+  if (!std::getenv("OMP_DYNAMIC"))
+    omp_set_dynamic(1);
 }
 
 } // namespace nabla

@@ -8,7 +8,7 @@
 //  - parallel loops: the same model on 1 and 2 threads gives bitwise the
 //    same results (threads split loops over disjoint outputs; no sum is
 //    split), so any race or wrong partition shows;
-//  - the caching allocator of compiled code.
+//  - the caching allocator of compiled code, and the teams of its loops.
 //
 // Tolerances. A matmul element sums K = 208 f32 products; each rounding
 // adds at most one unit roundoff (6e-8) of the running sum, so the error
@@ -28,6 +28,8 @@
 #include <thread>
 
 using namespace nabla;
+
+extern "C" int omp_get_dynamic(void); // libomp's (see runtime/Threads.cpp)
 
 namespace {
 
@@ -309,6 +311,25 @@ TEST(CpuKernels, AllocatorReusesFreedBlocksOfTheSameSize) {
   jit::release(again);
   jit::release(other);
   jit::release(nullptr); // as free(nullptr)
+}
+
+// Compiled code runs its parallel loops on teams that libomp sizes to the
+// idle cores (useLoadBalancedTeams), in whatever thread calls it: a new
+// thread starts with libomp's default (fixed teams) and has load-balanced
+// teams once it has run a model.
+TEST(CpuKernels, ParallelLoopsGetLoadBalancedTeams) {
+  if (std::getenv("OMP_DYNAMIC"))
+    GTEST_SKIP() << "OMP_DYNAMIC is set: the user's choice is kept";
+  auto model = compileText("model Twice(x: f32[4]) {\n  return x + x\n}\n");
+  ASSERT_TRUE(model);
+  std::thread caller([&] {
+    EXPECT_FALSE(omp_get_dynamic());
+    auto out = run(*model, {{"x", f32({4}, {1, 2, 3, 4})}});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].get(3), 8);
+    EXPECT_TRUE(omp_get_dynamic());
+  });
+  caller.join();
 }
 
 // A thread keeps the blocks it frees for itself (no lock); when it ends,
