@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 #include "nabla/Model.h"
 #include "runtime/JitAllocator.h"
+#include "tests/unit/CompiledModels.h"
 
 #include <gtest/gtest.h>
 
@@ -28,26 +29,12 @@
 #include <thread>
 
 using namespace nabla;
+using nabla::test::compileText;
+using nabla::test::run;
 
 extern "C" int omp_get_dynamic(void); // libomp's (see runtime/Threads.cpp)
 
 namespace {
-
-std::unique_ptr<Model> compileText(const std::string &text) {
-  auto source = Source::fromString(text, "test.nb");
-  if (!source) {
-    ADD_FAILURE() << llvm::toString(source.takeError());
-    return nullptr;
-  }
-  auto model = Model::compile(**source, {});
-  if (!model) {
-    ADD_FAILURE() << llvm::toString(model.takeError());
-    return nullptr;
-  }
-  if (auto e = (*model)->initParameters(0))
-    ADD_FAILURE() << llvm::toString(std::move(e));
-  return std::move(*model);
-}
 
 std::vector<double> uniform(int64_t n, uint64_t seed, double lo, double hi) {
   std::mt19937_64 rng(seed);
@@ -60,15 +47,6 @@ std::vector<double> uniform(int64_t n, uint64_t seed, double lo, double hi) {
 
 Tensor f32(std::vector<int64_t> shape, const std::vector<double> &values) {
   return Tensor::fromDoubles(ElementType::F32, shape, values);
-}
-
-std::vector<Tensor> run(Model &model, const std::map<std::string, Tensor> &in) {
-  auto out = model.run(in);
-  if (!out) {
-    ADD_FAILURE() << llvm::toString(out.takeError());
-    return {};
-  }
-  return std::move(*out);
 }
 
 // K and N multiples of 16: a transposed B is packed by 16 x 16 transposes

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 #include "nabla/Backend.h"
 #include "nabla/Model.h"
+#include "tests/unit/CompiledModels.h"
 
 #include <gtest/gtest.h>
 
@@ -21,6 +22,8 @@
 #include <random>
 
 using namespace nabla;
+using nabla::test::compileText;
+using nabla::test::run;
 
 namespace {
 
@@ -31,20 +34,6 @@ struct CpuFeatures {
   }
   ~CpuFeatures() { unsetenv("NABLA_CPU_FEATURES"); }
 };
-
-std::unique_ptr<Model> compileText(const std::string &text) {
-  auto source = Source::fromString(text, "test.nb");
-  if (!source) {
-    ADD_FAILURE() << llvm::toString(source.takeError());
-    return nullptr;
-  }
-  auto model = Model::compile(**source, {});
-  if (!model) {
-    ADD_FAILURE() << llvm::toString(model.takeError());
-    return nullptr;
-  }
-  return std::move(*model);
-}
 
 /// Integers in [-4, 4], as bf16.
 Tensor integers(std::vector<int64_t> shape, uint64_t seed) {
@@ -57,15 +46,6 @@ Tensor integers(std::vector<int64_t> shape, uint64_t seed) {
   for (double &x : v)
     x = dist(rng);
   return Tensor::fromDoubles(ElementType::BF16, shape, v);
-}
-
-std::vector<Tensor> run(Model &model, const std::map<std::string, Tensor> &in) {
-  auto out = model.run(in);
-  if (!out) {
-    ADD_FAILURE() << llvm::toString(out.takeError());
-    return {};
-  }
-  return std::move(*out);
 }
 
 /// x rounded to bf16 (nearest even), as the tensor stores it.
