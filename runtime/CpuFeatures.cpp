@@ -11,12 +11,16 @@
 
 namespace nabla {
 
-llvm::Expected<std::vector<std::string>> cpuFeaturesTurnedOff() {
+namespace {
+
+/// NABLA_CPU_FEATURES's entries, checked against `known` (the host's
+/// features, each known to LLVM whether present or not).
+llvm::Expected<std::vector<std::string>>
+turnedOff(const llvm::StringMap<bool> &known) {
   std::vector<std::string> off;
   const char *text = std::getenv("NABLA_CPU_FEATURES");
   if (!text)
     return off;
-  llvm::StringMap<bool> known = llvm::sys::getHostCPUFeatures();
   llvm::SmallVector<llvm::StringRef> entries;
   llvm::StringRef(text).split(entries, ',', -1, /*KeepEmpty=*/false);
   for (llvm::StringRef entry : entries) {
@@ -38,9 +42,15 @@ llvm::Expected<std::vector<std::string>> cpuFeaturesTurnedOff() {
   return off;
 }
 
+} // namespace
+
+llvm::Expected<std::vector<std::string>> cpuFeaturesTurnedOff() {
+  return turnedOff(llvm::sys::getHostCPUFeatures());
+}
+
 llvm::StringMap<bool> hostCpuFeatures() {
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  auto off = cpuFeaturesTurnedOff();
+  auto off = turnedOff(features);
   if (!off) {
     llvm::consumeError(off.takeError());
     return features;

@@ -92,7 +92,6 @@ Value index(OpBuilder &b, Location loc, int64_t v) {
 
 /// The kernel's loops, built from the outside in.
 struct DotKernel {
-  linalg::MatmulOp op;
   nabla::MatmulBlock block;
   Value a, packed;
   std::optional<FloatAttr> start;
@@ -221,7 +220,7 @@ bool nabla::buildDotKernel(RewriterBase &rewriter, linalg::MatmulOp op,
   if (!block)
     return false;
   Location loc = op.getLoc();
-  DotKernel kernel{op, *block, op.getInputs()[0], Value(), constantStart(op)};
+  DotKernel kernel{*block, op.getInputs()[0], Value(), constantStart(op)};
   kernel.packed = packPairPanels(rewriter, op.getInputs()[1], block->nr, op);
   rewriter.setInsertionPoint(op);
   // Written whole by the blocks: C needs no fill where the sums start at
