@@ -79,9 +79,8 @@ Value packPairPanels(RewriterBase &rewriter, Value b, int64_t nr,
 /// The constant C starts at, where it is a linalg.fill of one: the sums
 /// then start from it, and C is not read.
 std::optional<FloatAttr> constantStart(linalg::MatmulOp op) {
-  auto fill = op.getOutputs()[0].getDefiningOp<linalg::FillOp>();
   FloatAttr value;
-  if (fill && matchPattern(fill.getInputs()[0], m_Constant(&value)))
+  if (nabla::constantFill(op, value))
     return value;
   return std::nullopt;
 }

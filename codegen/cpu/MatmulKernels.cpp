@@ -68,6 +68,13 @@ std::optional<nabla::MatmulBlock> nabla::bestBlock(int64_t m, int64_t n,
   return best;
 }
 
+linalg::FillOp nabla::constantFill(linalg::MatmulOp op, FloatAttr &value) {
+  auto fill = op.getOutputs()[0].getDefiningOp<linalg::FillOp>();
+  if (fill && matchPattern(fill.getInputs()[0], m_Constant(&value)))
+    return fill;
+  return nullptr;
+}
+
 Value nabla::transposeSource(Value v) {
   auto t = v.getDefiningOp<linalg::TransposeOp>();
   if (!t || t.getPermutation() != ArrayRef<int64_t>{1, 0} ||
@@ -170,9 +177,7 @@ bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
   // block's reads of C are hoisted before the k loop, they become the
   // constant, and the fill goes (startAtConstant).
   CStart start;
-  if (auto fill = op.getOutputs()[0].getDefiningOp<linalg::FillOp>())
-    if (matchPattern(fill.getInputs()[0], m_Constant(&start.value)))
-      start.fill = fill;
+  start.fill = nabla::constantFill(op, start.value);
   scf::SCFTilingOptions options;
   options.setTileSizes({rewriter.getIndexAttr(block.mr),
                         rewriter.getIndexAttr(block.nr),

@@ -33,6 +33,12 @@ std::optional<MatmulBlock> bestBlock(int64_t m, int64_t n, int64_t lanes,
 /// that defines `v`, or null.
 mlir::Value transposeSource(mlir::Value v);
 
+/// The linalg.fill of a constant that C starts as (the zeros a matmul sums
+/// into), with the constant in `value`; null if C is anything else. The
+/// kernels then start their sums at the constant and only write C.
+mlir::linalg::FillOp constantFill(mlir::linalg::MatmulOp op,
+                                  mlir::FloatAttr &value);
+
 /// Sets the insertion point for a copy of `source` that `kernel` reads:
 /// right before the loop nest holding `kernel` at the level where the
 /// source is defined, so that the copy is still in the caches when read.
