@@ -258,7 +258,13 @@ def NablaCpuOutlineKernels
     Passes that work on a whole function (scf-to-cf's block splitting,
     LLVM's loop passes) then see small functions, and the kernels' compile
     time grows linearly with the number of layers (opt -O3 on 100 Dense
-    layers: 59 s before, 5.5 s after). The CPU's counterpart of gpu-kernel-outlining. A function with
+    layers: 59 s before, 5.5 s after). Straight-line vector code at the
+    top level (a small transpose vectorized whole, with no loop around
+    it) is outlined the same way: each run of at least 8 such ops, which
+    may step over constants, allocations and views and whose values are
+    used only inside it, becomes one kernel (200 tanh layers of width 16:
+    12,800 shuffles left the step, and the compile went from 42 to 32 s).
+    The CPU's counterpart of gpu-kernel-outlining. A function with
     fewer than `min-kernels` such ops stays whole: there, the calls and a
     function per kernel cost more compile time than they save (digits.nb's
     26 kernels: 0.2 s more), and run time is the same either way.

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
@@ -37,6 +38,74 @@ bool isKernel(Operation &op) {
   return op.getNumResults() == 0 &&
          (op.getNumRegions() > 0 || isa<linalg::LinalgOp>(op)) &&
          !op.hasTrait<OpTrait::IsTerminator>();
+}
+
+/// Straight-line vector code: a small transpose or copy vectorized whole
+/// (a 16x16 tile is ~100 ops) has no loop around it. Left in a training
+/// step of n layers, it makes the step's one block grow by ~60 vector ops
+/// per layer, and LLVM's instruction selection and register allocation of
+/// that block grow faster than n.
+bool isVectorCode(Operation &op) {
+  if (op.getNumRegions() > 0 || op.hasTrait<OpTrait::IsTerminator>() ||
+      op.hasTrait<OpTrait::ConstantLike>() || isa<CallOpInterface>(op))
+    return false;
+  if (isa<vector::VectorDialect>(op.getDialect()))
+    return true;
+  auto isVector = [](Type t) { return isa<VectorType>(t); };
+  return llvm::any_of(op.getResultTypes(), isVector) ||
+         llvm::any_of(op.getOperandTypes(), isVector);
+}
+
+/// Ops a run of vector code may step over: they neither read nor write
+/// memory (a constant, a new buffer, a view), so the run can move past
+/// them.
+bool canStepOver(Operation &op) {
+  return op.hasTrait<OpTrait::ConstantLike>() ||
+         isa<memref::AllocOp, memref::AllocaOp, ViewLikeOpInterface>(op);
+}
+
+/// Runs shorter than this stay where they are: a call costs more than
+/// they do.
+constexpr size_t kMinVectorRun = 8;
+
+/// Wraps each run of top-level vector code in `func` (at least
+/// kMinVectorRun ops, whose values are used only inside it) in an
+/// scf.execute_region placed where the run ends, so that it is outlined
+/// as a loop nest is. Returns how many it wrapped.
+size_t wrapVectorRuns(func::FuncOp func) {
+  SmallVector<SmallVector<Operation *>> runs(1);
+  for (Block &block : func.getBody()) {
+    for (Operation &op : block) {
+      if (isVectorCode(op))
+        runs.back().push_back(&op);
+      else if (!canStepOver(op) && !runs.back().empty())
+        runs.emplace_back();
+    }
+    if (!runs.back().empty())
+      runs.emplace_back();
+  }
+  size_t wrapped = 0;
+  for (ArrayRef<Operation *> run : runs) {
+    if (run.size() < kMinVectorRun)
+      continue;
+    llvm::SmallPtrSet<Operation *, 32> inRun(run.begin(), run.end());
+    bool closed = llvm::all_of(run, [&](Operation *op) {
+      return llvm::all_of(op->getUsers(),
+                          [&](Operation *user) { return inRun.count(user); });
+    });
+    if (!closed)
+      continue;
+    OpBuilder b(run.back()->getNextNode());
+    auto region =
+        scf::ExecuteRegionOp::create(b, run.front()->getLoc(), TypeRange{});
+    Block *body = b.createBlock(&region.getRegion());
+    for (Operation *op : run)
+      op->moveBefore(body, body->end());
+    b.setInsertionPointToEnd(body);
+    scf::YieldOp::create(b, run.back()->getLoc());
+    ++wrapped;
+  }
+  return wrapped;
 }
 
 /// The values `kernel` uses that are defined outside it, in first-use
@@ -147,12 +216,21 @@ func::FuncOp outline(Operation *kernel, StringRef name, SymbolTable &symbols) {
     if (isCloneableConstant(v))
       mapping.map(v, b.clone(*v.getDefiningOp())->getResult(0));
   Operation *moved = b.clone(*kernel, mapping);
+  if (auto region = dyn_cast<scf::ExecuteRegionOp>(moved)) {
+    // A run of vector code (wrapVectorRuns): the function is its region.
+    Block &ops = region.getRegion().front();
+    ops.getTerminator()->erase();
+    body->getOperations().splice(Block::iterator(moved), ops.getOperations());
+    region.erase();
+    moved = nullptr;
+  }
   for (auto [original, argument] : llvm::zip(arguments, body->getArguments()))
     if (argument.getType() != original.getType())
       relaxUses(argument, original.getType());
   // The group's name is the function's now; left on the op it would keep
   // identical kernels of different groups apart.
-  moved->removeAttr(nabla::attrs::kGroup);
+  if (moved)
+    moved->removeAttr(nabla::attrs::kGroup);
   func::ReturnOp::create(b, kernel->getLoc());
 
   func::CallOp::create(before, kernel->getLoc(), func, passed);
@@ -212,12 +290,18 @@ struct NablaCpuOutlineKernelsPass
     for (func::FuncOp func : funcs) {
       if (func.isExternal())
         continue;
-      SmallVector<Operation *> kernels;
-      for (Operation &op : func.getBody().getOps())
-        if (isKernel(op))
-          kernels.push_back(&op);
+      auto kernelsOf = [&] {
+        SmallVector<Operation *> kernels;
+        for (Operation &op : func.getBody().getOps())
+          if (isKernel(op))
+            kernels.push_back(&op);
+        return kernels;
+      };
+      SmallVector<Operation *> kernels = kernelsOf();
       if (static_cast<int64_t>(kernels.size()) < minKernels)
         continue;
+      if (wrapVectorRuns(func) > 0)
+        kernels = kernelsOf();
       for (auto [i, kernel] : llvm::enumerate(kernels))
         outlined.push_back(
             outline(kernel, kernelName(func, kernel, i), symbols));

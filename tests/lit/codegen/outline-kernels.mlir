@@ -112,3 +112,73 @@ func.func @single(%a: memref<8xf32>) {
   }
   return
 }
+
+// @vectors: straight-line vector code at the top level (a small transpose
+// vectorized whole, with no loop around it) is outlined as a loop nest
+// is, where it has at least 8 ops and its values are used only inside it.
+// The run steps over the constant and the buffer allocated inside it; the
+// function is the run's ops, in order. A run of 2 ops, and a run whose
+// value a later op uses, stay where they are.
+// CHECK-LABEL: func.func private @vectors_kernel_1(
+// CHECK-SAME:      %[[X:.*]]: memref<4x4xf32>, %[[Y:.*]]: memref<4x4xf32>)
+// CHECK:         %[[T:.*]] = vector.transfer_read %[[X]]
+// CHECK-COUNT-4: vector.extract %[[T]]
+// CHECK:         vector.from_elements
+// CHECK:         vector.transfer_write %{{.*}}, %[[Y]]
+// CHECK-NEXT:    return
+// CHECK-LABEL: func.func @vectors(
+// CHECK-SAME:      %[[A:.*]]: memref<4x4xf32>, %[[B:.*]]: memref<4x4xf32>, %[[C:.*]]: memref<4xf32>)
+// CHECK:         call @vectors_kernel_0(
+// CHECK:         %[[T2:.*]] = memref.alloc() : memref<4x4xf32>
+// CHECK-NEXT:    call @vectors_kernel_1(%[[A]], %[[T2]])
+// CHECK-NEXT:    memref.copy %[[T2]], %[[B]]
+// CHECK-NEXT:    vector.transfer_read %[[C]]
+// CHECK-NEXT:    vector.transfer_write
+// CHECK-NEXT:    memref.store
+// CHECK-NEXT:    %[[R:.*]] = vector.transfer_read %[[C]]
+// CHECK-COUNT-7: vector.extract %[[R]]
+// CHECK:         memref.store
+// CHECK:         memref.dealloc %[[T2]]
+// CHECK-NEXT:    call @vectors_kernel_2(
+func.func @vectors(%a: memref<4x4xf32>, %b: memref<4x4xf32>, %c: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %pad = arith.constant 0.0 : f32
+  scf.for %i = %c0 to %c4 step %c1 {
+    memref.store %pad, %b[%i, %i] : memref<4x4xf32>
+  }
+  %t = vector.transfer_read %a[%c0, %c0], %pad {in_bounds = [true, true]} : memref<4x4xf32>, vector<4x4xf32>
+  %r0 = vector.extract %t[0] : vector<4xf32> from vector<4x4xf32>
+  %r1 = vector.extract %t[1] : vector<4xf32> from vector<4x4xf32>
+  %other = arith.constant 1.0 : f32
+  %r2 = vector.extract %t[2] : vector<4xf32> from vector<4x4xf32>
+  %r3 = vector.extract %t[3] : vector<4xf32> from vector<4x4xf32>
+  %buffer = memref.alloc() : memref<4x4xf32>
+  %e0 = vector.extract %r0[0] : f32 from vector<4xf32>
+  %e1 = vector.extract %r1[1] : f32 from vector<4xf32>
+  %e2 = vector.extract %r2[2] : f32 from vector<4xf32>
+  %e3 = vector.extract %r3[3] : f32 from vector<4xf32>
+  %d = vector.from_elements %e0, %e1, %e2, %e3 : vector<4xf32>
+  %s = vector.broadcast %d : vector<4xf32> to vector<4x4xf32>
+  vector.transfer_write %s, %buffer[%c0, %c0] {in_bounds = [true, true]} : vector<4x4xf32>, memref<4x4xf32>
+  memref.copy %buffer, %b : memref<4x4xf32> to memref<4x4xf32>
+  %short = vector.transfer_read %c[%c0], %pad {in_bounds = [true]} : memref<4xf32>, vector<4xf32>
+  vector.transfer_write %short, %c[%c0] {in_bounds = [true]} : vector<4xf32>, memref<4xf32>
+  memref.store %pad, %c[%c1] : memref<4xf32>
+  %u = vector.transfer_read %c[%c0], %pad {in_bounds = [true]} : memref<4xf32>, vector<4xf32>
+  %u0 = vector.extract %u[0] : f32 from vector<4xf32>
+  %u1 = vector.extract %u[1] : f32 from vector<4xf32>
+  %u2 = vector.extract %u[2] : f32 from vector<4xf32>
+  %u3 = vector.extract %u[3] : f32 from vector<4xf32>
+  %u4 = vector.extract %u[0] : f32 from vector<4xf32>
+  %u5 = vector.extract %u[1] : f32 from vector<4xf32>
+  %u6 = vector.extract %u[2] : f32 from vector<4xf32>
+  %sum = arith.addf %u0, %u6 : f32
+  memref.store %sum, %c[%c0] : memref<4xf32>
+  memref.dealloc %buffer : memref<4x4xf32>
+  scf.for %i = %c0 to %c4 step %c1 {
+    memref.store %pad, %c[%i] : memref<4xf32>
+  }
+  return
+}
