@@ -2,7 +2,8 @@
 //
 // nabla-cpu-matmul-kernels: see Passes.td. The steps are upstream's:
 // scf tiling, linalg vectorization, hoisting of loop-invariant subsets
-// (the C block becomes a loop-carried vector), and the lowering of
+// (the C block becomes a loop-carried vector; HoistBlocks.cpp does it
+// faster where the block's indices show it), and the lowering of
 // vector.contract to outer products.
 //
 //===----------------------------------------------------------------------===//
@@ -704,7 +705,17 @@ struct NablaCpuMatmulKernelsPass
     for (LoopLikeOpInterface loop : llvm::reverse(loops)) {
       moveLoopInvariantCode(loop);
       CStart start = starts.lookup(loop.getOperation());
-      LoopLikeOpInterface hoisted = hoistLoopInvariantSubsets(rewriter, loop);
+      // Only the k loop (the innermost) carries the block; in the loops
+      // around it C's indices vary, and upstream's search costs as much
+      // as where it finds something.
+      bool innermost =
+          loop.getLoopRegions().front()->front().getOps<scf::ForOp>().empty();
+      LoopLikeOpInterface hoisted = loop;
+      if (auto k = dyn_cast<scf::ForOp>(loop.getOperation()); k && innermost) {
+        hoisted = nabla::hoistDisjointBlocks(rewriter, k);
+        if (!hoisted)
+          hoisted = hoistLoopInvariantSubsets(rewriter, loop);
+      }
       if (auto k = dyn_cast<scf::ForOp>(hoisted.getOperation());
           k && start.fill)
         startAtConstant(rewriter, k, start);

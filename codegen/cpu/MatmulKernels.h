@@ -10,6 +10,7 @@
 #define NABLA_CODEGEN_MATMULKERNELS_H
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <optional>
@@ -44,6 +45,15 @@ mlir::linalg::FillOp constantFill(mlir::linalg::MatmulOp op,
 /// source is defined, so that the copy is still in the caches when read.
 void setPackInsertionPoint(mlir::RewriterBase &rewriter, mlir::Value source,
                            mlir::Operation *kernel);
+
+/// The f32 kernel's C block out of its k loop `loop` as loop-carried
+/// vectors, as mlir::hoistLoopInvariantSubsets does, where C's one
+/// iter_arg is read and written only by plain transfers at indices that
+/// are the same values plus constants far enough apart to be disjoint
+/// (HoistBlocks.cpp). Returns the new loop, or null (nothing changed)
+/// where that cannot be shown.
+mlir::LoopLikeOpInterface hoistDisjointBlocks(mlir::RewriterBase &rewriter,
+                                              mlir::scf::ForOp loop);
 
 /// Whether `op` can run on the bf16 dot-product kernel: bf16 A and B, f32
 /// C, static shapes, an even K and N a multiple of 16.
