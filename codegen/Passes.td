@@ -344,6 +344,39 @@ def NablaCpuEarlyDeallocs
                            "mlir::bufferization::BufferizationDialect"];
 }
 
+def NablaCpuPlanMemory
+    : Pass<"nabla-cpu-plan-memory", "mlir::func::FuncOp"> {
+  let summary = "Give every temporary of a function an offset in one arena";
+  let description = [{
+    After deallocation (nabla-cpu-early-deallocs frees each temporary
+    right after its last use): every buffer allocated in the function's
+    block with a static shape and freed there by one `memref.dealloc` is
+    live from its alloc to its dealloc. Each gets an offset in one arena,
+    chosen so that buffers live at the same time never overlap (the
+    largest first, each at the lowest offset free over its lifetime: the
+    "greedy by size" plan of TFLite's memory planner), and becomes a
+    `memref.view` of the arena; its dealloc goes. The arena is allocated
+    once at the function's start (aligned to `alignment`) and freed at its
+    end; its size, fixed at compile time, is the function's attribute
+    `nabla.arena_bytes`.
+
+    A training step then makes one allocation instead of one per
+    temporary, its peak is known before it runs, and the pointers it
+    passes to kernels are the arena's plus constants: LLVM keeps one
+    pointer live across the step instead of one per saved activation
+    (whose register allocation grew faster than the number of layers).
+    Functions with fewer than `min-buffers` temporaries are left alone.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64",
+           "Alignment of the arena and of every offset in it, in bytes">,
+    Option<"minBuffers", "min-buffers", "int64_t", /*default=*/"2",
+           "Plan only functions with at least this many temporaries">,
+  ];
+  let dependentDialects = ["mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def NablaCpuStridedCopies
     : Pass<"nabla-cpu-strided-copies", "mlir::func::FuncOp"> {
   let summary = "Copies between strided views as loops, not runtime calls";

@@ -87,6 +87,12 @@ LogicalResult NablaDialect::verifyOperationAttribute(Operation *op,
                              << "' is a unit attribute on a loop";
     return success();
   }
+  if (name == attrs::kArenaBytes) {
+    if (!isa<FunctionOpInterface>(op) || !isa<IntegerAttr>(attr.getValue()))
+      return op->emitError()
+             << "'" << name << "' must be an integer on a function";
+    return success();
+  }
   if (name == attrs::kPartialSums) {
     if (!isa<UnitAttr>(attr.getValue()))
       return op->emitError() << "'" << name << "' is a unit attribute";

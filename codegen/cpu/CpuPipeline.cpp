@@ -88,6 +88,7 @@ void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
   pm.addPass(createCSEPass());
   addResultsToOutParams(pm);
   addDeallocation(pm);
+  pm.addNestedPass<func::FuncOp>(createNablaCpuPlanMemory());
   pm.addNestedPass<func::FuncOp>(createNablaCpuNontemporalStores());
   pm.addNestedPass<func::FuncOp>(createNablaCpuStridedCopies());
   pm.addPass(createConvertLinalgToParallelLoopsPass());

@@ -42,6 +42,9 @@ inline constexpr const char kPartialSums[] = "nabla.partial_sums";
 /// tiles of a result too large to stay in cache, whose stores of whole
 /// cache lines may bypass it (nabla-cpu-nontemporal-stores).
 inline constexpr const char kNontemporal[] = "nabla.nontemporal";
+/// Added by nabla-cpu-plan-memory: on a function whose temporaries live in
+/// one arena, the arena's size in bytes.
+inline constexpr const char kArenaBytes[] = "nabla.arena_bytes";
 } // namespace attrs
 } // namespace nabla
 
