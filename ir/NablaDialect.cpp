@@ -93,6 +93,12 @@ LogicalResult NablaDialect::verifyOperationAttribute(Operation *op,
              << "'" << name << "' must be an integer on a function";
     return success();
   }
+  if (name == attrs::kKernel) {
+    if (!isa<FunctionOpInterface>(op) || !isa<UnitAttr>(attr.getValue()))
+      return op->emitError()
+             << "'" << name << "' is a unit attribute on a function";
+    return success();
+  }
   if (name == attrs::kPartialSums) {
     if (!isa<UnitAttr>(attr.getValue()))
       return op->emitError() << "'" << name << "' is a unit attribute";

@@ -134,6 +134,7 @@ void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createNablaCpuKernelArgAttrs());
   pm.addPass(createUBToLLVMConversionPass());
   if (target.threads)
     pm.addPass(createConvertOpenMPToLLVMPass());

@@ -206,6 +206,7 @@ func::FuncOp outline(Operation *kernel, StringRef name, SymbolTable &symbols) {
   func->setAttr("llvm.linkage", LLVM::LinkageAttr::get(
                                     b.getContext(), LLVM::Linkage::Internal));
   func->setAttr("passthrough", b.getArrayAttr({b.getStringAttr("noinline")}));
+  func->setAttr(nabla::attrs::kKernel, b.getUnitAttr());
   symbols.insert(func, Block::iterator(parent));
 
   Block *body = func.addEntryBlock();

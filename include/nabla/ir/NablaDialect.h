@@ -45,6 +45,10 @@ inline constexpr const char kNontemporal[] = "nabla.nontemporal";
 /// Added by nabla-cpu-plan-memory: on a function whose temporaries live in
 /// one arena, the arena's size in bytes.
 inline constexpr const char kArenaBytes[] = "nabla.arena_bytes";
+/// Added by nabla-cpu-outline-kernels: on each function it outlines, until
+/// nabla-cpu-kernel-arg-attrs (after the conversion to the LLVM dialect)
+/// marks the kernel's pointer arguments and removes it.
+inline constexpr const char kKernel[] = "nabla.kernel";
 } // namespace attrs
 } // namespace nabla
 

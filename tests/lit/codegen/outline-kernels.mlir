@@ -2,14 +2,15 @@
 // RUN: nabla-opt %s --nabla-cpu-outline-kernels | FileCheck %s --check-prefix=WHOLE
 
 // Two loop nests and a linalg op at the top level of @step, on buffers:
-// each becomes a private, internal, noinline function, named after its fusion group
+// each becomes a private, internal, noinline function marked nabla.kernel
+// (for nabla-cpu-kernel-arg-attrs), named after its fusion group
 // where it has one (the op itself loses the group's name), and a call in
 // its place, in the same order. The constants a kernel uses are cloned
 // in; the buffers and the scalar %s it uses become its arguments, in the
 // order it first uses them.
 // CHECK-LABEL: func.func private @step_group_0(
 // CHECK-SAME:      %[[X:.*]]: memref<8xf32>, %[[Y:.*]]: memref<8xf32>)
-// CHECK-SAME:      attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
+// CHECK-SAME:      attributes {llvm.linkage = #llvm.linkage<internal>, nabla.kernel, passthrough = ["noinline"]}
 // CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG:     %[[C8:.*]] = arith.constant 8 : index
 // CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
