@@ -777,6 +777,21 @@ func.func @model_on_op(%x: tensor<4xf32>) {
 
 // -----
 
+// nabla.kernel (nabla-cpu-outline-kernels' mark) is a unit attribute on a
+// function.
+// expected-error @+1 {{'nabla.kernel' is a unit attribute on a function}}
+func.func private @kernel_not_unit() attributes {nabla.kernel = 1 : i64}
+
+// -----
+
+func.func @kernel_on_op(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'nabla.kernel' is a unit attribute on a function}}
+  %0 = nabla.neg %x {nabla.kernel} : tensor<4xf32>
+  return
+}
+
+// -----
+
 // Misspelled operation attributes are caught.
 // expected-error @+1 {{unknown nabla attribute 'nabla.models'}}
 func.func @unknown_op_attr() attributes {nabla.models} {
