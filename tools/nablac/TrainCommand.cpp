@@ -838,8 +838,6 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
   if (options.profile)
     printProfile((*trainer)->getEngine(), "the last training step", out);
   summary.steps = (*trainer)->getStep();
-  for (const std::string &name : (*trainer)->getParameterNames())
-    summary.parameters[name] = *(*trainer)->getParameter(name);
   return summary;
 }
 

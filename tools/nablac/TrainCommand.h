@@ -80,7 +80,6 @@ struct EpochResult {
 struct TrainSummary {
   std::vector<EpochResult> epochs;
   int64_t steps = 0;
-  std::map<std::string, Tensor> parameters;
 };
 
 /// Trains as `nablac train` does, printing a line per epoch to `out` and a
