@@ -460,7 +460,8 @@ static llvm::Error checkFinite(const Tensor &t, StringRef path) {
 }
 
 /// Features and targets as training data (readNpyDataset's checks and
-/// conversions); the paths name them in errors.
+/// conversions), taking their bytes where it can; the paths name them in
+/// errors.
 static llvm::Expected<Dataset>
 arraysToDataset(Tensor *features, StringRef featuresPath, Tensor *targets,
                 StringRef targetsPath, int64_t numClasses);
@@ -534,14 +535,12 @@ arraysToDataset(Tensor *features, StringRef featuresPath, Tensor *targets,
   ElementType featureType = isInteger(features->getElementType())
                                 ? ElementType::I32
                                 : ElementType::F32;
-  data.features = features->convertTo(featureType);
+  // The arrays are consumed: their bytes become the data set's where the
+  // type already matches, so that a large data set is held once.
+  data.features =
+      std::move(*features).convertTo(featureType).reshaped({rows, width});
   if (llvm::Error e = checkFinite(data.features, featuresPath))
     return std::move(e);
-  {
-    Tensor flat(featureType, {rows, width});
-    std::memcpy(flat.data(), data.features.data(), flat.sizeInBytes());
-    data.features = std::move(flat);
-  }
 
   // Targets: integer vectors are class labels; with numClasses > 0 the
   // targets must be labels ([N] or [N, 1], whole numbers in range).
@@ -583,12 +582,10 @@ arraysToDataset(Tensor *features, StringRef featuresPath, Tensor *targets,
     data.targets = std::move(labels);
   } else {
     int64_t t = targets->getRank() == 2 ? targets->getShape()[1] : 1;
-    data.targets = targets->convertTo(ElementType::F32);
+    data.targets =
+        std::move(*targets).convertTo(ElementType::F32).reshaped({rows, t});
     if (llvm::Error e = checkFinite(data.targets, targetsPath))
       return std::move(e);
-    Tensor shaped(ElementType::F32, {rows, t});
-    std::memcpy(shaped.data(), data.targets.data(), shaped.sizeInBytes());
-    data.targets = std::move(shaped);
   }
   return std::move(data);
 }

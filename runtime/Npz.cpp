@@ -12,7 +12,10 @@
 #include "nabla/support/Error.h"
 
 #include "llvm/Support/Endian.h"
+#include "llvm/Support/MathExtras.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zlib.h>
 
 namespace nabla {
@@ -24,6 +27,21 @@ uint32_t u32(llvm::StringRef b, size_t at) {
 }
 uint16_t u16(llvm::StringRef b, size_t at) {
   return llvm::support::endian::read16le(b.data() + at);
+}
+
+/// Gives the whole pages of `data`, a member of the mapped archive `file`,
+/// back to the kernel once its array is in a tensor: a large data set is
+/// then resident once, not twice, while the archive is read. The mapping
+/// is of the file, so a page read again comes back from it.
+void releasePages(const llvm::MemoryBuffer &file, llvm::StringRef data) {
+  if (file.getBufferKind() != llvm::MemoryBuffer::MemoryBuffer_MMap)
+    return;
+  uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  uint64_t begin =
+      llvm::alignTo(reinterpret_cast<uintptr_t>(data.begin()), page);
+  uint64_t end = llvm::alignDown(reinterpret_cast<uintptr_t>(data.end()), page);
+  if (begin < end)
+    madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
 }
 
 /// Inflates a raw deflate stream that must give exactly `size` bytes.
@@ -98,7 +116,7 @@ llvm::Expected<std::map<std::string, Tensor>> readNpz(llvm::StringRef path) {
         uint64_t(local) + 30 + u16(b, local + 26) + u16(b, local + 28);
     if (dataAt + packed > b.size())
       return bad("member '" + name + "' runs past the end of the file");
-    llvm::StringRef data = b.substr(dataAt, packed);
+    llvm::StringRef data = b.substr(dataAt, packed), member = data;
     std::string inflated;
     if (method == 8) {
       auto out = inflateMember(data, size, path + ": member '" + name + "'");
@@ -119,6 +137,7 @@ llvm::Expected<std::map<std::string, Tensor>> readNpz(llvm::StringRef path) {
     if (!array)
       return array.takeError();
     arrays[key.str()] = std::move(*array);
+    releasePages(**file, member);
   }
   if (arrays.empty())
     return bad("it holds no arrays");

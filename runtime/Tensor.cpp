@@ -149,12 +149,30 @@ std::vector<double> Tensor::toDoubles() const {
   return values;
 }
 
-Tensor Tensor::convertTo(ElementType to) const {
+Tensor Tensor::convertTo(ElementType to) const & {
   if (to == type)
     return *this;
   Tensor t(to, shape);
   for (int64_t i = 0; i < getNumElements(); ++i)
     t.set(i, get(i));
+  return t;
+}
+
+Tensor Tensor::convertTo(ElementType to) && {
+  if (to == type)
+    return std::move(*this);
+  return static_cast<const Tensor &>(*this).convertTo(to);
+}
+
+Tensor Tensor::reshaped(std::vector<int64_t> newShape) && {
+  Tensor t;
+  t.type = type;
+  t.shape = std::move(newShape);
+  assert(t.getNumElements() == getNumElements() &&
+         "a reshape keeps the element count");
+  t.bytes = std::move(bytes);
+  bytes.clear();
+  shape.assign(1, 0);
   return t;
 }
 

@@ -145,6 +145,24 @@ TEST(Tensor, HalfPrecisionRoundsToNearestEven) {
   EXPECT_EQ(h.typeString(), "f16[3]");
 }
 
+// A data set's arrays are taken, not copied: converting to the type a
+// tensor already has and reshaping both keep its bytes where they are.
+TEST(Tensor, MovedConversionAndReshapeKeepTheBytes) {
+  Tensor t = Tensor::fromDoubles(ElementType::F32, {2, 3}, {1, 2, 3, 4, 5, 6});
+  const void *bytes = t.data();
+  Tensor same = std::move(t).convertTo(ElementType::F32);
+  EXPECT_EQ(same.data(), bytes);
+  Tensor flat = std::move(same).reshaped({6});
+  EXPECT_EQ(flat.data(), bytes);
+  EXPECT_EQ(flat.getShape(), (std::vector<int64_t>{6}));
+  EXPECT_EQ(flat.toDoubles(), (std::vector<double>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(same.getNumElements(), 0);
+  // Another type is a conversion, as from a const tensor.
+  Tensor half = std::move(flat).convertTo(ElementType::F16);
+  EXPECT_EQ(half.typeString(), "f16[6]");
+  EXPECT_EQ(half.toDoubles(), (std::vector<double>{1, 2, 3, 4, 5, 6}));
+}
+
 TEST(Npy, RoundTripsAndRejectsBadFiles) {
   llvm::SmallString<128> path;
   ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("nabla", "npy", path));

@@ -83,7 +83,13 @@ public:
   std::vector<double> toDoubles() const;
 
   /// The same values in another element type (rounding to nearest even).
-  Tensor convertTo(ElementType to) const;
+  Tensor convertTo(ElementType to) const &;
+  /// The same values as `to` (convertTo), taking this tensor's bytes when
+  /// the type is already `to`: a data set is not held twice.
+  Tensor convertTo(ElementType to) &&;
+  /// The same bytes with another shape of as many elements; this tensor
+  /// is left empty.
+  Tensor reshaped(std::vector<int64_t> newShape) &&;
 
   /// `f32[2, 3]`
   std::string typeString() const;
