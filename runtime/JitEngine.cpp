@@ -9,6 +9,7 @@
 #include "nabla/runtime/JitEngine.h"
 #include "nabla/runtime/CompileCache.h"
 #include "nabla/runtime/CpuFeatures.h"
+#include "nabla/runtime/LiveRanges.h"
 #include "nabla/runtime/OptimizeLlvm.h"
 #include "nabla/runtime/Threads.h"
 #include "nabla/support/Error.h"
@@ -191,7 +192,8 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine() {
 /// LLVM is asked to compile for it.
 std::string describe(const llvm::TargetMachine &tm) {
   return tm.getTargetTriple().str() + "|" + tm.getTargetCPU().str() + "|" +
-         tm.getTargetFeatureString().str() + "|O3-no-cvp|" + kPreferVectorWidth;
+         tm.getTargetFeatureString().str() + "|O3-no-cvp|short-live-ranges|" +
+         kPreferVectorWidth;
 }
 
 } // namespace
@@ -264,6 +266,7 @@ JitEngine::create(mlir::ModuleOp module, llvm::StringRef sourceKey) {
     setPreferVectorWidth(*m, kPreferVectorWidth);
     inlineIntoPackedWrappers(*m);
     optimizeLlvmModule(*m, target);
+    shortenLiveRanges(*m);
     return llvm::Error::success();
   };
   mlir::ExecutionEngineOptions options;
