@@ -119,6 +119,22 @@ func.func @transpose_between(%x: tensor<8x4xf32>) -> tensor<4x8xf32> {
 
 // -----
 
+// A barrier between a group's ops reads one of them: the group, placed
+// where its last op was, goes before the transpose, which is ordered
+// after it (else the transpose would read a value made after it).
+// CHECK-LABEL: func.func @reader_between
+// CHECK:         %[[G:.*]]:2 = nabla.fused "group_0" kind = "elementwise"
+// CHECK:         nabla.transpose %[[G]]#0
+// CHECK-NEXT:    return
+func.func @reader_between(%x: tensor<8x4xf32>) -> (tensor<4x8xf32>, tensor<8x4xf32>) {
+  %0 = nabla.exp %x : tensor<8x4xf32>
+  %1 = nabla.transpose %0 [1, 0] : tensor<8x4xf32> -> tensor<4x8xf32>
+  %2 = nabla.neg %0 : tensor<8x4xf32>
+  return %1, %2 : tensor<4x8xf32>, tensor<8x4xf32>
+}
+
+// -----
+
 // relu_grad reads the roots of two matmul groups: the forward one (the
 // activation) and the backward one (the incoming gradient). Joining the
 // forward group would make a cycle (the backward matmul depends on it), so
