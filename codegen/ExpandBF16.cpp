@@ -1,4 +1,5 @@
 //===- ExpandBF16.cpp - bf16 casts as integer code ------------------------===//
+#include "codegen/GreedyRewrites.h"
 #include "nabla/codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -19,7 +20,8 @@ struct NablaExpandBF16Pass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     arith::populateExpandBFloat16Patterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     nabla::functionRewrites())))
       signalPassFailure();
   }
 };

@@ -6,6 +6,7 @@
 // polynomial approximations (Cephes-style, a few ulp in f32) stay vectors.
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/GreedyRewrites.h"
 #include "nabla/codegen/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,7 +32,8 @@ struct NablaCpuApproximateMathPass
     // exp, expm1, log, log1p, log2, tanh (and erf, atan, sin, cos, ...):
     // on f32 only, so f64 (gradient checks) keeps libm's.
     populateMathPolynomialApproximationPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     nabla::functionRewrites())))
       signalPassFailure();
   }
 };

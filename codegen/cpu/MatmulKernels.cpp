@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "MatmulKernels.h"
+#include "codegen/GreedyRewrites.h"
 #include "nabla/codegen/Passes.h"
 #include "nabla/ir/NablaDialect.h"
 
@@ -691,7 +692,8 @@ struct NablaCpuMatmulKernelsPass
       tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
       vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
       vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
-      if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      if (failed(applyPatternsGreedily(func, std::move(patterns),
+                                       nabla::functionRewrites())))
         return signalPassFailure();
     }
     // The reads of B now name B itself (the slices folded into them).
@@ -737,7 +739,8 @@ struct NablaCpuMatmulKernelsPass
     scf::ForOp::getCanonicalizationPatterns(patterns, ctx); // dead iter_args
     vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
     vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
-    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+    if (failed(applyPatternsGreedily(func, std::move(patterns),
+                                     nabla::functionRewrites())))
       return signalPassFailure();
   }
 };

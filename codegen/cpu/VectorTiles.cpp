@@ -1,5 +1,6 @@
 //===- VectorTiles.cpp - Shared by the CPU vectorizing passes -------------===//
 #include "codegen/cpu/VectorTiles.h"
+#include "codegen/GreedyRewrites.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
@@ -79,7 +80,7 @@ LogicalResult tidyVectorTransfers(func::FuncOp func) {
   auto apply = [&](RewritePatternSet &&set) {
     int64_t ops = 0;
     func.walk([&](Operation *) { ++ops; });
-    GreedyRewriteConfig config;
+    GreedyRewriteConfig config = functionRewrites();
     config.setMaxNumRewrites(std::max<int64_t>(1000, 20 * ops));
     (void)applyPatternsGreedily(func, std::move(set), config);
   };

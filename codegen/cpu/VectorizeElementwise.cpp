@@ -8,6 +8,7 @@
 // does not depend on alias analysis.
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/GreedyRewrites.h"
 #include "codegen/cpu/VectorTiles.h"
 #include "nabla/codegen/Passes.h"
 #include "nabla/ir/NablaDialect.h"
@@ -290,7 +291,8 @@ struct NablaCpuVectorizeElementwisePass
     vector::populateVectorTransposeLoweringPatterns(
         transposes, vector::VectorTransposeLowering::Shuffle16x16);
     if (failed(tidyVectorTransfers(func)) ||
-        failed(applyPatternsGreedily(func, std::move(transposes))))
+        failed(applyPatternsGreedily(func, std::move(transposes),
+                                     nabla::functionRewrites())))
       return signalPassFailure();
     // (After tidying, which folds each tile's slice into its reads.)
     readStridedAsShuffles(rewriter, func);

@@ -12,6 +12,7 @@
 // tensor of partial sums (one per lane) and merges them after the loop.
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/GreedyRewrites.h"
 #include "codegen/cpu/VectorTiles.h"
 #include "nabla/codegen/Passes.h"
 #include "nabla/ir/NablaDialect.h"
@@ -210,7 +211,8 @@ struct NablaCpuVectorizeReductionsPass
                                                              &getContext());
     vector::populateVectorMultiReductionLoweringPatterns(
         reductions, vector::VectorMultiReductionLowering::InnerReduction);
-    if (failed(applyPatternsGreedily(func, std::move(reductions))) ||
+    if (failed(applyPatternsGreedily(func, std::move(reductions),
+                                     nabla::functionRewrites())) ||
         failed(tidyVectorTransfers(func)))
       return signalPassFailure();
     // A tile of sums read and written at every step of a reduced loop
