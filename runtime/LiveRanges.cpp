@@ -15,10 +15,12 @@
 // - Loads of arguments are recomputed before each use. %args points to
 //   an array of pointers, one to each argument's storage (JitEngine::call
 //   builds them); compiled code never writes that storage while it runs,
-//   so the load gives the same value anywhere in the call. Pointers into
-//   the array, and the argument pointers loaded from it that are only
-//   loaded from (not a result's, which the wrapper stores to), are read
-//   only; loads from them and constant offsets of them are rematerialized.
+//   so a load from it gives the same value anywhere in the call. Read
+//   only are the array and the pointers to an argument's storage loaded
+//   from it that are only loaded from (not a result's, which the wrapper
+//   stores to); loads from them (an argument's value) and constant
+//   offsets of them are recomputed. What an argument's value points to is
+//   not: kernels write it.
 // - A value used more than kSpillAfterCalls calls after its definition
 //   (the arena's pointer) is stored once in a stack slot and reloaded
 //   before its uses; constant offsets of it are recomputed from the
