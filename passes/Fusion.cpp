@@ -112,7 +112,7 @@ struct Node {
   bool closed = false;       // the root's result has no rows left
   bool live = true;          // false once merged into another node
   bool hasMatmul = false, hasReduction = false;
-  int64_t rows = -1; // dim 0 of the group's values; -1 when scalar
+  int64_t rows = -1;            // dim 0 of the group's values; -1 when scalar
   unsigned first = 0, last = 0; // positions of its first and last op
   unsigned mergedInto = 0;      // itself while live
   SmallVector<unsigned> reads;  // the nodes its ops read (maybe merged)
