@@ -29,14 +29,28 @@ struct NablaProtectArgumentsPass
     for (auto func : getOperation().getOps<func::FuncOp>()) {
       if (func.isExternal())
         continue;
-      for (unsigned i = 0; i < func.getNumArguments(); ++i)
-        if (isa<TensorType>(func.getArgument(i).getType()))
-          func.setArgAttr(
-              i, bufferization::BufferizationDialect::kWritableAttrName,
-              readOnly);
+      markReadOnly(func, readOnly);
       func.walk([](func::ReturnOp ret) { copyRepeatedResults(ret); });
       func.walk([](tensor::EmptyOp empty) { splitSharedEmpty(empty); });
     }
+  }
+
+  /// Every tensor argument gets `bufferization.writable = false`. All
+  /// argument attributes are set at once: setArgAttr rebuilds the array of
+  /// every argument's attributes, so one call per argument cost time
+  /// quadratic in their number (a step of 1000 layers has 10,000).
+  static void markReadOnly(func::FuncOp func, BoolAttr readOnly) {
+    SmallVector<DictionaryAttr> attrs;
+    func.getAllArgAttrs(attrs);
+    for (auto [i, argument] : llvm::enumerate(func.getArguments())) {
+      if (!isa<TensorType>(argument.getType()))
+        continue;
+      NamedAttrList list(attrs[i]);
+      list.set(bufferization::BufferizationDialect::kWritableAttrName,
+               readOnly);
+      attrs[i] = list.getDictionary(func.getContext());
+    }
+    func.setAllArgAttrs(attrs);
   }
 
   /// CSE merges every `tensor.empty` of one type into one, so a function of

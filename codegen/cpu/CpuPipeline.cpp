@@ -133,6 +133,7 @@ void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addNestedPass<func::FuncOp>(createNablaCpuSplitEntry());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createNablaCpuKernelArgAttrs());
   pm.addPass(createUBToLLVMConversionPass());

@@ -96,6 +96,11 @@ SmallVector<Buffer> collectBuffers(Block &block, int64_t alignment) {
 }
 
 /// Places every buffer (sets its offset); returns the arena's size.
+/// `placed` is kept in offset order, so finding the lowest gap is one scan
+/// of it that skips the buffers not live with `b`: a training step's
+/// activations live until the backward pass, so most placed buffers are
+/// live with most others, and sorting them for each buffer made the plan
+/// grow as n^2 log n (2.5 s at 1000 Dense layers).
 int64_t placeBuffers(MutableArrayRef<Buffer> buffers) {
   SmallVector<Buffer *> order;
   for (Buffer &b : buffers)
@@ -104,24 +109,22 @@ int64_t placeBuffers(MutableArrayRef<Buffer> buffers) {
     return a->bytes > b->bytes;
   });
   int64_t size = 0;
-  SmallVector<Buffer *> placed, live;
+  SmallVector<Buffer *> placed;
+  auto byOffset = [](const Buffer *x, const Buffer *y) {
+    return x->offset < y->offset;
+  };
   for (Buffer *b : order) {
-    live.clear();
-    for (Buffer *p : placed)
-      if (p->start <= b->end && b->start <= p->end)
-        live.push_back(p);
-    llvm::sort(live, [](const Buffer *x, const Buffer *y) {
-      return x->offset < y->offset;
-    });
     int64_t offset = 0;
-    for (Buffer *p : live) {
+    for (Buffer *p : placed) {
+      if (p->end < b->start || b->end < p->start)
+        continue;
       if (p->offset - offset >= b->bytes)
         break;
       offset = std::max(offset, p->offset + p->bytes);
     }
     b->offset = offset;
     size = std::max(size, offset + b->bytes);
-    placed.push_back(b);
+    placed.insert(llvm::upper_bound(placed, b, byOffset), b);
   }
   return size;
 }

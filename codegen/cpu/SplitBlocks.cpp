@@ -15,9 +15,11 @@
 
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 namespace nabla {
 #define GEN_PASS_DEF_NABLACPUSPLITBLOCKS
+#define GEN_PASS_DEF_NABLACPUSPLITENTRY
 #include "codegen/Passes.h.inc"
 } // namespace nabla
 
@@ -49,6 +51,22 @@ struct SplitBlocks : nabla::impl::NablaCpuSplitBlocksBase<SplitBlocks> {
       OpBuilder b = OpBuilder::atBlockEnd(before);
       cf::BranchOp::create(b, start->getLoc(), after);
     }
+  }
+};
+
+struct SplitEntry : nabla::impl::NablaCpuSplitEntryBase<SplitEntry> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    Block &entry = func.getBody().front();
+    if (static_cast<int64_t>(entry.getOperations().size()) <= maxOps)
+      return;
+    Block *rest = entry.splitBlock(entry.begin());
+    OpBuilder b = OpBuilder::atBlockEnd(&entry);
+    LLVM::BrOp::create(b, func.getLoc(), ValueRange{}, rest);
   }
 };
 

@@ -55,3 +55,18 @@ func.func @short(%x: memref<4xf32>, %y: memref<4xf32>) {
   memref.dealloc %a : memref<4xf32>
   return
 }
+
+// nabla-cpu-split-entry=max-ops=5: an entry block of more than 5 ops (8 in
+// @chain, the return counted; 5 in @short) keeps only its arguments and a
+// branch; its ops, and with them the arguments' uses, move to the next block.
+// RUN: nabla-opt %s --nabla-cpu-split-entry=max-ops=5 | FileCheck %s --check-prefix=ENTRY
+// ENTRY-LABEL: func.func @chain(
+// ENTRY-SAME:      %[[X:[a-z0-9]+]]: memref<4xf32>
+// ENTRY-NEXT:    llvm.br ^[[REST:.*]]
+// ENTRY-NEXT:  ^[[REST]]:
+// ENTRY-NEXT:    memref.alloc
+// ENTRY-NEXT:    memref.alloc
+// ENTRY-NEXT:    linalg.copy ins(%[[X]]
+// ENTRY-LABEL: func.func @short(
+// ENTRY-NOT:     llvm.br
+// ENTRY:         return
