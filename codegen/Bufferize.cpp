@@ -23,10 +23,7 @@ void addBufferize(OpPassManager &pm) {
 }
 
 void addResultsToOutParams(OpPassManager &pm) {
-  bufferization::BufferResultsToOutParamsPassOptions out;
-  out.hoistStaticAllocs = true;
-  out.modifyPublicFunctions = true;
-  pm.addPass(bufferization::createBufferResultsToOutParamsPass(out));
+  pm.addPass(createNablaResultsToOutParams());
 }
 
 } // namespace nabla

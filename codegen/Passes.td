@@ -59,6 +59,22 @@ def NablaProtectArguments : Pass<"nabla-protect-arguments", "mlir::ModuleOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def NablaResultsToOutParams
+    : Pass<"nabla-results-to-out-params", "mlir::ModuleOp"> {
+  let summary = "Returned buffers become out-parameters the caller passes in";
+  let description = [{
+    After bufferization, on both pipelines: upstream's
+    `buffer-results-to-out-params{hoist-static-allocs modify-public-functions}`
+    (a returned buffer the function allocates becomes the out-parameter
+    itself; any other is copied into it; calls pass buffers they allocate),
+    with each result's attributes (`nabla.update = "..."`) moved to its
+    out-parameter in one step. Upstream moves them one at a time, and each
+    move copies the attributes of every argument: a training step of n
+    layers has ~10n arguments and ~4n results, so that grew as n^2.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 def NablaCpuLoopOrder : Pass<"nabla-cpu-loop-order", "mlir::ModuleOp"> {
   let summary = "Put matmul's reduction loop outside its last parallel loop";
   let description = [{
