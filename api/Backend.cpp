@@ -38,6 +38,7 @@ StageOptions nabla::stageOptions(const CompileOptions &options) {
   s.cpu = jitCpuTarget();
   s.cpu.profile = options.profile; // (Vulkan's engine times its dispatches)
   s.configurePassManager = options.configurePassManager;
+  s.verifyEachPass = options.verifyEachPass;
   return s;
 }
 
@@ -75,7 +76,6 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
     return device.takeError();
   StageOptions stages = stageOptions(options);
   mlir::PassManager pm(module->getContext());
-  configure(pm, stages);
 
   GpuTarget &target = stages.gpu;
   std::unique_ptr<VulkanEngine> vulkan;
@@ -110,8 +110,10 @@ nabla::createEngine(mlir::ModuleOp module, const CompileOptions &options,
     target.maxWorkgroupInvocations =
         static_cast<int>(info->maxWorkgroupInvocations);
     buildLoweringPipeline(pm, Stage::SPIRV, stages);
+    configure(pm, stages);
   } else {
     buildLoweringPipeline(pm, Stage::LLVMDialect, stages);
+    configure(pm, stages);
     // A module compiled before is loaded without running the passes, unless
     // the caller watches them (configurePassManager: IR printing, timing).
     if (!options.configurePassManager) {

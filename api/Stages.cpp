@@ -48,6 +48,9 @@ std::string stageNames() {
 }
 
 void configure(mlir::PassManager &pm, const StageOptions &options) {
+  pm.enableVerifier(options.verifyEachPass);
+  if (!options.verifyEachPass)
+    pm.addPass(createVerify());
   if (options.configurePassManager)
     options.configurePassManager(pm);
 }
@@ -60,12 +63,13 @@ static llvm::Error buildProgram(mlir::ModuleOp module,
   if (options.program == Program::Model)
     return llvm::Error::success();
   mlir::PassManager pm(module->getContext());
-  configure(pm, options);
   if (options.program == Program::TrainingStep) {
     buildTrainPipeline(pm, options.train);
+    configure(pm, options);
     return run(pm);
   }
   addAutodiff(pm, options);
+  configure(pm, options);
   if (auto e = run(pm))
     return e;
   for (auto func : llvm::to_vector(module.getOps<mlir::func::FuncOp>()))
@@ -95,18 +99,18 @@ llvm::Error runToStage(mlir::ModuleOp module, Stage stage,
     return llvm::Error::success();
   if (stage == Stage::Grad || stage == Stage::Mixed) {
     mlir::PassManager pm(module->getContext());
-    configure(pm, options);
     if (stage == Stage::Grad)
       addAutodiff(pm, options);
     else
       buildTrainPipeline(pm, options.train);
+    configure(pm, options);
     return run(pm);
   }
   if (auto e = buildProgram(module, options, run))
     return e;
   mlir::PassManager pm(module->getContext());
-  configure(pm, options);
   buildLoweringPipeline(pm, stage, options);
+  configure(pm, options);
   return run(pm);
 }
 

@@ -85,6 +85,10 @@ struct CompileOptions {
   /// queries; on the CPU, clock reads compiled in around each kernel
   /// (nabla-cpu-profile-kernels). Engine::getLastProfile has the times.
   bool profile = false;
+  /// Verify the IR after every compiler pass (nablac --verify-each), to
+  /// find the pass that breaks it; off, it is verified once at the end of
+  /// each pipeline, and a large model compiles a third faster.
+  bool verifyEachPass = false;
   /// Called on every pass manager the compiler builds (nablac uses it to
   /// apply --mlir-print-ir-after-all, --mlir-timing, ...). Set, it also
   /// makes the passes run when the compile cache holds the model's code.

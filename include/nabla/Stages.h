@@ -73,9 +73,14 @@ struct StageOptions {
   GpuTarget gpu;
   /// Called on every pass manager (IR printing, timing: --mlir-*).
   std::function<void(mlir::PassManager &)> configurePassManager;
+  /// Verify the IR after every pass; off, it is verified once, at the end
+  /// of each pass manager's pipeline (nabla-verify).
+  bool verifyEachPass = false;
 };
 
-/// Applies options.configurePassManager (--mlir-* flags) to `pm`.
+/// Finishes `pm` once its pipeline is built: verification after every
+/// pass or nabla-verify at its end (options.verifyEachPass), then
+/// options.configurePassManager (--mlir-* flags).
 void configure(mlir::PassManager &pm, const StageOptions &options);
 
 /// Adds the lowering of a built program to `stage` (Fused and beyond) to

@@ -10,8 +10,8 @@ namespace nabla::tools {
 namespace {
 
 // Flags many commands share.
-const std::vector<std::string> kCompile = {"model", "dim", "no-fusion",
-                                           "device", "num-threads"};
+const std::vector<std::string> kCompile = {
+    "model", "dim", "no-fusion", "device", "num-threads", "verify-each"};
 // The training settings eval reads: which rows, and how they are scaled.
 const std::vector<std::string> kEvalData = {
     "data",  "labels", "test-data", "test-labels", "header", "classes",

@@ -844,6 +844,7 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
   options.training = inv.forTraining;
   options.configurePassManager = inv.configurePassManager;
   options.fusion = inv.fusion;
+  options.verifyEachPass = inv.verifyEach;
   options.device = inv.device;
   options.profile = inv.profile;
   auto device = parseDevice(inv.device);

@@ -35,6 +35,7 @@ struct Invocation {
   std::string model;
   bool forTraining = false;
   bool fusion = true;         // --no-fusion turns it off
+  bool verifyEach = false;    // --verify-each
   std::string device = "cpu"; // cpu, vulkan or vulkan:N
   bool profile = false;       // per-dispatch device times (Vulkan)
   int threads = 0;            // --num-threads; 0: the environment's default

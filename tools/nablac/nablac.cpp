@@ -69,6 +69,12 @@ static cl::opt<bool> noFusion(
     "no-fusion",
     cl::desc("Compile every op as its own kernel (turn nabla-fusion off)"),
     cl::cat(category));
+static cl::opt<bool> verifyEach(
+    "verify-each",
+    cl::desc("Verify the IR after every compiler pass, to find the one that "
+             "breaks it (slower; by default it is verified once at the end "
+             "of each pipeline)"),
+    cl::cat(category));
 static cl::opt<std::string> device(
     "device",
     cl::desc("Where to run: cpu (default), vulkan (the first GPU) or "
@@ -369,6 +375,7 @@ int main(int argc, char **argv) {
   inv.model = model;
   inv.forTraining = forTraining;
   inv.fusion = !noFusion;
+  inv.verifyEach = verifyEach;
   inv.device = device;
   inv.profile = profile;
   inv.threads = threads;
