@@ -52,10 +52,15 @@ def NablaProtectArguments : Pass<"nabla-protect-arguments", "mlir::ModuleOp"> {
     copy (`tensor.empty` + `linalg.copy`) for each later place, so each
     result gets a buffer of its own. A `tensor.empty` with several uses (CSE
     merges them) becomes one per use, which keeps the bufferization
-    analysis linear in the function's length. Other arguments and results,
-    and declarations, are left alone.
+    analysis linear in the function's length. In a function nothing in the
+    module calls, each tensor result becomes a buffer handed out by
+    `bufferization.to_buffer read_only`, so that one-shot-bufferize's
+    analysis of function boundaries (every returned tensor against every
+    tensor argument) has no tensor result to compare. Other arguments and
+    results, and declarations, are left alone.
   }];
-  let dependentDialects = ["mlir::linalg::LinalgDialect",
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect",
+                           "mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
 }
 
