@@ -30,6 +30,8 @@
 #include "llvm/Support/TargetSelect.h"
 
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <mutex>
 
 namespace nabla {
@@ -122,9 +124,30 @@ void inlineIntoPackedWrappers(llvm::Module &m) {
     }
 }
 
+/// compiler-rt's f32 -> bf16 rounding (to nearest, ties to even; a NaN
+/// stays a quiet NaN). LLVM calls it where the CPU has no conversion of
+/// its own (AVX2; AVX-512 without AVX512-BF16) and a bf16 value it widened
+/// goes back to bf16: the scalar bf16 copies of a small transpose in
+/// tests/unit/models/small_residual.nb's bf16 step did. GCC's libgcc
+/// before 13, which this process links, does not have it. The result goes
+/// back as a __bf16 does, in the low 16 bits of xmm0: a float with those
+/// bits.
+float truncateToBF16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    bits = (bits >> 16) | 0x40u;
+  else
+    bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+  float result;
+  std::memcpy(&result, &bits, sizeof(result));
+  return result;
+}
+
 /// Compiled code's malloc and free are the caching allocator's
-/// (runtime/JitAllocator.h), and a profiled module's clock is
-/// runtime/KernelProfile.h's; everything else resolves in this process.
+/// (runtime/JitAllocator.h), a profiled module's clock is
+/// runtime/KernelProfile.h's, and bf16 rounding is truncateToBF16;
+/// everything else resolves in this process.
 llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner mangle) {
   llvm::orc::SymbolMap symbols;
   auto bind = [&](llvm::StringRef name, auto *function) {
@@ -135,6 +158,7 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner mangle) {
   bind("free", &jit::release);
   bind("nabla_profile_start", &jit::nabla_profile_start);
   bind("nabla_profile_stop", &jit::nabla_profile_stop);
+  bind("__truncsfbf2", &truncateToBF16);
   return symbols;
 }
 

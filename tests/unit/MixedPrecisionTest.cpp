@@ -162,6 +162,50 @@ TEST(MixedPrecision, Bf16GradientsAreCloseToF32) {
   EXPECT_NE(bf16.result.gradNorms[0].second, norm32) << "bf16 was not used";
 }
 
+/// The loss and gradient norms of one SGD step of
+/// tests/unit/models/small_residual.nb on a fixed batch.
+StepResult residualStep(Precision precision) {
+  auto source = load("tests/unit/models/small_residual.nb");
+  CompileOptions compile;
+  compile.dims["N"] = 16;
+  TrainOptions train;
+  train.step.optimizer = nabla::Optimizer::SGD;
+  train.precision = precision;
+  auto trainer = Trainer::create(*source, compile, train);
+  EXPECT_TRUE(bool(trainer)) << llvm::toString(trainer.takeError());
+  if (!trainer)
+    return {};
+  EXPECT_FALSE(bool((*trainer)->initParameters(5)));
+  Rng rng(3);
+  Tensor x(ElementType::F32, {16, 16}), y(ElementType::F32, {16, 16});
+  for (int64_t i = 0; i < x.getNumElements(); ++i) {
+    x.set(i, rng.uniform());
+    y.set(i, rng.uniform());
+  }
+  auto result = (*trainer)->step({{{"x", x}, {"target", y}}});
+  EXPECT_TRUE(bool(result)) << llvm::toString(result.takeError());
+  return result ? *result : StepResult{};
+}
+
+// Where the CPU cannot convert f32 to bf16 itself (AVX2, or AVX-512
+// without AVX512-BF16), LLVM rounds some bf16 values through compiler-rt's
+// __truncsfbf2, which the JIT provides (libgcc 12 has none: the step did
+// not link on an AVX2 Zen 3). The same 8-bit tolerance as above.
+TEST(MixedPrecision, Bf16StepWithoutTheCpusBf16Conversions) {
+  setenv("NABLA_CPU_FEATURES", "-avx512bf16", 1);
+  StepResult f32 = residualStep(Precision::F32);
+  StepResult bf16 = residualStep(Precision::BF16);
+  unsetenv("NABLA_CPU_FEATURES");
+  ASSERT_GT(f32.loss, 0);
+  EXPECT_NEAR(bf16.loss, f32.loss, 5e-2 * f32.loss);
+  EXPECT_NE(bf16.loss, f32.loss) << "bf16 was not used";
+  ASSERT_EQ(bf16.gradNorms.size(), f32.gradNorms.size());
+  for (size_t i = 0; i < f32.gradNorms.size(); ++i)
+    EXPECT_NEAR(bf16.gradNorms[i].second, f32.gradNorms[i].second,
+                5e-2 * f32.gradNorms[i].second)
+        << f32.gradNorms[i].first;
+}
+
 TEST(MixedPrecision, OverflowSkipsTheStepAndHalvesTheScale) {
   // A scale this large overflows f16 (max 65504) in the backward pass:
   // the step must be skipped, w left as it was, and the scale halved.
