@@ -14,6 +14,7 @@
 #include "nabla/runtime/Threads.h"
 #include "nabla/support/Error.h"
 #include "runtime/JitAllocator.h"
+#include "runtime/JitMemory.h"
 #include "runtime/KernelProfile.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -198,7 +199,8 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 }
 
 /// The host's LLVM target machine, as the JIT compiles for it: less the
-/// features NABLA_CPU_FEATURES turns off.
+/// features NABLA_CPU_FEATURES turns off, in the small code model
+/// (runtime/JitMemory.h says why and how its sections stay near).
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine() {
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
@@ -209,6 +211,8 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine() {
   for (const std::string &feature : *off)
     builder->getFeatures().AddFeature(feature, /*Enable=*/false);
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  builder->setCodeModel(llvm::CodeModel::Small);
+  builder->setRelocationModel(llvm::Reloc::PIC_);
   return builder->createTargetMachine();
 }
 
@@ -216,8 +220,8 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine() {
 /// LLVM is asked to compile for it.
 std::string describe(const llvm::TargetMachine &tm) {
   return tm.getTargetTriple().str() + "|" + tm.getTargetCPU().str() + "|" +
-         tm.getTargetFeatureString().str() + "|O3-no-cvp|short-live-ranges|" +
-         kPreferVectorWidth;
+         tm.getTargetFeatureString().str() +
+         "|small-pic|O3-no-cvp|short-live-ranges|" + kPreferVectorWidth;
 }
 
 } // namespace
@@ -301,6 +305,8 @@ JitEngine::create(mlir::ModuleOp module, llvm::StringRef sourceKey) {
   // inject --jit`, so that profiles name the compiled functions.
   options.enablePerfNotificationListener = std::getenv("NABLA_PERF") != nullptr;
   options.enableObjectDump = cache.has_value();
+  jit->memory = std::make_unique<jit::NearMemoryMapper>();
+  options.sectionMemoryMapper = jit->memory.get();
   auto engine =
       mlir::ExecutionEngine::create(module, options, std::move(*machine));
   if (!engine)

@@ -18,6 +18,9 @@ class ExecutionEngine;
 namespace llvm::orc {
 class LLJIT;
 }
+namespace nabla::jit {
+class NearMemoryMapper;
+}
 
 namespace nabla {
 
@@ -64,6 +67,8 @@ private:
   JitEngine();
   llvm::Expected<void (*)(void **)> lookupPacked(llvm::StringRef function);
 
+  // Where `engine` places its sections: destroyed after it.
+  std::unique_ptr<jit::NearMemoryMapper> memory;
   // One of the two: code compiled now, or an object loaded from the cache.
   std::unique_ptr<mlir::ExecutionEngine> engine;
   std::unique_ptr<llvm::orc::LLJIT> loaded;
