@@ -1,5 +1,4 @@
-//===- JitMemory.h - Where compiled code and its data are placed -*- C++
-//-*-===//
+//===- JitMemory.h - Where compiled code is placed -------------*- C++ -*-===//
 //
 // The JIT compiles for x86-64's small code model: a call to another
 // function of the module is one `call rel32`, and a constant is read
