@@ -93,6 +93,27 @@ def NablaCpuLoopOrder : Pass<"nabla-cpu-loop-order", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def NablaCpuNarrowTensorUses
+    : Pass<"nabla-cpu-narrow-tensor-uses", "mlir::func::FuncOp"> {
+  let summary = "Give no tensor many uses before one-shot-bufferize";
+  let description = [{
+    Right before bufferization. One-shot-bufferize's analysis looks, for
+    every tensor operand, at every use of every value that may share its
+    buffer: a tensor with n uses costs time quadratic in n. A training
+    step has a few such tensors whose uses grow with the model: Adam's bias
+    corrections (0-d tensors read by every parameter's update, 2,000 uses
+    each at 1000 Dense layers) and constants that CSE merged (a reshape's
+    shape, a scalar 1.0). A 0-d tensor read by `vector.transfer_read` or
+    `tensor.extract` in several places is read once, by a `tensor.extract`
+    right after it is defined, and each read becomes that scalar (a
+    `vector.broadcast` where a vector was read); a tensor constant with
+    several uses is cloned once per use (bufferization gives all the
+    clones one global).
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def NablaLowerFused : Pass<"nabla-lower-fused", "mlir::ModuleOp"> {
   let summary = "Turn each nabla.fused group (lowered to linalg) into one loop nest";
   let description = [{

@@ -80,6 +80,7 @@ void addToLLVM(OpPassManager &pm, const CpuTarget &target) {
   elementwise.vectorBits = target.vectorBits;
   kernels.addPass(createNablaCpuVectorizeElementwise(elementwise));
   pm.addPass(createNablaCpuLoopOrder());
+  pm.addNestedPass<func::FuncOp>(createNablaCpuNarrowTensorUses());
   addBufferize(pm);
   // Bufferized loops return their buffer through iter_args and copy each
   // tile onto itself; folded, a result is the buffer allocated for it,
