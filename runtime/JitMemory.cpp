@@ -13,22 +13,31 @@
 namespace nabla::jit {
 namespace {
 
-/// Address space per engine: far more than any model's code (the 1000-layer
-/// step's object is a few MiB), and within the small code model's 2 GiB.
-constexpr size_t kReservedBytes = size_t(1) << 30;
+/// Address space per engine: far more than any model's code (the object of
+/// the 1000-layer step is 0.7 MiB), and within the small code model's
+/// 2 GiB. Where a limit on address space (ulimit -v) refuses that much,
+/// halves of it, down to the least.
+constexpr size_t kReservedBytes = size_t(256) << 20;
+constexpr size_t kLeastReservedBytes = size_t(16) << 20;
 
 } // namespace
 
 NearMemoryMapper::NearMemoryMapper() {
-  void *reserved = ::mmap(nullptr, kReservedBytes, PROT_NONE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (reserved != MAP_FAILED)
-    base = static_cast<char *>(reserved);
+  for (size_t bytes = kReservedBytes; bytes >= kLeastReservedBytes;
+       bytes /= 2) {
+    void *reserved = ::mmap(nullptr, bytes, PROT_NONE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (reserved != MAP_FAILED) {
+      base = static_cast<char *>(reserved);
+      reservedBytes = bytes;
+      return;
+    }
+  }
 }
 
 NearMemoryMapper::~NearMemoryMapper() {
   if (base)
-    ::munmap(base, kReservedBytes);
+    ::munmap(base, reservedBytes);
 }
 
 llvm::sys::MemoryBlock NearMemoryMapper::allocateMappedMemory(
@@ -37,7 +46,7 @@ llvm::sys::MemoryBlock NearMemoryMapper::allocateMappedMemory(
   size_t page = llvm::sys::Process::getPageSizeEstimate();
   size_t rounded = (bytes + page - 1) / page * page;
   std::lock_guard<std::mutex> lock(mutex);
-  if (!base || rounded > kReservedBytes - used) {
+  if (!base || rounded > reservedBytes - used) {
     error = std::make_error_code(std::errc::not_enough_memory);
     return {};
   }

@@ -44,6 +44,7 @@ public:
 
 private:
   char *base = nullptr;
+  size_t reservedBytes = 0;
   size_t used = 0;
   std::mutex mutex;
 };
