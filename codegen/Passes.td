@@ -50,16 +50,17 @@ def NablaProtectArguments : Pass<"nabla-protect-arguments", "mlir::ModuleOp"> {
     function with a body, so one-shot bufferization never writes into a
     caller's input or parameter buffer, and gives a value returned twice a
     copy (`tensor.empty` + `linalg.copy`) for each later place, so each
-    result gets a buffer of its own. A `tensor.empty` with several uses (CSE
-    merges them) becomes one per use, which keeps the bufferization
-    analysis linear in the function's length. In a function nothing in the
+    result gets a buffer of its own. A `tensor.empty` or a tensor constant
+    with several uses (CSE merges them) becomes one per use, which keeps
+    the bufferization analysis linear in the function's length. In a function nothing in the
     module calls, each tensor result becomes a buffer handed out by
     `bufferization.to_buffer read_only`, so that one-shot-bufferize's
     analysis of function boundaries (every returned tensor against every
     tensor argument) has no tensor result to compare. Other arguments and
     results, and declarations, are left alone.
   }];
-  let dependentDialects = ["mlir::bufferization::BufferizationDialect",
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::bufferization::BufferizationDialect",
                            "mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
 }
@@ -101,14 +102,13 @@ def NablaCpuNarrowTensorUses
     every tensor operand, at every use of every value that may share its
     buffer: a tensor with n uses costs time quadratic in n. A training
     step has a few such tensors whose uses grow with the model: Adam's bias
-    corrections (0-d tensors read by every parameter's update, 2,000 uses
-    each at 1000 Dense layers) and constants that CSE merged (a reshape's
-    shape, a scalar 1.0). A 0-d tensor read by `vector.transfer_read` or
-    `tensor.extract` in several places is read once, by a `tensor.extract`
-    right after it is defined, and each read becomes that scalar (a
-    `vector.broadcast` where a vector was read); a tensor constant with
-    several uses is cloned once per use (bufferization gives all the
-    clones one global).
+    corrections, 0-d tensors read by every parameter's update (2,004 uses
+    each at 1000 Dense layers). A 0-d tensor read by `vector.transfer_read`
+    or `tensor.extract` in several places is read once, by a
+    `tensor.extract` right after it is defined, and each read becomes that
+    scalar (a `vector.broadcast` where a vector was read). (Tensor
+    constants that CSE merged, the other such tensors, get one copy per
+    use in nabla-protect-arguments.)
   }];
   let dependentDialects = ["mlir::tensor::TensorDialect",
                            "mlir::vector::VectorDialect"];

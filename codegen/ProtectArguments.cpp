@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "nabla/codegen/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -35,7 +36,12 @@ struct NablaProtectArgumentsPass
         continue;
       markReadOnly(func, readOnly);
       func.walk([](func::ReturnOp ret) { copyRepeatedResults(ret); });
-      func.walk([](tensor::EmptyOp empty) { splitSharedEmpty(empty); });
+      func.walk([](Operation *op) {
+        if (isa<tensor::EmptyOp>(op) ||
+            (isa<arith::ConstantOp>(op) &&
+             isa<TensorType>(op->getResultTypes()[0])))
+          splitShared(op);
+      });
       if (!called.contains(func.getSymNameAttr()))
         returnBuffers(func);
     }
@@ -100,13 +106,17 @@ struct NablaProtectArgumentsPass
   /// against every read of all of them: compile time grew as n^3 (a
   /// 200-layer chain spent 32 s there). An empty tensor per use means the
   /// same buffers (each loop needed its own anyway) with linear analysis.
-  static void splitSharedEmpty(tensor::EmptyOp empty) {
+  /// A tensor constant CSE merged costs the square of its uses (the
+  /// analysis visits every use of a value for each of its operands: a
+  /// reshape's shape had 1,001 at 1000 Dense layers); one per use
+  /// bufferizes to the same global.
+  static void splitShared(Operation *op) {
     SmallVector<OpOperand *> uses;
-    for (OpOperand &use : empty->getUses())
+    for (OpOperand &use : op->getUses())
       uses.push_back(&use);
-    OpBuilder b(empty);
+    OpBuilder b(op);
     for (OpOperand *use : llvm::drop_begin(uses))
-      use->set(b.clone(*empty)->getResult(0));
+      use->set(b.clone(*op)->getResult(0));
   }
 
   /// A value returned twice gets a copy for its second place, so every

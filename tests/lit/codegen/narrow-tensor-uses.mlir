@@ -1,5 +1,4 @@
 // RUN: nabla-opt %s --nabla-cpu-narrow-tensor-uses | FileCheck %s
-// RUN: nabla-opt %s --nabla-cpu-narrow-tensor-uses --one-shot-bufferize="bufferize-function-boundaries" | FileCheck %s --check-prefix=BUFFERS
 
 // A 0-d tensor read whole in several places (a vector read in a loop, a
 // broadcast read, a tensor.extract) is read once, right after its
@@ -68,22 +67,4 @@ func.func @read_once(%a: tensor<f32>) -> vector<f32> {
   %pad = arith.constant 0.0 : f32
   %v = vector.transfer_read %a[], %pad : tensor<f32>, vector<f32>
   return %v : vector<f32>
-}
-
-// A tensor constant with three uses becomes three constants, one use
-// each; a scalar constant is left alone. After bufferization all three
-// read one global.
-// CHECK-LABEL: func.func @constant
-// CHECK-COUNT-3: arith.constant dense<16> : tensor<1xi64>
-// CHECK-NOT:     arith.constant dense<16> : tensor<1xi64>
-// BUFFERS:       memref.global "private" constant @__constant_1xi64
-// BUFFERS-NOT:   memref.global
-// BUFFERS-LABEL: func.func @constant
-// BUFFERS-COUNT-3: memref.get_global @__constant_1xi64
-func.func @constant(%a: tensor<1x16xf32>, %b: tensor<1x16xf32>, %c: tensor<1x16xf32>) -> (tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) {
-  %shape = arith.constant dense<16> : tensor<1xi64>
-  %ra = tensor.reshape %a(%shape) : (tensor<1x16xf32>, tensor<1xi64>) -> tensor<16xf32>
-  %rb = tensor.reshape %b(%shape) : (tensor<1x16xf32>, tensor<1xi64>) -> tensor<16xf32>
-  %rc = tensor.reshape %c(%shape) : (tensor<1x16xf32>, tensor<1xi64>) -> tensor<16xf32>
-  return %ra, %rb, %rc : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
 }
