@@ -125,6 +125,10 @@ Source::Source(std::string name, std::unique_ptr<Impl> impl)
     : name(std::move(name)), impl(std::move(impl)) {}
 Source::~Source() = default;
 
+llvm::Expected<std::unique_ptr<Source>> Source::copy() const {
+  return fromString(impl->text, name);
+}
+
 const ast::Module &Source::getAST() const { return *impl->module; }
 llvm::StringRef Source::getText() const { return impl->text; }
 

@@ -125,6 +125,11 @@ public:
   fromString(llvm::StringRef text, llvm::StringRef name);
   ~Source();
 
+  /// An independent copy, parsed again from the same text under the same
+  /// name: a Source (its syntax tree, its diagnostics state) is used by one
+  /// thread at a time, so a compile on another thread takes a copy.
+  llvm::Expected<std::unique_ptr<Source>> copy() const;
+
   const ast::Module &getAST() const;
   llvm::StringRef getName() const { return name; }
   /// The model file's text, as read.

@@ -30,6 +30,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
+#include <future>
 
 namespace nabla::tools {
 
@@ -320,6 +322,62 @@ int64_t textWindow(const TrainConfig &config, const Binding &b) {
 }
 
 //===----------------------------------------------------------------------===//
+// Compiles beside the training step
+//===----------------------------------------------------------------------===//
+
+/// Whether a compile may run on a second thread: on the CPU only (a Vulkan
+/// device is not shared between threads here), and not where the passes
+/// are watched (--mlir-timing's reports and the IR printers of two
+/// pipelines would interleave).
+bool canCompileAside(const CompileOptions &options) {
+  return options.device == "cpu" && !options.configurePassManager;
+}
+
+/// A compile started on a second thread, so that it overlaps the one this
+/// thread does next (a compile is single-threaded: the training step's of
+/// a 1000-layer chain takes a minute, the evaluation models' and the last
+/// batch's step as long again). It works on its own copy of the source.
+/// get() waits for the result; without `aside` the work runs in get().
+template <typename T> class CompileAside {
+public:
+  using Work = std::function<llvm::Expected<T>(const Source &)>;
+
+  CompileAside(const Source &source, bool aside, Work work)
+      : source(source), work(std::move(work)) {
+    if (!aside)
+      return;
+    auto copied = source.copy();
+    if (!copied) { // it parsed once: compile here, where the error shows
+      llvm::consumeError(copied.takeError());
+      return;
+    }
+    copy = std::move(*copied);
+    result =
+        std::async(std::launch::async, [this] { return this->work(*copy); });
+  }
+  CompileAside(const CompileAside &) = delete;
+  CompileAside &operator=(const CompileAside &) = delete;
+  /// Waits for a compile still running; drops a result never taken (an
+  /// earlier error ends the run first).
+  ~CompileAside() {
+    if (result.valid())
+      llvm::consumeError(result.get().takeError());
+  }
+
+  llvm::Expected<T> get() {
+    if (result.valid())
+      return result.get();
+    return work(source);
+  }
+
+private:
+  const Source &source;
+  Work work;
+  std::unique_ptr<Source> copy;
+  std::future<llvm::Expected<T>> result;
+};
+
+//===----------------------------------------------------------------------===//
 // Evaluation
 //===----------------------------------------------------------------------===//
 
@@ -329,8 +387,11 @@ struct Evaluator {
   std::unique_ptr<Model> full, rest;
   int64_t chunk = 0;
 
-  static llvm::Expected<Evaluator>
-  create(const Source &source, CompileOptions options, int64_t rows) {
+  /// Compiles the two models; with `aside`, the remainder's on a second
+  /// thread beside the full chunk's.
+  static llvm::Expected<Evaluator> create(const Source &source,
+                                          CompileOptions options, int64_t rows,
+                                          bool aside = false) {
     Evaluator e;
     // 256 rows: large enough for the matmul kernels, small enough that a
     // convolution's intermediates stay modest (at 1000 rows, ResNet-8's
@@ -338,17 +399,22 @@ struct Evaluator {
     // took 65 s, 58 of them in the kernel mapping fresh pages; now 9 s).
     e.chunk = std::min<int64_t>(rows, 256);
     std::string batch = source.batchDim(options.model);
+    CompileOptions restOptions = options;
     options.dims[batch] = e.chunk;
+    int64_t r = rows % e.chunk;
+    restOptions.dims[batch] = r;
+    CompileAside<std::unique_ptr<Model>> rest(
+        source, aside && r > 0,
+        [&](const Source &s) { return Model::compile(s, restOptions); });
     auto full = Model::compile(source, options);
     if (!full)
       return full.takeError();
     e.full = std::move(*full);
-    if (int64_t r = rows % e.chunk) {
-      options.dims[batch] = r;
-      auto rest = Model::compile(source, options);
-      if (!rest)
-        return rest.takeError();
-      e.rest = std::move(*rest);
+    if (r > 0) {
+      auto compiled = rest.get();
+      if (!compiled)
+        return compiled.takeError();
+      e.rest = std::move(*compiled);
     }
     return std::move(e);
   }
@@ -512,18 +578,48 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
         " rows, fewer than one step (batch " + llvm::Twine(config.batch) +
         " x accumulate " + llvm::Twine(config.train.step.accumulate) + ")");
 
+  // The evaluation models, and the step for the epoch's last, smaller
+  // batch where the run surely takes it, compile on a second thread while
+  // this one compiles the training step (the last batch's step before the
+  // first epoch's clock starts; a shorter run compiles it when it comes).
+  struct SideModels {
+    std::optional<Evaluator> evaluator;
+    std::unique_ptr<Trainer> tail;
+  };
+  int64_t testRows = config.reportOnly ? 0 : data->test.getNumRows();
+  CompileOptions tailOptions = options;
+  tailOptions.dims[source.batchDim(options.model)] = tailRows;
+  bool tailAhead =
+      tailRows > 0 && (config.maxSteps < 0 || config.maxSteps >= stepsPerEpoch);
+  CompileAside<SideModels> side(
+      source, canCompileAside(options) && (testRows > 0 || tailAhead),
+      [&](const Source &s) -> llvm::Expected<SideModels> {
+        SideModels m;
+        if (testRows > 0) {
+          auto ev = Evaluator::create(s, baseOptions, testRows);
+          if (!ev)
+            return ev.takeError();
+          m.evaluator = std::move(*ev);
+        }
+        if (tailAhead) {
+          auto t = Trainer::create(s, tailOptions, config.train);
+          if (!t)
+            return t.takeError();
+          m.tail = std::move(*t);
+        }
+        return std::move(m);
+      });
   auto trainer = Trainer::create(source, options, config.train);
   if (!trainer)
     return trainer.takeError();
   if (auto e = (*trainer)->initParameters(config.seed))
     return std::move(e);
-  std::optional<Evaluator> evaluator;
-  if (data->test.getNumRows() > 0 && !config.reportOnly) {
-    auto ev = Evaluator::create(source, baseOptions, data->test.getNumRows());
-    if (!ev)
-      return ev.takeError();
-    evaluator = std::move(*ev);
-  }
+  auto sideModels = side.get();
+  if (!sideModels)
+    return sideModels.takeError();
+  std::optional<Evaluator> evaluator = std::move(sideModels->evaluator);
+  // Compiled for tailRows: above, or when first needed.
+  std::unique_ptr<Trainer> tail = std::move(sideModels->tail);
 
   if (!config.resume.empty()) {
     auto checkpoint = readCheckpoint(config.resume);
@@ -615,7 +711,6 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
     return writeCheckpoint(*c, config.checkpoint);
   };
 
-  std::unique_ptr<Trainer> tail; // compiled for tailRows, when first needed
   RunIdentity run = RunIdentity::now();
   double lastLr = config.train.lr; // of the last step taken
   TrainSummary summary;
@@ -665,8 +760,6 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
       bool isTail = x.getShape()[0] != config.batch;
       if (isTail) {
         if (!tail) {
-          CompileOptions tailOptions = options;
-          tailOptions.dims[source.batchDim(options.model)] = tailRows;
           auto created = Trainer::create(source, tailOptions, config.train);
           if (!created)
             return created.takeError();
@@ -896,7 +989,8 @@ evaluate(const Source &source, TrainConfig config,
   Dataset &eval = data->test.getNumRows() > 0 ? data->test : data->train;
   if (auto e = checkFeatures(eval, *binding, config.data))
     return std::move(e);
-  auto evaluator = Evaluator::create(source, options, eval.getNumRows());
+  auto evaluator = Evaluator::create(source, options, eval.getNumRows(),
+                                     canCompileAside(options));
   if (!evaluator)
     return evaluator.takeError();
   auto params = heldFromCheckpoint(*checkpoint, evaluator->full->getSignature(),
