@@ -62,6 +62,11 @@ Trainer::~Trainer() = default;
 llvm::Expected<std::unique_ptr<Trainer>>
 Trainer::create(const Source &source, const CompileOptions &compile,
                 const TrainOptions &train) {
+  if (train.dataParallel() && compile.device != "cpu")
+    return makeError("error: data-parallel training runs on the CPU; "
+                     "device '" +
+                     compile.device + "' is not supported with " +
+                     llvm::Twine(train.collective->size()) + " processes yet");
   auto context = createContext();
   std::string model;
   auto module = source.buildTrainingStep(
@@ -120,8 +125,7 @@ Trainer::create(const Source &source, const CompileOptions &compile,
   for (const ArgInfo &arg : trainer->stepSignature.args)
     if (arg.role == TensorInfo::Role::Param ||
         arg.role == TensorInfo::Role::State)
-      bytes += arg.sizeInBytes() *
-               (arg.isParam && train.step.accumulate > 1 ? 4 : 2);
+      bytes += arg.sizeInBytes() * (arg.isParam && trainer->split() ? 4 : 2);
   if (auto e = checkFitsInMemory(bytes, "the parameters and optimizer state"))
     return std::move(e);
   for (const ArgInfo &arg : trainer->stepSignature.args) {
@@ -130,7 +134,7 @@ Trainer::create(const Source &source, const CompileOptions &compile,
       trainer->names.push_back(arg.name);
       trainer->params.emplace_back(arg.type, arg.shape);
       trainer->nextParams.emplace_back(arg.type, arg.shape);
-      if (train.step.accumulate > 1) {
+      if (trainer->split()) {
         trainer->sums.emplace_back(arg.type, arg.shape);
         trainer->nextSums.emplace_back(arg.type, arg.shape);
       }
@@ -184,6 +188,32 @@ llvm::Error Trainer::initParameters(uint64_t seed) {
   }
   stepCount = 0;
   this->seed = seed;
+  // The same seed gives the same values everywhere; process 0's are the
+  // ones kept all the same (as torch's DistributedDataParallel does).
+  if (options.dataParallel())
+    for (auto *set : {&params, &buffers})
+      for (Tensor &t : *set)
+        if (auto e = options.collective->broadcastFromFirst(t))
+          return e;
+  return llvm::Error::success();
+}
+
+llvm::Error Trainer::averageOverProcesses(double &loss) {
+  Collective &c = *options.collective;
+  // Each process's sums are of the gradients of its share of the batch
+  // (means over its rows): their mean is the gradient of the whole batch.
+  // The model's state (batch_norm's running statistics) moved with each
+  // process's own rows; its mean keeps the processes the same.
+  for (auto *set : {&sums, &buffers})
+    for (Tensor &t : *set) {
+      if (auto e = c.average(t))
+        return e;
+      engine->hostChanged(&t);
+    }
+  Tensor total = Tensor::fromDoubles(ElementType::F64, {}, {loss});
+  if (auto e = c.average(total))
+    return e;
+  loss = total.get(0);
   return llvm::Error::success();
 }
 
@@ -327,11 +357,14 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
       ElementType::I32, {}, {double(int32_t(uint32_t(seed ^ (seed >> 32))))});
   auto setCall = [&](int64_t micro) {
     int64_t call = (stepCount - 1) * options.step.accumulate + micro;
+    // Data parallel: each process draws its own masks for its rows.
+    if (options.dataParallel())
+      call = call * options.collective->size() + options.collective->rank();
     dropoutCounter = Tensor::fromDoubles(ElementType::I32, {},
                                          {double(int32_t(uint32_t(call)))});
   };
   StepResult result;
-  if (options.step.accumulate == 1) {
+  if (!split()) {
     setCall(0);
     if (auto e = callBound("train_step", inputs[0]))
       return std::move(e);
@@ -353,6 +386,9 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
       total += loss.get(0);
     }
     result.loss = total / options.step.accumulate;
+    if (options.dataParallel())
+      if (auto e = averageOverProcesses(result.loss))
+        return std::move(e);
     std::vector<Tensor> noBatch;
     if (auto e = callBound("apply", noBatch))
       return std::move(e);
@@ -385,7 +421,7 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
   // The new values become current; the old buffers are written next step.
   std::swap(params, nextParams);
   std::swap(state, nextState);
-  if (options.step.accumulate == 1)
+  if (!split())
     std::swap(buffers, nextBuffers);
   return result;
 }

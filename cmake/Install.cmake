@@ -61,6 +61,11 @@ foreach(lib NablaAPI NablaVulkan NablaCodegen NablaPasses NablaMLIRGen
             NablaOnnxExport NablaOnnx NablaSyntax NablaRuntime NablaIR NablaTensor)
   string(APPEND NABLA_PC_LIBS " -l${lib}")
 endforeach()
+if(NABLA_HAVE_MPI)
+  foreach(lib ${MPI_C_LIBRARIES})
+    string(APPEND NABLA_PC_LIBS " ${lib}")
+  endforeach()
+endif()
 configure_file(cmake/nabla.pc.in ${PROJECT_BINARY_DIR}/nabla.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/nabla.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
@@ -77,6 +82,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libmlir-22, libllvm22, libomp-22-dev, libvulkan1, libonnx1, libprotobuf32, zlib1g, libstdc++6, libc6")
+if(NABLA_HAVE_MPI)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi3")
+endif()
 # export builds its libraries with the C compiler; the C++ API's headers
 # need LLVM's and MLIR's.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS

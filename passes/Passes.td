@@ -54,7 +54,7 @@ def TrainingStep : Pass<"nabla-training-step", "mlir::ModuleOp"> {
     carry nabla.param / nabla.state / nabla.input / nabla.hyper names and
     results nabla.update / nabla.state / nabla.output / nabla.stat names.
 
-    With accumulate > 1 it also creates
+    With accumulate > 1 (or split) it also creates
       @M_accumulate(params..., sums..., batch...) -> (sums'..., loss)
       @M_apply(params..., state..., sums..., lr, step) -> (params'..., state'..., grad_norm...)
     where the step's gradient is the mean of the k micro-batch gradients,
@@ -80,6 +80,10 @@ def TrainingStep : Pass<"nabla-training-step", "mlir::ModuleOp"> {
            "the gradients are divided by it before clipping and the update">,
     Option<"accumulate", "accumulate", "int64_t", "1",
            "Micro-batches per optimizer step">,
+    Option<"split", "split", "bool", "false",
+           "Build @M_accumulate and @M_apply at accumulate = 1 too: "
+           "data-parallel training averages the gradients over the "
+           "processes between the two">,
     Option<"eraseSources", "erase-sources", "bool", "false",
            "Erase @M and @M_grad once the step functions are built (what "
            "nabla-train-pipeline compiles is the step alone)">,

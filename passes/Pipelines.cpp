@@ -34,6 +34,7 @@ TrainPipelineOptions::TrainPipelineOptions() {
   clipValue = defaults.step.clipValue;
   accumulate = defaults.step.accumulate;
   lossScaling = defaults.step.lossScaling;
+  split = defaults.step.split;
 }
 
 TrainPipelineSettings TrainPipelineOptions::settings() const {
@@ -49,6 +50,7 @@ TrainPipelineSettings TrainPipelineOptions::settings() const {
   s.step.clipValue = clipValue;
   s.step.accumulate = accumulate;
   s.step.lossScaling = lossScaling;
+  s.step.split = split;
   return s;
 }
 

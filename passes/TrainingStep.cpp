@@ -462,7 +462,10 @@ public:
     Emitter e{b, f.getLoc()};
     SmallVector<Value> grads;
     for (Value s : unscale(e, sums, lossScale))
-      grads.push_back(e.scale(s, 1.0 / static_cast<double>(opts.accumulate)));
+      grads.push_back(
+          opts.accumulate > 1
+              ? e.scale(s, 1.0 / static_cast<double>(opts.accumulate))
+              : s);
     SmallVector<Value> out;
     SmallVector<DictionaryAttr> outAttrs;
     buildUpdates(b, f.getLoc(), params, state, grads, lr, t, Value(), out,
@@ -539,7 +542,7 @@ struct TrainingStepPass : nabla::impl::TrainingStepBase<TrainingStepPass> {
           grad->getAttrOfType<StringAttr>(attrs::kGradientOf).getValue();
       Builder builder(*info, opts);
       builder.buildTrainStep((model + "_train_step").str());
-      if (opts.accumulate > 1) {
+      if (opts.accumulate > 1 || split) {
         builder.buildAccumulate((model + "_accumulate").str());
         builder.buildApply((model + "_apply").str());
       }

@@ -11,7 +11,8 @@ packages=(cmake ninja-build g++ ccache python3
           libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libomp-22-dev
           libvulkan-dev mesa-vulkan-drivers spirv-tools clang-format-22
           clang-22 libfuzzer-22-dev libclang-rt-22-dev fortunes
-          libonnx-dev libprotobuf-dev libonnx-testdata)
+          libonnx-dev libprotobuf-dev libonnx-testdata
+          libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

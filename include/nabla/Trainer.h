@@ -18,6 +18,7 @@
 #ifndef NABLA_TRAINER_H
 #define NABLA_TRAINER_H
 
+#include "nabla/Collective.h"
 #include "nabla/LossScaler.h"
 #include "nabla/Model.h"
 #include "nabla/runtime/Checkpoint.h"
@@ -36,12 +37,19 @@ struct TrainOptions : TrainPipelineSettings {
   bool checkNumerics = false;
   /// Loss scaling (needed with f16, whose small gradients underflow).
   LossScaler lossScale = LossScaler::none();
+  /// Data parallel (not owned; null: this process alone): every process
+  /// compiles the step for its share of the batch, and the gradients are
+  /// averaged over the processes between @M_accumulate and @M_apply, as
+  /// is the reported loss; parameters start from process 0's. CPU only.
+  Collective *collective = nullptr;
+  bool dataParallel() const { return collective && collective->size() > 1; }
 
   /// The settings the step is built with (loss scaling on when lossScale
-  /// is).
+  /// is; the step split in two for data parallelism).
   TrainPipelineSettings pipelineSettings() const {
     TrainPipelineSettings settings = *this;
     settings.step.lossScaling = lossScale.enabled();
+    settings.step.split = step.split || dataParallel();
     return settings;
   }
 };
@@ -122,6 +130,13 @@ private:
   /// arguments and results bound by role and name; `batch` holds the
   /// micro-batch's inputs in the order of inputNames.
   llvm::Error callBound(llvm::StringRef function, std::vector<Tensor> &batch);
+  /// Whether a step is @M_accumulate per micro-batch, then @M_apply.
+  bool split() const {
+    return options.step.accumulate > 1 || options.pipelineSettings().step.split;
+  }
+  /// Data parallel: the gradient sums averaged over the processes (and the
+  /// loss with them), between accumulate and apply.
+  llvm::Error averageOverProcesses(double &loss);
 
   TrainOptions options;
   Signature stepSignature; // @M_train_step (names of state slots, inputs)

@@ -80,5 +80,15 @@ except (OSError, subprocess.TimeoutExpired):
 # Debian's fortunes package: the text corpus of the sequence examples.
 if os.path.isdir("/usr/share/games/fortunes"):
     config.available_features.add("fortunes")
+# Data-parallel training: where nabla was built with MPI and Open MPI's
+# mpirun is installed (Debian: libopenmpi-dev, openmpi-bin). %mpirun2
+# starts two processes on any machine (--oversubscribe: more processes
+# than cores; --allow-run-as-root: CI runs as root).
+if config.nabla_mpi and shutil.which("mpirun"):
+    config.available_features.add("mpi")
+    mpirun = "mpirun -np 2 --oversubscribe"
+    if os.geteuid() == 0:
+        mpirun += " --allow-run-as-root"
+    config.substitutions.append(("%mpirun2", mpirun))
 if shutil.which("spirv-val"):
     config.available_features.add("spirv-val")

@@ -20,6 +20,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 using namespace nabla;
 
@@ -245,6 +248,119 @@ TEST(Trainer, AccumulationEqualsTheBigBatch) {
     ASSERT_TRUE(r1 && r3);
     EXPECT_NEAR(r1->loss, r3->loss, 1e-6);
     expectClose(params(*three), params(*one), "step " + std::to_string(s + 1));
+  }
+}
+
+/// Two "processes" as two threads of this one: average() waits for both
+/// to bring their tensor and gives each the mean (what MPI's allreduce and
+/// a division do across processes); broadcastFromFirst() gives rank 1
+/// rank 0's.
+struct TwoThreads {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<double> values[2];
+  int arrived = 0, round = 0;
+
+  /// Both ranks' `mine` combined by `combine` (called once, by the last to
+  /// arrive), handed back to each.
+  std::vector<double>
+  exchange(int rank, std::vector<double> mine,
+           const std::function<std::vector<double>(const std::vector<double> *)>
+               &combine) {
+    std::unique_lock<std::mutex> lock(mutex);
+    int myRound = round;
+    values[rank] = std::move(mine);
+    if (++arrived == 2) {
+      std::vector<double> result = combine(values);
+      values[0] = values[1] = result;
+      arrived = 0;
+      ++round;
+      changed.notify_all();
+    } else {
+      changed.wait(lock, [&] { return round != myRound; });
+    }
+    return values[rank];
+  }
+};
+
+class ThreadCollective : public Collective {
+public:
+  ThreadCollective(TwoThreads &shared, int rank)
+      : shared(shared), rankIndex(rank) {}
+  int rank() const override { return rankIndex; }
+  int size() const override { return 2; }
+  llvm::Error average(Tensor &t) override {
+    auto mean = shared.exchange(rankIndex, t.toDoubles(), [](auto *v) {
+      std::vector<double> m(v[0].size());
+      for (size_t i = 0; i < m.size(); ++i)
+        m[i] = (v[0][i] + v[1][i]) / 2;
+      return m;
+    });
+    t = Tensor::fromDoubles(t.getElementType(), t.getShape(), mean);
+    return llvm::Error::success();
+  }
+  llvm::Error broadcastFromFirst(Tensor &t) override {
+    auto first =
+        shared.exchange(rankIndex, t.toDoubles(), [](auto *v) { return v[0]; });
+    t = Tensor::fromDoubles(t.getElementType(), t.getShape(), first);
+    return llvm::Error::success();
+  }
+
+private:
+  TwoThreads &shared;
+  int rankIndex;
+};
+
+// Data parallel: two processes, each stepping on its half of every batch
+// of 6 with its gradients averaged with the other's, end where one process
+// does on the whole batch (with clipping by the global norm, which sees the
+// averaged gradient: a process clipping its own would not match). Their
+// losses are the whole batch's too.
+TEST(Trainer, DataParallelEqualsOneProcess) {
+  TrainOptions whole;
+  whole.step.optimizer = nabla::Optimizer::Adam;
+  whole.step.clipNorm = 0.5;
+  whole.lr = 0.05;
+  auto one = makeTrainer(whole, 6);
+  ASSERT_TRUE(one);
+  TwoThreads shared;
+  ThreadCollective collectives[2] = {{shared, 0}, {shared, 1}};
+  std::unique_ptr<Trainer> halves[2];
+  Vec losses[2], oneLosses, halfParams[2];
+  std::string failures[2];
+  auto run = [&](int rank) {
+    TrainOptions half = whole;
+    half.collective = &collectives[rank];
+    halves[rank] = makeTrainer(half, 3);
+    if (!halves[rank])
+      return;
+    for (int s = 0; s < 5; ++s) {
+      Batch b = makeBatch(6, 300 + s);
+      Batch mine{Vec(b.x.begin() + rank * 9, b.x.begin() + (rank + 1) * 9),
+                 Vec(b.y.begin() + rank * 6, b.y.begin() + (rank + 1) * 6), 3};
+      auto r = halves[rank]->step({tensors(mine)});
+      if (!r) {
+        failures[rank] = llvm::toString(r.takeError());
+        return;
+      }
+      losses[rank].push_back(r->loss);
+    }
+    halfParams[rank] = params(*halves[rank]);
+  };
+  std::thread other(run, 1);
+  run(0);
+  other.join();
+  ASSERT_EQ(failures[0], "");
+  ASSERT_EQ(failures[1], "");
+  for (int s = 0; s < 5; ++s) {
+    auto r = one->step({tensors(makeBatch(6, 300 + s))});
+    ASSERT_TRUE(bool(r));
+    oneLosses.push_back(r->loss);
+  }
+  for (int rank : {0, 1}) {
+    SCOPED_TRACE("rank " + std::to_string(rank));
+    expectClose(halfParams[rank], params(*one), "after 5 steps");
+    expectClose(losses[rank], oneLosses, "loss");
   }
 }
 

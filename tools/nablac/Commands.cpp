@@ -7,6 +7,7 @@
 #include "nabla/Export.h"
 #include "nabla/Gradcheck.h"
 #include "nabla/Model.h"
+#include "nabla/MpiCollective.h"
 #include "nabla/frontend/OnnxImport.h"
 #include "nabla/runtime/Checkpoint.h"
 #include "nabla/runtime/CompileCache.h"
@@ -924,10 +925,23 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
       out << "\n";
       return 0;
     }
-    auto summary = train(**source, *config, options, out, err);
+    // Started by mpirun with K > 1 processes: data-parallel training, with
+    // process 0 alone printing (every process prints its errors).
+    std::unique_ptr<Collective> job;
+    if (inv.command == "train") {
+      auto joined = joinMpiJob();
+      if (!joined)
+        return fail(joined.takeError(), err);
+      job = std::move(*joined);
+      config->train.collective = job.get();
+    }
+    bool quiet = job && job->rank() != 0;
+    auto summary =
+        train(**source, *config, options, quiet ? llvm::nulls() : out,
+              quiet ? llvm::nulls() : err);
     if (!summary)
       return fail(summary.takeError(), err);
-    if (inv.command == "train")
+    if (inv.command == "train" && !quiet)
       printPeakMemory(out);
     return 0;
   }

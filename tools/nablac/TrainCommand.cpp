@@ -269,6 +269,19 @@ Tensor reshapeRows(const Tensor &t, const std::vector<int64_t> &rowShape) {
   return r;
 }
 
+/// Share `part` of `parts` of t's rows (data parallel: this process's rows
+/// of the batch), in the same row shape.
+Tensor shareOfRows(const Tensor &t, int64_t part, int64_t parts) {
+  std::vector<int64_t> shape = t.getShape();
+  int64_t rows = shape[0] / parts;
+  shape[0] = rows;
+  Tensor r(t.getElementType(), shape);
+  std::memcpy(r.data(),
+              static_cast<const char *>(t.data()) + part * r.sizeInBytes(),
+              r.sizeInBytes());
+  return r;
+}
+
 /// Checks that the data fits the model's inputs, converting integer data
 /// where the model takes floats (an integer .npy of features or of [N, T]
 /// targets for a regression).
@@ -533,8 +546,26 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                                    llvm::raw_ostream &progress) {
   if (auto e = checkConfig(config))
     return std::move(e);
+  // Data parallel: each of K processes compiles the step for its share of
+  // the batch and takes those rows of every batch; process 0 alone writes
+  // files (the others hold the same parameters).
+  int64_t processes = 1, rank = 0;
+  if (config.train.dataParallel()) {
+    processes = config.train.collective->size();
+    rank = config.train.collective->rank();
+    if (config.batch % processes != 0)
+      return usageError("batch " + llvm::Twine(config.batch) +
+                        " does not split between " + llvm::Twine(processes) +
+                        " processes (each takes an equal share of every "
+                        "batch)");
+    if (rank != 0) {
+      config.metrics.clear();
+      config.logDir.clear();
+      config.checkpoint.clear();
+    }
+  }
   CompileOptions options = baseOptions;
-  options.dims[source.batchDim(options.model)] = config.batch;
+  options.dims[source.batchDim(options.model)] = config.batch / processes;
   options.requireScalarLoss = true;
   auto binding = bindInputs(source, options);
   if (!binding)
@@ -572,6 +603,11 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                          : 0;
   int64_t stepsPerEpoch =
       rows / (config.batch * config.train.step.accumulate) + (tailRows > 0);
+  if (tailRows % processes != 0)
+    return usageError("the training set's last batch of " +
+                      llvm::Twine(tailRows) + " rows does not split between " +
+                      llvm::Twine(processes) +
+                      " processes; --drop-last leaves it out");
   if (stepsPerEpoch == 0)
     return usageError(
         "the training set has " + llvm::Twine(data->train.getNumRows()) +
@@ -588,7 +624,7 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
   };
   int64_t testRows = config.reportOnly ? 0 : data->test.getNumRows();
   CompileOptions tailOptions = options;
-  tailOptions.dims[source.batchDim(options.model)] = tailRows;
+  tailOptions.dims[source.batchDim(options.model)] = tailRows / processes;
   bool tailAhead =
       tailRows > 0 && (config.maxSteps < 0 || config.maxSteps >= stepsPerEpoch);
   CompileAside<SideModels> side(
@@ -748,9 +784,11 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                                           "augment:" + std::to_string(epoch) +
                                               ":" + std::to_string(drawn)));
         ++drawn;
+        Tensor xs = processes > 1 ? shareOfRows(x, rank, processes) : x;
+        Tensor ys = processes > 1 ? shareOfRows(y, rank, processes) : y;
         micro.push_back(
-            {{binding->features, reshapeRows(x, binding->featureShape)},
-             {binding->targets, reshapeRows(y, binding->targetShape)}});
+            {{binding->features, reshapeRows(xs, binding->featureShape)},
+             {binding->targets, reshapeRows(ys, binding->targetShape)}});
       }
       if ((int64_t)micro.size() < config.train.step.accumulate)
         break;

@@ -5,6 +5,7 @@
 // lives in a library.
 //
 //===----------------------------------------------------------------------===//
+#include "nabla/MpiCollective.h"
 #include "nabla/runtime/Files.h"
 #include "tools/nablac/CommandLine.h"
 #include "tools/nablac/Commands.h"
@@ -177,6 +178,9 @@ of one):
                [--precision f32|bf16|f16] [--loss-scale none|dynamic|X]
                [--resume PATH] [--metrics FILE.jsonl] [--seed N]
                          train with the model's train block, flags overriding it
+  mpirun -np K nablac train FILE.nb ...
+                         the same, data-parallel over K processes: each takes
+                         batch/K rows of every batch, gradients averaged
   nablac grad-report FILE.nb [--steps N] [--json]
                          the gradient norm of every layer, as bars on a log
                          scale, flagging vanishing and exploding gradients
@@ -302,7 +306,9 @@ int main(int argc, char **argv) {
   }
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "nabla " << nabla::tools::nablaVersion() << "\n"
-       << "LLVM and MLIR " << LLVM_VERSION_STRING << "\n";
+       << "LLVM and MLIR " << LLVM_VERSION_STRING << "\n"
+       << (nabla::haveMpi() ? "MPI: data-parallel training under mpirun\n"
+                            : "MPI: not built (-DNABLA_MPI=OFF or no MPI)\n");
   });
   if (printHelp(argc, argv))
     return 0;

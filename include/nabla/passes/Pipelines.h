@@ -60,6 +60,9 @@ struct TrainPipelineOptions : mlir::PassPipelineOptions<TrainPipelineOptions> {
                              llvm::cl::desc("Micro-batches per step")};
   Option<bool> lossScaling{*this, "loss-scaling",
                            llvm::cl::desc("Take a loss_scale argument")};
+  Option<bool> split{*this, "split",
+                     llvm::cl::desc("@M_accumulate and @M_apply at "
+                                    "accumulate = 1 too (data parallel)")};
 
   TrainPipelineSettings settings() const;
 };

@@ -2,6 +2,8 @@
 // RUN: nabla-opt %s --nabla-autodiff --nabla-training-step=optimizer=adam | FileCheck %s --check-prefix=ADAM
 // RUN: nabla-opt %s --nabla-autodiff --nabla-training-step="optimizer=momentum clip-norm=1.0" | FileCheck %s --check-prefix=CLIP
 // RUN: nabla-opt %s --nabla-autodiff --nabla-training-step="optimizer=sgd accumulate=4" | FileCheck %s --check-prefix=ACC
+// RUN: nabla-opt %s --nabla-autodiff --nabla-training-step="optimizer=sgd split=1" | FileCheck %s --check-prefix=SPLIT
+// RUN: nabla-opt %s --nabla-autodiff --nabla-training-step=optimizer=sgd | FileCheck %s --check-prefix=NOSPLIT
 // RUN: not nabla-opt %s --nabla-training-step 2>&1 | FileCheck %s --check-prefix=NOGRAD
 // RUN: not nabla-opt %s --nabla-autodiff --nabla-training-step=optimizer=adagrad 2>&1 | FileCheck %s --check-prefix=BADOPT
 
@@ -60,6 +62,16 @@ func.func @f(%x: tensor<4x3xf32> {nabla.input = "x"}, %w: tensor<3x2xf32> {nabla
 // ACC-LABEL: func.func @f_accumulate
 // ACC-SAME:    -> (tensor<3x2xf32> {nabla.state = "grad_sum:w"}, tensor<f32> {nabla.output = "loss"})
 // ACC-LABEL: func.func @f_train_step
+
+// Split (data parallel): the same pair at accumulate = 1, the mean of one
+// sum being the sum itself (no scaling); without it, the step alone.
+// SPLIT-LABEL: func.func @f_apply
+// SPLIT-NOT:     nabla.constant dense<1.000000e+00>
+// SPLIT-LABEL: func.func @f_accumulate
+// SPLIT-SAME:    -> (tensor<3x2xf32> {nabla.state = "grad_sum:w"}, tensor<f32> {nabla.output = "loss"})
+// SPLIT-LABEL: func.func @f_train_step
+// NOSPLIT-NOT: func.func @f_apply
+// NOSPLIT-NOT: func.func @f_accumulate
 
 // NOGRAD: error: nabla-training-step: no gradient function (run nabla-autodiff first)
 // BADOPT: for the --optimizer option: Cannot find option named 'adagrad'!

@@ -1,0 +1,150 @@
+//===- MpiCollective.cpp - Data-parallel training over MPI ----------------===//
+//
+// One Collective over MPI_COMM_WORLD. Errors come back as llvm::Error
+// (MPI_ERRORS_RETURN), not as MPI's abort; a process that dies ends the
+// job through the launcher (mpirun kills the others), so no process waits
+// forever on a collective that cannot complete.
+//
+//===----------------------------------------------------------------------===//
+#include "nabla/MpiCollective.h"
+#include "nabla/support/Error.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/Twine.h"
+
+#include <algorithm>
+
+#include <cstdlib>
+#include <string>
+
+#ifdef NABLA_HAVE_MPI
+// The C API alone (the deprecated C++ bindings warn under -Wextra).
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+#endif
+
+namespace nabla {
+
+namespace {
+
+/// The number of processes the launcher says the job has: Open MPI's
+/// mpirun, MPICH's hydra and Slurm set one of these; 0 when none is set.
+int launchedSize() {
+  for (const char *name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
+    if (const char *value = std::getenv(name))
+      return std::atoi(value);
+  return 0;
+}
+
+#ifdef NABLA_HAVE_MPI
+
+llvm::Error mpiError(int code, const llvm::Twine &what) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  return makeError("error: MPI " + what +
+                   " failed: " + std::string(text, length));
+}
+
+class MpiCollective : public Collective {
+public:
+  MpiCollective(int rank, int size) : rankIndex(rank), processes(size) {}
+  ~MpiCollective() override { MPI_Finalize(); }
+
+  int rank() const override { return rankIndex; }
+  int size() const override { return processes; }
+
+  llvm::Error average(Tensor &t) override {
+    MPI_Datatype type;
+    switch (t.getElementType()) {
+    case ElementType::F32:
+      type = MPI_FLOAT;
+      break;
+    case ElementType::F64:
+      type = MPI_DOUBLE;
+      break;
+    default:
+      return makeError("error: data-parallel training averages f32 and f64 "
+                       "tensors, not " +
+                       toString(t.getElementType()));
+    }
+    int64_t n = t.getNumElements();
+    // MPI counts are ints: a tensor beyond 2^31 elements goes in pieces.
+    constexpr int64_t kPiece = int64_t(1) << 30;
+    char *data = static_cast<char *>(t.data());
+    size_t element = elementSize(t.getElementType());
+    for (int64_t start = 0; start < n; start += kPiece) {
+      int count = static_cast<int>(std::min(kPiece, n - start));
+      if (int code = MPI_Allreduce(MPI_IN_PLACE, data + start * element, count,
+                                   type, MPI_SUM, MPI_COMM_WORLD))
+        return mpiError(code, "allreduce");
+    }
+    double scale = 1.0 / processes;
+    if (type == MPI_FLOAT)
+      for (float &x : llvm::MutableArrayRef<float>(
+               static_cast<float *>(t.data()), size_t(n)))
+        x = static_cast<float>(x * scale);
+    else
+      for (double &x : llvm::MutableArrayRef<double>(
+               static_cast<double *>(t.data()), size_t(n)))
+        x *= scale;
+    return llvm::Error::success();
+  }
+
+  llvm::Error broadcastFromFirst(Tensor &t) override {
+    constexpr size_t kPiece = size_t(1) << 30;
+    char *data = static_cast<char *>(t.data());
+    for (size_t start = 0; start < t.sizeInBytes(); start += kPiece) {
+      int count = static_cast<int>(std::min(kPiece, t.sizeInBytes() - start));
+      if (int code =
+              MPI_Bcast(data + start, count, MPI_BYTE, 0, MPI_COMM_WORLD))
+        return mpiError(code, "broadcast");
+    }
+    return llvm::Error::success();
+  }
+
+private:
+  int rankIndex, processes;
+};
+
+#endif
+
+} // namespace
+
+bool haveMpi() {
+#ifdef NABLA_HAVE_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+llvm::Expected<std::unique_ptr<Collective>> joinMpiJob() {
+  int launched = launchedSize();
+  if (launched <= 1)
+    return nullptr;
+#ifdef NABLA_HAVE_MPI
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized)
+    if (int code = MPI_Init(nullptr, nullptr))
+      return mpiError(code, "initialisation");
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size <= 1) {
+    MPI_Finalize();
+    return nullptr;
+  }
+  return std::make_unique<MpiCollective>(rank, size);
+#else
+  return makeError("error: started as one of " + llvm::Twine(launched) +
+                   " processes by an MPI launcher, but this nabla was built "
+                   "without MPI (install libopenmpi-dev and rebuild, or run "
+                   "one process)");
+#endif
+}
+
+} // namespace nabla
