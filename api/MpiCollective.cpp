@@ -112,6 +112,14 @@ private:
 
 } // namespace
 
+int localRank() {
+  for (const char *name :
+       {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"})
+    if (const char *value = std::getenv(name))
+      return std::max(0, std::atoi(value));
+  return 0;
+}
+
 bool haveMpi() {
 #ifdef NABLA_HAVE_MPI
   return true;

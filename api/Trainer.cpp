@@ -62,11 +62,6 @@ Trainer::~Trainer() = default;
 llvm::Expected<std::unique_ptr<Trainer>>
 Trainer::create(const Source &source, const CompileOptions &compile,
                 const TrainOptions &train) {
-  if (train.dataParallel() && compile.device != "cpu")
-    return makeError("error: data-parallel training runs on the CPU; "
-                     "device '" +
-                     compile.device + "' is not supported with " +
-                     llvm::Twine(train.collective->size()) + " processes yet");
   auto context = createContext();
   std::string model;
   auto module = source.buildTrainingStep(
@@ -204,11 +199,15 @@ llvm::Error Trainer::averageOverProcesses(double &loss) {
   // (means over its rows): their mean is the gradient of the whole batch.
   // The model's state (batch_norm's running statistics) moved with each
   // process's own rows; its mean keeps the processes the same.
+  // On a GPU they come to the host and go back (counted in bytesAveraged).
   for (auto *set : {&sums, &buffers})
     for (Tensor &t : *set) {
+      if (auto e = engine->syncToHost(&t))
+        return e;
       if (auto e = c.average(t))
         return e;
       engine->hostChanged(&t);
+      bytesAveraged += t.sizeInBytes();
     }
   Tensor total = Tensor::fromDoubles(ElementType::F64, {}, {loss});
   if (auto e = c.average(total))

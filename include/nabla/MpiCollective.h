@@ -24,6 +24,11 @@ bool haveMpi();
 /// Collective finalizes MPI when destroyed.
 llvm::Expected<std::unique_ptr<Collective>> joinMpiJob();
 
+/// This process's index among the job's processes on its machine (Open
+/// MPI's OMPI_COMM_WORLD_LOCAL_RANK, MPICH's MPI_LOCALRANKID, Slurm's
+/// SLURM_LOCALID), 0 when none is set: which GPU of the machine it takes.
+int localRank();
+
 } // namespace nabla
 
 #endif // NABLA_MPICOLLECTIVE_H

@@ -40,7 +40,8 @@ struct TrainOptions : TrainPipelineSettings {
   /// Data parallel (not owned; null: this process alone): every process
   /// compiles the step for its share of the batch, and the gradients are
   /// averaged over the processes between @M_accumulate and @M_apply, as
-  /// is the reported loss; parameters start from process 0's. CPU only.
+  /// is the reported loss; parameters start from process 0's. On a GPU the
+  /// gradients are averaged on the host (Trainer::getBytesAveraged).
   Collective *collective = nullptr;
   bool dataParallel() const { return collective && collective->size() > 1; }
 
@@ -93,6 +94,9 @@ public:
   /// Optimizer steps taken so far.
   int64_t getStep() const { return stepCount; }
   const LossScaler &getLossScaler() const { return scaler; }
+  /// Data parallel: the bytes of gradients and state averaged over the
+  /// processes so far (on a GPU, each also copied to the host and back).
+  uint64_t getBytesAveraged() const { return bytesAveraged; }
   /// Seconds in nabla's passes (down to the LLVM dialect), and how the
   /// machine code was made (LLVM, or the compile cache).
   double getLoweringSeconds() const { return loweringSeconds; }
@@ -159,6 +163,7 @@ private:
   Tensor loss, lr, stepTensor, lossScaleTensor;
   LossScaler scaler = LossScaler::none();
   int64_t stepCount = 0;
+  uint64_t bytesAveraged = 0;
   double loweringSeconds = 0;
   std::unique_ptr<Engine> engine;
   /// A copy back from the device that failed in getParameter, for step().

@@ -935,6 +935,16 @@ int runInvocation(const Invocation &inv, llvm::raw_ostream &out,
       job = std::move(*joined);
       config->train.collective = job.get();
     }
+    // Each process of a job takes the GPU of its local rank (round robin
+    // where the machine has fewer).
+    if (job && options.device == "vulkan") {
+      auto devices = listVulkanDevices();
+      if (!devices)
+        return fail(devices.takeError(), err);
+      if (!devices->empty())
+        options.device =
+            "vulkan:" + std::to_string(localRank() % devices->size());
+    }
     bool quiet = job && job->rank() != 0;
     auto summary =
         train(**source, *config, options, quiet ? llvm::nulls() : out,

@@ -969,6 +969,14 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
   if (options.profile)
     printProfile((*trainer)->getEngine(), "the last training step", out);
   summary.steps = (*trainer)->getStep();
+  if (processes > 1) {
+    uint64_t bytes =
+        (*trainer)->getBytesAveraged() + (tail ? tail->getBytesAveraged() : 0);
+    out << llvm::format("data parallel over %lld processes: %.1f MiB of "
+                        "gradients and state averaged%s\n",
+                        (long long)processes, bytes / 1048576.0,
+                        options.device == "cpu" ? "" : " (through the host)");
+  }
   return summary;
 }
 
