@@ -136,7 +136,8 @@ private:
   llvm::Error callBound(llvm::StringRef function, std::vector<Tensor> &batch);
   /// Whether a step is @M_accumulate per micro-batch, then @M_apply.
   bool split() const {
-    return options.step.accumulate > 1 || options.pipelineSettings().step.split;
+    return options.step.accumulate > 1 || options.step.split ||
+           options.dataParallel();
   }
   /// Data parallel: the gradient sums averaged over the processes (and the
   /// loss with them), between accumulate and apply.
