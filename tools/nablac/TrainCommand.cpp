@@ -269,16 +269,15 @@ Tensor reshapeRows(const Tensor &t, const std::vector<int64_t> &rowShape) {
   return r;
 }
 
-/// Share `part` of `parts` of t's rows (data parallel: this process's rows
-/// of the batch), in the same row shape.
-Tensor shareOfRows(const Tensor &t, int64_t part, int64_t parts) {
+/// Rows [start, start + n) of t, in t's row shape: a chunk of the test
+/// set, or this process's share of a batch.
+Tensor rowsOf(const Tensor &t, int64_t start, int64_t n) {
   std::vector<int64_t> shape = t.getShape();
-  int64_t rows = shape[0] / parts;
-  shape[0] = rows;
+  size_t rowBytes = shape[0] ? t.sizeInBytes() / shape[0] : 0;
+  shape[0] = n;
   Tensor r(t.getElementType(), shape);
-  std::memcpy(r.data(),
-              static_cast<const char *>(t.data()) + part * r.sizeInBytes(),
-              r.sizeInBytes());
+  std::memcpy(r.data(), static_cast<const char *>(t.data()) + start * rowBytes,
+              n * rowBytes);
   return r;
 }
 
@@ -438,7 +437,6 @@ struct Evaluator {
     EvalResult result;
     int64_t rows = data.getNumRows(), correct = 0;
     double lossSum = 0;
-    int64_t f = data.features.getShape()[1];
     // The current parameters, once per evaluation (not per chunk).
     for (Model *m : {full.get(), rest.get()})
       if (m)
@@ -449,20 +447,8 @@ struct Evaluator {
     for (int64_t start = 0; start < rows; start += chunk) {
       int64_t n = std::min(chunk, rows - start);
       Model &m = n == chunk ? *full : *rest;
-      Tensor x(data.features.getElementType(), {n, f});
-      size_t featureBytes = x.sizeInBytes() / n;
-      std::memcpy(x.data(),
-                  static_cast<const char *>(data.features.data()) +
-                      start * featureBytes,
-                  n * featureBytes);
-      std::vector<int64_t> tshape = data.targets.getShape();
-      tshape[0] = n;
-      Tensor y(data.targets.getElementType(), tshape);
-      size_t rowBytes = y.sizeInBytes() / n;
-      std::memcpy(y.data(),
-                  static_cast<const char *>(data.targets.data()) +
-                      start * rowBytes,
-                  n * rowBytes);
+      Tensor x = rowsOf(data.features, start, n);
+      Tensor y = rowsOf(data.targets, start, n);
       auto out = m.run({{b.features, reshapeRows(x, b.featureShape)},
                         {b.targets, reshapeRows(y, b.targetShape)}});
       if (!out)
@@ -784,8 +770,9 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                                           "augment:" + std::to_string(epoch) +
                                               ":" + std::to_string(drawn)));
         ++drawn;
-        Tensor xs = processes > 1 ? shareOfRows(x, rank, processes) : x;
-        Tensor ys = processes > 1 ? shareOfRows(y, rank, processes) : y;
+        int64_t share = x.getShape()[0] / processes;
+        Tensor xs = processes > 1 ? rowsOf(x, rank * share, share) : x;
+        Tensor ys = processes > 1 ? rowsOf(y, rank * share, share) : y;
         micro.push_back(
             {{binding->features, reshapeRows(xs, binding->featureShape)},
              {binding->targets, reshapeRows(ys, binding->targetShape)}});
