@@ -29,9 +29,11 @@ namespace nabla {
 namespace {
 
 /// The number of processes the launcher says the job has: Open MPI's
-/// mpirun, MPICH's hydra and Slurm set one of these; 0 when none is set.
+/// mpirun, MPICH's hydra and Slurm's srun (a job step's tasks) set one of
+/// these; 0 when none is set.
 int launchedSize() {
-  for (const char *name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
+  for (const char *name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE",
+                           "SLURM_STEP_NUM_TASKS"})
     if (const char *value = std::getenv(name))
       return std::atoi(value);
   return 0;
@@ -49,11 +51,13 @@ llvm::Error mpiError(int code, const llvm::Twine &what) {
 
 class MpiCollective : public Collective {
 public:
-  MpiCollective(int rank, int size) : rankIndex(rank), processes(size) {}
+  MpiCollective(int rank, int size, bool anyThread)
+      : rankIndex(rank), processes(size), anyThread(anyThread) {}
   ~MpiCollective() override { MPI_Finalize(); }
 
   int rank() const override { return rankIndex; }
   int size() const override { return processes; }
+  bool callableFromAnyThread() const override { return anyThread; }
 
   llvm::Error average(Tensor &t) override {
     MPI_Datatype type;
@@ -106,6 +110,7 @@ public:
 
 private:
   int rankIndex, processes;
+  bool anyThread;
 };
 
 #endif
@@ -135,9 +140,16 @@ llvm::Expected<std::unique_ptr<Collective>> joinMpiJob() {
 #ifdef NABLA_HAVE_MPI
   int initialized = 0;
   MPI_Initialized(&initialized);
-  if (!initialized)
-    if (int code = MPI_Init(nullptr, nullptr))
+  // Serialized: the step's averaging runs on a thread of its own, never
+  // while another thread of the process is in MPI.
+  int provided = MPI_THREAD_SINGLE;
+  if (!initialized) {
+    if (int code =
+            MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided))
       return mpiError(code, "initialisation");
+  } else {
+    MPI_Query_thread(&provided);
+  }
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -146,7 +158,8 @@ llvm::Expected<std::unique_ptr<Collective>> joinMpiJob() {
     MPI_Finalize();
     return nullptr;
   }
-  return std::make_unique<MpiCollective>(rank, size);
+  return std::make_unique<MpiCollective>(rank, size,
+                                         provided >= MPI_THREAD_SERIALIZED);
 #else
   return makeError("error: started as one of " + llvm::Twine(launched) +
                    " processes by an MPI launcher, but this nabla was built "

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 namespace nabla {
 
@@ -65,8 +66,9 @@ Trainer::create(const Source &source, const CompileOptions &compile,
                 const TrainOptions &train) {
   auto context = createContext();
   std::string model;
-  auto module = source.buildTrainingStep(
-      *context, compile, train.pipelineSettings(), Stage::Mixed, model);
+  auto module = source.buildTrainingStep(*context, compile,
+                                         train.pipelineSettings(compile.device),
+                                         Stage::Mixed, model);
   if (!module)
     return module.takeError();
 
@@ -87,6 +89,12 @@ Trainer::create(const Source &source, const CompileOptions &compile,
   std::unique_ptr<Trainer> trainer(new Trainer());
   trainer->options = train;
   trainer->scaler = train.lossScale;
+  if (train.averagesInStep(compile.device)) {
+    Collective *c = train.collective;
+    trainer->reducer = std::make_unique<BucketReducer>(
+        [c](Tensor &bucket) { return c->average(bucket); },
+        c->callableFromAnyThread());
+  }
   trainer->probe = std::move(probe);
   trainer->model = model;
   for (llvm::StringRef suffix : {"_train_step", "_accumulate", "_apply"}) {
@@ -390,8 +398,16 @@ Trainer::step(llvm::ArrayRef<std::map<std::string, Tensor>> microBatches) {
   StepResult result;
   if (!split()) {
     setCall(0);
-    if (auto e = callBound("train_step", inputs[0]))
-      return std::move(e);
+    {
+      std::optional<ActiveReducer> averaging;
+      if (reducer)
+        averaging.emplace(*reducer);
+      if (auto e = callBound("train_step", inputs[0]))
+        return std::move(e);
+    }
+    if (reducer)
+      if (auto e = reducer->takeError())
+        return std::move(e);
     result.loss = loss.get(0);
   } else {
     for (Tensor &s : sums) {

@@ -10,6 +10,7 @@
 #define NABLA_CODEGEN_LINALGBUILDERS_H
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -27,6 +28,12 @@ mlir::Value buildFilled(mlir::OpBuilder &b, mlir::Location loc,
 /// `forCpu`, ungrouped convolutions become im2col and linalg.matmul, and
 /// pads fills and insert_slices.
 void populateWindowLowerings(mlir::RewritePatternSet &patterns, bool forCpu);
+
+/// A data-parallel step's nabla.all_reduce_start and _wait as calls of
+/// the runtime (LowerAllReduce.cpp); declareAllReduceRuntime declares the
+/// functions in `module` where it has any.
+void populateAllReduceLowerings(mlir::RewritePatternSet &patterns);
+void declareAllReduceRuntime(mlir::ModuleOp module);
 
 } // namespace nabla
 

@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/PatternMatch.h"
@@ -898,12 +899,15 @@ struct NablaToLinalgPass
         TransposeLowering, ReshapeLowering, ReluGradLowering, CompareLowering,
         SelectLowering, OneHotLowering, DropoutMaskLowering>(ctx);
     populateWindowLowerings(patterns, forCpu);
+    populateAllReduceLowerings(patterns);
+    declareAllReduceRuntime(getOperation());
 
     ConversionTarget target(*ctx);
     target.addIllegalDialect<NablaDialect>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
                            arith::ArithDialect, math::MathDialect,
-                           func::FuncDialect>();
+                           func::FuncDialect, memref::MemRefDialect,
+                           bufferization::BufferizationDialect>();
     target.addLegalOp<FusedOp, YieldOp>(); // groups stay; their bodies lower
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))

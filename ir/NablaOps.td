@@ -567,6 +567,44 @@ def Nabla_DropoutMaskOp : Nabla_Op<"dropout_mask", [Pure, Nabla_Elementwise]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Data-parallel training
+//===----------------------------------------------------------------------===//
+
+def Nabla_AllReduceStartOp : Nabla_Op<"all_reduce_start",
+    [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "starts averaging a bucket of tensors over the processes";
+  let description = [{
+    `%t = nabla.all_reduce_start %g0, %g1 {bucket = 0 : i64} : tensor<512x512xf32>, tensor<512xf32>`
+    Copies its operands into bucket `bucket` of the runtime and hands it to
+    the collective (MPI in `mpirun -np K nablac train`), which averages it
+    over the processes while the step goes on; `nabla.all_reduce_wait`
+    with the token gives the means. Made by nabla-training-step with
+    `all-reduce`. Its effects keep it from being removed or merged, and
+    every process runs the same schedule, so the buckets start in the same
+    order everywhere (the collectives match). Outside a data-parallel run
+    (no collective) the means are the operands.
+  }];
+  let arguments = (ins Variadic<Nabla_FloatTensor>:$values, I64Attr:$bucket);
+  let results = (outs I64:$token);
+  let assemblyFormat = "$values attr-dict `:` type($values)";
+}
+
+def Nabla_AllReduceWaitOp : Nabla_Op<"all_reduce_wait",
+    [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "waits for a bucket's means over the processes";
+  let description = [{
+    `%m:2 = nabla.all_reduce_wait %t {bucket = 0 : i64} : tensor<512x512xf32>, tensor<512xf32>`
+    Blocks until the bucket started by `%t` is averaged and returns its
+    tensors, in the start's order and types. Placed before the first use
+    of the means (clipping, the update), after the rest of the backward
+    pass, so the averaging overlaps it.
+  }];
+  let arguments = (ins I64:$token, I64Attr:$bucket);
+  let results = (outs Variadic<Nabla_FloatTensor>:$values);
+  let assemblyFormat = "$token attr-dict `:` type($values)";
+}
+
+//===----------------------------------------------------------------------===//
 // Padding, slicing, convolution and pooling
 //===----------------------------------------------------------------------===//
 

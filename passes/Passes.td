@@ -59,6 +59,13 @@ def TrainingStep : Pass<"nabla-training-step", "mlir::ModuleOp"> {
       @M_apply(params..., state..., sums..., lr, step) -> (params'..., state'..., grad_norm...)
     where the step's gradient is the mean of the k micro-batch gradients,
     so k micro-batches of b rows update like one batch of k*b rows.
+
+    With all-reduce, @M_train_step averages its gradients (still scaled by
+    the loss scale), its loss and its model state over the processes of a
+    data-parallel run: they are grouped into buckets of at most
+    bucket-bytes in the order the backward pass computes them, each
+    bucket starts (nabla.all_reduce_start) right after its last tensor is
+    computed, and its wait comes before clipping and the update.
     @M and @M_grad are not changed (erase-sources erases them).
   }];
   let options = [
@@ -84,6 +91,15 @@ def TrainingStep : Pass<"nabla-training-step", "mlir::ModuleOp"> {
            "Build @M_accumulate and @M_apply at accumulate = 1 too: "
            "data-parallel training averages the gradients over the "
            "processes between the two">,
+    Option<"allReduce", "all-reduce", "bool", "false",
+           "Average the gradients, the loss and the model's state over the "
+           "processes of a data-parallel run inside @M_train_step: "
+           "nabla.all_reduce_start on each bucket as soon as its gradients "
+           "are computed, nabla.all_reduce_wait before clipping and the "
+           "update (accumulate = 1 only)">,
+    Option<"bucketBytes", "bucket-bytes", "int64_t", "4194304",
+           "Bytes of gradients an all-reduce bucket holds at most (a "
+           "larger tensor has a bucket of its own)">,
     Option<"eraseSources", "erase-sources", "bool", "false",
            "Erase @M and @M_grad once the step functions are built (what "
            "nabla-train-pipeline compiles is the step alone)">,

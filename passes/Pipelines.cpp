@@ -35,6 +35,8 @@ TrainPipelineOptions::TrainPipelineOptions() {
   accumulate = defaults.step.accumulate;
   lossScaling = defaults.step.lossScaling;
   split = defaults.step.split;
+  allReduce = defaults.step.allReduce;
+  bucketBytes = defaults.step.bucketBytes;
 }
 
 TrainPipelineSettings TrainPipelineOptions::settings() const {
@@ -51,6 +53,8 @@ TrainPipelineSettings TrainPipelineOptions::settings() const {
   s.step.accumulate = accumulate;
   s.step.lossScaling = lossScaling;
   s.step.split = split;
+  s.step.allReduce = allReduce;
+  s.step.bucketBytes = bucketBytes;
   return s;
 }
 

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "nabla/passes/Passes.h"
 
+#include "nabla/ir/NablaOps.h"
+
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace nabla {
@@ -68,8 +70,13 @@ Operation *lastProducer(Operation *op, Block &block, const OrderKeys &order) {
 }
 
 /// Whether `op` may move: it has no side effects, and a region it has
-/// reads nothing from around it.
+/// reads nothing from around it. nabla.all_reduce_start moves too, although
+/// it talks to the other processes: starting a bucket as soon as its
+/// gradients exist is the point of it, and every process runs this same
+/// schedule, so the buckets still start in one order everywhere.
 bool movable(Operation *op) {
+  if (isa<nabla::AllReduceStartOp>(op))
+    return true;
   return isMemoryEffectFree(op) &&
          (op->getNumRegions() == 0 ||
           op->hasTrait<OpTrait::IsIsolatedFromAbove>());

@@ -13,6 +13,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringSwitch.h"
 
 namespace nabla {
@@ -31,6 +32,8 @@ struct StepOptions {
   double weightDecay = 0, clipNorm = 0, clipValue = 0;
   int64_t accumulate = 1;
   bool lossScaling = false;
+  bool allReduce = false;
+  int64_t bucketBytes = 4 << 20;
 };
 
 /// Names of the optimizer state each parameter carries.
@@ -167,6 +170,99 @@ Value update(Emitter &e, const StepOptions &opts, Value p, Value g,
   }
   }
   return p;
+}
+
+/// The order in which `block` computes `v`: its defining op's place, with
+/// the block's arguments first.
+int64_t producedAt(Value v, const DenseMap<Operation *, int64_t> &order) {
+  Operation *def = v.getDefiningOp();
+  return def ? order.lookup(def) : -1;
+}
+
+/// Data parallel: each of `values` (computed by this process on its share
+/// of the batch) replaced by its mean over the processes. They go in
+/// buckets of at most `bucketBytes`, in the order the step computes them
+/// (the backward pass makes the last layer's gradients first, as torch's
+/// DistributedDataParallel buckets them), one bucket per element type
+/// (16-bit values are averaged in f32). A bucket starts right after its
+/// last value is computed, so the processes average it while the backward
+/// pass goes on; every wait is at the builder's insertion point, before
+/// the values are used. Returns the mean of each value.
+SmallVector<Value> averageOverProcesses(OpBuilder &b, Location loc, Block &body,
+                                        ArrayRef<Value> values,
+                                        int64_t bucketBytes) {
+  DenseMap<Operation *, int64_t> order;
+  for (auto [i, op] : llvm::enumerate(body.getOperations()))
+    order[&op] = int64_t(i);
+  llvm::SetVector<Value> distinct(values.begin(), values.end());
+  SmallVector<Value> sorted(distinct.begin(), distinct.end());
+  llvm::stable_sort(sorted, [&](Value x, Value y) {
+    return producedAt(x, order) < producedAt(y, order);
+  });
+
+  OpBuilder::InsertPoint waits = b.saveInsertionPoint();
+  DenseMap<Value, Value> mean;
+  int64_t buckets = 0;
+  // The values of an open bucket (as sent: 16-bit ones widened), per type.
+  DenseMap<Type, SmallVector<std::pair<Value, Value>>> open;
+  DenseMap<Type, int64_t> openBytes;
+  auto close = [&](Type et) {
+    auto &members = open[et];
+    if (members.empty())
+      return;
+    SmallVector<Value> sent;
+    for (auto &m : members)
+      sent.push_back(m.second);
+    Value last = sent.front();
+    for (Value v : sent)
+      if (producedAt(v, order) > producedAt(last, order))
+        last = v;
+    if (Operation *def = last.getDefiningOp())
+      b.setInsertionPointAfter(def);
+    else
+      b.setInsertionPointToStart(&body);
+    auto bucket = b.getI64IntegerAttr(buckets++);
+    Value token = AllReduceStartOp::create(b, loc, sent, bucket);
+    b.restoreInsertionPoint(waits);
+    auto wait = AllReduceWaitOp::create(b, loc, ValueRange(sent).getTypes(),
+                                        token, bucket);
+    for (auto [m, r] : llvm::zip(members, wait.getResults())) {
+      Value v = r;
+      if (v.getType() != m.first.getType())
+        v = CastOp::create(b, loc, m.first.getType(), v);
+      mean[m.first] = v;
+    }
+    waits = b.saveInsertionPoint();
+    members.clear();
+    openBytes[et] = 0;
+  };
+  for (Value v : sorted) {
+    auto type = cast<RankedTensorType>(v.getType());
+    Value sent = v;
+    if (type.getElementTypeBitWidth() < 32) {
+      if (Operation *def = v.getDefiningOp())
+        b.setInsertionPointAfter(def);
+      else
+        b.setInsertionPointToStart(&body);
+      sent = CastOp::create(b, loc, type.clone(b.getF32Type()), v);
+      order[sent.getDefiningOp()] = producedAt(v, order);
+      type = cast<RankedTensorType>(sent.getType());
+    }
+    Type et = type.getElementType();
+    int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
+    if (!open[et].empty() && openBytes[et] + bytes > bucketBytes)
+      close(et);
+    open[et].push_back({v, sent});
+    openBytes[et] += bytes;
+    // The insertion point of the waits must not move with the casts.
+    b.restoreInsertionPoint(waits);
+  }
+  for (Type et : {b.getF32Type(), b.getF64Type()})
+    close(et);
+  SmallVector<Value> result;
+  for (Value v : values)
+    result.push_back(mean.lookup(v));
+  return result;
 }
 
 /// The pieces of @M_grad a new function is assembled from.
@@ -400,6 +496,8 @@ public:
     SmallVector<Value> grads;
     for (unsigned r : info.gradResults)
       grads.push_back(results[r]);
+    if (opts.allReduce)
+      averageResults(b, f, results, grads);
     Emitter e{b, f.getLoc()};
     grads = unscale(e, grads, lossScale);
     SmallVector<Value> out;
@@ -408,6 +506,25 @@ public:
                  outAttrs);
     stateResults(results, out, outAttrs);
     finish(f, b, out, outAttrs);
+  }
+
+  /// Data parallel: the gradients, the loss (results[0]) and the model's
+  /// new state replaced by their means over the processes.
+  void averageResults(OpBuilder &b, func::FuncOp f,
+                      SmallVectorImpl<Value> &results,
+                      SmallVectorImpl<Value> &grads) {
+    SmallVector<Value> local(grads.begin(), grads.end());
+    local.push_back(results[0]);
+    for (unsigned r : info.stateResults)
+      local.push_back(results[r]);
+    SmallVector<Value> means = averageOverProcesses(
+        b, f.getLoc(), f.getBody().front(), local, opts.bucketBytes);
+    size_t n = grads.size();
+    for (size_t i = 0; i < n; ++i)
+      grads[i] = means[i];
+    results[0] = means[n];
+    for (auto [k, r] : llvm::enumerate(info.stateResults))
+      results[r] = means[n + 1 + k];
   }
 
   /// @M_accumulate(params, sums, inputs) -> (sums + grads, loss, state)
@@ -524,6 +641,20 @@ struct TrainingStepPass : nabla::impl::TrainingStepBase<TrainingStepPass> {
     opts.clipValue = clipValue;
     opts.accumulate = accumulate;
     opts.lossScaling = lossScaling;
+    opts.allReduce = allReduce;
+    opts.bucketBytes = bucketBytes;
+    if (allReduce && (accumulate > 1 || split)) {
+      getOperation().emitError()
+          << "nabla-training-step: all-reduce needs accumulate = 1 and no "
+             "split (with @M_accumulate and @M_apply the caller averages the "
+             "sums between them)";
+      return signalPassFailure();
+    }
+    if (allReduce && bucketBytes < 1) {
+      getOperation().emitError()
+          << "nabla-training-step: bucket-bytes must be at least 1";
+      return signalPassFailure();
+    }
 
     SmallVector<func::FuncOp> grads;
     for (auto f : getOperation().getOps<func::FuncOp>())

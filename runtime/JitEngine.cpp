@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nabla/runtime/JitEngine.h"
+#include "nabla/runtime/AllReduce.h"
 #include "nabla/runtime/CompileCache.h"
 #include "nabla/runtime/CpuFeatures.h"
 #include "nabla/runtime/LiveRanges.h"
@@ -147,7 +148,8 @@ float truncateToBF16(float value) {
 
 /// Compiled code's malloc and free are the caching allocator's
 /// (runtime/JitAllocator.h), a profiled module's clock is
-/// runtime/KernelProfile.h's, and bf16 rounding is truncateToBF16;
+/// runtime/KernelProfile.h's, bf16 rounding is truncateToBF16, a
+/// data-parallel step's all-reduce is runtime/AllReduce.h's;
 /// everything else resolves in this process.
 llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner mangle) {
   llvm::orc::SymbolMap symbols;
@@ -160,6 +162,16 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner mangle) {
   bind("nabla_profile_start", &jit::nabla_profile_start);
   bind("nabla_profile_stop", &jit::nabla_profile_stop);
   bind("__truncsfbf2", &truncateToBF16);
+  // A data-parallel step's buckets (runtime/AllReduce.h); the element type
+  // in a name is the bucket's, which begin() sets.
+  bind("nabla_all_reduce_begin_f32", &nabla_all_reduce_begin_f32);
+  bind("nabla_all_reduce_begin_f64", &nabla_all_reduce_begin_f64);
+  for (llvm::StringRef suffix : {"_f32", "_f64"}) {
+    bind(("nabla_all_reduce_put" + suffix).str(), &nabla_all_reduce_put);
+    bind(("nabla_all_reduce_get" + suffix).str(), &nabla_all_reduce_get);
+  }
+  bind("nabla_all_reduce_start", &nabla_all_reduce_start);
+  bind("nabla_all_reduce_wait", &nabla_all_reduce_wait);
   return symbols;
 }
 

@@ -25,6 +25,11 @@ public:
   virtual int size() const = 0;
   /// Replaces each element of `t` by its mean over the processes.
   virtual llvm::Error average(Tensor &t) = 0;
+  /// Whether average() may be called from another thread than the one
+  /// that made the collective (one thread at a time). Where it may, a
+  /// step compiled for the CPU averages its gradients on a thread of its
+  /// own while the backward pass goes on.
+  virtual bool callableFromAnyThread() const { return true; }
   /// Replaces `t` by process 0's (the same shape and type on every one).
   virtual llvm::Error broadcastFromFirst(Tensor &t) = 0;
 };

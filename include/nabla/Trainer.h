@@ -21,6 +21,7 @@
 #include "nabla/Collective.h"
 #include "nabla/LossScaler.h"
 #include "nabla/Model.h"
+#include "nabla/runtime/AllReduce.h"
 #include "nabla/runtime/Checkpoint.h"
 #include "nabla/runtime/Engine.h"
 
@@ -39,18 +40,29 @@ struct TrainOptions : TrainPipelineSettings {
   LossScaler lossScale = LossScaler::none();
   /// Data parallel (not owned; null: this process alone): every process
   /// compiles the step for its share of the batch, and the gradients are
-  /// averaged over the processes between @M_accumulate and @M_apply, as
-  /// is the reported loss; parameters start from process 0's. On a GPU the
-  /// gradients are averaged on the host (Trainer::getBytesAveraged).
+  /// averaged over the processes before clipping and the update, as are
+  /// the reported loss and the model's state; parameters start from
+  /// process 0's. On the CPU the compiled step averages them itself, in
+  /// buckets, while its backward pass goes on (averagesInStep). With
+  /// accumulation, or on a GPU, the step is split in two and the Trainer
+  /// averages the sums between @M_accumulate and @M_apply (on the host for
+  /// a GPU). Trainer::getBytesAveraged counts the bytes either way.
   Collective *collective = nullptr;
   bool dataParallel() const { return collective && collective->size() > 1; }
+  /// Whether the step for `device` averages over the processes inside.
+  bool averagesInStep(llvm::StringRef device) const {
+    return dataParallel() && step.accumulate == 1 && !step.split &&
+           step.bucketBytes > 0 && device == "cpu";
+  }
 
-  /// The settings the step is built with (loss scaling on when lossScale
-  /// is; the step split in two for data parallelism).
-  TrainPipelineSettings pipelineSettings() const {
+  /// The settings the step for `device` is built with (loss scaling on
+  /// when lossScale is; data parallelism inside the step or split in two).
+  TrainPipelineSettings pipelineSettings(llvm::StringRef device = "cpu") const {
     TrainPipelineSettings settings = *this;
     settings.step.lossScaling = lossScale.enabled();
-    settings.step.split = step.split || dataParallel();
+    settings.step.allReduce = averagesInStep(device);
+    settings.step.split =
+        step.split || (dataParallel() && !settings.step.allReduce);
     return settings;
   }
 };
@@ -96,7 +108,16 @@ public:
   const LossScaler &getLossScaler() const { return scaler; }
   /// Data parallel: the bytes of gradients and state averaged over the
   /// processes so far (on a GPU, each also copied to the host and back).
-  uint64_t getBytesAveraged() const { return bytesAveraged; }
+  uint64_t getBytesAveraged() const {
+    return bytesAveraged + (reducer ? reducer->getStats().bytes : 0);
+  }
+  /// Data parallel inside the step: its buckets, the seconds spent
+  /// averaging them (on the reducer's thread) and the seconds the step
+  /// waited for them (the part the backward pass did not hide). Zero
+  /// otherwise.
+  BucketReducer::Stats getAveragingStats() const {
+    return reducer ? reducer->getStats() : BucketReducer::Stats();
+  }
   /// Seconds in nabla's passes (down to the LLVM dialect), and how the
   /// machine code was made (LLVM, or the compile cache).
   double getLoweringSeconds() const { return loweringSeconds; }
@@ -137,7 +158,7 @@ private:
   /// Whether a step is @M_accumulate per micro-batch, then @M_apply.
   bool split() const {
     return options.step.accumulate > 1 || options.step.split ||
-           options.dataParallel();
+           (options.dataParallel() && !reducer);
   }
   /// Data parallel: the gradient sums averaged over the processes (and the
   /// loss with them), between accumulate and apply.
@@ -165,6 +186,8 @@ private:
   LossScaler scaler = LossScaler::none();
   int64_t stepCount = 0;
   uint64_t bytesAveraged = 0;
+  /// Data parallel inside the step: what its buckets call (null otherwise).
+  std::unique_ptr<BucketReducer> reducer;
   double loweringSeconds = 0;
   std::unique_ptr<Engine> engine;
   /// A copy back from the device that failed in getParameter, for step().

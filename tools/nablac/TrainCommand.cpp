@@ -963,6 +963,20 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                         "gradients and state averaged%s\n",
                         (long long)processes, bytes / 1048576.0,
                         options.device == "cpu" ? "" : " (through the host)");
+    BucketReducer::Stats stats = (*trainer)->getAveragingStats();
+    if (tail) {
+      BucketReducer::Stats more = tail->getAveragingStats();
+      stats.buckets += more.buckets;
+      stats.averaging += more.averaging;
+      stats.waiting += more.waiting;
+    }
+    // Inside the step: how much of the averaging the backward pass hid.
+    if (stats.buckets > 0)
+      out << llvm::format(
+          "averaging: %lld buckets, %.3f s on its own "
+          "thread; the steps waited %.3f s of it (%.0f%%)\n",
+          (long long)stats.buckets, stats.averaging, stats.waiting,
+          100.0 * stats.waiting / std::max(stats.averaging, 1e-9));
   }
   return summary;
 }
@@ -1067,6 +1081,8 @@ makeConfig(const Source &source,
   for (const auto &[key, value] : overrides)
     if (auto e = setFromFlag(config, key, value))
       return std::move(e);
+  config.train.step.bucketBytes =
+      int64_t(std::llround(config.bucketCapMb * 1048576.0));
   return config;
 }
 

@@ -37,6 +37,9 @@ struct TrainConfig {
   /// warm-up (tools/nablac/Schedule.h).
   LrSchedule schedule;
   int64_t seed = 0;
+  /// Data parallel on the CPU: MiB of gradients a bucket holds (0: one
+  /// average after the backward pass); sets train.step.bucketBytes.
+  double bucketCapMb = 4;
   TrainOptions train;
   std::string checkpoint, resume, metrics, logDir;
   /// Warm start: the weights (parameters and state) of a checkpoint, a

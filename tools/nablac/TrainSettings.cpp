@@ -304,6 +304,15 @@ std::vector<TrainSetting> makeTable() {
       "accumulate", "K", "Micro-batches per optimizer step",
       [](C &c) -> int64_t & { return c.train.step.accumulate; }, 1,
       "an integer from 1 to 65536", kMaxAccumulate));
+  t.push_back(number(
+      "bucket_cap_mb",
+      "Data parallel (mpirun) on the CPU: MiB of gradients the step "
+      "averages at a time, each bucket as soon as the backward pass has "
+      "made it (as torch DDP's bucket_cap_mb); 0: one average after the "
+      "backward pass",
+      [](C &c) -> double & { return c.bucketCapMb; },
+      [](double v) { return v >= 0 && v <= 1048576; },
+      "a number of MiB from 0 to 1048576"));
   t.push_back(enumChoice<Precision>(
       "precision",
       "What matmuls and elementwise ops compute in (f32 "

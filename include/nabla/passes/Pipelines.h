@@ -63,6 +63,12 @@ struct TrainPipelineOptions : mlir::PassPipelineOptions<TrainPipelineOptions> {
   Option<bool> split{*this, "split",
                      llvm::cl::desc("@M_accumulate and @M_apply at "
                                     "accumulate = 1 too (data parallel)")};
+  Option<bool> allReduce{*this, "all-reduce",
+                         llvm::cl::desc("Average the gradients over the "
+                                        "processes inside the step")};
+  Option<int64_t> bucketBytes{*this, "bucket-bytes",
+                              llvm::cl::desc("Bytes an all-reduce bucket "
+                                             "holds at most")};
 
   TrainPipelineSettings settings() const;
 };
