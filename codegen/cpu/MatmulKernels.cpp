@@ -172,9 +172,20 @@ bool worthPacking(linalg::MatmulOp op, Block block) {
 bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
                        SmallVectorImpl<LoopLikeOpInterface> &loops,
                        SmallVectorImpl<Panels> &panels,
-                       DenseMap<Operation *, CStart> &starts) {
+                       DenseMap<Operation *, CStart> &starts,
+                       DenseMap<Value, int64_t> &rowPanels) {
   bool pack = worthPacking(op, block);
   Value b = op.getInputs()[1];
+  // A transposed A read by at least two column blocks: its panels pay
+  // (one mr for all the kernels that read it, or none).
+  Value a = op.getInputs()[0];
+  int64_t n =
+      cast<RankedTensorType>(op.getOutputs()[0].getType()).getDimSize(1);
+  if (transposeSource(a) && n / block.nr >= 2) {
+    auto [it, added] = rowPanels.try_emplace(a, block.mr);
+    if (!added && it->second != block.mr)
+      it->second = 0;
+  }
   // C filled with a constant (the zeros a matmul sums into): once the
   // block's reads of C are hoisted before the k loop, they become the
   // constant, and the fill goes (startAtConstant).
@@ -355,19 +366,72 @@ bool readsOneElementOfA(vector::TransferReadOp read) {
          read.getVectorType().getRank() == 1 && !read.getMask();
 }
 
+/// Panels of A = X^T (M x K, X being K x M) as the kernel reads them:
+/// [M / mr, K, mr], each k step's mr elements side by side and the k steps
+/// one after another. Copied once, where the transpose was, from X.
+Value packRows(RewriterBase &rewriter, Value a, Value x, int64_t mr) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t k = xType.getDimSize(0), m = xType.getDimSize(1);
+  Type element = xType.getElementType();
+  Location loc = a.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  rewriter.setInsertionPoint(a.getDefiningOp());
+  Value split = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get({k, m / mr, mr}, element), x,
+      ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+  Value empty = tensor::EmptyOp::create(
+      rewriter, loc, ArrayRef<int64_t>{m / mr, k, mr}, element);
+  AffineExpr ib, kk, ii;
+  bindDims(ctx, ib, kk, ii);
+  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {kk, ib, ii}, ctx),
+                                 AffineMap::getMultiDimIdentityMap(3, ctx)};
+  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             rewriter, loc, empty.getType(), ValueRange{split},
+             ValueRange{empty}, maps, iterators,
+             [](OpBuilder &b, Location l, ValueRange args) {
+               linalg::YieldOp::create(b, l, args[0]);
+             })
+      .getResult(0);
+}
+
 /// The kernel reads A one element at a time (broadcast to a vector); where
-/// A is a transpose of X (x^T @ dy, a weight gradient), it reads X[k, i]
-/// instead of A[i, k], and the transpose is no longer needed.
-void readThroughTransposes(RewriterBase &rewriter, func::FuncOp func) {
+/// A is a transpose of X (x^T @ dy, a weight gradient), it reads X instead,
+/// and the transpose is no longer needed. Where `rowPanels` gives the
+/// kernel's rows (mr) for A, it reads panels of X (packRows): the mr
+/// elements of a k step are then one contiguous read and the k loop walks
+/// consecutive addresses, where X[k, i] would take a new row of X, M
+/// floats away, at every k. Elsewhere it reads X[k, i].
+void readThroughTransposes(RewriterBase &rewriter, func::FuncOp func,
+                           const DenseMap<Value, int64_t> &rowPanels) {
   SmallVector<vector::TransferReadOp> reads;
   func.walk([&](vector::TransferReadOp read) {
     if (transposeSource(read.getBase()) && readsOneElementOfA(read))
       reads.push_back(read);
   });
+  DenseMap<Value, Value> packed;
   for (vector::TransferReadOp read : reads) {
+    Value a = read.getBase(), x = transposeSource(a);
+    Location loc = read.getLoc();
+    int64_t mr = rowPanels.lookup(a);
+    if (mr > 0) {
+      Value &panels = packed[a];
+      if (!panels)
+        panels = packRows(rewriter, a, x, mr);
+      rewriter.setInsertionPoint(read);
+      Value rows = arith::ConstantIndexOp::create(rewriter, loc, mr);
+      Value i = read.getIndices()[0];
+      Value block = arith::DivUIOp::create(rewriter, loc, i, rows);
+      Value within = arith::RemUIOp::create(rewriter, loc, i, rows);
+      rewriter.replaceOpWithNewOp<vector::TransferReadOp>(
+          read, read.getVectorType(), panels,
+          ValueRange{block, read.getIndices()[1], within}, read.getPadding(),
+          ArrayRef<bool>{true});
+      continue;
+    }
     rewriter.setInsertionPoint(read);
     rewriter.replaceOpWithNewOp<vector::TransferReadOp>(
-        read, read.getVectorType(), transposeSource(read.getBase()),
+        read, read.getVectorType(), x,
         ValueRange{read.getIndices()[1], read.getIndices()[0]},
         read.getPadding(), ArrayRef<bool>{true});
   }
@@ -649,6 +713,7 @@ struct NablaCpuMatmulKernelsPass
     SmallVector<LoopLikeOpInterface> loops;
     SmallVector<Panels> panels;
     DenseMap<Operation *, CStart> starts; // k loop -> C's constant fill
+    DenseMap<Value, int64_t> rowPanels;   // transposed A -> its kernels' mr
     bool dot = false;
     for (linalg::MatmulOp op : matmuls) {
       if (bf16Dot && nabla::fitsDotKernel(op) &&
@@ -657,7 +722,8 @@ struct NablaCpuMatmulKernelsPass
         continue;
       }
       if (auto block = chooseBlock(op, lanes, registers))
-        blockAndVectorize(rewriter, op, *block, loops, panels, starts);
+        blockAndVectorize(rewriter, op, *block, loops, panels, starts,
+                          rowPanels);
     }
     if (loops.empty()) {
       if (dot) // transposes now read only by the pair packing are dead
@@ -700,7 +766,7 @@ struct NablaCpuMatmulKernelsPass
     for (Panels &p : panels)
       packPanels(rewriter, p);
     // (The only vector reads so far are the kernels'.)
-    readThroughTransposes(rewriter, func);
+    readThroughTransposes(rewriter, func, rowPanels);
     // The C block: its slice and vector read/write are invariant in the k
     // loop; hoisting them makes the block a loop-carried vector. (Only the
     // loops made here, innermost first.)

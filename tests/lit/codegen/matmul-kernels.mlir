@@ -205,3 +205,28 @@ func.func @batched(%a: tensor<3x8x16xf32>, %b: tensor<3x16x64xf32>) -> tensor<3x
   %r = linalg.batch_matmul ins(%a, %b : tensor<3x8x16xf32>, tensor<3x16x64xf32>) outs(%c : tensor<3x8x64xf32>) -> tensor<3x8x64xf32>
   return %r : tensor<3x8x64xf32>
 }
+
+// A weight gradient, x^T @ dy (x: 32 x 8): A is a transpose, read by the
+// four column blocks. Its panels [8 / 4, 32, 4] are copied from x once
+// (no transpose left), and each k step of a row block reads its four
+// elements from one panel: block i / 4, row k, element i % 4 (hoisted out
+// of the k loop), where x[k, i] would be a new row of x at every k.
+// CHECK-LABEL: func.func @transposed_a
+// CHECK-NOT:     linalg.transpose
+// CHECK:         %[[SPLIT:.*]] = tensor.expand_shape %arg0 {{\[}}[0], [1, 2]] output_shape [32, 2, 4] : tensor<32x8xf32> into tensor<32x2x4xf32>
+// CHECK:         %[[PANELS:.*]] = linalg.generic {{.*}} ins(%[[SPLIT]] : tensor<32x2x4xf32>) outs(%{{.*}} : tensor<2x32x4xf32>)
+// CHECK:         scf.for %[[J:.*]] = %c0 to %c64 step %c16
+// CHECK:           scf.for %[[I:.*]] = %c0 to %c8 step %c4
+// CHECK:             %[[B:.*]] = arith.divui %[[I]], %c4
+// CHECK:             scf.for %[[K:.*]] = %c0 to %c32 step %c1
+// CHECK:               vector.transfer_read %[[PANELS]][%[[B]], %[[K]], %{{.*}}]{{.*}} : tensor<2x32x4xf32>, vector<1xf32>
+// CHECK-NOT:     linalg.matmul
+func.func @transposed_a(%x: tensor<32x8xf32>, %dy: tensor<32x64xf32>) -> tensor<8x64xf32> {
+  %cst = arith.constant 0.0 : f32
+  %t0 = tensor.empty() : tensor<8x32xf32>
+  %xt = linalg.transpose ins(%x : tensor<32x8xf32>) outs(%t0 : tensor<8x32xf32>) permutation = [1, 0]
+  %e = tensor.empty() : tensor<8x64xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<8x64xf32>) -> tensor<8x64xf32>
+  %r = linalg.matmul ins(%xt, %dy : tensor<8x32xf32>, tensor<32x64xf32>) outs(%c : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %r : tensor<8x64xf32>
+}
