@@ -14,7 +14,9 @@
 
 #include <algorithm>
 
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #ifdef NABLA_HAVE_MPI
@@ -49,11 +51,40 @@ llvm::Error mpiError(int code, const llvm::Twine &what) {
                    " failed: " + std::string(text, length));
 }
 
+float fromBF16(uint16_t bits) {
+  uint32_t wide = uint32_t(bits) << 16;
+  float f;
+  std::memcpy(&f, &wide, sizeof f);
+  return f;
+}
+
+/// To nearest, ties to even; a NaN stays a (quiet) NaN.
+uint16_t toBF16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    return uint16_t((bits >> 16) | 0x40u);
+  return uint16_t((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+/// MPI has no bf16: its elements travel as 16-bit words, and this op sums
+/// two of them in f32 and rounds the sum back to bf16.
+void sumBF16(void *in, void *inout, int *length, MPI_Datatype *) {
+  auto *a = static_cast<const uint16_t *>(in);
+  auto *b = static_cast<uint16_t *>(inout);
+  for (int i = 0; i < *length; ++i)
+    b[i] = toBF16(fromBF16(a[i]) + fromBF16(b[i]));
+}
+
 class MpiCollective : public Collective {
 public:
   MpiCollective(int rank, int size, bool anyThread)
       : rankIndex(rank), processes(size), anyThread(anyThread) {}
-  ~MpiCollective() override { MPI_Finalize(); }
+  ~MpiCollective() override {
+    if (sumOfBF16 != MPI_OP_NULL)
+      MPI_Op_free(&sumOfBF16);
+    MPI_Finalize();
+  }
 
   int rank() const override { return rankIndex; }
   int size() const override { return processes; }
@@ -61,6 +92,7 @@ public:
 
   llvm::Error average(Tensor &t) override {
     MPI_Datatype type;
+    MPI_Op sum = MPI_SUM;
     switch (t.getElementType()) {
     case ElementType::F32:
       type = MPI_FLOAT;
@@ -68,9 +100,16 @@ public:
     case ElementType::F64:
       type = MPI_DOUBLE;
       break;
+    case ElementType::BF16:
+      type = MPI_UINT16_T;
+      if (sumOfBF16 == MPI_OP_NULL)
+        if (int code = MPI_Op_create(sumBF16, /*commute=*/1, &sumOfBF16))
+          return mpiError(code, "bf16 sum");
+      sum = sumOfBF16;
+      break;
     default:
-      return makeError("error: data-parallel training averages f32 and f64 "
-                       "tensors, not " +
+      return makeError("error: data-parallel training averages f32, f64 and "
+                       "bf16 tensors, not " +
                        toString(t.getElementType()));
     }
     int64_t n = t.getNumElements();
@@ -81,7 +120,7 @@ public:
     for (int64_t start = 0; start < n; start += kPiece) {
       int count = static_cast<int>(std::min(kPiece, n - start));
       if (int code = MPI_Allreduce(MPI_IN_PLACE, data + start * element, count,
-                                   type, MPI_SUM, MPI_COMM_WORLD))
+                                   type, sum, MPI_COMM_WORLD))
         return mpiError(code, "allreduce");
     }
     double scale = 1.0 / processes;
@@ -89,6 +128,10 @@ public:
       for (float &x : llvm::MutableArrayRef<float>(
                static_cast<float *>(t.data()), size_t(n)))
         x = static_cast<float>(x * scale);
+    else if (type == MPI_UINT16_T)
+      for (uint16_t &x : llvm::MutableArrayRef<uint16_t>(
+               static_cast<uint16_t *>(t.data()), size_t(n)))
+        x = toBF16(static_cast<float>(fromBF16(x) * scale));
     else
       for (double &x : llvm::MutableArrayRef<double>(
                static_cast<double *>(t.data()), size_t(n)))
@@ -111,6 +154,7 @@ public:
 private:
   int rankIndex, processes;
   bool anyThread;
+  MPI_Op sumOfBF16 = MPI_OP_NULL; // made on first use
 };
 
 #endif

@@ -27,9 +27,10 @@ namespace nabla {
 
 namespace {
 
-/// The runtime function `base` for tensors of `et` ("_f32" or "_f64").
+/// The runtime function `base` for tensors of `et` ("_f32", "_f64" or
+/// "_bf16").
 std::string runtimeName(StringRef base, Type et) {
-  return (base + (et.isF64() ? "_f64" : "_f32")).str();
+  return (base + (et.isF64() ? "_f64" : et.isBF16() ? "_bf16" : "_f32")).str();
 }
 
 Value i64Constant(OpBuilder &b, Location loc, int64_t v) {
@@ -118,7 +119,8 @@ void declareAllReduceRuntime(ModuleOp module) {
                                   b.getFunctionType(args, {}));
     f.setPrivate();
   };
-  for (Type et : {Type(b.getF32Type()), Type(b.getF64Type())}) {
+  for (Type et :
+       {Type(b.getF32Type()), Type(b.getF64Type()), Type(b.getBF16Type())}) {
     declare(runtimeName("nabla_all_reduce_begin", et), {i64, i64});
     for (StringRef base : {"nabla_all_reduce_put", "nabla_all_reduce_get"})
       declare(runtimeName(base, et),

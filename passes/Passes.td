@@ -100,6 +100,10 @@ def TrainingStep : Pass<"nabla-training-step", "mlir::ModuleOp"> {
     Option<"bucketBytes", "bucket-bytes", "int64_t", "4194304",
            "Bytes of gradients an all-reduce bucket holds at most (a "
            "larger tensor has a bucket of its own)">,
+    Option<"allReduceBF16", "all-reduce-bf16", "bool", "false",
+           "With all-reduce: average the gradients in bf16 (half the bytes; "
+           "each gradient rounded to bf16 before the average, as torch "
+           "DDP's bf16_compress_hook), the loss and state in f32">,
     Option<"eraseSources", "erase-sources", "bool", "false",
            "Erase @M and @M_grad once the step functions are built (what "
            "nabla-train-pipeline compiles is the step alone)">,

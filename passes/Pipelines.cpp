@@ -37,6 +37,7 @@ TrainPipelineOptions::TrainPipelineOptions() {
   split = defaults.step.split;
   allReduce = defaults.step.allReduce;
   bucketBytes = defaults.step.bucketBytes;
+  allReduceBF16 = defaults.step.allReduceBF16;
 }
 
 TrainPipelineSettings TrainPipelineOptions::settings() const {
@@ -55,6 +56,7 @@ TrainPipelineSettings TrainPipelineOptions::settings() const {
   s.step.split = split;
   s.step.allReduce = allReduce;
   s.step.bucketBytes = bucketBytes;
+  s.step.allReduceBF16 = allReduceBF16;
   return s;
 }
 

@@ -13,6 +13,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringSwitch.h"
 
@@ -34,6 +35,7 @@ struct StepOptions {
   bool lossScaling = false;
   bool allReduce = false;
   int64_t bucketBytes = 4 << 20;
+  bool allReduceBF16 = false;
 };
 
 /// Names of the optimizer state each parameter carries.
@@ -184,13 +186,15 @@ int64_t producedAt(Value v, const DenseMap<Operation *, int64_t> &order) {
 /// buckets of at most `bucketBytes`, in the order the step computes them
 /// (the backward pass makes the last layer's gradients first, as torch's
 /// DistributedDataParallel buckets them), one bucket per element type
-/// (16-bit values are averaged in f32). A bucket starts right after its
+/// (16-bit values are averaged in f32; those `narrow` holds are sent as
+/// bf16 whatever their type). A bucket starts right after its
 /// last value is computed, so the processes average it while the backward
 /// pass goes on; every wait is at the builder's insertion point, before
 /// the values are used. Returns the mean of each value.
 SmallVector<Value> averageOverProcesses(OpBuilder &b, Location loc, Block &body,
                                         ArrayRef<Value> values,
-                                        int64_t bucketBytes) {
+                                        int64_t bucketBytes,
+                                        const DenseSet<Value> &narrow) {
   DenseMap<Operation *, int64_t> order;
   for (auto [i, op] : llvm::enumerate(body.getOperations()))
     order[&op] = int64_t(i);
@@ -239,12 +243,15 @@ SmallVector<Value> averageOverProcesses(OpBuilder &b, Location loc, Block &body,
   for (Value v : sorted) {
     auto type = cast<RankedTensorType>(v.getType());
     Value sent = v;
-    if (type.getElementTypeBitWidth() < 32) {
+    Type as = narrow.contains(v)                   ? Type(b.getBF16Type())
+              : type.getElementTypeBitWidth() < 32 ? Type(b.getF32Type())
+                                                   : type.getElementType();
+    if (as != type.getElementType()) {
       if (Operation *def = v.getDefiningOp())
         b.setInsertionPointAfter(def);
       else
         b.setInsertionPointToStart(&body);
-      sent = CastOp::create(b, loc, type.clone(b.getF32Type()), v);
+      sent = CastOp::create(b, loc, type.clone(as), v);
       order[sent.getDefiningOp()] = producedAt(v, order);
       type = cast<RankedTensorType>(sent.getType());
     }
@@ -257,7 +264,8 @@ SmallVector<Value> averageOverProcesses(OpBuilder &b, Location loc, Block &body,
     // The insertion point of the waits must not move with the casts.
     b.restoreInsertionPoint(waits);
   }
-  for (Type et : {b.getF32Type(), b.getF64Type()})
+  for (Type et :
+       {Type(b.getF32Type()), Type(b.getF64Type()), Type(b.getBF16Type())})
     close(et);
   SmallVector<Value> result;
   for (Value v : values)
@@ -517,8 +525,11 @@ public:
     local.push_back(results[0]);
     for (unsigned r : info.stateResults)
       local.push_back(results[r]);
+    DenseSet<Value> narrow;
+    if (opts.allReduceBF16)
+      narrow.insert(grads.begin(), grads.end());
     SmallVector<Value> means = averageOverProcesses(
-        b, f.getLoc(), f.getBody().front(), local, opts.bucketBytes);
+        b, f.getLoc(), f.getBody().front(), local, opts.bucketBytes, narrow);
     size_t n = grads.size();
     for (size_t i = 0; i < n; ++i)
       grads[i] = means[i];
@@ -643,6 +654,7 @@ struct TrainingStepPass : nabla::impl::TrainingStepBase<TrainingStepPass> {
     opts.lossScaling = lossScaling;
     opts.allReduce = allReduce;
     opts.bucketBytes = bucketBytes;
+    opts.allReduceBF16 = allReduceBF16;
     if (allReduce && (accumulate > 1 || split)) {
       getOperation().emitError()
           << "nabla-training-step: all-reduce needs accumulate = 1 and no "

@@ -211,6 +211,9 @@ void nabla_all_reduce_begin_f32(int64_t bucket, int64_t elements) {
 void nabla_all_reduce_begin_f64(int64_t bucket, int64_t elements) {
   nabla::current().begin(bucket, nabla::ElementType::F64, elements);
 }
+void nabla_all_reduce_begin_bf16(int64_t bucket, int64_t elements) {
+  nabla::current().begin(bucket, nabla::ElementType::BF16, elements);
+}
 void nabla_all_reduce_put(int64_t bucket, int64_t offset, int64_t rank,
                           void *descriptor) {
   nabla::current().put(bucket, offset, rank, descriptor);

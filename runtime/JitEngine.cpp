@@ -166,7 +166,8 @@ llvm::orc::SymbolMap runtimeSymbols(llvm::orc::MangleAndInterner mangle) {
   // in a name is the bucket's, which begin() sets.
   bind("nabla_all_reduce_begin_f32", &nabla_all_reduce_begin_f32);
   bind("nabla_all_reduce_begin_f64", &nabla_all_reduce_begin_f64);
-  for (llvm::StringRef suffix : {"_f32", "_f64"}) {
+  bind("nabla_all_reduce_begin_bf16", &nabla_all_reduce_begin_bf16);
+  for (llvm::StringRef suffix : {"_f32", "_f64", "_bf16"}) {
     bind(("nabla_all_reduce_put" + suffix).str(), &nabla_all_reduce_put);
     bind(("nabla_all_reduce_get" + suffix).str(), &nabla_all_reduce_get);
   }

@@ -544,6 +544,12 @@ llvm::Expected<TrainSummary> train(const Source &source, TrainConfig config,
                         " does not split between " + llvm::Twine(processes) +
                         " processes (each takes an equal share of every "
                         "batch)");
+    if (config.train.step.allReduceBF16 &&
+        !config.train.averagesInStep(baseOptions.device))
+      return usageError(
+          "--allreduce-bf16 is for the averaging inside the step, which "
+          "runs on the CPU without accumulation and with --bucket-cap-mb "
+          "above 0");
     if (rank != 0) {
       config.metrics.clear();
       config.logDir.clear();

@@ -313,6 +313,12 @@ std::vector<TrainSetting> makeTable() {
       [](C &c) -> double & { return c.bucketCapMb; },
       [](double v) { return v >= 0 && v <= 1048576; },
       "a number of MiB from 0 to 1048576"));
+  t.push_back(boolean(
+      "allreduce_bf16",
+      "Data parallel (mpirun) on the CPU: average the gradients in bf16, "
+      "half the bytes (each gradient and its mean rounded to bf16, as torch "
+      "DDP's bf16_compress_hook); the loss and state stay f32",
+      [](C &c) -> bool & { return c.train.step.allReduceBF16; }));
   t.push_back(enumChoice<Precision>(
       "precision",
       "What matmuls and elementwise ops compute in (f32 "

@@ -66,6 +66,8 @@ struct TrainPipelineOptions : mlir::PassPipelineOptions<TrainPipelineOptions> {
   Option<bool> allReduce{*this, "all-reduce",
                          llvm::cl::desc("Average the gradients over the "
                                         "processes inside the step")};
+  Option<bool> allReduceBF16{*this, "all-reduce-bf16",
+                             llvm::cl::desc("Average the gradients in bf16")};
   Option<int64_t> bucketBytes{*this, "bucket-bytes",
                               llvm::cl::desc("Bytes an all-reduce bucket "
                                              "holds at most")};

@@ -100,11 +100,12 @@ private:
 } // namespace nabla
 
 // Called by compiled steps; bound by the JIT (runtime/JitEngine.cpp).
-// Buckets hold f32 or f64 (the suffix); a memref comes as its rank and a
+// Buckets hold f32, f64 or bf16 (the suffix); a memref comes as its rank and a
 // pointer to its descriptor (MLIR's unranked memref convention).
 extern "C" {
 void nabla_all_reduce_begin_f32(int64_t bucket, int64_t elements);
 void nabla_all_reduce_begin_f64(int64_t bucket, int64_t elements);
+void nabla_all_reduce_begin_bf16(int64_t bucket, int64_t elements);
 void nabla_all_reduce_put(int64_t bucket, int64_t offset, int64_t rank,
                           void *descriptor);
 void nabla_all_reduce_start(int64_t bucket);

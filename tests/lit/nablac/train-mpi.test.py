@@ -1,6 +1,8 @@
 """Compares two checkpoints' f32/f64 tensors (parameters, optimizer state):
 the same names, and every element within `rtol` of the first's, relative to
-max(|first|, 1e-3). Prints the worst difference and exits 1 beyond it."""
+max(|first|, 1e-3); with a fourth argument `norm`, every tensor within
+`rtol` in norm: |second - first| / |first| (2-norms). Prints the worst
+difference and exits 1 beyond it."""
 import json
 import struct
 import sys
@@ -22,10 +24,18 @@ def read(path):
 
 
 first, second, rtol = read(sys.argv[1]), read(sys.argv[2]), float(sys.argv[3])
+by_norm = len(sys.argv) > 4 and sys.argv[4] == "norm"
 if first.keys() != second.keys():
     sys.exit("different tensors: " + ", ".join(sorted(first.keys() ^ second.keys())))
 worst, where = 0.0, ""
 for name, a in first.items():
+    if by_norm:
+        size = sum(x * x for x in a) ** 0.5
+        apart = sum((x - y) ** 2 for x, y in zip(a, second[name])) ** 0.5
+        d = apart / size if size > 0 else apart
+        if d > worst:
+            worst, where = d, name
+        continue
     for x, y in zip(a, second[name]):
         d = abs(x - y) / max(abs(x), 1e-3)
         if d > worst:

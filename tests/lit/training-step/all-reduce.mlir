@@ -10,6 +10,9 @@
 // nabla-schedule-early keeps each start right after its values, and moves
 // the uses of each mean up to its wait.
 // RUN: nabla-opt %s --nabla-autodiff --nabla-training-step="optimizer=sgd all-reduce=1 bucket-bytes=8" --nabla-schedule-early | FileCheck %s --check-prefix=SCHED
+// With all-reduce-bf16 the gradients travel as bf16 (a bucket of their
+// own type) and come back as f32; the loss stays f32.
+// RUN: nabla-opt %s --nabla-autodiff --nabla-training-step="optimizer=sgd all-reduce=1 all-reduce-bf16=1" | FileCheck %s --check-prefix=BF16
 // RUN: not nabla-opt %s --nabla-autodiff --nabla-training-step="all-reduce=1 accumulate=2" 2>&1 | FileCheck %s --check-prefix=ACC
 
 func.func @f(%x: tensor<4x3xf32> {nabla.input = "x"}, %w1: tensor<3x2xf32> {nabla.param = "w1"}, %w2: tensor<2x1xf32> {nabla.param = "w2"}) -> tensor<f32> attributes {nabla.model} {
@@ -52,3 +55,13 @@ func.func @f(%x: tensor<4x3xf32> {nabla.input = "x"}, %w1: tensor<3x2xf32> {nabl
 // ONE-NOT:     nabla.all_reduce
 
 // ACC: all-reduce needs accumulate = 1
+
+// BF16-LABEL: func.func @f_train_step
+// BF16:         %[[L:.*]] = nabla.sum
+// BF16-NEXT:    %[[T0:.*]] = nabla.all_reduce_start %[[L]] {bucket = 0 : i64} : tensor<f32>
+// BF16:         %[[N2:.*]] = nabla.cast %{{.*}} : tensor<2x1xf32> -> tensor<2x1xbf16>
+// BF16:         %[[N1:.*]] = nabla.cast %{{.*}} : tensor<3x2xf32> -> tensor<3x2xbf16>
+// BF16-NEXT:    %[[T1:.*]] = nabla.all_reduce_start %[[N2]], %[[N1]] {bucket = 1 : i64} : tensor<2x1xbf16>, tensor<3x2xbf16>
+// BF16:         %[[M:.*]]:2 = nabla.all_reduce_wait %[[T1]] {bucket = 1 : i64} : tensor<2x1xbf16>, tensor<3x2xbf16>
+// BF16-NEXT:    nabla.cast %[[M]]#0 : tensor<2x1xbf16> -> tensor<2x1xf32>
+// BF16-NEXT:    nabla.cast %[[M]]#1 : tensor<3x2xbf16> -> tensor<3x2xf32>
