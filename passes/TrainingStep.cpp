@@ -207,7 +207,8 @@ SmallVector<Value> averageOverProcesses(OpBuilder &b, Location loc, Block &body,
   OpBuilder::InsertPoint waits = b.saveInsertionPoint();
   DenseMap<Value, Value> mean;
   int64_t buckets = 0;
-  // The values of an open bucket (as sent: 16-bit ones widened), per type.
+  // The values of an open bucket and what is sent of them (16-bit values
+  // widened, `narrow` ones as bf16), per type sent.
   DenseMap<Type, SmallVector<std::pair<Value, Value>>> open;
   DenseMap<Type, int64_t> openBytes;
   auto close = [&](Type et) {

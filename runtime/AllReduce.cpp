@@ -106,11 +106,16 @@ void BucketReducer::begin(int64_t bucket, ElementType type, int64_t elements) {
 
 void BucketReducer::put(int64_t bucket, int64_t offset, int64_t rank,
                         void *descriptor) {
+  copy(bucket, offset, rank, descriptor, /*intoBucket=*/true);
+}
+
+void BucketReducer::copy(int64_t bucket, int64_t offset, int64_t rank,
+                         void *descriptor, bool intoBucket) {
   Bucket &b = bucketAt(bucket);
   size_t element = elementSize(b.values.getElementType());
   copyStrided(rank, descriptor,
               static_cast<char *>(b.values.data()) + offset * int64_t(element),
-              element, /*toDense=*/true);
+              element, intoBucket);
 }
 
 void BucketReducer::averageOne(Bucket &b) {
@@ -175,11 +180,7 @@ void BucketReducer::wait(int64_t bucket) {
 
 void BucketReducer::get(int64_t bucket, int64_t offset, int64_t rank,
                         void *descriptor) {
-  Bucket &b = bucketAt(bucket);
-  size_t element = elementSize(b.values.getElementType());
-  copyStrided(rank, descriptor,
-              static_cast<char *>(b.values.data()) + offset * int64_t(element),
-              element, /*toDense=*/false);
+  copy(bucket, offset, rank, descriptor, /*intoBucket=*/false);
 }
 
 llvm::Error BucketReducer::takeError() {

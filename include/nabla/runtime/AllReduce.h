@@ -69,6 +69,10 @@ private:
     bool done = true;
   };
   Bucket &bucketAt(int64_t bucket);
+  /// Between the memref (rank, descriptor) and the bucket's elements from
+  /// `offset` on, in the direction `intoBucket` says.
+  void copy(int64_t bucket, int64_t offset, int64_t rank, void *descriptor,
+            bool intoBucket);
   void averageOne(Bucket &b);
   void serve();
 
