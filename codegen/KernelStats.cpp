@@ -64,9 +64,11 @@ StepMemory measureStepMemory(func::FuncOp func) {
     int64_t bytes = bytesOf(func.getArgument(i).getType());
     if (func.getArgAttr(i, "nabla.param"))
       memory.parameters += bytes;
-    else if (func.getArgAttr(i, "nabla.state"))
+    else if (auto state = func.getArgAttrOfType<StringAttr>(i, "nabla.state")) {
       memory.state += bytes;
-    else
+      if (state.getValue().starts_with("state:"))
+        memory.modelState += bytes;
+    } else
       memory.inputs += bytes;
   }
   for (unsigned i = 0; i < func.getNumResults(); ++i)

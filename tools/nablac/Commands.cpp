@@ -211,6 +211,14 @@ int runStats(const Invocation &inv, const Source &source,
     out << llvm::formatv("  intermediates {0,-9} at most {1} live at once\n",
                          fusion ? "fused:" : "unfused:",
                          formatBytes(stats[fusion].memory.peakIntermediates));
+  // Under mpirun every process averages the gradients (the parameters'
+  // types and shapes), the model's state and the f32 loss, each step.
+  out << llvm::formatv(
+      "data parallel (mpirun): each process averages {0} a step (gradients "
+      "{1}, model state {2}, loss 4 B), in buckets of at most {3}\n",
+      formatBytes(held.parameters + held.modelState + 4),
+      formatBytes(held.parameters), formatBytes(held.modelState),
+      formatBytes(config->train.step.bucketBytes));
   return 0;
 }
 

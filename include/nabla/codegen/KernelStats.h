@@ -27,6 +27,7 @@ KernelStats countKernels(mlir::func::FuncOp func);
 struct StepMemory {
   int64_t parameters = 0; // arguments: nabla.param
   int64_t state = 0;      // nabla.state: optimizer moments, running stats
+  int64_t modelState = 0; // of which the model's own ("state:NAME")
   int64_t inputs = 0;     // nabla.input: the batch
   /// Results: the new parameters and state, written beside the old.
   int64_t updated = 0;
