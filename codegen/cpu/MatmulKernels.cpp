@@ -173,9 +173,15 @@ bool blockAndVectorize(RewriterBase &rewriter, linalg::MatmulOp op, Block block,
                        SmallVectorImpl<LoopLikeOpInterface> &loops,
                        SmallVectorImpl<Panels> &panels,
                        DenseMap<Operation *, CStart> &starts,
-                       DenseMap<Value, int64_t> &rowPanels) {
+                       DenseMap<Value, int64_t> &rowPanels, bool chunk) {
   bool pack = worthPacking(op, block);
   Value b = op.getInputs()[1];
+  // A chunk of k (chunkReduction) reads its rows of the whole B, which is
+  // packed once, before the loop over the chunks.
+  if (chunk) {
+    b = b.getDefiningOp<tensor::ExtractSliceOp>().getSource();
+    pack = true;
+  }
   // A transposed A read by at least two column blocks: its panels pay
   // (one mr for all the kernels that read it, or none).
   Value a = op.getInputs()[0];
@@ -698,6 +704,50 @@ void unbatch(RewriterBase &rewriter, func::FuncOp func) {
   }
 }
 
+/// Splits a long reduction (a weight gradient sums over the batch's rows:
+/// K = 4096 in W7) into chunks of kc: a loop over the chunks, each a
+/// matmul adding into C. A chunk's rows of B (kc x nr, 16 KiB) then stay
+/// in L1 while every row block passes over them; without it each row
+/// block streams its whole K x nr column of B from L2 for mr x nr sums.
+/// Only where A is read as it is (a transposed or gathered A has reads of
+/// its own), B is a tensor of its own, kc divides K, and enough row
+/// blocks read B to pay for packing it; returns the chunk's matmul (null
+/// where nothing is split).
+linalg::MatmulOp chunkReduction(RewriterBase &rewriter, linalg::MatmulOp op,
+                                Block block) {
+  Value a = op.getInputs()[0];
+  int64_t k = cast<RankedTensorType>(a.getType()).getDimSize(1);
+  int64_t m = cast<RankedTensorType>(a.getType()).getDimSize(0);
+  int64_t kc = std::max<int64_t>(16 * 1024 / (block.nr * 4), 16);
+  if (k < 2 * kc || k % kc != 0 || m / block.mr < 4 || transposeSource(a) ||
+      gatherSource(a) ||
+      op.getInputs()[1].getDefiningOp<tensor::ExtractSliceOp>())
+    return nullptr;
+  // Rows of A in blocks of mc whose chunk (mc x kc, at most 128 KiB) stays
+  // in L2 while every column block passes over it (0: all of M).
+  int64_t mc = 0;
+  for (int64_t rows = m; rows >= block.mr; rows -= block.mr)
+    if (m % rows == 0 && rows % block.mr == 0 && rows * kc * 4 <= 128 * 1024) {
+      mc = rows == m ? 0 : rows;
+      break;
+    }
+  scf::SCFTilingOptions options;
+  options.setTileSizes({rewriter.getIndexAttr(mc), rewriter.getIndexAttr(0),
+                        rewriter.getIndexAttr(kc)});
+  options.setInterchange({2, 0, 1});
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+  rewriter.setInsertionPoint(op);
+  auto tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled) || tiled->tiledOps.size() != 1)
+    return nullptr;
+  auto chunk = dyn_cast<linalg::MatmulOp>(tiled->tiledOps.front());
+  if (!chunk)
+    return nullptr;
+  rewriter.replaceOp(op, tiled->replacements);
+  return chunk;
+}
+
 struct NablaCpuMatmulKernelsPass
     : nabla::impl::NablaCpuMatmulKernelsBase<NablaCpuMatmulKernelsPass> {
   using NablaCpuMatmulKernelsBase::NablaCpuMatmulKernelsBase;
@@ -721,9 +771,11 @@ struct NablaCpuMatmulKernelsPass
         dot = true;
         continue;
       }
-      if (auto block = chooseBlock(op, lanes, registers))
-        blockAndVectorize(rewriter, op, *block, loops, panels, starts,
-                          rowPanels);
+      if (auto block = chooseBlock(op, lanes, registers)) {
+        linalg::MatmulOp chunk = chunkReduction(rewriter, op, *block);
+        blockAndVectorize(rewriter, chunk ? chunk : op, *block, loops, panels,
+                          starts, rowPanels, /*chunk=*/bool(chunk));
+      }
     }
     if (loops.empty()) {
       if (dot) // transposes now read only by the pair packing are dead

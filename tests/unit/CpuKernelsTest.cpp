@@ -101,6 +101,29 @@ TEST(CpuKernels, MatmulOfTransposedA) {
   checkMatmul("transpose(a) @ b", true, false);
 }
 
+// A long reduction (a weight gradient over 4096 rows in W7) is split into
+// chunks of k whose sums add into C; every row block, column block and
+// chunk must land in its place.
+TEST(CpuKernels, MatmulWithALongReduction) {
+  constexpr int64_t m = 32, k = 2048, n = 64;
+  auto model = compileText("model Mm(a: f32[32, 2048], b: f32[2048, 64]) {\n"
+                           "  return a @ b\n}\n");
+  ASSERT_TRUE(model);
+  std::vector<double> a = uniform(m * k, 3, -1, 1),
+                      b = uniform(k * n, 4, -1, 1);
+  auto out = run(*model, {{"a", f32({m, k}, a)}, {"b", f32({k, n}, b)}});
+  ASSERT_EQ(out.size(), 1u);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double c = 0, scale = 0;
+      for (int64_t p = 0; p < k; ++p) {
+        c += a[i * k + p] * b[p * n + j];
+        scale += std::fabs(a[i * k + p] * b[p * n + j]);
+      }
+      ASSERT_NEAR(out[0].get(i * n + j), c, 2e-5 * scale) << i << ", " << j;
+    }
+}
+
 TEST(CpuKernels, MatmulWithTenColumns) {
   // A classifier's output: a block of vector<10xf32> rows, not scalar loops.
   auto model = compileText("model Head(a: f32[96, 208], b: f32[208, 10]) {\n"
