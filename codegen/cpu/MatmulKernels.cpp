@@ -706,11 +706,13 @@ void unbatch(RewriterBase &rewriter, func::FuncOp func) {
 
 /// Splits a long reduction (a weight gradient sums over the batch's rows:
 /// K = 4096 in W7) into chunks of kc: a loop over the chunks, each a
-/// matmul adding into C. A chunk's rows of B (kc x nr, 16 KiB) then stay
-/// in L1 while every row block passes over them; without it each row
-/// block streams its whole K x nr column of B from L2 for mr x nr sums.
-/// Only where A is read as it is (a transposed or gathered A has reads of
-/// its own), B is a tensor of its own, kc divides K, and enough row
+/// matmul adding into C. Only from 8 chunks on: with fewer, the chunks'
+/// extra loops and parallel regions cost more than they save (W3, K = 512
+/// in two chunks: 45-47 -> 51-55 ms a step on two threads). A chunk's rows of B
+/// (kc x nr, 16 KiB) then stay in L1 while every row block passes over them;
+/// without it each row block streams its whole K x nr column of B from L2 for
+/// mr x nr sums. Only where A is read as it is (a transposed or gathered A has
+/// reads of its own), B is a tensor of its own, kc divides K, and enough row
 /// blocks read B to pay for packing it; returns the chunk's matmul (null
 /// where nothing is split).
 linalg::MatmulOp chunkReduction(RewriterBase &rewriter, linalg::MatmulOp op,
@@ -719,7 +721,7 @@ linalg::MatmulOp chunkReduction(RewriterBase &rewriter, linalg::MatmulOp op,
   int64_t k = cast<RankedTensorType>(a.getType()).getDimSize(1);
   int64_t m = cast<RankedTensorType>(a.getType()).getDimSize(0);
   int64_t kc = std::max<int64_t>(16 * 1024 / (block.nr * 4), 16);
-  if (k < 2 * kc || k % kc != 0 || m / block.mr < 4 || transposeSource(a) ||
+  if (k < 8 * kc || k % kc != 0 || m / block.mr < 4 || transposeSource(a) ||
       gatherSource(a) ||
       op.getInputs()[1].getDefiningOp<tensor::ExtractSliceOp>())
     return nullptr;

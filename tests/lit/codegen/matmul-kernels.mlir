@@ -231,26 +231,38 @@ func.func @transposed_a(%x: tensor<32x8xf32>, %dy: tensor<32x64xf32>) -> tensor<
   return %r : tensor<8x64xf32>
 }
 
-// A long reduction (K = 1024, as a weight gradient sums over a batch's
-// rows) runs in chunks of 256 k: a chunk's rows of B's panel (256 x 16,
+// K = 1024 (4 chunks) stays one loop: too few chunks to pay.
+// CHECK-LABEL: func.func @shorter_k
+// CHECK-NOT:     step %c256
+// CHECK:         return
+func.func @shorter_k(%a: tensor<16x1024xf32>, %b: tensor<1024x64xf32>) -> tensor<16x64xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x64xf32>
+  %c = linalg.fill ins(%cst : f32) outs(%e : tensor<16x64xf32>) -> tensor<16x64xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<16x1024xf32>, tensor<1024x64xf32>) outs(%c : tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %r : tensor<16x64xf32>
+}
+
+// A long reduction (K = 2048, as a weight gradient sums over a batch's
+// rows) runs in 8 chunks of 256 k: a chunk's rows of B's panel (256 x 16,
 // 16 KiB) stay in L1 while every row block passes over them, and each
 // chunk's sums add into C (read before, written after the k loop). B is
 // packed once, before the chunks; the k index of its reads is the chunk's
 // start plus k.
 // CHECK-LABEL: func.func @long_k
 // CHECK:         %[[FILL:.*]] = linalg.fill
-// CHECK:         %[[PANELS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x1024x16xf32>)
-// CHECK:         scf.for %[[KK:.*]] = %c0 to %c1024 step %c256 iter_args(%{{.*}} = %[[FILL]])
+// CHECK:         %[[PANELS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x2048x16xf32>)
+// CHECK:         scf.for %[[KK:.*]] = %c0 to %c2048 step %c256 iter_args(%{{.*}} = %[[FILL]])
 // CHECK:           scf.for %[[J:.*]] = %c0 to %c64 step %c16
 // CHECK:             scf.for %[[I:.*]] = %c0 to %c16 step %c4
 // CHECK:               vector.transfer_read %{{.*}}[%[[I]], %[[J]]]
 // CHECK:               scf.for %[[K:.*]] = %c0 to %c256 step %c1
 // CHECK:                 affine.apply #{{.*}}()[%[[KK]], %[[K]]]
-// CHECK:                 vector.transfer_read %[[PANELS]][%{{.*}}, %{{.*}}, %c0]{{.*}} : tensor<4x1024x16xf32>, vector<16xf32>
-func.func @long_k(%a: tensor<16x1024xf32>, %b: tensor<1024x64xf32>) -> tensor<16x64xf32> {
+// CHECK:                 vector.transfer_read %[[PANELS]][%{{.*}}, %{{.*}}, %c0]{{.*}} : tensor<4x2048x16xf32>, vector<16xf32>
+func.func @long_k(%a: tensor<16x2048xf32>, %b: tensor<2048x64xf32>) -> tensor<16x64xf32> {
   %cst = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<16x64xf32>
   %c = linalg.fill ins(%cst : f32) outs(%e : tensor<16x64xf32>) -> tensor<16x64xf32>
-  %r = linalg.matmul ins(%a, %b : tensor<16x1024xf32>, tensor<1024x64xf32>) outs(%c : tensor<16x64xf32>) -> tensor<16x64xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<16x2048xf32>, tensor<2048x64xf32>) outs(%c : tensor<16x64xf32>) -> tensor<16x64xf32>
   return %r : tensor<16x64xf32>
 }
